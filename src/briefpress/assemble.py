@@ -1,0 +1,96 @@
+"""Assemble stage: put rendered sections into the document templates of each format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import textwrap
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .model import Metadata
+from .render import Heading, Rendered, RenderedSection
+from .templates import environment, package_dir
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """What a document template sees of one section."""
+
+    id: str
+    title: str
+    short_title: str
+    role: str
+    headings: tuple[Heading, ...]
+    html: str
+    file_name: str
+
+
+def build_date(meta: Metadata) -> tuple[str, str]:
+    """Return the created and modified dates the outputs carry.
+
+    They come from the brief; ``SOURCE_DATE_EPOCH`` overrides both. Never from the clock.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        stamp = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return stamp, stamp
+    return meta.date.isoformat(), meta.last_modified.isoformat()
+
+
+def stylesheet(rendered: Rendered, name: str) -> str:
+    """Return a stylesheet's text: the brief's own ``styles/<name>`` if present, else the package's."""
+    own = rendered.brief.styles_dir / name
+    path = own if own.is_file() else package_dir("styles") / name
+    return path.read_text(encoding="utf-8")
+
+
+def stylesheet_path(rendered: Rendered, name: str) -> str:
+    """Return the path of a stylesheet (the brief's override, else the package's)."""
+    own = rendered.brief.styles_dir / name
+    return str(own if own.is_file() else package_dir("styles") / name)
+
+
+class Assembler:
+    """Renders the document templates of one brief."""
+
+    def __init__(self, rendered: Rendered):
+        self.rendered = rendered
+        self.meta = rendered.brief.metadata
+        self.env = environment(rendered.brief)
+        self.created, self.modified = build_date(self.meta)
+
+    def sections(self, fmt: str, image_src: Callable[[str], str] | None = None) -> list[SectionView]:
+        """Return every section rendered for ``fmt``."""
+        return [self._view(part, fmt, image_src) for part in self.rendered.sections]
+
+    def _view(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None) -> SectionView:
+        s = part.section
+        return SectionView(s.id, s.title, s.short_title, s.role, part.headings,
+                           self.rendered.html(part, fmt, image_src), part.file_name)
+
+    def render(self, template: str, **context: Any) -> str:
+        """Render a package (or brief) template with the brief's metadata in scope."""
+        return self.env.get_template(template).render(
+            meta=self.meta, created=self.created, modified=self.modified, **context)
+
+    def pdf(self, fonts: list[dict[str, str]]) -> str:
+        """The one HTML document WeasyPrint lays out."""
+        return self.render("pdf.html.j2", sections=self.sections("pdf"), fonts=fonts)
+
+    def html(self, css: str, image_src: Callable[[str], str]) -> str:
+        """The self-contained HTML edition."""
+        return self.render("html.html.j2", sections=self.sections("html", image_src), css=css)
+
+    def epub_section(self, view: SectionView, stylesheets: list[str]) -> str:
+        """One EPUB content document."""
+        return self.render("section.xhtml.j2", s=view, stylesheets=stylesheets)
+
+    def epub_titlepage(self, stylesheets: list[str]) -> str:
+        """The EPUB's title page."""
+        return self.render("titlepage.xhtml.j2", stylesheets=stylesheets)
+
+    def cover_svg(self) -> str:
+        """A cover image drawn from the metadata, for briefs that bring none."""
+        return self.render("cover.svg.j2", title_lines=textwrap.wrap(self.meta.title, 20),
+                           subtitle_lines=textwrap.wrap(self.meta.subtitle, 36))

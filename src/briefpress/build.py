@@ -1,0 +1,87 @@
+"""Build: load, render, then write each requested format into the output folder, atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .errors import Diagnostics
+from .load import load_brief
+from .render import Rendered, render_brief
+
+FORMATS = ("pdf", "epub", "html")
+
+
+@dataclass(frozen=True)
+class Output:
+    """One written file, for the progress line."""
+
+    path: Path
+    fmt: str
+    units: int
+    size: int
+    seconds: float
+
+    def describe(self) -> str:
+        """Return the progress line: path, pages or documents, size, seconds."""
+        unit = {"pdf": "pages", "epub": "documents", "html": "sections"}[self.fmt]
+        return f"{os.path.relpath(self.path)}  {self.units} {unit}  {self.size / 1024:.0f} KiB  {self.seconds:.2f} s"
+
+
+def prepare(brief_dir: Path, diags: Diagnostics, strict: bool = False, paper: str | None = None) -> Rendered:
+    """Load and render a brief, stopping with every problem found if it is broken."""
+    brief = load_brief(brief_dir, diags)
+    if brief is not None and paper is not None:
+        from dataclasses import replace
+        brief = replace(brief, metadata=replace(brief.metadata, paper=paper))
+    rendered = render_brief(brief, diags) if brief is not None else None
+    diags.check(strict)
+    assert rendered is not None
+    return rendered
+
+
+def _writer(fmt: str) -> Callable[..., int]:
+    # Imported on demand: the PDF writer pulls in WeasyPrint, which is slow to import.
+    if fmt == "pdf":
+        from .pdf import write_pdf
+        return write_pdf
+    if fmt == "epub":
+        from .epub import write_epub
+        return lambda rendered, target, diags: write_epub(rendered, target)
+    from .html import write_html
+    return lambda rendered, target, diags: write_html(rendered, target)
+
+
+def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagnostics, strict: bool = False,
+          paper: str | None = None, report: Callable[[Output], None] | None = None) -> list[Output]:
+    """Build ``formats`` of the brief into ``out_dir``. Nothing in ``out_dir`` changes unless all succeed."""
+    rendered = prepare(brief_dir, diags, strict, paper)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    slug = rendered.brief.metadata.slug
+    staged: list[tuple[Path, Path]] = []
+    outputs: list[Output] = []
+    try:
+        for fmt in formats:
+            start = time.perf_counter()
+            final = out_dir / f"{slug}.{fmt}"
+            fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=out_dir)
+            os.close(fd)
+            temp = Path(name)
+            staged.append((temp, final))
+            units = _writer(fmt)(rendered, temp, diags)
+            diags.check(strict)
+            outputs.append(Output(final, fmt, units, temp.stat().st_size, time.perf_counter() - start))
+        for temp, final in staged:
+            os.chmod(temp, 0o644)
+            os.replace(temp, final)
+    finally:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+    for output in outputs:
+        if report is not None:
+            report(output)
+    return outputs

@@ -1,0 +1,59 @@
+"""Charts drawn at build time from a brief's data, as SVG from a Jinja2 template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+BAR_HEIGHT = 34
+LABEL_WIDTH = 300
+PLOT_WIDTH = 300
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    display: str
+    width: float
+
+
+class ChartError(ValueError):
+    """The chart's data is incomplete."""
+
+
+def md_escape(text: str) -> str:
+    """Escape text for use inside Markdown image brackets or a quoted title."""
+    return "".join("\\" + ch if ch in '\\[]"*_`<>' else ch for ch in " ".join(str(text).split()))
+
+
+def bar_chart_svg(env: jinja2.Environment, spec: Any) -> tuple[str, str]:
+    """Draw a horizontal bar chart; return its id and its SVG text."""
+    if not isinstance(spec, dict):
+        raise ChartError("bar_chart() needs a mapping with id, caption, alt and bars")
+    missing = [k for k in ("id", "caption", "alt", "bars") if not spec.get(k)]
+    if missing:
+        raise ChartError(f"bar_chart() data lacks {', '.join(missing)}")
+    rows = spec["bars"]
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "label" in r and "value" in r for r in rows):
+        raise ChartError("bar_chart() 'bars' must be a list of mappings with label and value")
+    top = float(spec.get("max") or max(float(r["value"]) for r in rows) or 1)
+    unit = str(spec.get("unit", ""))
+    bars = [
+        Bar(str(r["label"]), float(r["value"]), str(r.get("display") or f"{r['value']}{unit}"),
+            round(PLOT_WIDTH * float(r["value"]) / top, 2))
+        for r in rows
+    ]
+    svg = env.get_template("chart.svg.j2").render(
+        spec=spec, bars=bars, bar_height=BAR_HEIGHT, label_width=LABEL_WIDTH, plot_width=PLOT_WIDTH,
+        height=BAR_HEIGHT * len(bars) + 40, width=LABEL_WIDTH + PLOT_WIDTH + 90,
+    )
+    return str(spec["id"]), svg
+
+
+def figure_markdown(chart_id: str, path: str, spec: dict) -> Markup:
+    """Return the Markdown that places a chart as a figure with alt text and caption."""
+    return Markup(f'![{md_escape(spec["alt"])}]({path} "{md_escape(spec["caption"])}"){{#{chart_id}}}')

@@ -1,0 +1,119 @@
+"""EPUB writer: one XHTML document per section, packed by ebooklib, then re-zipped reproducibly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from pathlib import Path
+
+from ebooklib import epub
+
+from .assemble import Assembler, stylesheet
+from .render import Rendered
+from .resources import ResourcePolicy, media_type
+
+STYLESHEETS = ("common.css", "epub.css")
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def build_book(rendered: Rendered) -> epub.EpubBook:
+    """Return the ebooklib book for a rendered brief."""
+    meta = rendered.brief.metadata
+    assembler = Assembler(rendered)
+    policy = ResourcePolicy(rendered)
+    book = epub.EpubBook()
+    book.set_identifier(meta.identifier)
+    book.set_title(meta.title)
+    book.set_language(meta.lang)
+    for author in meta.authors:
+        book.add_author(author)
+    dc = {"publisher": meta.publisher, "rights": meta.rights, "description": meta.description,
+          "date": meta.date.isoformat()}
+    for name, value in dc.items():
+        if value:
+            book.add_metadata("DC", name, value)
+    for subject in meta.subjects:
+        book.add_metadata("DC", "subject", subject)
+    if meta.subtitle:
+        book.add_metadata(None, "meta", meta.subtitle, {"property": "dcterms:alternative"})
+
+    css_names = [f"styles/{name}" for name in STYLESHEETS]
+    for name, file_name in zip(STYLESHEETS, css_names):
+        book.add_item(epub.EpubItem(uid=f"css-{Path(name).stem}", file_name=file_name, media_type="text/css",
+                                    content=stylesheet(rendered, name).encode("utf-8")))
+
+    own_cover = next((p for p in ("images/cover.svg", "images/cover.png", "images/cover.jpg")
+                      if (rendered.brief.root / p).is_file()), None)
+    cover_name = own_cover or "images/cover.svg"
+    cover_bytes = policy.read_relative(own_cover) if own_cover else assembler.cover_svg().encode("utf-8")
+    book.set_cover(cover_name, cover_bytes, create_page=True)
+    book.get_item_with_id("cover").title = meta.title
+
+    titlepage = epub.EpubItem(uid="titlepage", file_name="titlepage.xhtml", media_type="application/xhtml+xml",
+                              content=assembler.epub_titlepage(css_names).encode("utf-8"))
+    book.add_item(titlepage)
+
+    documents = []
+    for view in assembler.sections("epub"):
+        item = epub.EpubItem(uid=f"sec-{view.id}", file_name=view.file_name, media_type="application/xhtml+xml",
+                             content=assembler.epub_section(view, css_names).encode("utf-8"))
+        book.add_item(item)
+        documents.append((view, item))
+    for index, relative in enumerate(rendered.images):
+        book.add_item(epub.EpubItem(uid=f"img-{index + 1}", file_name=relative, media_type=media_type(relative),
+                                    content=policy.read_relative(relative)))
+
+    book.toc = [
+        (epub.Section(view.title, view.file_name),
+         [epub.Link(f"{view.file_name}#{h.id}", h.text, f"toc-{h.id}") for h in view.headings if h.level == 2])
+        if any(h.level == 2 for h in view.headings) else epub.Link(view.file_name, view.title, f"toc-{view.id}")
+        for view, _ in documents
+    ]
+    book.add_item(epub.EpubNcx())
+    nav = epub.EpubNav()
+    nav.title = "Contents"
+    book.add_item(nav)
+    book.spine = ["cover", titlepage, nav, *(item for _, item in documents)]
+    first_body = next((view for view, _ in documents if view.role == "body"), documents[0][0])
+    book.guide = [
+        {"type": "cover", "href": "cover.xhtml", "title": "Cover"},
+        {"type": "toc", "href": "nav.xhtml", "title": "Contents"},
+        {"type": "text", "href": first_body.file_name, "title": first_body.title},
+    ]
+    return book
+
+
+def write_epub(rendered: Rendered, target: Path) -> int:
+    """Write the brief as an EPUB 3 to ``target``; return the number of content documents."""
+    book = build_book(rendered)
+    meta = rendered.brief.metadata
+    modified = dt.datetime.combine(meta.last_modified, dt.time())
+    raw = io.BytesIO()
+    epub.write_epub(raw, book, {"mtime": modified, "raise_exceptions": True})
+    target.write_bytes(_rezip(raw.getvalue(), meta.lang))
+    return len(rendered.sections)
+
+
+def _rezip(data: bytes, lang: str) -> bytes:
+    """Re-pack the EPUB with ``mimetype`` first and stored, fixed times and permissions."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        names = source.namelist()
+        order = ["mimetype", "META-INF/container.xml"]
+        for name in order + [n for n in names if n not in order]:
+            content = source.read(name)
+            if name.endswith(".opf"):
+                content = _opf_lang(content, lang)
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            target.writestr(info, content)
+    return out.getvalue()
+
+
+def _opf_lang(opf: bytes, lang: str) -> bytes:
+    """Put ``xml:lang`` on the package element, which ebooklib cannot write."""
+    return re.sub(rb"<package\b(?![^>]*xml:lang)", b'<package xml:lang="' + lang.encode("ascii") + b'"', opf, count=1)

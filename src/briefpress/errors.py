@@ -1,0 +1,78 @@
+"""Diagnostics: every problem in a brief carries its file and line."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a brief, in the compiler's ``path:line: severity: message`` form."""
+
+    path: Path | None
+    line: int | None
+    message: str
+    severity: str = "error"
+
+    def format(self) -> str:
+        """Return the diagnostic as one line, with the path relative to the current folder."""
+        where = ""
+        if self.path is not None:
+            where = _relative(self.path)
+            where += f":{self.line}:" if self.line else ":"
+            where += " "
+        return f"{where}{self.severity}: {self.message}"
+
+
+def _relative(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+class BriefError(Exception):
+    """A brief could not be built; carries every diagnostic found."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = tuple(diagnostics)
+        super().__init__("\n".join(d.format() for d in self.diagnostics))
+
+
+@dataclass
+class Diagnostics:
+    """Collects problems across a whole stage, so that authors see them all at once."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, path: Path | None, line: int | None, message: str) -> None:
+        """Record an error."""
+        self.items.append(Diagnostic(path, line, message, "error"))
+
+    def warning(self, path: Path | None, line: int | None, message: str) -> None:
+        """Record a warning."""
+        self.items.append(Diagnostic(path, line, message, "warning"))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "warning"]
+
+    def check(self, strict: bool = False) -> None:
+        """Raise :class:`BriefError` if there are errors (or warnings, when strict)."""
+        failing = self.items if strict else self.errors
+        if failing:
+            raise BriefError(self.items)
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """Return a ``did you mean`` suffix for an unknown name, or an empty string."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,286 @@
+"""Load stage: read ``brief.yaml``, the section files and the data files, and validate them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from .errors import Diagnostics, did_you_mean
+from .model import ROLES, Brief, Metadata, Section
+
+METADATA_KEYS = {
+    "title", "subtitle", "authors", "date", "modified", "lang", "identifier", "publisher",
+    "rights", "description", "subjects", "slug", "sections", "paper",
+}
+REQUIRED_METADATA = ("title", "lang", "sections")
+FRONT_MATTER_KEYS = {"title", "id", "short_title", "role"}
+PAPERS = ("a4", "letter")
+_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+_FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:^|\n)---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+class YamlDocument:
+    """A parsed YAML text, with the line of each top-level key and list item."""
+
+    def __init__(self, value: Any, node: yaml.Node | None, offset: int):
+        self.value = value
+        self._node = node
+        self._offset = offset
+
+    def line(self, *keys: str | int) -> int:
+        """Return the file line of the value at ``keys`` (or of the nearest parent found)."""
+        node = self._node
+        line = (node.start_mark.line if node is not None else 0) + 1 + self._offset
+        for key in keys:
+            found = None
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    if k.value == key:
+                        found, line = v, k.start_mark.line + 1 + self._offset
+            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+                found = node.value[key]
+                line = found.start_mark.line + 1 + self._offset
+            if found is None:
+                break
+            node = found
+        return line
+
+
+def read_text(path: Path, diags: Diagnostics) -> str | None:
+    """Read a UTF-8 file; report the line of the first bad byte if it is not UTF-8."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        diags.error(path, None, f"cannot read file: {exc.strerror}")
+        return None
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        diags.error(path, line, f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})")
+        return None
+
+
+def parse_yaml(text: str, path: Path, diags: Diagnostics, offset: int = 0) -> YamlDocument | None:
+    """Parse YAML safely; a syntax error becomes a diagnostic at the file's own line."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        value = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 + offset if mark is not None else offset + 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+        diags.error(path, line, message)
+        return None
+    finally:
+        loader.dispose()
+    return YamlDocument(value, node, offset)
+
+
+def load_brief(root: Path, diags: Diagnostics) -> Brief | None:
+    """Load the brief folder at ``root``; record every problem found in ``diags``."""
+    if not root.is_dir():
+        diags.error(root, None, "brief folder does not exist")
+        return None
+    root = root.resolve()
+    meta_path = root / "brief.yaml"
+    if not meta_path.is_file():
+        diags.error(meta_path, None, "brief.yaml is missing")
+        return None
+    text = read_text(meta_path, diags)
+    doc = parse_yaml(text, meta_path, diags) if text is not None else None
+    if doc is None:
+        return None
+    if doc.value is None:
+        diags.error(meta_path, 1, "brief.yaml is empty: it needs at least title, lang and sections")
+        return None
+    if not isinstance(doc.value, dict):
+        diags.error(meta_path, doc.line(), "brief.yaml must be a mapping of keys to values")
+        return None
+
+    metadata = _metadata(doc, meta_path, root, diags)
+    sections = _sections(doc, meta_path, root, diags)
+    data = _data(root, diags)
+    if metadata is None or sections is None:
+        return None
+    _check_ids(sections, diags)
+    return Brief(root=root, metadata=metadata, sections=tuple(sections), data=data)
+
+
+def _metadata(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> Metadata | None:
+    raw: dict[str, Any] = doc.value
+    for key in raw:
+        if key not in METADATA_KEYS:
+            diags.error(path, doc.line(key), f"unknown key '{key}'{did_you_mean(str(key), METADATA_KEYS)}")
+    missing = [key for key in REQUIRED_METADATA if raw.get(key) in (None, "", [])]
+    for key in missing:
+        diags.error(path, 1, f"missing required key '{key}'")
+
+    def text(key: str, default: str = "") -> str:
+        value = raw.get(key, default)
+        if value is None:
+            return default
+        if not isinstance(value, (str, int, float)):
+            diags.error(path, doc.line(key), f"'{key}' must be text")
+            return default
+        return str(value).strip()
+
+    def texts(key: str) -> tuple[str, ...]:
+        value = raw.get(key) or []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+            diags.error(path, doc.line(key), f"'{key}' must be a list of text")
+            return ()
+        return tuple(str(v) for v in value)
+
+    def date(key: str) -> dt.date | None:
+        value = raw.get(key)
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            diags.error(path, doc.line(key), f"'{key}' must be an ISO date (YYYY-MM-DD), not '{value}'")
+            return None
+
+    title = text("title")
+    lang = text("lang")
+    if lang and not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", lang):
+        diags.error(path, doc.line("lang"), f"'lang' must be a language tag such as 'en' or 'en-GB', not '{lang}'")
+    slug = text("slug") or _slugify(title) or root.name
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug):
+        diags.error(path, doc.line("slug"), f"'slug' must use only a-z, 0-9 and '-', not '{slug}'")
+    paper = text("paper", "a4").lower()
+    if paper not in PAPERS:
+        diags.error(path, doc.line("paper"), f"'paper' must be one of {', '.join(PAPERS)}{did_you_mean(paper, PAPERS)}")
+    day = date("date")
+    if "date" in raw and day is None:
+        return None
+    identifier = text("identifier")
+    if not identifier:
+        identifier = f"urn:briefpress:{slug}"
+        diags.warning(path, 1, f"no 'identifier': using '{identifier}'; give the brief a stable one")
+    if missing or not title or not lang:
+        return None
+    return Metadata(
+        title=title, lang=lang, slug=slug, identifier=identifier,
+        date=day or dt.date(1970, 1, 1), subtitle=text("subtitle"), authors=texts("authors"),
+        modified=date("modified"), publisher=text("publisher"), rights=text("rights"),
+        description=text("description"), subjects=texts("subjects"), paper=paper,
+    )
+
+
+def _sections(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> list[Section] | None:
+    listed = doc.value.get("sections")
+    if listed in (None, "", []):
+        return None
+    if not isinstance(listed, list):
+        diags.error(path, doc.line("sections"), "'sections' must be a list of file paths relative to the brief folder")
+        return None
+    sections: list[Section] = []
+    seen: set[Path] = set()
+    for index, entry in enumerate(listed):
+        line = doc.line("sections", index)
+        if not isinstance(entry, str) or not entry.strip():
+            diags.error(path, line, "each entry of 'sections' must be a file path")
+            continue
+        file = (root / entry).resolve()
+        if not file.is_relative_to(root):
+            diags.error(path, line, f"section '{entry}' is outside the brief folder")
+            continue
+        if file in seen:
+            diags.error(path, line, f"section '{entry}' is listed twice")
+            continue
+        seen.add(file)
+        if not file.is_file():
+            diags.error(path, line, f"section file '{entry}' does not exist")
+            continue
+        section = load_section(file, diags)
+        if section is not None:
+            sections.append(section)
+    for stray in sorted(root.rglob("*.md")):
+        if stray.resolve() not in seen and not stray.relative_to(root).parts[0] in ("templates", "styles"):
+            diags.warning(stray, None, "section file is not listed in brief.yaml 'sections' and is not built")
+    return sections
+
+
+def load_section(path: Path, diags: Diagnostics) -> Section | None:
+    """Load one Markdown section file with its YAML front matter."""
+    text = read_text(path, diags)
+    if text is None:
+        return None
+    match = _FRONT_MATTER_RE.match(text)
+    if not match:
+        diags.error(path, 1, "section has no YAML front matter: start the file with '---', a 'title:' line and '---'")
+        return None
+    doc = parse_yaml(match.group(1), path, diags, offset=1)
+    if doc is None:
+        return None
+    meta = doc.value if doc.value is not None else {}
+    if not isinstance(meta, dict):
+        diags.error(path, 2, "front matter must be a mapping of keys to values")
+        return None
+    ok = True
+    for key in meta:
+        if key not in FRONT_MATTER_KEYS:
+            diags.error(path, doc.line(key), f"unknown front matter key '{key}'{did_you_mean(str(key), FRONT_MATTER_KEYS)}")
+            ok = False
+    title = meta.get("title")
+    if not isinstance(title, (str, int, float)) or not str(title).strip():
+        diags.error(path, doc.line("title") if "title" in meta else 1, "front matter needs a 'title'")
+        return None
+    stem_id = re.sub(r"^\d+[-_]?", "", path.stem) or path.stem
+    section_id = str(meta.get("id") or stem_id)
+    if not _ID_RE.match(section_id):
+        diags.error(path, doc.line("id"), f"'id' must start with a letter and use only letters, digits, '-', '_' and '.', not '{section_id}'")
+        ok = False
+    role = str(meta.get("role", "body"))
+    if role not in ROLES:
+        diags.error(path, doc.line("role"), f"'role' must be one of {', '.join(ROLES)}{did_you_mean(role, ROLES)}")
+        ok = False
+    if not ok:
+        return None
+    body_start = text[: match.end()].count("\n") + 1
+    return Section(
+        path=path, id=section_id, title=str(title).strip(),
+        short_title=str(meta.get("short_title") or title).strip(), role=role,
+        source=text[match.end():], first_line=body_start, meta=MappingProxyType(dict(meta)),
+    )
+
+
+def _check_ids(sections: list[Section], diags: Diagnostics) -> None:
+    owners: dict[str, Section] = {}
+    for section in sections:
+        if section.id in owners:
+            other = owners[section.id]
+            diags.error(section.path, 2, f"duplicate section id '{section.id}' (also used by {other.path.name})")
+        owners[section.id] = section
+
+
+def _data(root: Path, diags: Diagnostics) -> MappingProxyType:
+    data: dict[str, Any] = {}
+    folder = root / "data"
+    if folder.is_dir():
+        for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+            text = read_text(file, diags)
+            doc = parse_yaml(text, file, diags) if text is not None else None
+            if doc is not None:
+                data[file.stem] = doc.value
+    return MappingProxyType(data)
+
+
+def _slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

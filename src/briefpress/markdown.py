@@ -1,0 +1,207 @@
+"""Markdown stage: markdown-it-py configured for briefs, with per-format render rules.
+
+Raw HTML is off: markdown-it escapes it, so ``<script>`` in a section is shown as text and
+never reaches an output. Attributes (``{#id .class}``) are limited to ``id`` and ``class``.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from typing import Any, Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
+from mdit_py_plugins.attrs import attrs_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+_HEADING_ID_RE = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
+
+
+def create_parser() -> MarkdownIt:
+    """Return the Markdown parser every section goes through."""
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True, "xhtmlOut": True})
+    md.enable(["table", "replacements", "smartquotes"])
+    md.use(footnote_plugin, inline=False)
+    md.use(attrs_plugin, allowed=["id", "class"])
+    md.core.ruler.push("briefpress_blocks", _mark_blocks)
+    for name, rule in _RULES.items():
+        md.add_render_rule(name, rule)
+    return md
+
+
+def slugify(text: str) -> str:
+    """Turn heading text into an id: lower case ASCII words joined by hyphens."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug if slug[:1].isalpha() else f"h-{slug}" if slug else "h"
+
+
+def _mark_blocks(state: Any) -> None:
+    """Take ``{#id}`` off headings and turn lone images into figures."""
+    tokens: list[Token] = state.tokens
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            inline = tokens[i + 1]
+            last = inline.children[-1] if inline.children else None
+            if last is not None and last.type == "text":
+                match = _HEADING_ID_RE.search(last.content)
+                if match:
+                    last.content = last.content[: match.start()]
+                    inline.content = _HEADING_ID_RE.sub("", inline.content)
+                    token.attrSet("id", match.group(1))
+                    token.meta["explicit_id"] = True
+        elif token.type == "paragraph_open" and i + 2 < len(tokens):
+            inline = tokens[i + 1]
+            kids = [k for k in inline.children or [] if not (k.type == "text" and not k.content.strip())]
+            if len(kids) == 1 and kids[0].type == "image":
+                token.meta["figure"] = kids[0]
+                tokens[i + 2].meta["figure"] = kids[0]
+
+
+def _attrs(attrs: dict[str, Any]) -> str:
+    return "".join(f' {k}="{escape(str(v))}"' for k, v in attrs.items() if v is not None)
+
+
+def _paragraph_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    token = tokens[idx]
+    figure = token.meta.get("figure")
+    if figure is not None:
+        attrs = {"id": figure.attrGet("id"), "class": " ".join(filter(None, ["figure", figure.attrGet("class")]))}
+        return f"<figure{_attrs(attrs)}>\n"
+    label = env.pop("pending_note_label", "")
+    return f"<p{_attrs(dict(token.attrs))}>{label}"
+
+
+def _paragraph_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    return "</figure>\n" if tokens[idx].meta.get("figure") is not None else "</p>\n"
+
+
+def _image(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    token = tokens[idx]
+    attrs = {
+        "src": env["image_src"](token.attrGet("src")),
+        "alt": self.renderInlineAsText(token.children or [], options, env),
+        "id": token.attrGet("id"), "class": token.attrGet("class"), "title": token.attrGet("title"),
+    }
+    return f"<img{_attrs(attrs)} />"
+
+
+def _render_inline_figure(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    """Render a figure's single image plus its caption."""
+    figure: Token = tokens[idx - 1].meta["figure"]
+    alt = self.renderInlineAsText(figure.children or [], options, env)
+    attrs = {"src": env["image_src"](figure.attrGet("src")), "alt": alt}
+    caption = figure.attrGet("title")
+    html = f"<img{_attrs(attrs)} />\n"
+    if caption:
+        html += f"<figcaption>{escape(str(caption))}</figcaption>\n"
+    return html
+
+
+def _inline(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    if idx > 0 and tokens[idx - 1].meta.get("figure") is not None:
+        return _render_inline_figure(self, tokens, idx, options, env)
+    return self.renderInline(tokens[idx].children or [], options, env)
+
+
+def _heading_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    token = tokens[idx]
+    return f"<{token.tag}{_attrs(dict(token.attrs))}>"
+
+
+def _link_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    token = tokens[idx]
+    attrs = dict(token.attrs)
+    attrs["href"] = env["link_href"](str(attrs.get("href", "")))
+    if not str(attrs["href"]).startswith("#") and ".xhtml" not in str(attrs["href"]):
+        attrs["class"] = " ".join(filter(None, [attrs.get("class"), "external"]))
+    return f"<a{_attrs(attrs)}>"
+
+
+def _note_number(token: Token, env: dict) -> int:
+    return env["note_offset"] + token.meta["id"] + 1
+
+
+def _footnote_ref(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    token = tokens[idx]
+    n = _note_number(token, env)
+    if env["format"] == "pdf":
+        # WeasyPrint floats the note to the foot of the page and numbers the call itself.
+        return f'<span class="footnote" id="fn-{n}">{env["note_inline"][token.meta["id"]]}</span>'
+    sub = token.meta.get("subId", 0)
+    ref_id = f"fnref-{n}" + (f"-{sub}" if sub else "")
+    epub_type = ' epub:type="noteref"' if env["format"] == "epub" else ""
+    return (f'<a class="noteref" href="#fn-{n}" id="{ref_id}"{epub_type} role="doc-noteref">'
+            f"<sup>{n}</sup></a>")
+
+
+def _footnote_block_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    epub_type = ' epub:type="footnotes"' if env["format"] == "epub" else ""
+    return f'<section class="footnotes"{epub_type} role="doc-endnotes" aria-label="Notes">\n'
+
+
+def _footnote_block_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    return "</section>\n"
+
+
+def _footnote_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    n = _note_number(tokens[idx], env)
+    env["pending_note_label"] = f'<a class="note-back" href="#fnref-{n}" role="doc-backlink">{n}.</a> '
+    epub_type = ' epub:type="footnote"' if env["format"] == "epub" else ""
+    return f'<aside class="footnote" id="fn-{n}"{epub_type} role="doc-footnote">\n'
+
+
+def _footnote_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    return "</aside>\n"
+
+
+def _footnote_anchor(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    return ""
+
+
+_RULES = {
+    "paragraph_open": _paragraph_open,
+    "paragraph_close": _paragraph_close,
+    "inline": _inline,
+    "image": _image,
+    "heading_open": _heading_open,
+    "link_open": _link_open,
+    "footnote_ref": _footnote_ref,
+    "footnote_block_open": _footnote_block_open,
+    "footnote_block_close": _footnote_block_close,
+    "footnote_open": _footnote_open,
+    "footnote_close": _footnote_close,
+    "footnote_anchor": _footnote_anchor,
+}
+
+
+def render_tokens(md: MarkdownIt, tokens: list[Token], env: dict) -> str:
+    """Render tokens, skipping footnote bodies in the PDF (they were inlined at their calls)."""
+    if env["format"] == "pdf":
+        kept: list[Token] = []
+        depth = 0
+        for token in tokens:
+            if token.type == "footnote_block_open":
+                depth += 1
+            elif token.type == "footnote_block_close":
+                depth -= 1
+            elif depth == 0:
+                kept.append(token)
+        tokens = kept
+    return md.renderer.render(tokens, md.options, env)
+
+
+def footnote_inline_html(md: MarkdownIt, tokens: list[Token], env: dict) -> dict[int, str]:
+    """Return each footnote's text as inline HTML, for notes placed at their call (PDF)."""
+    notes: dict[int, list[str]] = {}
+    current: int | None = None
+    for token in tokens:
+        if token.type == "footnote_open":
+            current = token.meta["id"]
+            notes[current] = []
+        elif token.type == "footnote_close":
+            current = None
+        elif current is not None and token.type == "inline":
+            notes[current].append(md.renderer.renderInline(token.children or [], md.options, env))
+    return {key: " ".join(parts) for key, parts in notes.items()}

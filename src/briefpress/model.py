@@ -1,0 +1,68 @@
+"""The brief as the stages pass it on: frozen dataclasses, never loose dicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+ROLES = ("body", "front", "back")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What ``brief.yaml`` says about the brief as a whole."""
+
+    title: str
+    lang: str
+    slug: str
+    identifier: str
+    date: dt.date
+    subtitle: str = ""
+    authors: tuple[str, ...] = ()
+    modified: dt.date | None = None
+    publisher: str = ""
+    rights: str = ""
+    description: str = ""
+    subjects: tuple[str, ...] = ()
+    paper: str = "a4"
+
+    @property
+    def last_modified(self) -> dt.date:
+        """The date the outputs carry as their modification date."""
+        return self.modified or self.date
+
+
+@dataclass(frozen=True)
+class Section:
+    """One Markdown section file: front matter plus its source text."""
+
+    path: Path
+    id: str
+    title: str
+    short_title: str
+    role: str
+    source: str
+    #: Line in ``path`` where ``source`` starts (1-based), so errors point at the file the author edits.
+    first_line: int
+    meta: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Brief:
+    """A loaded and validated brief folder."""
+
+    root: Path
+    metadata: Metadata
+    sections: tuple[Section, ...]
+    data: Mapping[str, Any]
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def styles_dir(self) -> Path:
+        return self.root / "styles"

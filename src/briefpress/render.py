@@ -1,0 +1,273 @@
+"""Render stage: Jinja2 over each section, then Markdown into tokens; check ids, links and images."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from . import charts
+from .errors import Diagnostics
+from .markdown import create_parser, footnote_inline_html, render_tokens, slugify
+from .model import Brief, Section
+from .templates import environment
+
+LINK_SCHEMES = ("http", "https", "mailto")
+GENERATED = "charts"
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading inside a section, for the tables of contents and the PDF outline."""
+
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RenderedSection:
+    """A section parsed into Markdown tokens, ready to be written in any format."""
+
+    section: Section
+    tokens: list[Token]
+    footnotes: Mapping[str, Any]
+    note_offset: int
+    note_count: int
+    headings: tuple[Heading, ...]
+
+    @property
+    def id(self) -> str:
+        return self.section.id
+
+    @property
+    def file_name(self) -> str:
+        """The section's document name inside the EPUB."""
+        return f"{self.section.id}.xhtml"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A brief whose sections are all rendered and cross-checked."""
+
+    brief: Brief
+    sections: tuple[RenderedSection, ...]
+    #: Files made during the build (charts), by path relative to the brief folder.
+    assets: Mapping[str, bytes]
+    #: Every image the sections use, by path relative to the brief folder, in order of use.
+    images: tuple[str, ...]
+    #: Which section holds each id.
+    id_owner: Mapping[str, str]
+    parser: MarkdownIt = field(repr=False, compare=False, default_factory=create_parser)
+
+    def html(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None = None) -> str:
+        """Return the section's body HTML for ``fmt`` (``pdf``, ``epub`` or ``html``)."""
+        env: dict[str, Any] = {
+            "format": fmt,
+            "footnotes": dict(part.footnotes),
+            "note_offset": part.note_offset,
+            "image_src": image_src or (lambda src: src),
+            "link_href": lambda href: self._href(href, part, fmt),
+        }
+        if fmt == "pdf":
+            env["note_inline"] = footnote_inline_html(self.parser, part.tokens, env)
+        return render_tokens(self.parser, part.tokens, env)
+
+    def _href(self, href: str, part: RenderedSection, fmt: str) -> str:
+        if fmt == "epub" and href.startswith("#"):
+            owner = self.id_owner.get(href[1:])
+            if owner is not None and owner != part.id:
+                target = f"{owner}.xhtml"
+                return target if owner == href[1:] else f"{target}{href}"
+        return href
+
+    @property
+    def body(self) -> tuple[RenderedSection, ...]:
+        return tuple(s for s in self.sections if s.section.role == "body")
+
+
+class _LineMap:
+    """Maps lines of Jinja's output back to lines of the section file."""
+
+    def __init__(self, source: str, output: str, first_line: int):
+        self.first_line = first_line
+        self._map: list[int] = []
+        src, out = source.splitlines(), output.splitlines()
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, src, out, autojunk=False).get_opcodes():
+            for j in range(j1, j2):
+                self._map.append(i1 + (j - j1 if tag == "equal" else 0))
+
+    def __call__(self, output_line: int) -> int:
+        index = self._map[output_line] if output_line < len(self._map) else (self._map[-1] if self._map else 0)
+        return self.first_line + index
+
+
+def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
+    """Render every section; record problems in ``diags``; return None if any section failed."""
+    parser = create_parser()
+    jinja = environment(brief, sections=True)
+    assets: dict[str, bytes] = {}
+
+    def bar_chart(spec: Any) -> Any:
+        chart_id, svg = charts.bar_chart_svg(jinja, spec)
+        path = f"{GENERATED}/{chart_id}.svg"
+        assets[path] = svg.encode("utf-8")
+        return charts.figure_markdown(chart_id, path, spec)
+
+    macros = jinja.get_template("macros.md.j2").module
+    jinja.globals.update(
+        brief=brief.metadata, data=brief.data, bar_chart=bar_chart,
+        **{name: getattr(macros, name) for name in dir(macros) if not name.startswith("_")},
+    )
+
+    parsed: list[tuple[Section, list[Token], dict, _LineMap]] = []
+    for section in brief.sections:
+        text = _jinja(jinja, section, diags)
+        if text is None:
+            continue
+        env: dict[str, Any] = {}
+        tokens = parser.parse(text, env)
+        parsed.append((section, tokens, env, _LineMap(section.source, text, section.first_line)))
+
+    sections: list[RenderedSection] = []
+    id_owner: dict[str, str] = {s.id: s.id for s in brief.sections}
+    images: list[str] = []
+    offset = 0
+    for section, tokens, env, line_of in parsed:
+        headings = _assign_ids(section, tokens, id_owner, line_of, diags)
+        count = len(env.get("footnotes", {}).get("list", {}))
+        sections.append(RenderedSection(section, tokens, MappingProxyType(env.get("footnotes", {})),
+                                        offset, count, tuple(headings)))
+        offset += count
+    for part, (_, _, _, line_of) in zip(sections, parsed):
+        _check_references(brief, part, id_owner, assets, images, line_of, diags)
+    if len(parsed) != len(brief.sections) or diags.errors:
+        return None
+    return Rendered(brief, tuple(sections), MappingProxyType(assets), tuple(dict.fromkeys(images)),
+                    MappingProxyType(id_owner), parser)
+
+
+def _jinja(env: jinja2.Environment, section: Section, diags: Diagnostics) -> str | None:
+    try:
+        template = env.from_string(section.source)
+        return template.render()
+    except jinja2.TemplateSyntaxError as exc:
+        diags.error(section.path, section.first_line + (exc.lineno or 1) - 1, f"template syntax error: {exc.message}")
+    except jinja2.UndefinedError as exc:
+        diags.error(section.path, _template_line(section), f"undefined name in template: {exc.message}")
+    except jinja2.TemplateNotFound as exc:
+        diags.error(section.path, _template_line(section), f"template not found: {exc.name}")
+    except (charts.ChartError, TypeError, ValueError, KeyError) as exc:
+        diags.error(section.path, _template_line(section), f"template error: {exc}")
+    return None
+
+
+def _template_line(section: Section) -> int:
+    """Find the line of the section that was being rendered when Jinja raised."""
+    tb = sys.exc_info()[2]
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return section.first_line + (line or 1) - 1
+
+
+def _assign_ids(section: Section, tokens: list[Token], id_owner: dict[str, str],
+                line_of: _LineMap, diags: Diagnostics) -> list[Heading]:
+    """Give each heading a unique id; report explicit ids used twice."""
+    headings = []
+    for i, token in enumerate(tokens):
+        line = line_of(token.map[0]) if token.map else section.first_line
+        explicit = token.attrGet("id")
+        if explicit is None or token.type == "heading_open" and not token.meta.get("explicit_id"):
+            if token.type != "heading_open":
+                continue
+            base = slugify(tokens[i + 1].content)
+            candidate, n = base, 2
+            while candidate in id_owner:
+                candidate, n = f"{base}-{n}", n + 1
+            token.attrSet("id", candidate)
+        else:
+            explicit = str(explicit)
+            if explicit in id_owner:
+                diags.error(section.path, line, f"duplicate id '{explicit}' (already used in section '{id_owner[explicit]}')")
+        id_owner[str(token.attrGet("id"))] = section.id
+        if token.type == "heading_open":
+            headings.append(Heading(int(token.tag[1]), str(token.attrGet("id")), tokens[i + 1].content.strip()))
+        for child in (token.children or []) if token.type == "inline" else []:
+            child_id = child.attrGet("id")
+            if child_id is not None:
+                if child_id in id_owner:
+                    diags.error(section.path, line, f"duplicate id '{child_id}' (already used in section '{id_owner[str(child_id)]}')")
+                id_owner[str(child_id)] = section.id
+    return headings
+
+
+def _check_references(brief: Brief, part: RenderedSection, id_owner: Mapping[str, str], assets: Mapping[str, bytes],
+                      images: list[str], line_of: _LineMap, diags: Diagnostics) -> None:
+    """Check that every link points at a known id or a web address, and that every image exists."""
+    path = part.section.path
+    line = part.section.first_line
+    for token in _walk(part.tokens):
+        if token.map:
+            line = line_of(token.map[0])
+        if token.type == "link_open":
+            href = str(token.attrGet("href") or "")
+            problem = check_link(href, id_owner)
+            if problem:
+                diags.error(path, line, problem)
+        elif token.type == "image":
+            src = str(token.attrGet("src") or "")
+            resolved, problem = resolve_image(brief.root, src, assets)
+            if problem:
+                diags.error(path, line, problem)
+            elif resolved is not None:
+                images.append(resolved)
+            if not (token.children and "".join(c.content for c in token.children).strip()):
+                diags.warning(path, line, f"image '{src}' has no alt text")
+
+
+def _walk(tokens: list[Token]):
+    for token in tokens:
+        yield token
+        if token.children:
+            yield from token.children
+
+
+def check_link(href: str, id_owner: Mapping[str, str]) -> str | None:
+    """Return why a link is not allowed, or None."""
+    if href.startswith("#"):
+        return None if href[1:] in id_owner else f"link to '{href}': no section or heading has the id '{href[1:]}'"
+    scheme = urlsplit(href).scheme.lower()
+    if scheme in LINK_SCHEMES:
+        return None
+    return f"link to '{href}': links must be '#id' cross-references or http(s)/mailto addresses"
+
+
+def resolve_image(root: Path, src: str, assets: Mapping[str, bytes]) -> tuple[str | None, str | None]:
+    """Return the image's path relative to the brief folder, or why it is refused."""
+    parts = urlsplit(src)
+    if parts.scheme or parts.netloc or src.startswith("/"):
+        return None, f"image '{src}': images must be files inside the brief folder, given by a relative path"
+    relative = PurePosixPath(unquote(parts.path))
+    if ".." in relative.parts:
+        return None, f"image '{src}': the path climbs out of the brief folder"
+    key = relative.as_posix()
+    if key in assets:
+        return key, None
+    file = (root / key)
+    if not file.is_file():
+        return None, f"image '{src}' not found in the brief folder"
+    if not file.resolve().is_relative_to(root):
+        return None, f"image '{src}' resolves outside the brief folder (symbolic link)"
+    return key, None

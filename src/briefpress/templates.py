@@ -1,0 +1,72 @@
+"""Jinja2 environments: the brief's own templates first, then the package's, with strict undefined."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import jinja2
+
+from .model import Brief
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def package_dir(name: str) -> Path:
+    """Return the real folder of the package's ``templates`` or ``styles``."""
+    return Path(str(resources.files("briefpress") / name)).resolve()
+
+
+def environment(brief: Brief, sections: bool = False) -> jinja2.Environment:
+    """Return a Jinja2 environment whose loader prefers the brief's ``templates/`` folder.
+
+    For sections, Jinja comments are written ``{## … ##}``, because Markdown uses ``{#id}``.
+    """
+    loaders: list[jinja2.BaseLoader] = []
+    if brief.templates_dir.is_dir():
+        loaders.append(jinja2.FileSystemLoader(brief.templates_dir))
+    loaders.append(jinja2.FileSystemLoader(package_dir("templates")))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        comment_start_string="{##" if sections else "{#",
+        comment_end_string="##}" if sections else "#}",
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(human_date=human_date, by_date=by_date, md_cell=md_cell, iso_date=iso_date)
+    return env
+
+
+def iso_date(value: Any) -> str:
+    """Return a date (or ISO date text) as ISO text."""
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)
+
+
+def human_date(value: Any) -> str:
+    """Format ``2022-11-20`` as ``20 November 2022``, ``2019-03`` as ``March 2019``."""
+    text = iso_date(value)
+    match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", text)
+    if not match:
+        raise ValueError(f"not an ISO date: {text!r}")
+    year, month, day = match.groups()
+    if month is None:
+        return year
+    name = _MONTHS[int(month) - 1]
+    return f"{int(day)} {name} {year}" if day else f"{name} {year}"
+
+
+def by_date(items: Iterable[Any], key: str = "date") -> list[Any]:
+    """Sort mappings by their ISO date, whatever its precision."""
+    return sorted(items, key=lambda item: iso_date(item[key]))
+
+
+def md_cell(value: Any) -> str:
+    """Make a value safe inside one Markdown table cell."""
+    return re.sub(r"\s+", " ", str(value)).replace("|", "\\|").strip()
