@@ -51,12 +51,15 @@ def _mark_blocks(state: Any) -> None:
                     inline.content = _HEADING_ID_RE.sub("", inline.content)
                     token.attrSet("id", match.group(1))
                     token.meta["explicit_id"] = True
-        elif token.type == "paragraph_open" and i + 2 < len(tokens):
-            inline = tokens[i + 1]
-            kids = [k for k in inline.children or [] if not (k.type == "text" and not k.content.strip())]
-            if len(kids) == 1 and kids[0].type == "image":
-                token.meta["figure"] = kids[0]
-                tokens[i + 2].meta["figure"] = kids[0]
+    # A paragraph holding one image and nothing else becomes a figure, captioned by the image's title.
+    for i in range(len(tokens) - 3, -1, -1):
+        if tokens[i].type != "paragraph_open" or tokens[i + 2].type != "paragraph_close":
+            continue
+        kids = [k for k in tokens[i + 1].children or [] if not (k.type == "text" and not k.content.strip())]
+        if len(kids) == 1 and kids[0].type == "image":
+            figure = Token("figure", "figure", 0, map=tokens[i].map, level=tokens[i].level, block=True)
+            figure.children = kids
+            tokens[i : i + 3] = [figure]
 
 
 def _attrs(attrs: dict[str, Any]) -> str:
@@ -64,17 +67,10 @@ def _attrs(attrs: dict[str, Any]) -> str:
 
 
 def _paragraph_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    token = tokens[idx]
-    figure = token.meta.get("figure")
-    if figure is not None:
-        attrs = {"id": figure.attrGet("id"), "class": " ".join(filter(None, ["figure", figure.attrGet("class")]))}
-        return f"<figure{_attrs(attrs)}>\n"
     label = env.pop("pending_note_label", "")
-    return f"<p{_attrs(dict(token.attrs))}>{label}"
-
-
-def _paragraph_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    return "</figure>\n" if tokens[idx].meta.get("figure") is not None else "</p>\n"
+    if tokens[idx].hidden:  # paragraphs of tight lists have no tags
+        return label
+    return f"<p{_attrs(dict(tokens[idx].attrs))}>{label}"
 
 
 def _image(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -87,22 +83,16 @@ def _image(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, e
     return f"<img{_attrs(attrs)} />"
 
 
-def _render_inline_figure(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    """Render a figure's single image plus its caption."""
-    figure: Token = tokens[idx - 1].meta["figure"]
-    alt = self.renderInlineAsText(figure.children or [], options, env)
-    attrs = {"src": env["image_src"](figure.attrGet("src")), "alt": alt}
-    caption = figure.attrGet("title")
-    html = f"<img{_attrs(attrs)} />\n"
+def _figure(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    image: Token = (tokens[idx].children or [])[0]
+    attrs = {"id": image.attrGet("id"), "class": image.attrGet("class")}
+    img = {"src": env["image_src"](image.attrGet("src")),
+           "alt": self.renderInlineAsText(image.children or [], options, env)}
+    caption = image.attrGet("title")
+    html = f"<figure{_attrs(attrs)}>\n<img{_attrs(img)} />\n"
     if caption:
         html += f"<figcaption>{escape(str(caption))}</figcaption>\n"
-    return html
-
-
-def _inline(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    if idx > 0 and tokens[idx - 1].meta.get("figure") is not None:
-        return _render_inline_figure(self, tokens, idx, options, env)
-    return self.renderInline(tokens[idx].children or [], options, env)
+    return html + "</figure>\n"
 
 
 def _heading_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -162,8 +152,7 @@ def _footnote_anchor(self: Any, tokens: Sequence[Token], idx: int, options: Opti
 
 _RULES = {
     "paragraph_open": _paragraph_open,
-    "paragraph_close": _paragraph_close,
-    "inline": _inline,
+    "figure": _figure,
     "image": _image,
     "heading_open": _heading_open,
     "link_open": _link_open,

@@ -27,6 +27,8 @@ FONTS = (
     ("Source Sans Pro", FONT_PACKAGES[1], "SourceSansPro-Bold.ttf", "700", "normal"),
 )
 STYLESHEETS = ("common.css", "print.css")
+# Log lines about the machine's libraries rather than the brief: not the author's problem.
+ENVIRONMENT_NOTICES = ("HarfBuzz-Subset",)
 
 
 def font_faces() -> list[dict[str, str]]:
@@ -79,6 +81,8 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics) -> int:
         diags.error(root, None, f"refused to load {reason}")
     for record in capture.records:
         message = record.getMessage().splitlines()[0]
+        if any(noise in message for noise in ENVIRONMENT_NOTICES):
+            continue
         if record.levelno >= logging.ERROR:
             if not policy.refused:
                 diags.error(root, None, f"PDF: {message}")

@@ -204,7 +204,7 @@ def _assign_ids(section: Section, tokens: list[Token], id_owner: dict[str, str],
         id_owner[str(token.attrGet("id"))] = section.id
         if token.type == "heading_open":
             headings.append(Heading(int(token.tag[1]), str(token.attrGet("id")), tokens[i + 1].content.strip()))
-        for child in (token.children or []) if token.type == "inline" else []:
+        for child in token.children or []:
             child_id = child.attrGet("id")
             if child_id is not None:
                 if child_id in id_owner:
