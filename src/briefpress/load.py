@@ -66,15 +66,28 @@ def read_text(path: Path, diags: Diagnostics) -> str | None:
         return None
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe loader, with a bad value (a date such as 2024-13-45) reported at its node's line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"bad value '{node.value}': {exc}",
+                                                    node.start_mark) from exc
+
+
 def parse_yaml(text: str, path: Path, diags: Diagnostics, offset: int = 0) -> YamlDocument | None:
     """Parse YAML safely; a syntax error becomes a diagnostic at the file's own line."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         value = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 + offset if mark is not None else offset + 1
+        # An error at the end of the stream is marked one line past the last: point at the last.
+        last = max(1, len(text.splitlines()))
+        line = min(mark.line + 1, last) + offset if mark is not None else offset + 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         context = getattr(exc, "context", None)
         message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
@@ -111,7 +124,6 @@ def load_brief(root: Path, diags: Diagnostics) -> Brief | None:
     data = _data(root, diags)
     if metadata is None or sections is None:
         return None
-    _check_ids(sections, diags)
     return Brief(root=root, metadata=metadata, sections=tuple(sections), data=data)
 
 
@@ -191,6 +203,7 @@ def _sections(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
         diags.error(path, doc.line("sections"), "'sections' must be a list of file paths relative to the brief folder")
         return None
     sections: list[Section] = []
+    id_lines: dict[Path, int] = {}
     seen: set[Path] = set()
     for index, entry in enumerate(listed):
         line = doc.line("sections", index)
@@ -208,17 +221,25 @@ def _sections(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
         if not file.is_file():
             diags.error(path, line, f"section file '{entry}' does not exist")
             continue
-        section = load_section(file, diags)
-        if section is not None:
-            sections.append(section)
+        loaded = _load_section(file, diags)
+        if loaded is not None:
+            sections.append(loaded[0])
+            id_lines[loaded[0].path] = loaded[1]
     for stray in sorted(root.rglob("*.md")):
         if stray.resolve() not in seen and not stray.relative_to(root).parts[0] in ("templates", "styles"):
             diags.warning(stray, None, "section file is not listed in brief.yaml 'sections' and is not built")
+    _check_ids(sections, id_lines, diags)
     return sections
 
 
 def load_section(path: Path, diags: Diagnostics) -> Section | None:
     """Load one Markdown section file with its YAML front matter."""
+    loaded = _load_section(path, diags)
+    return loaded[0] if loaded is not None else None
+
+
+def _load_section(path: Path, diags: Diagnostics) -> tuple[Section, int] | None:
+    """Load a section; return it with the line its id comes from (for duplicate-id errors)."""
     text = read_text(path, diags)
     if text is None:
         return None
@@ -254,19 +275,21 @@ def load_section(path: Path, diags: Diagnostics) -> Section | None:
     if not ok:
         return None
     body_start = text[: match.end()].count("\n") + 1
+    id_line = doc.line("id") if "id" in meta else 1
     return Section(
         path=path, id=section_id, title=str(title).strip(),
         short_title=str(meta.get("short_title") or title).strip(), role=role,
         source=text[match.end():], first_line=body_start, meta=MappingProxyType(dict(meta)),
-    )
+    ), id_line
 
 
-def _check_ids(sections: list[Section], diags: Diagnostics) -> None:
+def _check_ids(sections: list[Section], id_lines: dict[Path, int], diags: Diagnostics) -> None:
     owners: dict[str, Section] = {}
     for section in sections:
         if section.id in owners:
             other = owners[section.id]
-            diags.error(section.path, 2, f"duplicate section id '{section.id}' (also used by {other.path.name})")
+            diags.error(section.path, id_lines.get(section.path, 1),
+                        f"duplicate section id '{section.id}' (also used by {other.path.name})")
         owners[section.id] = section
 
 

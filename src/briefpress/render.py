@@ -111,9 +111,24 @@ class _LineMap:
         return self.first_line + index
 
 
+def _checking_parser() -> MarkdownIt:
+    """The brief parser, but keeping every link and image, so that refused ones are reported.
+
+    markdown-it would otherwise show ``![x](file:///etc/passwd)`` silently as text; the checks
+    below refuse every address that is not allowed, with its line.
+    """
+    parser = create_parser()
+    parser.validateLink = lambda url: True  # type: ignore[method-assign]
+    return parser
+
+
 def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
     """Render every section; record problems in ``diags``; return None if any section failed."""
-    parser = create_parser()
+    parser = _checking_parser()
+    # After a loading error, some sections or data files are missing: problems they would
+    # have prevented (a link to a heading in a lost section) are not reported, as compilers do.
+    incomplete = bool(diags.errors)
+    lost_data = _lost_data(brief)
     jinja = environment(brief, sections=True)
     assets: dict[str, bytes] = {}
 
@@ -131,7 +146,7 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
 
     parsed: list[tuple[Section, list[Token], dict, _LineMap]] = []
     for section in brief.sections:
-        text = _jinja(jinja, section, diags)
+        text = _jinja(jinja, section, diags, lost_data)
         if text is None:
             continue
         env: dict[str, Any] = {}
@@ -149,26 +164,44 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
                                         offset, count, tuple(headings)))
         offset += count
     for part, (_, _, _, line_of) in zip(sections, parsed):
-        _check_references(brief, part, id_owner, assets, images, line_of, diags)
+        _check_references(brief, part, id_owner, assets, images, line_of, diags, incomplete)
     if len(parsed) != len(brief.sections) or diags.errors:
         return None
     return Rendered(brief, tuple(sections), MappingProxyType(assets), tuple(dict.fromkeys(images)),
                     MappingProxyType(id_owner), parser)
 
 
-def _jinja(env: jinja2.Environment, section: Section, diags: Diagnostics) -> str | None:
+def _lost_data(brief: Brief) -> set[str]:
+    """Names of data files that exist but did not load (their errors are already reported)."""
+    folder = brief.root / "data"
+    files = [*folder.glob("*.yaml"), *folder.glob("*.yml")] if folder.is_dir() else []
+    return {f.stem for f in files if f.stem not in brief.data}
+
+
+def _jinja(env: jinja2.Environment, section: Section, diags: Diagnostics, lost_data: set[str]) -> str | None:
     try:
         template = env.from_string(section.source)
         return template.render()
     except jinja2.TemplateSyntaxError as exc:
         diags.error(section.path, section.first_line + (exc.lineno or 1) - 1, f"template syntax error: {exc.message}")
+    except Exception:
+        if any(re.search(rf"\bdata\s*(\.\s*{re.escape(name)}\b|\[\s*['\"]{re.escape(name)}['\"])", section.source)
+               for name in lost_data):
+            return None  # a follow-on error of a data file that did not load
+        _report_template_error(section, diags)
+    return None
+
+
+def _report_template_error(section: Section, diags: Diagnostics) -> None:
+    """Report the exception being handled (raised while rendering ``section``) at its line."""
+    try:
+        raise
     except jinja2.UndefinedError as exc:
         diags.error(section.path, _template_line(section), f"undefined name in template: {exc.message}")
     except jinja2.TemplateNotFound as exc:
         diags.error(section.path, _template_line(section), f"template not found: {exc.name}")
     except (charts.ChartError, TypeError, ValueError, KeyError) as exc:
         diags.error(section.path, _template_line(section), f"template error: {exc}")
-    return None
 
 
 def _template_line(section: Section) -> int:
@@ -214,7 +247,7 @@ def _assign_ids(section: Section, tokens: list[Token], id_owner: dict[str, str],
 
 
 def _check_references(brief: Brief, part: RenderedSection, id_owner: Mapping[str, str], assets: Mapping[str, bytes],
-                      images: list[str], line_of: _LineMap, diags: Diagnostics) -> None:
+                      images: list[str], line_of: _LineMap, diags: Diagnostics, incomplete: bool = False) -> None:
     """Check that every link points at a known id or a web address, and that every image exists."""
     path = part.section.path
     line = part.section.first_line
@@ -224,7 +257,7 @@ def _check_references(brief: Brief, part: RenderedSection, id_owner: Mapping[str
         if token.type == "link_open":
             href = str(token.attrGet("href") or "")
             problem = check_link(href, id_owner)
-            if problem:
+            if problem and not (incomplete and href.startswith("#")):
                 diags.error(path, line, problem)
         elif token.type == "image":
             src = str(token.attrGet("src") or "")
