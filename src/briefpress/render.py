@@ -184,24 +184,23 @@ def _jinja(env: jinja2.Environment, section: Section, diags: Diagnostics, lost_d
         return template.render()
     except jinja2.TemplateSyntaxError as exc:
         diags.error(section.path, section.first_line + (exc.lineno or 1) - 1, f"template syntax error: {exc.message}")
-    except Exception:
+    except Exception as exc:  # whatever a section's template raises is the author's to fix, at its line
         if any(re.search(rf"\bdata\s*(\.\s*{re.escape(name)}\b|\[\s*['\"]{re.escape(name)}['\"])", section.source)
                for name in lost_data):
             return None  # a follow-on error of a data file that did not load
-        _report_template_error(section, diags)
+        diags.error(section.path, _template_line(section), _template_problem(exc))
     return None
 
 
-def _report_template_error(section: Section, diags: Diagnostics) -> None:
-    """Report the exception being handled (raised while rendering ``section``) at its line."""
-    try:
-        raise
-    except jinja2.UndefinedError as exc:
-        diags.error(section.path, _template_line(section), f"undefined name in template: {exc.message}")
-    except jinja2.TemplateNotFound as exc:
-        diags.error(section.path, _template_line(section), f"template not found: {exc.name}")
-    except (charts.ChartError, TypeError, ValueError, KeyError) as exc:
-        diags.error(section.path, _template_line(section), f"template error: {exc}")
+def _template_problem(exc: Exception) -> str:
+    """Describe an exception raised while rendering a section's template."""
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"undefined name in template: {exc.message}"
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return f"template not found: {exc.name}"
+    if isinstance(exc, (charts.ChartError, TypeError, ValueError, KeyError)):
+        return f"template error: {exc}"
+    return f"template error: {type(exc).__name__}: {exc}"
 
 
 def _template_line(section: Section) -> int:

@@ -1,0 +1,106 @@
+"""Unit tests of the load and render stages on the small fixture brief under tests/briefs/."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from briefpress.errors import Diagnostics
+from briefpress.load import load_brief
+from briefpress.render import render_brief
+from briefpress.templates import human_date
+
+MINIMAL = Path(__file__).parent / "briefs" / "minimal"
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    diags = Diagnostics()
+    brief = load_brief(MINIMAL, diags)
+    assert brief is not None and diags.items == []
+    result = render_brief(brief, diags)
+    assert result is not None and diags.items == []
+    return result
+
+
+def test_metadata_is_loaded_into_a_frozen_model() -> None:
+    brief = load_brief(MINIMAL, Diagnostics())
+    meta = brief.metadata
+    assert meta.title == "A Minimal Brief" and meta.lang == "en-GB" and meta.date == dt.date(2024, 5, 1)
+    assert meta.authors == ("Test Desk",) and meta.subjects == ("Testing",)
+    with pytest.raises(Exception):
+        meta.title = "changed"  # type: ignore[misc]
+
+
+def test_sections_follow_brief_yaml_with_ids_and_lines() -> None:
+    brief = load_brief(MINIMAL, Diagnostics())
+    assert [s.id for s in brief.sections] == ["intro", "data"]
+    intro = brief.sections[0]
+    assert intro.short_title == "Intro" and intro.role == "body"
+    assert intro.first_line == 5  # the body starts after the 4 lines of front matter
+    assert brief.data["events"]["events"][0]["event"] == "Later | piped"
+
+
+def _xhtml(rendered, index: int, fmt: str = "epub") -> etree._Element:
+    body = rendered.html(rendered.sections[index], fmt)
+    return etree.fromstring(
+        f'<div xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops">{body}</div>')
+
+
+NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
+
+
+def test_jinja_sees_metadata_and_markdown_is_rendered(rendered) -> None:
+    doc = _xhtml(rendered, 0)
+    assert doc.xpath("string(//x:em)", namespaces=NS) == "A Minimal Brief"
+    assert doc.xpath("//x:h2[@id='first-heading']", namespaces=NS)
+
+
+def test_lone_image_becomes_a_captioned_figure(rendered) -> None:
+    doc = _xhtml(rendered, 0)
+    figure = doc.xpath("//x:figure[@id='fig-square']", namespaces=NS)[0]
+    assert figure.xpath("x:img/@alt", namespaces=NS) == ["A red square"]
+    assert figure.xpath("string(x:figcaption)", namespaces=NS) == "A captioned square"
+    assert rendered.images == ("images/square.png",)
+
+
+def test_cross_references_point_across_documents_in_epub(rendered) -> None:
+    hrefs = _xhtml(rendered, 0).xpath("//x:p/x:a/@href", namespaces=NS)
+    assert "data.xhtml" in hrefs and "data.xhtml#data-table" in hrefs
+    html_hrefs = _xhtml(rendered, 0, "html").xpath("//x:p/x:a/@href", namespaces=NS)
+    assert "#data" in html_hrefs and "#data-table" in html_hrefs
+
+
+def test_footnotes_are_numbered_across_the_brief(rendered) -> None:
+    first = _xhtml(rendered, 0).xpath("//x:a[@epub:type='noteref']/@href", namespaces=NS)
+    second = _xhtml(rendered, 1).xpath("//x:a[@epub:type='noteref']/@href", namespaces=NS)
+    assert first == ["#fn-1"] and second == ["#fn-2"]
+    pdf = _xhtml(rendered, 0, "pdf")
+    note = pdf.xpath("//x:span[@class='footnote']", namespaces=NS)[0]
+    assert "A note with a" in "".join(note.itertext())
+    assert not pdf.xpath("//x:aside", namespaces=NS), "PDF notes float from their call, no endnote list"
+
+
+def test_timeline_macro_sorts_by_date_and_escapes(rendered) -> None:
+    doc = _xhtml(rendered, 1)
+    rows = [["".join(td.itertext()) for td in tr.xpath("x:td", namespaces=NS)]
+            for tr in doc.xpath("//x:tbody/x:tr", namespaces=NS)]
+    assert rows == [["January 2020", "Earlier", "A & co"], ["3 February 2021", "Later | piped", "B"]]
+
+
+def test_raw_html_is_shown_as_text(rendered) -> None:
+    doc = _xhtml(rendered, 1)
+    assert not doc.xpath("//x:b", namespaces=NS)
+    assert "Raw <b>HTML</b> is shown as text." in "".join(doc.itertext())
+    assert "Jinja comment" not in "".join(doc.itertext())
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("2022-11-20", "20 November 2022"), ("2019-03", "March 2019"), ("2020", "2020"),
+    (dt.date(2022, 6, 5), "5 June 2022"),
+])
+def test_human_date(value, expected: str) -> None:
+    assert human_date(value) == expected
