@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -89,7 +90,9 @@ def write_epub(rendered: Rendered, target: Path) -> int:
     """Write the brief as an EPUB 3 to ``target``; return the number of content documents."""
     book = build_book(rendered)
     meta = rendered.brief.metadata
-    modified = dt.datetime.combine(meta.last_modified, dt.time())
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    modified = (dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch.isdigit()
+                else dt.datetime.combine(meta.last_modified, dt.time()))
     raw = io.BytesIO()
     epub.write_epub(raw, book, {"mtime": modified, "raise_exceptions": True})
     target.write_bytes(_rezip(raw.getvalue(), meta.lang))

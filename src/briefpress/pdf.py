@@ -5,9 +5,13 @@ WeasyPrint is imported here only, so that builds without a PDF do not pay for it
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import logging
+import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from .assemble import Assembler, stylesheet_path
 from .errors import Diagnostics
@@ -48,6 +52,23 @@ class _LogCapture(logging.Handler):
         self.records.append(record)
 
 
+@contextmanager
+def _fixed_font_timestamps(rendered: Rendered) -> Iterator[None]:
+    """Make fontTools stamp subset fonts with the brief's date instead of the clock.
+
+    fontTools reads ``SOURCE_DATE_EPOCH``; without it every build's embedded fonts differ.
+    """
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    date = rendered.brief.metadata.last_modified
+    os.environ["SOURCE_DATE_EPOCH"] = str(calendar.timegm(date.timetuple()))
+    try:
+        yield
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+
+
 def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics) -> int:
     """Write the brief as a PDF to ``target``; return the page count."""
     import weasyprint
@@ -73,7 +94,8 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics) -> int:
                   for name in STYLESHEETS]
         document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(stylesheets=sheets)
         identifier = hashlib.sha256(rendered.brief.metadata.identifier.encode("utf-8")).hexdigest()[:32]
-        document.write_pdf(target, pdf_identifier=identifier.encode("ascii"))
+        with _fixed_font_timestamps(rendered):
+            document.write_pdf(target, pdf_identifier=identifier.encode("ascii"))
     finally:
         logger.removeHandler(capture)
     root = rendered.brief.root
