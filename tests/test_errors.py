@@ -6,7 +6,6 @@ Every broken brief is built from a tiny valid one in ``tmp_path``; the cases are
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import struct
@@ -222,7 +221,17 @@ CASES = [
     Case("bad-lang", {"brief.yaml": _replace(BRIEF_YAML, "lang: en", "lang: english language")},
          ("brief/brief.yaml:2: | 'lang' must be a language tag",)),
     Case("bad-date", {"brief.yaml": BRIEF_YAML + "date: 2024-13-45\n"},
+         ("brief/brief.yaml:8: | bad value '2024-13-45'",)),
+    Case("bad-date-quoted", {"brief.yaml": BRIEF_YAML + "date: '2024-13-45'\n"},
          ("brief/brief.yaml:8: | must be an ISO date",)),
+    Case("control-char-section", {"sections/02-details.md": DETAILS_MD + "\nA bell \x07 here.\n"},
+         ("brief/sections/02-details.md:10: | control character U+0007",)),
+    Case("control-char-yaml-escape", {"brief.yaml": _replace(BRIEF_YAML, "Tiny brief", '"Tiny\\bbrief"')},
+         ("brief/brief.yaml:1: | control character U+0008",)),
+    Case("control-char-jinja", {"sections/02-details.md": DETAILS_MD + "\nLine nine.\n\nA {{ '\\x01' }} here.\n"},
+         ("brief/sections/02-details.md:12: | control character U+0001",)),
+    Case("yaml-unprintable", {"data/facts.yaml": "count: 3\nname: a\x7fb\n"},
+         ("brief/data/facts.yaml:2: | character U+007F is not allowed",)),
     Case("sections-not-list", {"brief.yaml": BRIEF_YAML.split("sections:")[0] + "sections: sections/01-intro.md\n"},
          ("brief/brief.yaml:5: | 'sections' must be a list",)),
     # Unknown keys, with a suggestion.
@@ -324,6 +333,12 @@ CASES = [
          {"sections/01-intro.md": _replace(INTRO_MD, "id: intro", "id: [intro"), "sections/02-details.md": None},
          ("brief/sections/01-intro.md:3: | invalid YAML",
           "brief/brief.yaml:7: | does not exist")),
+    # Symbolic links out of the brief, for the files the build reads itself.
+    Case("data-symlink-out", {}, ("brief/data/passwd.yaml: | resolves outside the brief folder",),
+         setup=lambda tmp: (tmp / "brief" / "data" / "passwd.yaml").symlink_to("/etc/passwd")),
+    Case("section-symlink-out", {"brief.yaml": BRIEF_YAML + "  - sections/evil.md\n"},
+         ("brief/brief.yaml:8: | outside the brief folder",),
+         setup=lambda tmp: (tmp / "brief" / "sections" / "evil.md").symlink_to("/etc/passwd")),
     # The brief folder itself, and the command line.
     Case("no-brief-folder", expect=("nowhere: | brief folder does not exist",), brief="nowhere"),
     Case("brief-is-a-file", expect=("brief/brief.yaml: | brief folder does not exist",), brief="brief/brief.yaml"),
@@ -425,6 +440,49 @@ def test_failing_writer_leaves_output_folder(tmp_path: Path, monkeypatch: pytest
     assert status == 1
     assert "No space left on device" in err
     assert snapshot(out) == before
+
+
+def test_failing_writer_removes_folders_it_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A build that fails while writing removes the output folders it created, and nothing else."""
+    make_brief(tmp_path)
+    monkeypatch.chdir(tmp_path)
+
+    def fail(rendered: object, target: Path) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("briefpress.html.write_html", fail)
+    status, _, err = run(["build", "brief", "--format", "epub", "--format", "html", "--out", "new/deeper/out"], capsys)
+    assert status == 1, err
+    assert not (tmp_path / "new").exists()
+
+
+def test_output_folder_is_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """An output 'folder' that is a file is a one-line error, and the file is untouched."""
+    make_brief(tmp_path)
+    (tmp_path / "out").write_bytes(b"not a folder")
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(["build", "brief", "--format", "html", "--out", "out"], capsys)
+    assert status == 1
+    assert err == "out: error: the output folder is a file\n"
+    assert (tmp_path / "out").read_bytes() == b"not a folder"
+
+
+def test_command_line_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing command is a usage error (2); --version and --help succeed (0); none raise SystemExit."""
+    assert run([], capsys)[0] == 2
+    status, out, _ = run(["--version"], capsys)
+    assert status == 0 and out.startswith("briefpress ")
+    assert run(["build", "--help"], capsys)[0] == 0
+
+
+def test_diagnostic_is_one_line() -> None:
+    """A message quoting several lines still prints as one diagnostic line."""
+    from briefpress.errors import Diagnostic
+
+    line = Diagnostic(Path("brief/x.md"), 3, "bad\n  thing\r\nhere").format()
+    assert line == "brief/x.md:3: error: bad thing here"
 
 
 def test_failing_build_does_not_create_output_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -582,7 +640,8 @@ def test_fetcher_policy(tmp_path: Path) -> None:
     refused = ["file:///etc/passwd", "http://127.0.0.1:9/x.png", "https://example.com/x.css",
                "ftp://example.com/x", f"{root_uri}/../secret.txt", f"{root_uri}/images/../../secret.txt",
                f"{root_uri}/images/%2e%2e/%2e%2e/secret.txt", f"{root_uri}/images/evil.png",
-               "file://otherhost/etc/passwd", f"{root_uri}/images/nope.png"]
+               "file://otherhost/etc/passwd", f"{root_uri}/images/nope.png", f"{root_uri}/images/a%00.png",
+               "data:image/png;base64,not*base64", "FILE:///etc/passwd", "file:/etc/passwd"]
     for url in refused:
         with pytest.raises(Refused):
             policy.read_url(url)
@@ -593,7 +652,7 @@ def test_fetcher_policy(tmp_path: Path) -> None:
 
 # --- Properties -----------------------------------------------------------------------------------
 
-PROPERTY_SETTINGS = settings(max_examples=30, deadline=None,
+PROPERTY_SETTINGS = settings(max_examples=int(os.environ.get("BRIEFPRESS_EXAMPLES", "30")), deadline=None,
                              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 markdown_text = st.lists(
@@ -667,3 +726,13 @@ def test_property_brief_yaml(meta: dict, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     base = yaml.safe_load(BRIEF_YAML)
     _build_checked(tmp_path, capsys, {"brief.yaml": yaml.safe_dump({**base, **meta}, allow_unicode=True)})
+
+
+def test_jinja_cannot_reach_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A section's template cannot climb from a global to Python's os module (and so read any file)."""
+    write_brief(tmp_path, {"sections/02-details.md": DETAILS_MD + "\nCwd {{ cycler.__init__.__globals__.os.getcwd() }}\n"})
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(["build", "brief", "--format", "html", "--out", "out"], capsys)
+    assert status == 1
+    assert err.startswith("brief/sections/02-details.md:10: error: template error: SecurityError")

@@ -38,17 +38,20 @@ def build_date(meta: Metadata) -> tuple[str, str]:
     return meta.date.isoformat(), meta.last_modified.isoformat()
 
 
+def stylesheet_path(rendered: Rendered, name: str) -> Path:
+    """Return the path of a stylesheet: the brief's own ``styles/<name>`` if present, else the package's.
+
+    A brief's stylesheet that is a symbolic link out of the brief folder is ignored.
+    """
+    own = rendered.brief.styles_dir / name
+    if own.is_file() and own.resolve().is_relative_to(rendered.brief.root):
+        return own
+    return package_dir("styles") / name
+
+
 def stylesheet(rendered: Rendered, name: str) -> str:
-    """Return a stylesheet's text: the brief's own ``styles/<name>`` if present, else the package's."""
-    own = rendered.brief.styles_dir / name
-    path = own if own.is_file() else package_dir("styles") / name
-    return path.read_text(encoding="utf-8")
-
-
-def stylesheet_path(rendered: Rendered, name: str) -> str:
-    """Return the path of a stylesheet (the brief's override, else the package's)."""
-    own = rendered.brief.styles_dir / name
-    return str(own if own.is_file() else package_dir("styles") / name)
+    """Return a stylesheet's text (the brief's override, else the package's)."""
+    return stylesheet_path(rendered, name).read_text(encoding="utf-8")
 
 
 class Assembler:

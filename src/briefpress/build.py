@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .errors import Diagnostics
+from .errors import BriefError, Diagnostic, Diagnostics
 from .load import load_brief
 from .render import Rendered, render_brief
 
@@ -60,10 +60,15 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
           paper: str | None = None, report: Callable[[Output], None] | None = None) -> list[Output]:
     """Build ``formats`` of the brief into ``out_dir``. Nothing in ``out_dir`` changes unless all succeed."""
     rendered = prepare(brief_dir, diags, strict, paper)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BriefError([Diagnostic(out_dir, None, "the output folder is a file")])
+    # Folders this build creates are removed again if it fails, so that a failure leaves no trace.
+    created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
     out_dir.mkdir(parents=True, exist_ok=True)
     slug = rendered.brief.metadata.slug
     staged: list[tuple[Path, Path]] = []
     outputs: list[Output] = []
+    done = False
     try:
         for fmt in formats:
             start = time.perf_counter()
@@ -78,9 +83,15 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
         for temp, final in staged:
             os.chmod(temp, 0o644)
             os.replace(temp, final)
+        done = True
     finally:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
+        for folder in [] if done else created:  # innermost first; one another build wrote into stays
+            try:
+                folder.rmdir()
+            except OSError:
+                break
     for output in outputs:
         if report is not None:
             report(output)

@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an unexpected failure is still reported in one line
         if args.debug:
             raise
-        print(f"briefpress: error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        summary = " ".join(str(exc).split())
+        print(f"briefpress: error: {type(exc).__name__}: {summary} (run with --debug for details)", file=sys.stderr)
         return 1
     for diagnostic in diags.warnings:
         print(diagnostic.format(), file=sys.stderr)

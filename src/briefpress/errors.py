@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -25,7 +26,9 @@ class Diagnostic:
             where = _relative(self.path)
             where += f":{self.line}:" if self.line else ":"
             where += " "
-        return f"{where}{self.severity}: {self.message}"
+        # One problem, one line: a message quoting several lines would break tools that parse them.
+        message = re.sub(r"\s*[\r\n]+\s*", " ", self.message).strip()
+        return f"{where}{self.severity}: {message}"
 
 
 def _relative(path: Path) -> str:
@@ -48,6 +51,8 @@ class Diagnostics:
     """Collects problems across a whole stage, so that authors see them all at once."""
 
     items: list[Diagnostic] = field(default_factory=list)
+    #: What failed to load ("sections", "data.<name>"), so later stages skip the follow-on errors.
+    lost: set[str] = field(default_factory=set)
 
     def error(self, path: Path | None, line: int | None, message: str) -> None:
         """Record an error."""

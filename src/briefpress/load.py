@@ -21,6 +21,8 @@ REQUIRED_METADATA = ("title", "lang", "sections")
 FRONT_MATTER_KEYS = {"title", "id", "short_title", "role"}
 PAPERS = ("a4", "letter")
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+#: Characters no output can hold (XML 1.0 forbids them), whether typed, escaped in YAML or made by Jinja.
+FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:^|\n)---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
@@ -59,11 +61,21 @@ def read_text(path: Path, diags: Diagnostics) -> str | None:
         diags.error(path, None, f"cannot read file: {exc.strerror}")
         return None
     try:
-        return raw.decode("utf-8").removeprefix("\ufeff")
+        text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         diags.error(path, line, f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})")
         return None
+    bad = FORBIDDEN_CHARS.search(text)
+    if bad:
+        diags.error(path, text.count("\n", 0, bad.start()) + 1, forbidden_char_message(bad.group()))
+        return None
+    return text
+
+
+def forbidden_char_message(char: str) -> str:
+    """Describe a control character that no output format can hold."""
+    return f"control character U+{ord(char):04X} is not allowed (no output format can hold it)"
 
 
 class _Loader(yaml.SafeLoader):
@@ -79,10 +91,16 @@ class _Loader(yaml.SafeLoader):
 
 def parse_yaml(text: str, path: Path, diags: Diagnostics, offset: int = 0) -> YamlDocument | None:
     """Parse YAML safely; a syntax error becomes a diagnostic at the file's own line."""
-    loader = _Loader(text)
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         value = loader.construct_document(node) if node is not None else None
+        _check_scalars(node)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not accept; it has no mark
+        line = text.count("\n", 0, exc.position) + 1 + offset
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        diags.error(path, line, f"invalid YAML: character U+{ord(char):04X} is not allowed")
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         # An error at the end of the stream is marked one line past the last: point at the last.
@@ -93,9 +111,23 @@ def parse_yaml(text: str, path: Path, diags: Diagnostics, offset: int = 0) -> Ya
         message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
         diags.error(path, line, message)
         return None
-    finally:
-        loader.dispose()
+    loader.dispose()
     return YamlDocument(value, node, offset)
+
+
+def _check_scalars(node: yaml.Node | None) -> None:
+    """Refuse control characters written as escapes ("\\x08") in any value."""
+    if isinstance(node, yaml.ScalarNode):
+        bad = FORBIDDEN_CHARS.search(node.value)
+        if bad:
+            raise yaml.MarkedYAMLError(problem=forbidden_char_message(bad.group()), problem_mark=node.start_mark)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_scalars(item)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _check_scalars(key)
+            _check_scalars(value)
 
 
 def load_brief(root: Path, diags: Diagnostics) -> Brief | None:
@@ -107,6 +139,8 @@ def load_brief(root: Path, diags: Diagnostics) -> Brief | None:
     meta_path = root / "brief.yaml"
     if not meta_path.is_file():
         diags.error(meta_path, None, "brief.yaml is missing")
+        return None
+    if not inside(meta_path, root, diags):
         return None
     text = read_text(meta_path, diags)
     doc = parse_yaml(text, meta_path, diags) if text is not None else None
@@ -179,7 +213,7 @@ def _metadata(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
     if paper not in PAPERS:
         diags.error(path, doc.line("paper"), f"'paper' must be one of {', '.join(PAPERS)}{did_you_mean(paper, PAPERS)}")
     day = date("date")
-    if "date" in raw and day is None:
+    if raw.get("date") is not None and day is None:
         return None
     identifier = text("identifier")
     if not identifier:
@@ -209,10 +243,12 @@ def _sections(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
         line = doc.line("sections", index)
         if not isinstance(entry, str) or not entry.strip():
             diags.error(path, line, "each entry of 'sections' must be a file path")
+            diags.lost.add("sections")
             continue
         file = (root / entry).resolve()
         if not file.is_relative_to(root):
             diags.error(path, line, f"section '{entry}' is outside the brief folder")
+            diags.lost.add("sections")
             continue
         if file in seen:
             diags.error(path, line, f"section '{entry}' is listed twice")
@@ -220,9 +256,12 @@ def _sections(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
         seen.add(file)
         if not file.is_file():
             diags.error(path, line, f"section file '{entry}' does not exist")
+            diags.lost.add("sections")
             continue
         loaded = _load_section(file, diags)
-        if loaded is not None:
+        if loaded is None:
+            diags.lost.add("sections")
+        else:
             sections.append(loaded[0])
             id_lines[loaded[0].path] = loaded[1]
     for stray in sorted(root.rglob("*.md")):
@@ -298,11 +337,21 @@ def _data(root: Path, diags: Diagnostics) -> MappingProxyType:
     folder = root / "data"
     if folder.is_dir():
         for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-            text = read_text(file, diags)
+            text = read_text(file, diags) if inside(file, root, diags) else None
             doc = parse_yaml(text, file, diags) if text is not None else None
             if doc is not None:
                 data[file.stem] = doc.value
+            else:
+                diags.lost.add(f"data.{file.stem}")
     return MappingProxyType(data)
+
+
+def inside(path: Path, root: Path, diags: Diagnostics) -> bool:
+    """Check that a file's real path (after symbolic links) lies in the brief folder."""
+    if path.resolve().is_relative_to(root):
+        return True
+    diags.error(path, None, "file resolves outside the brief folder (symbolic link); a build reads nothing outside it")
+    return False
 
 
 def _slugify(text: str) -> str:

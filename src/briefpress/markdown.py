@@ -23,6 +23,9 @@ def create_parser() -> MarkdownIt:
     """Return the Markdown parser every section goes through."""
     md = MarkdownIt("commonmark", {"html": False, "typographer": True, "xhtmlOut": True})
     md.enable(["table", "replacements", "smartquotes"])
+    # Keep every link and image, even ``file:`` or ``javascript:`` ones that markdown-it would
+    # quietly show as text: the render stage refuses them with their file and line.
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
     md.use(footnote_plugin, inline=False)
     md.use(attrs_plugin, allowed=["id", "class"])
     md.core.ruler.push("briefpress_blocks", _mark_blocks)

@@ -17,6 +17,7 @@ from markdown_it.token import Token
 
 from . import charts
 from .errors import Diagnostics
+from .load import FORBIDDEN_CHARS, forbidden_char_message
 from .markdown import create_parser, footnote_inline_html, render_tokens, slugify
 from .model import Brief, Section
 from .templates import environment
@@ -111,24 +112,13 @@ class _LineMap:
         return self.first_line + index
 
 
-def _checking_parser() -> MarkdownIt:
-    """The brief parser, but keeping every link and image, so that refused ones are reported.
-
-    markdown-it would otherwise show ``![x](file:///etc/passwd)`` silently as text; the checks
-    below refuse every address that is not allowed, with its line.
-    """
-    parser = create_parser()
-    parser.validateLink = lambda url: True  # type: ignore[method-assign]
-    return parser
-
-
 def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
     """Render every section; record problems in ``diags``; return None if any section failed."""
-    parser = _checking_parser()
+    parser = create_parser()
     # After a loading error, some sections or data files are missing: problems they would
     # have prevented (a link to a heading in a lost section) are not reported, as compilers do.
-    incomplete = bool(diags.errors)
-    lost_data = _lost_data(brief)
+    incomplete = "sections" in diags.lost
+    lost_data = {name.removeprefix("data.") for name in diags.lost if name.startswith("data.")}
     jinja = environment(brief, sections=True)
     assets: dict[str, bytes] = {}
 
@@ -148,6 +138,11 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
     for section in brief.sections:
         text = _jinja(jinja, section, diags, lost_data)
         if text is None:
+            continue
+        bad = FORBIDDEN_CHARS.search(text)
+        if bad:  # made by the template, e.g. from an escape in a data file or a string literal
+            line_of = _LineMap(section.source, text, section.first_line)
+            diags.error(section.path, line_of(text.count("\n", 0, bad.start())), forbidden_char_message(bad.group()))
             continue
         env: dict[str, Any] = {}
         tokens = parser.parse(text, env)
@@ -169,13 +164,6 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
         return None
     return Rendered(brief, tuple(sections), MappingProxyType(assets), tuple(dict.fromkeys(images)),
                     MappingProxyType(id_owner), parser)
-
-
-def _lost_data(brief: Brief) -> set[str]:
-    """Names of data files that exist but did not load (their errors are already reported)."""
-    folder = brief.root / "data"
-    files = [*folder.glob("*.yaml"), *folder.glob("*.yml")] if folder.is_dir() else []
-    return {f.stem for f in files if f.stem not in brief.data}
 
 
 def _jinja(env: jinja2.Environment, section: Section, diags: Diagnostics, lost_data: set[str]) -> str | None:
@@ -216,32 +204,32 @@ def _template_line(section: Section) -> int:
 
 def _assign_ids(section: Section, tokens: list[Token], id_owner: dict[str, str],
                 line_of: _LineMap, diags: Diagnostics) -> list[Heading]:
-    """Give each heading a unique id; report explicit ids used twice."""
+    """Give each heading a unique id; report explicit ids (on headings or inline elements) used twice."""
     headings = []
+
+    def claim(value: str, line: int) -> None:
+        if value in id_owner:
+            diags.error(section.path, line, f"duplicate id '{value}' (already used in section '{id_owner[value]}')")
+        id_owner[value] = section.id
+
     for i, token in enumerate(tokens):
         line = line_of(token.map[0]) if token.map else section.first_line
-        explicit = token.attrGet("id")
-        if explicit is None or token.type == "heading_open" and not token.meta.get("explicit_id"):
-            if token.type != "heading_open":
-                continue
+        if token.type == "heading_open" and not token.meta.get("explicit_id"):
             base = slugify(tokens[i + 1].content)
             candidate, n = base, 2
             while candidate in id_owner:
                 candidate, n = f"{base}-{n}", n + 1
             token.attrSet("id", candidate)
-        else:
-            explicit = str(explicit)
-            if explicit in id_owner:
-                diags.error(section.path, line, f"duplicate id '{explicit}' (already used in section '{id_owner[explicit]}')")
-        id_owner[str(token.attrGet("id"))] = section.id
+            id_owner[candidate] = section.id
+        elif token.attrGet("id") is not None:
+            claim(str(token.attrGet("id")), line)
         if token.type == "heading_open":
             headings.append(Heading(int(token.tag[1]), str(token.attrGet("id")), tokens[i + 1].content.strip()))
+        # Inline elements carry ids too ([text](#x){#id}, images), and figures keep their image as a child.
         for child in token.children or []:
             child_id = child.attrGet("id")
             if child_id is not None:
-                if child_id in id_owner:
-                    diags.error(section.path, line, f"duplicate id '{child_id}' (already used in section '{id_owner[str(child_id)]}')")
-                id_owner[str(child_id)] = section.id
+                claim(str(child_id), line)
     return headings
 
 

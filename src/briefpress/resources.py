@@ -80,6 +80,9 @@ class ResourcePolicy:
         except Refused as exc:
             self.refused.append((url, str(exc)))
             raise
+        except (OSError, ValueError) as exc:  # a NUL in a path, bad base64: refused all the same
+            self.refused.append((url, f"'{url}': {exc}"))
+            raise Refused(f"'{url}': {exc}") from exc
 
     def _read_url(self, url: str) -> tuple[bytes, str]:
         parts = urlsplit(url)

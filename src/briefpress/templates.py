@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import jinja2
+import jinja2.sandbox
 
 from .model import Brief
 
@@ -28,9 +29,10 @@ def environment(brief: Brief, sections: bool = False) -> jinja2.Environment:
     """
     loaders: list[jinja2.BaseLoader] = []
     if brief.templates_dir.is_dir():
-        loaders.append(jinja2.FileSystemLoader(brief.templates_dir))
+        loaders.append(_ContainedLoader(brief.templates_dir, brief.root))
     loaders.append(jinja2.FileSystemLoader(package_dir("templates")))
-    env = jinja2.Environment(
+    # Sections and templates come from many hands: the sandbox keeps them away from Python's internals.
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
@@ -42,6 +44,20 @@ def environment(brief: Brief, sections: bool = False) -> jinja2.Environment:
     )
     env.filters.update(human_date=human_date, by_date=by_date, md_cell=md_cell, iso_date=iso_date)
     return env
+
+
+class _ContainedLoader(jinja2.FileSystemLoader):
+    """Loads the brief's own templates, refusing any whose real path leaves the brief folder."""
+
+    def __init__(self, folder: Path, root: Path):
+        super().__init__(folder)
+        self.root = root.resolve()
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if not Path(filename).resolve().is_relative_to(self.root):
+            raise jinja2.TemplateNotFound(f"{template} (it leads outside the brief folder)")
+        return source, filename, uptodate
 
 
 def iso_date(value: Any) -> str:
