@@ -17,6 +17,22 @@ from .resources import ResourcePolicy, media_type
 
 STYLESHEETS = ("common.css", "epub.css")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+# What the EPUB offers readers who rely on assistive technology (EPUB Accessibility 1.1).
+ACCESSIBILITY = (
+    ("schema:accessMode", "textual"),
+    ("schema:accessMode", "visual"),
+    ("schema:accessModeSufficient", "textual"),
+    ("schema:accessibilityFeature", "structuralNavigation"),
+    ("schema:accessibilityFeature", "tableOfContents"),
+    ("schema:accessibilityFeature", "alternativeText"),
+    ("schema:accessibilityFeature", "readingOrder"),
+    ("schema:accessibilityFeature", "displayTransformability"),
+    ("schema:accessibilityHazard", "none"),
+    ("schema:accessibilitySummary",
+     "Text with headings, a table of contents, landmarks and linked notes. Every image, including "
+     "charts, has a text alternative, and charts' figures are also given in the text."),
+    ("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"),
+)
 
 
 def build_book(rendered: Rendered) -> epub.EpubBook:
@@ -39,6 +55,8 @@ def build_book(rendered: Rendered) -> epub.EpubBook:
         book.add_metadata("DC", "subject", subject)
     if meta.subtitle:
         book.add_metadata(None, "meta", meta.subtitle, {"property": "dcterms:alternative"})
+    for prop, value in ACCESSIBILITY:
+        book.add_metadata(None, "meta", value, {"property": prop})
 
     css_names = [f"styles/{name}" for name in STYLESHEETS]
     for name, file_name in zip(STYLESHEETS, css_names):

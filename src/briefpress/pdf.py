@@ -90,12 +90,12 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics) -> int:
     try:
         html = Assembler(rendered).pdf(font_faces())
         base_url = rendered.brief.root.as_uri() + "/"
-        sheets = [weasyprint.CSS(url=Path(stylesheet_path(rendered, name)).as_uri(), url_fetcher=fetcher)
+        sheets = [weasyprint.CSS(url=stylesheet_path(rendered, name).as_uri(), url_fetcher=fetcher)
                   for name in STYLESHEETS]
         document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(stylesheets=sheets)
         identifier = hashlib.sha256(rendered.brief.metadata.identifier.encode("utf-8")).hexdigest()[:32]
         with _fixed_font_timestamps(rendered):
-            document.write_pdf(target, pdf_identifier=identifier.encode("ascii"))
+            document.write_pdf(target, pdf_identifier=identifier.encode("ascii"), pdf_variant="pdf/ua-1")
     finally:
         logger.removeHandler(capture)
     root = rendered.brief.root
