@@ -57,8 +57,12 @@ def _writer(fmt: str) -> Callable[..., int]:
 
 
 def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagnostics, strict: bool = False,
-          paper: str | None = None, report: Callable[[Output], None] | None = None) -> list[Output]:
-    """Build ``formats`` of the brief into ``out_dir``. Nothing in ``out_dir`` changes unless all succeed."""
+          paper: str | None = None, report: Callable[[Output], None] | None = None,
+          release: bool = False) -> list[Output]:
+    """Build ``formats`` of the brief into ``out_dir``. Nothing in ``out_dir`` changes unless all succeed.
+
+    With ``release``, also write ``SHA256SUMS`` and ``manifest.json`` over the files built.
+    """
     rendered = prepare(brief_dir, diags, strict, paper)
     if out_dir.exists() and not out_dir.is_dir():
         raise BriefError([Diagnostic(out_dir, None, "the output folder is a file")])
@@ -95,4 +99,7 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
     for output in outputs:
         if report is not None:
             report(output)
+    if release:
+        from .release import write_release
+        write_release(out_dir, rendered.brief.metadata, outputs)
     return outputs

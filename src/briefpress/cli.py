@@ -1,10 +1,11 @@
-"""Command line: ``briefpress build``. Only this module turns errors into exit codes."""
+"""Command line: ``briefpress build``, ``new`` and ``watch``. Only this module turns errors into exit codes."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Callable
 
 from . import __version__
 from .build import FORMATS, build
@@ -27,8 +28,56 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="dist", type=Path, help="output folder (default: dist)")
     b.add_argument("--paper", choices=("a4", "letter"), help="PDF paper size (default: the brief's, else a4)")
     b.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    b.add_argument("--release", action="store_true",
+                   help="also write SHA256SUMS and manifest.json for the files built")
     b.add_argument("--debug", action="store_true", help="show Python tracebacks for unexpected failures")
+    b.set_defaults(run=_build)
+
+    n = commands.add_parser("new", help="create a new brief folder to start from",
+                            description="Create a brief folder with brief.yaml and three example sections "
+                                        "(front matter, a footnote, a data-driven table and an image). "
+                                        "It builds cleanly at once.")
+    n.add_argument("folder", type=Path, help="the folder to create (it must not exist, or be empty)")
+    n.add_argument("--title", default="Untitled brief", help="the brief's title")
+    n.add_argument("--debug", action="store_true", help="show Python tracebacks for unexpected failures")
+    n.set_defaults(run=_new)
+
+    w = commands.add_parser("watch", help="rebuild on every save and serve the HTML edition",
+                            description="Watch a brief folder, rebuild the HTML edition on every save and "
+                                        "serve it on 127.0.0.1, reloading the page after each rebuild. "
+                                        "Errors are shown in the terminal and in the page.")
+    w.add_argument("brief", nargs="?", default="brief", type=Path, help="the brief folder (default: brief)")
+    w.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks one)")
+    w.add_argument("--out", default="dist", type=Path, help="output folder for the HTML file (default: dist)")
+    w.add_argument("--debug", action="store_true", help="show Python tracebacks for unexpected failures")
+    w.set_defaults(run=_watch)
     return parser
+
+
+def _build(args: argparse.Namespace) -> int:
+    chosen = [f for f in (args.formats or []) if f != "all"]
+    formats = tuple(dict.fromkeys(chosen)) or FORMATS
+    diags = Diagnostics()
+    build(args.brief, formats, args.out, diags, strict=args.strict, paper=args.paper, release=args.release,
+          report=lambda output: print(output.describe(), flush=True))
+    for diagnostic in diags.warnings:
+        print(diagnostic.format(), file=sys.stderr)
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    from .scaffold import create
+
+    for path in create(args.folder, args.title):
+        print(path, flush=True)
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from .watch import watch
+
+    watch(args.brief, args.out, args.port)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,12 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    chosen = [f for f in (args.formats or []) if f != "all"]
-    formats = tuple(dict.fromkeys(chosen)) or FORMATS
-    diags = Diagnostics()
+    run: Callable[[argparse.Namespace], int] = args.run
     try:
-        build(args.brief, formats, args.out, diags, strict=args.strict, paper=args.paper,
-              report=lambda output: print(output.describe(), flush=True))
+        return run(args)
     except BriefError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic.format(), file=sys.stderr)
@@ -56,6 +102,3 @@ def main(argv: list[str] | None = None) -> int:
         summary = " ".join(str(exc).split())
         print(f"briefpress: error: {type(exc).__name__}: {summary} (run with --debug for details)", file=sys.stderr)
         return 1
-    for diagnostic in diags.warnings:
-        print(diagnostic.format(), file=sys.stderr)
-    return 0

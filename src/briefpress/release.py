@@ -1,0 +1,53 @@
+"""Release: checksums and a manifest of the built files, so readers can verify what they received."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .build import Output
+from .model import Metadata
+
+UNIT_KEYS = {"pdf": "pages", "epub": "documents", "html": "sections"}
+
+
+def sha256(path: Path) -> str:
+    """Return the SHA-256 of a file, in hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to ``path`` through a temporary file in the same folder, then rename."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.chmod(name, 0o644)
+        os.replace(name, path)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def write_release(out_dir: Path, meta: Metadata, outputs: Sequence[Output]) -> tuple[Path, Path]:
+    """Write ``SHA256SUMS`` (for ``sha256sum -c``) and ``manifest.json`` next to the outputs."""
+    files = []
+    for output in sorted(outputs, key=lambda o: o.path.name):
+        files.append({"file": output.path.name, "format": output.fmt, "size": output.path.stat().st_size,
+                      UNIT_KEYS[output.fmt]: output.units, "sha256": sha256(output.path)})
+    sums = out_dir / "SHA256SUMS"
+    manifest = out_dir / "manifest.json"
+    write_atomic(sums, "".join(f"{f['sha256']}  {f['file']}\n" for f in files))
+    write_atomic(manifest, json.dumps({
+        "title": meta.title, "identifier": meta.identifier, "date": meta.last_modified.isoformat(),
+        "version": __version__, "files": files,
+    }, ensure_ascii=False, indent=2) + "\n")
+    return sums, manifest
