@@ -16,7 +16,7 @@ PDF  := $(DIST)/$(SLUG).pdf
 EPUB := $(DIST)/$(SLUG).epub
 HTML := $(DIST)/$(SLUG).html
 
-.PHONY: all pdf epub html check test bench clean venv
+.PHONY: all pdf epub html check release test bench clean venv
 .DELETE_ON_ERROR:
 
 all: $(PDF) $(EPUB) $(HTML)
@@ -38,6 +38,12 @@ check: BUILDFLAGS = --strict
 check: $(PDF) $(EPUB)
 	$(BIN)/python tests/checks.py $(PDF) $(EPUB)
 
+# Every format with --strict, validated, then checksums and a manifest for readers to verify.
+release: $(STAMP)
+	$(BP) build $(BRIEF) --strict --release --out $(DIST)
+	$(BIN)/python tests/checks.py $(PDF) $(EPUB) || { rm -f $(DIST)/SHA256SUMS $(DIST)/manifest.json; exit 1; }
+	cd $(DIST) && sha256sum -c SHA256SUMS
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
@@ -45,4 +51,15 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 
 clean:
-	rm -f $(PDF) $(EPUB) $(HTML) $(DIST)/.$(SLUG).*.tmp
+	rm -f $(PDF) $(EPUB) $(HTML) $(DIST)/SHA256SUMS $(DIST)/manifest.json $(DIST)/.$(SLUG).*.tmp
+
+# Accessibility of the EPUB: Ace by DAISY (axe in Debian's chromium, through puppeteer), installed into .a11y/
+# on first use; fails on any serious or critical violation. Needs node >= 20, npm and /usr/bin/chromium.
+.PHONY: check-a11y
+check-a11y: $(EPUB)
+	test -x .a11y/node_modules/.bin/ace-cli || PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix .a11y \
+	  --no-audit --no-fund --loglevel=error @daisy/ace-cli@1.4.6
+	rm -rf .a11y/report
+	PUPPETEER_EXECUTABLE_PATH=$(CURDIR)/tests/a11y/chromium-wrapper.sh .a11y/node_modules/.bin/ace-cli \
+	  --silent --outdir .a11y/report $(EPUB)
+	$(BIN)/python tests/a11y/ace_gate.py .a11y/report/report.json
