@@ -93,3 +93,22 @@ def test_paper_size(tmp_path, paper: str, width: int) -> None:
     with pikepdf.open(next(tmp_path.glob("*.pdf"))) as doc:
         box = [float(v) for v in doc.pages[1].MediaBox]
         assert round(box[2]) == width
+
+
+def test_table_header_repeats_on_every_page(tmp_path) -> None:
+    import shutil
+
+    from briefpress.cli import main
+    from conftest import ROOT
+
+    brief = tmp_path / "brief"
+    shutil.copytree(ROOT / "tests" / "briefs" / "minimal", brief)
+    rows = "\n".join(f'  - {{date: "{1900 + n}", event: "Event number {n}", detail: "{"Detail. " * 12}"}}'
+                     for n in range(1, 80))
+    (brief / "data" / "events.yaml").write_text(f"events:\n{rows}\n", encoding="utf-8")
+    assert main(["build", str(brief), "--format", "pdf", "--out", str(tmp_path / "out")]) == 0
+    report = PdfReport(next((tmp_path / "out").glob("*.pdf")))
+    pages = [text for text in report.pages if "Event number" in text]
+    assert len(pages) >= 2, "the table spans pages"
+    for text in pages:
+        assert re.search(r"Date\s+Event\s+Detail", text), "the header row is repeated"
