@@ -48,10 +48,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench.py
+	test $(VENV)/.bench-installed -nt pyproject.toml || { $(BIN)/python -m pip install --quiet -e '.[bench]' && touch $(VENV)/.bench-installed; }
+	$(BIN)/python benchmarks/bench.py $(BENCHFLAGS)
 
 clean:
 	rm -f $(PDF) $(EPUB) $(HTML) $(DIST)/SHA256SUMS $(DIST)/manifest.json $(DIST)/.$(SLUG).*.tmp
+	rm -rf $(DIST)/.briefpress-cache
 
 # Accessibility of the EPUB: Ace by DAISY (axe in Debian's chromium, through puppeteer), installed into .a11y/
 # on first use; fails on any serious or critical violation. Needs node >= 20, npm and /usr/bin/chromium.

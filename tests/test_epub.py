@@ -107,3 +107,27 @@ def test_notes_are_epub3_footnotes_with_backlinks(epub: zipfile.ZipFile) -> None
     assert set(refs) == set(notes)
     for note_id, (doc, back) in notes.items():
         assert refs[note_id] == (doc, back), "each note links back to its call, in the same document"
+
+
+def test_page_list_cites_the_pdf_pages(epub: zipfile.ZipFile, pdf) -> None:
+    from checks import normalise
+
+    opf, base = _opf(epub)
+    nav = etree.fromstring(epub.read(f"{base}/nav.xhtml"))
+    entries = nav.xpath("//x:nav[@epub:type='page-list']//x:a", namespaces=NS)
+    assert len(entries) >= len(pdf.pages) - 2, "every page after the cover and contents is listed"
+    for a in entries:
+        page = int(a.text)
+        doc_name, _, anchor = a.get("href").partition("#")
+        doc = etree.fromstring(epub.read(f"{base}/{doc_name}"))
+        marker = doc.xpath(f"//*[@id='{anchor}']", namespaces=NS)[0]
+        assert marker.get("{http://www.idpf.org/2007/ops}type") == "pagebreak" and marker.get("aria-label") == str(page)
+        block = marker.getparent()
+        following = normalise("".join(block.itertext()))[:30].strip()
+        printed = normalise(pdf.pages[page - 1])
+        if block.tag.endswith("h1"):  # a section starts the page
+            assert printed.startswith(following), f"page {page} begins with the section '{following}'"
+        else:  # the first block that starts on the page (the page may open with the end of another)
+            assert following in printed, f"page {page} holds '{following}'"
+            assert following not in normalise(pdf.pages[page - 2]), f"'{following}' starts on page {page}"
+        assert pdf.printed_number(page - 1) == page

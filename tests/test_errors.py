@@ -392,7 +392,9 @@ def test_valid_brief_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                            capsys)
     assert status == 0, err
     assert err == ""
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"{SLUG}.epub", f"{SLUG}.html"]
+    # The EPUB's page list keeps the PDF layout it needed in the output folder's cache.
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".briefpress-cache", f"{SLUG}.epub", f"{SLUG}.html"]
+    assert [p.name for p in (tmp_path / "out" / ".briefpress-cache").iterdir()] == [f"{SLUG}.pages.json"]
     assert "out/tiny.html" in out
 
 
@@ -526,7 +528,8 @@ def test_concurrent_builds(tmp_path: Path) -> None:
             p.stdout.close()  # type: ignore[union-attr]
             p.stderr.close()  # type: ignore[union-attr]
         assert all(code == 0 for code, _ in results), results
-        assert sorted(p.name for p in out.iterdir()) == [f"{SLUG}.epub", f"{SLUG}.html"]
+        assert sorted(p.name for p in out.iterdir()) == [".briefpress-cache", f"{SLUG}.epub", f"{SLUG}.html"]
+        assert [p.name for p in (out / ".briefpress-cache").iterdir()] == [f"{SLUG}.pages.json"]
         with zipfile.ZipFile(out / f"{SLUG}.epub") as book:
             assert book.testzip() is None
             assert book.namelist()[0] == "mimetype"

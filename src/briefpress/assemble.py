@@ -6,11 +6,17 @@ import datetime as dt
 import os
 import textwrap
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from markupsafe import Markup
+
+from .markdown import page_break
 from .model import Metadata
 from .render import Heading, Rendered, RenderedSection
 from .templates import environment, package_dir
+
+if TYPE_CHECKING:
+    from .pages import PageStart
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,8 @@ class SectionView:
     headings: tuple[Heading, ...]
     html: str
     file_name: str
+    #: The printed page that begins at the section's title, if one does.
+    title_page: int | None = None
 
 
 def build_date(meta: Metadata) -> tuple[str, str]:
@@ -61,16 +69,21 @@ class Assembler:
         self.rendered = rendered
         self.meta = rendered.brief.metadata
         self.env = environment(rendered.brief)
+        self.env.globals["page_break"] = lambda page: Markup(page_break(int(page)))
         self.created, self.modified = build_date(self.meta)
 
-    def sections(self, fmt: str, image_src: Callable[[str], str] | None = None) -> list[SectionView]:
-        """Return every section rendered for ``fmt``."""
-        return [self._view(part, fmt, image_src) for part in self.rendered.sections]
+    def sections(self, fmt: str, image_src: Callable[[str], str] | None = None,
+                 page_starts: Sequence[PageStart] = ()) -> list[SectionView]:
+        """Return every section rendered for ``fmt``, with page-break markers where pages begin."""
+        return [self._view(part, fmt, image_src, {p.block: p.page for p in page_starts if p.section == part.id})
+                for part in self.rendered.sections]
 
-    def _view(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None) -> SectionView:
+    def _view(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None,
+              breaks: dict[int, int]) -> SectionView:
         s = part.section
+        title_page = breaks.pop(0, None)
         return SectionView(s.id, s.title, s.short_title, s.role, part.headings,
-                           self.rendered.html(part, fmt, image_src), part.file_name)
+                           self.rendered.html(part, fmt, image_src, breaks), part.file_name, title_page)
 
     def render(self, template: str, **context: Any) -> str:
         """Render a package (or brief) template with the brief's metadata in scope."""

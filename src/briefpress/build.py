@@ -45,15 +45,19 @@ def prepare(brief_dir: Path, diags: Diagnostics, strict: bool = False, paper: st
 
 
 def _writer(fmt: str) -> Callable[..., int]:
-    # Imported on demand: the PDF writer pulls in WeasyPrint, which is slow to import.
+    """Return the writer of a format: ``writer(rendered, target, diags, shared) -> units``.
+
+    Writers are imported on demand: the PDF writer pulls in WeasyPrint, which is slow to import.
+    ``shared`` carries work one writer can reuse from another in the same build (the page layout).
+    """
     if fmt == "pdf":
         from .pdf import write_pdf
         return write_pdf
     if fmt == "epub":
         from .epub import write_epub
-        return lambda rendered, target, diags: write_epub(rendered, target)
+        return write_epub
     from .html import write_html
-    return lambda rendered, target, diags: write_html(rendered, target)
+    return lambda rendered, target, diags, shared: write_html(rendered, target)
 
 
 def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagnostics, strict: bool = False,
@@ -72,6 +76,7 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
     slug = rendered.brief.metadata.slug
     staged: list[tuple[Path, Path]] = []
     outputs: list[Output] = []
+    shared: dict = {"out_dir": out_dir}
     done = False
     try:
         for fmt in formats:
@@ -81,13 +86,15 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
             os.close(fd)
             temp = Path(name)
             staged.append((temp, final))
-            units = _writer(fmt)(rendered, temp, diags)
+            units = _writer(fmt)(rendered, temp, diags, shared)
             diags.check(strict)
             outputs.append(Output(final, fmt, units, temp.stat().st_size, time.perf_counter() - start))
         for temp, final in staged:
             os.chmod(temp, 0o644)
             os.replace(temp, final)
         done = True
+        from .pages import store_pending
+        store_pending(shared)
     finally:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)

@@ -8,9 +8,10 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-BAR_HEIGHT = 34
-LABEL_WIDTH = 300
-PLOT_WIDTH = 300
+# Labels sit above their bars, so the chart stays narrow enough to read on a phone.
+BAR_HEIGHT = 62
+MARGIN = 12
+PLOT_WIDTH = 380
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ def bar_chart_svg(env: jinja2.Environment, spec: Any) -> tuple[str, str]:
         for r in rows
     ]
     svg = env.get_template("chart.svg.j2").render(
-        spec=spec, bars=bars, bar_height=BAR_HEIGHT, label_width=LABEL_WIDTH, plot_width=PLOT_WIDTH,
-        height=BAR_HEIGHT * len(bars) + 40, width=LABEL_WIDTH + PLOT_WIDTH + 90,
+        spec=spec, bars=bars, bar_height=BAR_HEIGHT, margin=MARGIN, plot_width=PLOT_WIDTH,
+        height=BAR_HEIGHT * len(bars) + 40, width=MARGIN + PLOT_WIDTH + 100,
     )
     return str(spec["id"]), svg
 

@@ -8,10 +8,13 @@ import os
 import re
 import zipfile
 from pathlib import Path
+from typing import Sequence
 
 from ebooklib import epub
 
 from .assemble import Assembler, stylesheet
+from .errors import Diagnostics
+from .pages import PageStart, page_map
 from .render import Rendered
 from .resources import ResourcePolicy, media_type
 
@@ -27,6 +30,8 @@ ACCESSIBILITY = (
     ("schema:accessibilityFeature", "alternativeText"),
     ("schema:accessibilityFeature", "readingOrder"),
     ("schema:accessibilityFeature", "displayTransformability"),
+    ("schema:accessibilityFeature", "pageBreakMarkers"),
+    ("schema:accessibilityFeature", "pageNavigation"),
     ("schema:accessibilityHazard", "none"),
     ("schema:accessibilitySummary",
      "Text with headings, a table of contents, landmarks and linked notes. Every image, including "
@@ -35,8 +40,8 @@ ACCESSIBILITY = (
 )
 
 
-def build_book(rendered: Rendered) -> epub.EpubBook:
-    """Return the ebooklib book for a rendered brief."""
+def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = ()) -> epub.EpubBook:
+    """Return the ebooklib book for a rendered brief, with page-break markers where PDF pages begin."""
     meta = rendered.brief.metadata
     assembler = Assembler(rendered)
     policy = ResourcePolicy(rendered)
@@ -53,6 +58,9 @@ def build_book(rendered: Rendered) -> epub.EpubBook:
             book.add_metadata("DC", name, value)
     for subject in meta.subjects:
         book.add_metadata("DC", "subject", subject)
+    # The page list follows the PDF edition's pages: name it as the source of the pagination.
+    book.add_metadata("DC", "source", f"{meta.title} (PDF edition, {meta.paper.upper()})", {"id": "pagination-source"})
+    book.add_metadata(None, "meta", "pagination", {"refines": "#pagination-source", "property": "source-of"})
     if meta.subtitle:
         book.add_metadata(None, "meta", meta.subtitle, {"property": "dcterms:alternative"})
     for prop, value in ACCESSIBILITY:
@@ -75,7 +83,7 @@ def build_book(rendered: Rendered) -> epub.EpubBook:
     book.add_item(titlepage)
 
     documents = []
-    for view in assembler.sections("epub"):
+    for view in assembler.sections("epub", page_starts=page_starts):
         item = epub.EpubItem(uid=f"sec-{view.id}", file_name=view.file_name, media_type="application/xhtml+xml",
                              content=assembler.epub_section(view, css_names).encode("utf-8"))
         book.add_item(item)
@@ -104,20 +112,31 @@ def build_book(rendered: Rendered) -> epub.EpubBook:
     return book
 
 
-def write_epub(rendered: Rendered, target: Path) -> int:
-    """Write the brief as an EPUB 3 to ``target``; return the number of content documents."""
-    book = build_book(rendered)
+def write_epub(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict) -> int:
+    """Write the brief as an EPUB 3 to ``target``; return the number of content documents.
+
+    Its page list gives the PDF edition's printed page numbers, so readers of both cite the same pages.
+    """
+    starts = page_map(rendered, shared["out_dir"], diags, shared)
+    book = build_book(rendered, starts)
     meta = rendered.brief.metadata
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     modified = (dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch.isdigit()
                 else dt.datetime.combine(meta.last_modified, dt.time()))
     raw = io.BytesIO()
     epub.write_epub(raw, book, {"mtime": modified, "raise_exceptions": True})
-    target.write_bytes(_rezip(raw.getvalue(), meta.lang))
+    target.write_bytes(_rezip(raw.getvalue(), meta.lang, _page_list(starts)))
     return len(rendered.sections)
 
 
-def _rezip(data: bytes, lang: str) -> bytes:
+def _page_list(starts: Sequence[PageStart]) -> bytes:
+    """The nav's page list: each printed page of the PDF edition, linked to where it begins."""
+    items = "".join(f'<li><a href="{s.section}.xhtml#page-{s.page}">{s.page}</a></li>' for s in starts)
+    return (f'<nav epub:type="page-list" id="page-list" hidden="hidden"><h2>Pages</h2><ol>{items}</ol></nav>'
+            .encode("utf-8"))
+
+
+def _rezip(data: bytes, lang: str, page_list: bytes = b"") -> bytes:
     """Re-pack the EPUB with ``mimetype`` first and stored, fixed times and permissions."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
@@ -127,6 +146,8 @@ def _rezip(data: bytes, lang: str) -> bytes:
             content = source.read(name)
             if name.endswith(".opf"):
                 content = _opf_lang(content, lang)
+            elif name.endswith("nav.xhtml") and page_list:
+                content = content.replace(b"</body>", page_list + b"</body>", 1)
             info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
             info.external_attr = 0o644 << 16
             info.create_system = 3

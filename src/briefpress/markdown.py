@@ -31,6 +31,7 @@ def create_parser() -> MarkdownIt:
     md.core.ruler.push("briefpress_blocks", _mark_blocks)
     for name, rule in _RULES.items():
         md.add_render_rule(name, rule)
+    _add_page_breaks(md)
     return md
 
 
@@ -121,7 +122,10 @@ def _footnote_ref(self: Any, tokens: Sequence[Token], idx: int, options: Options
     n = _note_number(token, env)
     if env["format"] == "pdf":
         # WeasyPrint floats the note to the foot of the page and numbers the call itself.
-        return f'<span class="footnote" id="fn-{n}">{env["note_inline"][token.meta["id"]]}</span>'
+        text = env.setdefault("note_inline", {}).get(token.meta["id"])
+        if text is None:  # a call inside a note's own text: a note cannot float inside a note
+            return f"<sup>{n}</sup>"
+        return f'<span class="footnote" id="fn-{n}">{text}</span>'
     sub = token.meta.get("subId", 0)
     ref_id = f"fnref-{n}" + (f"-{sub}" if sub else "")
     epub_type = ' epub:type="noteref"' if env["format"] == "epub" else ""
@@ -166,6 +170,48 @@ _RULES = {
     "footnote_close": _footnote_close,
     "footnote_anchor": _footnote_anchor,
 }
+
+
+# Blocks are numbered in document order, as pages.BLOCK_TAGS numbers them in the laid-out PDF.
+_COUNTED = ("paragraph_open", "list_item_open", "tr_open", "heading_open", "figure", "blockquote_open",
+            "fence", "code_block")
+_CELLS = ("th_open", "td_open")
+
+
+def page_break(page: int) -> str:
+    """The EPUB marker of the place where printed page ``page`` begins."""
+    return (f'<span class="pagebreak" epub:type="pagebreak" role="doc-pagebreak" id="page-{page}" '
+            f'aria-label="{page}"></span>')
+
+
+def _counting(bound: Any, counts: bool) -> Any:
+    """Wrap a render rule so that it numbers blocks and puts each page-break marker in its block."""
+    def render(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+        html = bound(tokens, idx, options, env) if bound else self.renderToken(tokens, idx, options, env)
+        breaks = env.get("page_breaks")
+        if not breaks:
+            return html
+        if counts and not (tokens[idx].type == "paragraph_open" and tokens[idx].hidden):
+            env["block"] = env.get("block", 0) + 1
+            page = breaks.get(env["block"])
+            if page is not None and tokens[idx].type == "tr_open":
+                env["pending_break"] = page  # a marker cannot sit in a row, only in a cell
+            elif page is not None:
+                html = _after_open_tag(html, page_break(page))
+        elif not counts and "pending_break" in env:
+            html = _after_open_tag(html, page_break(env.pop("pending_break")))
+        return html
+    return render
+
+
+def _after_open_tag(html: str, marker: str) -> str:
+    end = html.index(">") + 1 if html.startswith("<") else 0
+    return html[:end] + marker + html[end:]
+
+
+def _add_page_breaks(md: MarkdownIt) -> None:
+    for name in _COUNTED + _CELLS:
+        md.add_render_rule(name, _counting(md.renderer.rules.get(name), name in _COUNTED))
 
 
 def render_tokens(md: MarkdownIt, tokens: list[Token], env: dict) -> str:

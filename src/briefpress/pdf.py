@@ -10,8 +10,9 @@ import hashlib
 import logging
 import os
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from .assemble import Assembler, stylesheet_path
 from .errors import Diagnostics
@@ -69,8 +70,16 @@ def _fixed_font_timestamps(rendered: Rendered) -> Iterator[None]:
         del os.environ["SOURCE_DATE_EPOCH"]
 
 
-def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics) -> int:
-    """Write the brief as a PDF to ``target``; return the page count."""
+@dataclass
+class Layout:
+    """The brief laid out in pages by WeasyPrint, shared by the PDF writer and the EPUB's page list."""
+
+    document: Any
+    root: Any  # the laid-out HTML tree, whose elements the page boxes point to
+
+
+def layout(rendered: Rendered, diags: Diagnostics) -> Layout:
+    """Lay the brief out in pages, reading only allowed files; report refusals and WeasyPrint's errors."""
     import weasyprint
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -88,18 +97,20 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics) -> int:
     logger = logging.getLogger("weasyprint")
     logger.addHandler(capture)
     try:
-        html = Assembler(rendered).pdf(font_faces())
-        base_url = rendered.brief.root.as_uri() + "/"
+        html = weasyprint.HTML(string=Assembler(rendered).pdf(font_faces()),
+                               base_url=rendered.brief.root.as_uri() + "/", url_fetcher=fetcher)
         sheets = [weasyprint.CSS(url=stylesheet_path(rendered, name).as_uri(), url_fetcher=fetcher)
                   for name in STYLESHEETS]
-        document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(stylesheets=sheets)
-        identifier = hashlib.sha256(rendered.brief.metadata.identifier.encode("utf-8")).hexdigest()[:32]
-        with _fixed_font_timestamps(rendered):
-            document.write_pdf(target, pdf_identifier=identifier.encode("ascii"), pdf_variant="pdf/ua-1")
+        document = html.render(stylesheets=sheets)
     finally:
         logger.removeHandler(capture)
+    _report(rendered, policy, capture, diags)
+    return Layout(document, html.etree_element)
+
+
+def _report(rendered: Rendered, policy: ResourcePolicy, capture: _LogCapture, diags: Diagnostics) -> None:
     root = rendered.brief.root
-    for url, reason in policy.refused:
+    for _url, reason in policy.refused:
         diags.error(root, None, f"refused to load {reason}")
     for record in capture.records:
         message = record.getMessage().splitlines()[0]
@@ -110,7 +121,29 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics) -> int:
                 diags.error(root, None, f"PDF: {message}")
         else:
             diags.warning(root, None, f"PDF: {message}")
-    return len(document.pages)
+
+
+def shared_layout(rendered: Rendered, diags: Diagnostics, shared: dict) -> Layout:
+    """Lay out once per build, whichever writer asks first."""
+    if "layout" not in shared:
+        shared["layout"] = layout(rendered, diags)
+    return shared["layout"]
+
+
+def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict | None = None) -> int:
+    """Write the brief as a tagged PDF (PDF/UA-1) to ``target``; return the page count."""
+    laid_out = shared_layout(rendered, diags, {} if shared is None else shared)
+    identifier = hashlib.sha256(rendered.brief.metadata.identifier.encode("utf-8")).hexdigest()[:32]
+    capture = _LogCapture()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(capture)
+    try:
+        with _fixed_font_timestamps(rendered):
+            laid_out.document.write_pdf(target, pdf_identifier=identifier.encode("ascii"), pdf_variant="pdf/ua-1")
+    finally:
+        logger.removeHandler(capture)
+    _report(rendered, ResourcePolicy(rendered), capture, diags)
+    return len(laid_out.document.pages)
 
 
 __all__ = ["write_pdf", "font_faces", "Refused"]

@@ -70,9 +70,14 @@ class Rendered:
     id_owner: Mapping[str, str]
     parser: MarkdownIt = field(repr=False, compare=False, default_factory=create_parser)
 
-    def html(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None = None) -> str:
-        """Return the section's body HTML for ``fmt`` (``pdf``, ``epub`` or ``html``)."""
+    def html(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None = None,
+             page_breaks: Mapping[int, int] | None = None) -> str:
+        """Return the section's body HTML for ``fmt`` (``pdf``, ``epub`` or ``html``).
+
+        ``page_breaks`` maps a block's number in the section to the printed page that begins there.
+        """
         env: dict[str, Any] = {
+            "page_breaks": page_breaks or {},
             "format": fmt,
             "footnotes": dict(part.footnotes),
             "note_offset": part.note_offset,

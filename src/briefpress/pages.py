@@ -1,0 +1,106 @@
+"""Page map: where each printed page of the PDF begins, so the EPUB's page list cites the same pages.
+
+A page begins at the first block (paragraph, list item, table row, heading, figure…) that starts on
+it. Blocks are counted in the same order in every format, so a block's number finds it in the EPUB.
+Laying the brief out costs seconds, so the map is kept in the output folder, keyed by everything
+the layout depends on, and computed again only when one of them changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from .assemble import Assembler, stylesheet
+from .errors import Diagnostics
+from .render import Rendered
+
+BLOCK_TAGS = frozenset({"p", "li", "tr", "h2", "h3", "h4", "h5", "h6", "figure", "blockquote", "pre"})
+CACHE_FOLDER = ".briefpress-cache"
+
+
+@dataclass(frozen=True)
+class PageStart:
+    """Printed page ``page`` begins at block ``block`` of section ``section`` (0: the section's title)."""
+
+    page: int
+    section: str
+    block: int
+
+
+def page_map(rendered: Rendered, out_dir: Path, diags: Diagnostics, shared: dict) -> list[PageStart]:
+    """Return where each page of the PDF edition begins, laying the brief out only if needed."""
+    from .pdf import STYLESHEETS, font_faces  # no WeasyPrint import here
+
+    html = Assembler(rendered).pdf(font_faces())
+    key = hashlib.sha256("\0".join([
+        html, *(stylesheet(rendered, name) for name in STYLESHEETS), version("weasyprint"),
+        *(f"{path}:{len(data)}:{hashlib.sha256(data).hexdigest()}" for path, data in sorted(rendered.assets.items())),
+    ]).encode("utf-8")).hexdigest()
+    cache = out_dir / CACHE_FOLDER / f"{rendered.brief.metadata.slug}.pages.json"
+    try:
+        stored = json.loads(cache.read_text(encoding="utf-8"))
+        if stored.get("key") == key:
+            return [PageStart(**start) for start in stored["starts"]]
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    from .pdf import shared_layout
+
+    starts = _starts(shared_layout(rendered, diags, shared))
+    # Stored only once the whole build has succeeded (see ``store_pending``): a failed build changes nothing.
+    shared["pending_page_map"] = (cache, {"key": key, "starts": [start.__dict__ for start in starts]})
+    return starts
+
+
+def _starts(laid_out: Any) -> list[PageStart]:
+    numbers: dict[Any, tuple[str, int]] = {}
+    for section in laid_out.root.iter():
+        if _tag(section) != "section" or "section" not in (section.get("class") or "").split():
+            continue
+        count = 0
+        for element in section.iter():
+            tag = _tag(element)
+            if tag == "h1":
+                numbers[element] = (section.get("id"), 0)
+            elif tag in BLOCK_TAGS:
+                count += 1
+                numbers[element] = (section.get("id"), count)
+    seen: set[Any] = set()
+    starts = []
+    for index, page in enumerate(laid_out.document.pages):
+        first = None
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if element in numbers and element not in seen:
+                seen.add(element)
+                first = first or numbers[element]
+        if first is not None:
+            starts.append(PageStart(index + 1, *first))
+    return starts
+
+
+def _tag(element: Any) -> str:
+    return element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+
+
+def store_pending(shared: dict) -> None:
+    """Keep a page map computed during a build that has now succeeded."""
+    if "pending_page_map" in shared:
+        _store(*shared.pop("pending_page_map"))
+
+
+def _store(cache: Path, data: dict) -> None:
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{cache.name}.", suffix=".tmp", dir=cache.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            json.dump(data, stream)
+        os.replace(name, cache)
+    finally:
+        Path(name).unlink(missing_ok=True)
