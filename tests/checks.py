@@ -76,7 +76,7 @@ class PdfReport:
         toc = next(text for text in self.pages if text.lstrip().startswith("Contents"))
         entries = {}
         for line in toc.splitlines():
-            match = re.match(r"^(.*?)\s*\.{3,}\s*(\d+)$", line.strip())
+            match = re.match(r"^(.*?)[\s.]+(\d+)$", line.strip())
             if match:
                 entries[match.group(1).strip()] = int(match.group(2))
         return entries

@@ -13,7 +13,6 @@ from .errors import BriefError, Diagnostic, Diagnostics
 from .load import load_brief
 from .render import Rendered, render_brief
 
-FORMATS = ("pdf", "epub", "html")
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .build import FORMATS, build
 from .errors import BriefError, Diagnostics
+from .model import FORMATS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from .build import build  # imported here, so that --help and --version answer at once
+
     chosen = [f for f in (args.formats or []) if f != "all"]
     formats = tuple(dict.fromkeys(chosen)) or FORMATS
     diags = Diagnostics()

@@ -78,7 +78,7 @@ def forbidden_char_message(char: str) -> str:
     return f"control character U+{ord(char):04X} is not allowed (no output format can hold it)"
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """The safe loader, with a bad value (a date such as 2024-13-45) reported at its node's line."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:

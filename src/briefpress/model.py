@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 ROLES = ("body", "front", "back")
+FORMATS = ("pdf", "epub", "html")
 
 
 @dataclass(frozen=True)

@@ -36,14 +36,7 @@ class PageStart:
 
 def page_map(rendered: Rendered, out_dir: Path, diags: Diagnostics, shared: dict) -> list[PageStart]:
     """Return where each page of the PDF edition begins, laying the brief out only if needed."""
-    from .pdf import STYLESHEETS, font_faces  # no WeasyPrint import here
-
-    html = Assembler(rendered).pdf(font_faces())
-    key = hashlib.sha256("\0".join([
-        html, *(stylesheet(rendered, name) for name in STYLESHEETS), version("weasyprint"),
-        *(f"{path}:{len(data)}:{hashlib.sha256(data).hexdigest()}" for path, data in sorted(rendered.assets.items())),
-    ]).encode("utf-8")).hexdigest()
-    cache = out_dir / CACHE_FOLDER / f"{rendered.brief.metadata.slug}.pages.json"
+    key, cache = _cache(rendered, out_dir)
     try:
         stored = json.loads(cache.read_text(encoding="utf-8"))
         if stored.get("key") == key:
@@ -52,10 +45,31 @@ def page_map(rendered: Rendered, out_dir: Path, diags: Diagnostics, shared: dict
         pass
     from .pdf import shared_layout
 
-    starts = _starts(shared_layout(rendered, diags, shared))
-    # Stored only once the whole build has succeeded (see ``store_pending``): a failed build changes nothing.
-    shared["pending_page_map"] = (cache, {"key": key, "starts": [start.__dict__ for start in starts]})
+    return remember(rendered, shared_layout(rendered, diags, shared), shared)
+
+
+def remember(rendered: Rendered, laid_out: Any, shared: dict) -> list[PageStart]:
+    """Work out the page map of a layout, to be stored once the whole build has succeeded.
+
+    The PDF writer calls this too, so that an EPUB built after the PDF finds its page map ready.
+    """
+    starts = _starts(laid_out)
+    if "out_dir" in shared:
+        key, cache = _cache(rendered, shared["out_dir"])
+        shared["pending_page_map"] = (cache, {"key": key, "starts": [start.__dict__ for start in starts]})
     return starts
+
+
+def _cache(rendered: Rendered, out_dir: Path) -> tuple[str, Path]:
+    """The key of everything the layout depends on, and the cache file of this brief's page map."""
+    from .pdf import STYLESHEETS, font_faces  # no WeasyPrint import here
+
+    html = Assembler(rendered).pdf(font_faces())
+    key = hashlib.sha256("\0".join([
+        html, *(stylesheet(rendered, name) for name in STYLESHEETS), version("weasyprint"),
+        *(f"{path}:{hashlib.sha256(data).hexdigest()}" for path, data in sorted(rendered.assets.items())),
+    ]).encode("utf-8")).hexdigest()
+    return key, out_dir / CACHE_FOLDER / f"{rendered.brief.metadata.slug}.pages.json"
 
 
 def _starts(laid_out: Any) -> list[PageStart]:

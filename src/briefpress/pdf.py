@@ -132,7 +132,11 @@ def shared_layout(rendered: Rendered, diags: Diagnostics, shared: dict) -> Layou
 
 def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict | None = None) -> int:
     """Write the brief as a tagged PDF (PDF/UA-1) to ``target``; return the page count."""
-    laid_out = shared_layout(rendered, diags, {} if shared is None else shared)
+    shared = {} if shared is None else shared
+    laid_out = shared_layout(rendered, diags, shared)
+    if "pending_page_map" not in shared:
+        from .pages import remember
+        remember(rendered, laid_out, shared)
     identifier = hashlib.sha256(rendered.brief.metadata.identifier.encode("utf-8")).hexdigest()[:32]
     capture = _LogCapture()
     logger = logging.getLogger("weasyprint")

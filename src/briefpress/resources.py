@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 from .render import Rendered
 from .templates import package_dir
@@ -94,7 +93,7 @@ class ResourcePolicy:
             return data, mime
         if scheme != "file" or parts.netloc not in ("", "localhost"):
             raise Refused(f"'{url}': only files inside the brief folder may be used (no network, no other schemes)")
-        path = Path(url2pathname(parts.path))
+        path = Path(unquote(parts.path))
         return self.read_path(path), media_type(path.name)
 
     def data_url(self, relative: str) -> str:
