@@ -1,0 +1,567 @@
+#!/usr/bin/env python3
+"""Benchmarks of briefpress against pandoc 3 (+ WeasyPrint for PDF). Run by ``make bench``.
+
+Every measured build is a fresh child process, timed by wall clock from spawn to exit; its peak memory is
+the ``ru_maxrss`` that ``wait4`` returns for it (for pandoc this includes the ``weasyprint`` child it waits
+for, so it is the largest single process of the pipeline), and its CPU time is user + system of it and the
+children it waited for. Each of our builds writes into a new output folder (cold: no cache from an earlier
+build); where a build leaves a cache there, warm builds are measured too. Ours and the peer alternate
+within each round, the order flipped every round; medians and the median of the per-round ratios
+(ours / peer) are printed, then one table.
+
+    .venv/bin/python benchmarks/bench.py [BRIEF] [--rounds N] [--scale-rounds N] [--big-rounds N]
+                                         [--quick] [--only PART]... [--profile] [--json FILE] [--keep]
+    make bench BENCHFLAGS=--quick
+
+Parts: 1 PDF of the brief; 2 EPUB of the brief, with start-up and import cost; 3 scale (the brief's body
+repeated to ~30, ~100 and ~300 pages; ours against pandoc at the largest); 4 ``--format all`` in one process
+against three single-format builds. ``--profile`` adds cProfile summaries of PDF builds (the brief and
+~300 pages). pandoc gets the sections' Markdown as briefpress's Jinja stage makes it (see pandoc_input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent  # .venv/bin when run as the Makefile does
+BRIEFPRESS = BIN / "briefpress"
+SCALE_TARGETS = (30, 100, 300)
+KIB_PER_MB = 1e6 / 1024  # ru_maxrss is in KiB on Linux; figures are in MB (10^6 bytes), as the target is
+
+_ID = r"[A-Za-z][\w.:-]*"
+HEADING_ID_RE = re.compile(r"\{#(" + _ID + r")\}")
+LINK_ID_RE = re.compile(r"\]\(#(" + _ID + r")\)")
+NOTE_RE = re.compile(r"\[\^([^\]\s]+)\]")
+FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:^|\n)---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Running and timing child processes
+
+
+@dataclass
+class Run:
+    seconds: float  # wall clock
+    maxrss_kib: int
+    stdout: str
+    stderr: str
+    cpu: float = 0.0  # user + system seconds of the child and the children it waited for
+
+    @property
+    def mb(self) -> float:
+        return self.maxrss_kib / KIB_PER_MB
+
+
+def run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
+    """Run ``cmd`` to completion in a fresh child; return wall time, its peak RSS and its output."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: command failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{stderr[-3000:]}")
+    return Run(seconds, usage.ru_maxrss, stdout, stderr, usage.ru_utime + usage.ru_stime)
+
+
+@dataclass
+class Pair:
+    """Alternating measurements of ours and the peer."""
+
+    name: str
+    ours: list[Run] = field(default_factory=list)
+    peer: list[Run] = field(default_factory=list)
+
+    def ratios(self) -> list[float]:
+        return [o.seconds / p.seconds for o, p in zip(self.ours, self.peer)]
+
+    def cpu_ratios(self) -> list[float]:
+        return [o.cpu / p.cpu for o, p in zip(self.ours, self.peer) if p.cpu > 0]
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "ours_s": statistics.median(r.seconds for r in self.ours),
+            "peer_s": statistics.median(r.seconds for r in self.peer),
+            "ratio": statistics.median(self.ratios()),
+            "cpu_ratio": statistics.median(self.cpu_ratios() or [float("nan")]),
+            "ours_cpu_s": statistics.median(r.cpu for r in self.ours),
+            "peer_cpu_s": statistics.median(r.cpu for r in self.peer),
+            "ours_mb": max(r.mb for r in self.ours),
+            "peer_mb": max(r.mb for r in self.peer),
+        }
+
+
+def alternate(name: str, ours, peer, rounds: int, warmup: bool = True) -> Pair:
+    """Run ``ours()`` and ``peer()`` ``rounds`` times each, alternating, the order flipped every round."""
+    if warmup:  # file cache, __pycache__, fontconfig cache: not what we measure
+        ours()
+        peer()
+    pair = Pair(name)
+    for i in range(rounds):
+        if i % 2 == 0:
+            pair.ours.append(ours())
+            pair.peer.append(peer())
+        else:
+            pair.peer.append(peer())
+            pair.ours.append(ours())
+        print(f"  {name} round {i + 1}/{rounds}: ours {pair.ours[-1].seconds:6.2f} s  "
+              f"peer {pair.peer[-1].seconds:6.2f} s  ratio {pair.ratios()[-1]:.2f}", flush=True)
+    return pair
+
+
+def pair_row(case: str, s: dict[str, float], size: str = "", target: str = "≤ 1.0", strict: bool = False) -> tuple:
+    """A table row for a comparison; the verdict is on the wall-clock ratio."""
+    ok = s["ratio"] < 1.0 if strict else s["ratio"] <= 1.0
+    return (case, f"{s['ours_s']:.2f}", f"{s['peer_s']:.2f}", f"{s['ratio']:.2f}", f"{s['cpu_ratio']:.2f}",
+            f"{s['ours_mb']:.0f} / {s['peer_mb']:.0f}", size, target, "met" if ok else "NOT met")
+
+
+def pages_of(r: Run) -> int:
+    """The page count from briefpress's progress line."""
+    match = re.search(r"(\d+) pages", r.stdout)
+    return int(match.group(1)) if match else 0
+
+
+def _writer_seconds(r: Run) -> float:
+    """The seconds on briefpress's progress line (the writer's own time, in process)."""
+    match = re.search(r"([\d.]+) s\s*$", r.stdout.strip().splitlines()[-1] if r.stdout.strip() else "")
+    return float(match.group(1)) if match else float("nan")
+
+
+def pdf_pages(path: Path) -> int:
+    """Count the pages of a PDF (pypdf if installed, else a rough count of page objects)."""
+    try:
+        from pypdf import PdfReader
+        return len(PdfReader(str(path)).pages)
+    except ImportError:
+        return len(re.findall(rb"/Type\s*/Page\b", path.read_bytes()))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The peer: pandoc
+
+
+def pandoc_path() -> str:
+    try:
+        import pypandoc
+    except ImportError:
+        raise SystemExit("bench: pypandoc-binary is missing; install the bench extra: pip install -e '.[bench]'")
+    return pypandoc.get_pandoc_path()
+
+
+def peer_env() -> dict[str, str]:
+    """pandoc finds ``weasyprint`` on PATH: the venv's comes first."""
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+@dataclass
+class PandocInput:
+    folder: Path
+    files: list[str]
+    title: str
+    method: str
+
+
+def pandoc_input(brief_dir: Path, dest: Path) -> PandocInput:
+    """Write the brief's sections as plain Markdown files for pandoc, in ``dest``.
+
+    Preferred: the Markdown exactly as briefpress's Jinja stage produced it (timeline tables and chart
+    figures included; charts written beside it), captured by wrapping ``briefpress.render._jinja`` during
+    a real ``render_brief``. Fallback (if those internals change): the section files with the front matter
+    and every ``{{ … }}`` line removed. Each file gets the section title as a level-1 heading with the
+    section id, as briefpress puts it, so that cross-references resolve in pandoc too.
+    """
+    dest.mkdir(parents=True)
+    for sub in ("images", "data"):
+        if (brief_dir / sub).is_dir():
+            shutil.copytree(brief_dir / sub, dest / sub)
+    texts: list[tuple[str, str, str]] = []  # (id, title, markdown)
+    title = ""
+    method = "briefpress Jinja output"
+    try:
+        from briefpress import render
+        from briefpress.errors import Diagnostics
+        from briefpress.load import load_brief
+
+        captured: dict[int, str] = {}
+        original = render._jinja
+
+        def capture(env, section, diags, lost):
+            text = original(env, section, diags, lost)
+            captured[id(section)] = text
+            return text
+
+        render._jinja = capture
+        try:
+            diags = Diagnostics()
+            brief = load_brief(brief_dir, diags)
+            rendered = render.render_brief(brief, diags)
+        finally:
+            render._jinja = original
+        if rendered is None:
+            raise RuntimeError("the brief did not render")
+        title = brief.metadata.title
+        for section in brief.sections:
+            texts.append((section.id, section.title, captured[id(section)]))
+        for relative, data in rendered.assets.items():
+            (dest / relative).parent.mkdir(parents=True, exist_ok=True)
+            (dest / relative).write_bytes(data)
+    except Exception as exc:  # internals moved: strip the template lines instead
+        import yaml
+        method = f"stripped front matter and Jinja lines (capture failed: {type(exc).__name__}: {exc})"
+        meta = yaml.safe_load((brief_dir / "brief.yaml").read_text(encoding="utf-8"))
+        title = meta["title"]
+        texts = []
+        for rel in meta["sections"]:
+            raw = (brief_dir / rel).read_text(encoding="utf-8")
+            match = FRONT_MATTER_RE.match(raw)
+            front = yaml.safe_load(match.group(1)) if match else {}
+            body = raw[match.end():] if match else raw
+            body = "\n".join(line for line in body.splitlines() if not re.search(r"\{\{.*\}\}", line))
+            sid = front.get("id") or re.sub(r"^\d+-", "", Path(rel).stem)
+            texts.append((sid, front.get("title", sid), body))
+    files = []
+    for n, (sid, section_title, text) in enumerate(texts):
+        name = f"{n:04d}-{sid}.md"
+        (dest / name).write_text(f"# {section_title} {{#{sid}}}\n\n{text}\n", encoding="utf-8")
+        files.append(name)
+    return PandocInput(dest, files, title, method)
+
+
+def pandoc_cmd(pandoc: str, src: PandocInput, out: Path, pdf: bool) -> list[str]:
+    cmd = [pandoc, "-f", "markdown", "--standalone", "--metadata", f"title={src.title}", *src.files, "-o", str(out)]
+    if pdf:
+        cmd.insert(-2, "--pdf-engine=weasyprint")
+    return cmd
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The scale brief
+
+
+def scale_brief(src: Path, dest: Path, copies: int) -> Path:
+    """Copy the brief to ``dest`` with its body sections listed ``copies`` times in all.
+
+    Copy k (k ≥ 2) of a body section is a new file with ``-ck`` appended to its id, to every ``{#id}`` in it and
+    to every ``(#id)`` link that points into the body, and to its footnote labels; the ``bar_chart`` line is
+    dropped from copies (its chart id would repeat). Front and back matter appear once.
+    """
+    import yaml
+
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    meta = yaml.safe_load((src / "brief.yaml").read_text(encoding="utf-8"))
+    entries = []  # (relative path, role, id, raw text)
+    for rel in meta["sections"]:
+        raw = (src / rel).read_text(encoding="utf-8")
+        match = FRONT_MATTER_RE.match(raw)
+        front = (yaml.safe_load(match.group(1)) if match else None) or {}
+        sid = str(front.get("id") or re.sub(r"^\d+-", "", Path(rel).stem))
+        entries.append((rel, front.get("role", "body"), sid, raw))
+    body = [e for e in entries if e[1] == "body"]
+    body_ids = {e[2] for e in body} | {m for e in body for m in HEADING_ID_RE.findall(e[3])}
+    listing: list[str] = []
+    last_body = max(i for i, e in enumerate(entries) if e[1] == "body")
+    for i, (rel, role, sid, raw) in enumerate(entries):
+        listing.append(rel)
+        if i != last_body:
+            continue
+        for k in range(2, copies + 1):
+            for brel, _, bsid, braw in body:
+                listing.append(_copy_section(dest, brel, bsid, braw, k, body_ids))
+    meta["sections"] = listing
+    (dest / "brief.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return dest
+
+
+def _copy_section(dest: Path, rel: str, sid: str, raw: str, k: int, body_ids: set[str]) -> str:
+    suffix = f"-c{k}"
+    match = FRONT_MATTER_RE.match(raw)
+    front, text = (match.group(1), raw[match.end():]) if match else ("", raw)
+    if re.search(r"^id:", front, re.M):
+        front = re.sub(r"^id:.*$", f"id: {sid}{suffix}", front, count=1, flags=re.M)
+    else:
+        front = f"{front.rstrip()}\nid: {sid}{suffix}\n"
+    text = "\n".join(line for line in text.splitlines() if "bar_chart(" not in line) + "\n"
+    text = HEADING_ID_RE.sub(lambda m: f"{{#{m.group(1)}{suffix}}}", text)
+    text = LINK_ID_RE.sub(lambda m: f"](#{m.group(1)}{suffix if m.group(1) in body_ids else ''})", text)
+    text = NOTE_RE.sub(lambda m: f"[^{m.group(1)}{suffix}]", text)
+    new_rel = str(Path(rel).parent / f"c{k:03d}-{Path(rel).name}")
+    (dest / new_rel).write_text(f"---\n{front.strip()}\n---\n{text}", encoding="utf-8")
+    return new_rel
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Import time
+
+
+def import_summary(stderr: str, top: int = 12) -> list[tuple[str, float]]:
+    """Top-level imports (those the program itself triggered) by cumulative time, in ms."""
+    rows = []
+    for line in stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
+        if m and len(m.group(3)) == 1:  # one space: imported directly, not by another module
+            rows.append((m.group(4), int(m.group(2)) / 1000))
+    return sorted(rows, key=lambda r: -r[1])[:top]
+
+
+def heavy_imports(stderr: str, names: tuple[str, ...]) -> dict[str, float]:
+    """Cumulative import time (ms) of named packages wherever in the tree they were first imported."""
+    found: dict[str, float] = {}
+    for line in stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s+(\S+)", line)
+        if m and m.group(3) in names:
+            found[m.group(3)] = int(m.group(2)) / 1000
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Profiles
+
+
+def profile(brief_dir: Path, out: Path, label: str, top: int = 25) -> None:
+    import pstats
+
+    stats_file = out / f"profile-{label}.pstats"
+    run([str(BIN / "python"), "-m", "cProfile", "-o", str(stats_file), "-m", "briefpress", "build", str(brief_dir),
+         "--format", "pdf", "--out", str(out / f"profile-{label}")])
+    print(f"\n### cProfile, PDF of {label} (top {top} by own time; stats in {stats_file})\n")
+    stats = pstats.Stats(str(stats_file))
+    total = stats.total_tt  # type: ignore[attr-defined]
+    rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:top]  # type: ignore[attr-defined]
+    print(f"total {total:.2f} s")
+    print(f"{'own s':>7} {'cum s':>7} {'calls':>9}  function")
+    for (file, line, func), (cc, nc, tt, ct, _) in rows:
+        short = re.sub(r".*site-packages/", "", file)
+        short = re.sub(r".*/src/briefpress/", "briefpress/", short)
+        print(f"{tt:7.2f} {ct:7.2f} {nc:9d}  {short}:{line}({func})")
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor()
+    ram = ""
+    try:
+        kib = int(next(line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")))
+        ram = f"{kib / 1024 / 1024:.1f} GiB RAM"
+    except (OSError, StopIteration):
+        pass
+    return f"{os.cpu_count()} CPUs ({cpu}), {ram}, Python {platform.python_version()}, {dt.date.today().isoformat()}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("brief", nargs="?", default=str(ROOT / "brief"), type=Path)
+    ap.add_argument("--rounds", type=int, default=5, help="rounds of each comparison (default 5)")
+    ap.add_argument("--scale-rounds", type=int, help="rounds of the ~30 and ~100 page builds (default 2; 1 with --quick)")
+    ap.add_argument("--big-rounds", type=int, help="rounds of the ~300 page comparison (default 1: ~3.5 min a round)")
+    ap.add_argument("--quick", action="store_true",
+                    help="2 rounds, scale builds once and up to ~100 pages only: a smoke run of every part (~3 min)")
+    ap.add_argument("--profile", action="store_true", help="also print cProfile summaries of PDF builds")
+    ap.add_argument("--only", choices=("pdf", "epub", "scale", "all"), action="append",
+                    help="run only these parts (repeatable)")
+    ap.add_argument("--json", type=Path, help="write the figures to this JSON file too")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (its path is printed)")
+    args = ap.parse_args()
+    rounds = 2 if args.quick and args.rounds == 5 else args.rounds
+    scale_rounds = args.scale_rounds or (1 if args.quick else 2)
+    big_rounds = args.big_rounds or 1
+    targets = SCALE_TARGETS[:-1] if args.quick else SCALE_TARGETS
+    parts = set(args.only or ("pdf", "epub", "scale", "all"))
+    brief_dir = args.brief.resolve()
+    if not BRIEFPRESS.exists():
+        raise SystemExit(f"bench: {BRIEFPRESS} not found; run with the venv's python (make bench)")
+    pandoc = pandoc_path()
+    env = peer_env()
+    pandoc_version = run([pandoc, "--version"]).stdout.splitlines()[0]
+    work = Path(tempfile.mkdtemp(prefix="briefpress-bench-"))
+    started = time.perf_counter()
+    print(f"briefpress bench: {machine()}; load average {os.getloadavg()[0]:.2f} at start\npeer: {pandoc_version} (+ WeasyPrint for PDF); work folder {work}\n"
+          f"rounds {rounds}, scale rounds {scale_rounds}, ~{targets[-1]} page rounds {big_rounds}\n", flush=True)
+    rows: list[tuple[str, ...]] = []
+    figures: dict[str, object] = {"machine": machine(), "peer": pandoc_version, "rounds": rounds}
+
+    counter = iter(range(1_000_000))
+
+    def ours(brief: Path, fmt: str, out: str, fresh: bool = True):
+        """A build into a new output folder each time (cold: no cache a previous build left there),
+        or, with ``fresh=False``, into the same folder every time (warm)."""
+        def go() -> Run:
+            folder = work / (f"{out}-{next(counter)}" if fresh else out)
+            return run([str(BRIEFPRESS), "build", str(brief), "--format", fmt, "--out", str(folder)])
+        return go
+
+    def peer(src: PandocInput, out: str, pdf: bool):
+        cmd = pandoc_cmd(pandoc, src, work / out, pdf)
+        return lambda: run(cmd, cwd=src.folder, env=env)
+
+    big_copies = 39  # ~300 pages of the brief as it was when this was written; measured in part 3
+    src = pandoc_input(brief_dir, work / "pandoc-brief")
+    print(f"pandoc input: {src.method}\n", flush=True)
+    figures["pandoc_input"] = src.method
+
+    try:
+        if "pdf" in parts:
+            print("1. PDF of the brief", flush=True)
+            pair = alternate("pdf", ours(brief_dir, "pdf", "ours-pdf"), peer(src, "peer.pdf", True), rounds)
+            s = pair.summary()
+            ours_pages, peer_pages = pages_of(pair.ours[-1]), pdf_pages(work / "peer.pdf")
+            rows.append(pair_row("PDF, brief", s, f"{ours_pages} / {peer_pages} pages"))
+            figures["pdf"] = {**s, "ours_pages": ours_pages, "peer_pages": peer_pages}
+
+        if "epub" in parts:
+            print("\n2. EPUB of the brief", flush=True)
+            pair = alternate("epub", ours(brief_dir, "epub", "ours-epub"), peer(src, "peer.epub", False), rounds)
+            s = pair.summary()
+            rows.append(pair_row("EPUB, brief (fresh --out)", s))
+            figures["epub"] = s
+            # A build may leave a cache in its output folder (e.g. the PDF page map the EPUB's page list
+            # uses): then also measure repeated builds into the same folder.
+            probe = work / "epub-probe"
+            run([str(BRIEFPRESS), "build", str(brief_dir), "--format", "epub", "--out", str(probe)])
+            caches = sorted(p.name for p in probe.iterdir() if p.name.startswith(".") and p.is_dir())
+            if caches:
+                warm = alternate("epub warm", ours(brief_dir, "epub", "ours-epub-warm", fresh=False),
+                                 peer(src, "peer.epub", False), rounds)
+                w = warm.summary()
+                rows.append(pair_row(f"EPUB, brief (warm: {', '.join(caches)} kept)", w))
+                figures["epub_warm"] = {**w, "caches": caches}
+            # Start-up and import cost
+            py = str(BIN / "python")
+            bare = statistics.median(run([py, "-c", "pass"]).seconds for _ in range(rounds))
+            version = statistics.median(run([str(BRIEFPRESS), "--version"]).seconds for _ in range(rounds))
+            pandoc_start = statistics.median(run([pandoc, "--version"]).seconds for _ in range(rounds))
+            inproc = statistics.median(_writer_seconds(r) for r in pair.ours)
+            it = run([py, "-X", "importtime", "-m", "briefpress", "build", str(brief_dir), "--format", "epub",
+                      "--out", str(work / "importtime")])
+            top = import_summary(it.stderr)
+            total_import = sum(ms for _, ms in import_summary(it.stderr, top=10_000))
+            heavy = heavy_imports(it.stderr, ("weasyprint", "ebooklib.epub", "lxml.etree", "jinja2", "jinja2.sandbox", "yaml",
+                                              "markdown_it", "mdit_py_plugins.footnote", "briefpress.cli",
+                                              "briefpress.render", "briefpress.epub", "difflib", "six"))
+            print(f"\n  start-up: python -c pass {bare:.3f} s; briefpress --version {version:.3f} s; "
+                  f"pandoc --version {pandoc_start:.3f} s")
+            print(f"  briefpress EPUB writer in process (its progress line): {inproc:.3f} s of "
+                  f"{s['ours_s']:.3f} s wall")
+            print(f"  -X importtime, build --format epub: {total_import:.0f} ms in imports; top-level by cumulative:")
+            for name, ms in top:
+                print(f"    {ms:8.1f} ms  {name}")
+            print("  selected packages (cumulative, where first imported): "
+                  + ", ".join(f"{n} {ms:.0f} ms" for n, ms in sorted(heavy.items(), key=lambda kv: -kv[1])))
+            figures["startup"] = {"python_s": bare, "briefpress_version_s": version, "pandoc_version_s": pandoc_start,
+                                  "epub_writer_s": inproc, "import_ms": total_import, "top_imports": top,
+                                  "selected": heavy}
+
+        if "scale" in parts:
+            print("\n3. Scale: PDF of the brief's body repeated", flush=True)
+            # Calibrate: the brief itself (1 copy) and 3 copies give pages per copy of the body.
+            p1 = pages_of(ours(brief_dir, "pdf", "scale-cal1")())
+            cal = scale_brief(brief_dir, work / "scale-cal3", 3)
+            p3 = pages_of(ours(cal, "pdf", "scale-cal3")())
+            per_copy = max((p3 - p1) / 2, 0.5)
+            print(f"  calibration: 1 copy {p1} pages, 3 copies {p3} pages: {per_copy:.1f} pages per copy", flush=True)
+            scale_fig = []
+            for n, target in enumerate(targets):
+                copies = max(1, round(1 + (target - p1) / per_copy))
+                brief = scale_brief(brief_dir, work / f"scale-{target}", copies)
+                if n == len(targets) - 1:  # the largest: against pandoc, and its runs give our point
+                    big_src = pandoc_input(brief, work / "pandoc-big")
+                    pair = alternate(f"pdf ~{target}p", ours(brief, "pdf", "big-ours"),
+                                     peer(big_src, "big-peer.pdf", True), big_rounds, warmup=False)
+                    results = pair.ours
+                else:
+                    results = []
+                    for i in range(scale_rounds):
+                        results.append(ours(brief, "pdf", f"scale-{target}-out")())
+                        print(f"  ~{target} pages round {i + 1}/{scale_rounds}: {results[-1].seconds:6.2f} s", flush=True)
+                secs = statistics.median(r.seconds for r in results)
+                cpu = statistics.median(r.cpu for r in results)
+                mb = max(r.mb for r in results)
+                pages = pages_of(results[0])
+                scale_fig.append({"target": target, "copies": copies, "pages": pages, "seconds": secs, "cpu_s": cpu,
+                                  "ms_per_page": secs / pages * 1000, "cpu_ms_per_page": cpu / pages * 1000,
+                                  "peak_mb": mb})
+                print(f"  ~{target} pages ({copies} copies): {pages} pages, {secs:.2f} s wall ({secs / pages * 1000:.0f} "
+                      f"ms/page), {cpu:.2f} s CPU ({cpu / pages * 1000:.0f} ms/page), peak {mb:.0f} MB", flush=True)
+            figures["scale"] = scale_fig
+            for point in scale_fig:
+                rows.append((f"PDF, {point['pages']} pages (ours)", f"{point['seconds']:.2f}", "", "", "",
+                             f"{point['peak_mb']:.0f}", f"{point['ms_per_page']:.0f} ms/page wall, "
+                             f"{point['cpu_ms_per_page']:.0f} CPU", "≤ 300 MB",
+                             "met" if point["peak_mb"] <= 300 else "NOT met"))
+            # Judged on CPU time, which other load on the machine disturbs far less than wall time.
+            flatness = scale_fig[-1]["cpu_ms_per_page"] / scale_fig[0]["cpu_ms_per_page"]
+            figures["scale_flatness_cpu"] = flatness
+            rows.append(("CPU time per page, largest / smallest", f"{flatness:.2f}", "", "", "", "", "", "flat (≤ 1.2)",
+                         "met" if flatness <= 1.2 else "NOT met"))
+            s = pair.summary()
+            peer_pages = pdf_pages(work / "big-peer.pdf")
+            rows.append(pair_row(f"PDF, {scale_fig[-1]['pages']} pages vs pandoc", s,
+                                 f"{scale_fig[-1]['pages']} / {peer_pages} pages"))
+            figures["scale_vs_pandoc"] = {**s, "peer_pages": peer_pages}
+            big_copies = scale_fig[-1]["copies"]
+
+        if "all" in parts:
+            print("\n4. --format all in one process against three single-format builds", flush=True)
+            one = ours(brief_dir, "all", "all-one")
+            singles = [ours(brief_dir, f, f"all-{f}") for f in ("pdf", "epub", "html")]
+
+            def three() -> Run:
+                runs = [f() for f in singles]
+                return Run(sum(r.seconds for r in runs), max(r.maxrss_kib for r in runs), "", "",
+                           sum(r.cpu for r in runs))
+
+            pair = alternate("all vs 3", one, three, rounds)
+            s = pair.summary()
+            rows.append(pair_row("all formats: one process vs 3 builds", s, target="< 1.0", strict=True))
+            figures["all"] = s
+
+        if args.profile:
+            profile(brief_dir, work, "brief")
+            profile(scale_brief(brief_dir, work / "profile-300", big_copies), work, f"{big_copies}-copies")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    print(f"\n## Results ({machine()}; peer {pandoc_version})\n")
+    print("Times are medians of wall-clock seconds; ratio is the median of per-round ours/peer wall time, CPU ratio "
+          "the same for user+system CPU time (less sensitive to other load); memory is peak RSS in MB.\n")
+    head = ("case", "ours s", "peer s", "ratio", "CPU ratio", "peak MB ours / peer", "size", "target", "")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join(" --- " for _ in head) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print(f"\n(bench took {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.2f} at the end; "
+          f"pandoc input: {src.method})")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
