@@ -36,13 +36,15 @@ class PageStart:
 
 def page_map(rendered: Rendered, out_dir: Path, diags: Diagnostics, shared: dict) -> list[PageStart]:
     """Return where each page of the PDF edition begins, laying the brief out only if needed."""
+    if "page_starts" in shared:  # the PDF writer of this build has just laid the brief out
+        return shared["page_starts"]
     key, cache = _cache(rendered, out_dir)
     try:
         stored = json.loads(cache.read_text(encoding="utf-8"))
         if stored.get("key") == key:
-            return [PageStart(**start) for start in stored["starts"]]
-    except (OSError, ValueError, TypeError, KeyError):
-        pass
+            return _checked(rendered, stored["starts"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass  # no cache, or one that is stale or damaged: lay the brief out again
     from .pdf import shared_layout
 
     return remember(rendered, shared_layout(rendered, diags, shared), shared)
@@ -54,9 +56,19 @@ def remember(rendered: Rendered, laid_out: Any, shared: dict) -> list[PageStart]
     The PDF writer calls this too, so that an EPUB built after the PDF finds its page map ready.
     """
     starts = _starts(laid_out)
+    shared["page_starts"] = starts
     if "out_dir" in shared:
         key, cache = _cache(rendered, shared["out_dir"])
         shared["pending_page_map"] = (cache, {"key": key, "starts": [start.__dict__ for start in starts]})
+    return starts
+
+
+def _checked(rendered: Rendered, stored: list) -> list[PageStart]:
+    """Page starts read back from the cache, refusing anything a layout could not have produced."""
+    sections = {part.id for part in rendered.sections}
+    starts = [PageStart(int(s["page"]), str(s["section"]), int(s["block"])) for s in stored]
+    if any(start.section not in sections or start.page < 1 or start.block < 0 for start in starts):
+        raise ValueError("page map does not fit the brief")
     return starts
 
 
