@@ -31,6 +31,18 @@ class Output:
         return f"{os.path.relpath(self.path)}  {self.units} {unit}  {self.size / 1024:.0f} KiB  {self.seconds:.2f} s"
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to ``path`` through a temporary file in the same folder, then rename."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.chmod(name, 0o644)
+        os.replace(name, path)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
 def prepare(brief_dir: Path, diags: Diagnostics, strict: bool = False, paper: str | None = None) -> Rendered:
     """Load and render a brief, stopping with every problem found if it is broken."""
     brief = load_brief(brief_dir, diags)

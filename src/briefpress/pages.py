@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -122,11 +120,7 @@ def store_pending(shared: dict) -> None:
 
 
 def _store(cache: Path, data: dict) -> None:
+    from .build import write_atomic
+
     cache.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{cache.name}.", suffix=".tmp", dir=cache.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump(data, stream)
-        os.replace(name, cache)
-    finally:
-        Path(name).unlink(missing_ok=True)
+    write_atomic(cache, json.dumps(data))

@@ -104,20 +104,21 @@ def layout(rendered: Rendered, diags: Diagnostics) -> Layout:
         document = html.render(stylesheets=sheets)
     finally:
         logger.removeHandler(capture)
-    _report(rendered, policy, capture, diags)
+    _report(rendered, policy.refused, capture, diags)
     return Layout(document, html.etree_element)
 
 
-def _report(rendered: Rendered, policy: ResourcePolicy, capture: _LogCapture, diags: Diagnostics) -> None:
+def _report(rendered: Rendered, refused: list[tuple[str, str]], capture: _LogCapture, diags: Diagnostics) -> None:
+    """Turn refused resources and WeasyPrint's log records into diagnostics."""
     root = rendered.brief.root
-    for _url, reason in policy.refused:
+    for _url, reason in refused:
         diags.error(root, None, f"refused to load {reason}")
     for record in capture.records:
         message = record.getMessage().splitlines()[0]
         if any(noise in message for noise in ENVIRONMENT_NOTICES):
             continue
         if record.levelno >= logging.ERROR:
-            if not policy.refused:
+            if not refused:
                 diags.error(root, None, f"PDF: {message}")
         else:
             diags.warning(root, None, f"PDF: {message}")
@@ -146,7 +147,7 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict
             laid_out.document.write_pdf(target, pdf_identifier=identifier.encode("ascii"), pdf_variant="pdf/ua-1")
     finally:
         logger.removeHandler(capture)
-    _report(rendered, ResourcePolicy(rendered), capture, diags)
+    _report(rendered, [], capture, diags)
     return len(laid_out.document.pages)
 
 
