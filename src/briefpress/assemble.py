@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import textwrap
+from pathlib import Path
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
