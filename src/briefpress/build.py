@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -47,7 +47,6 @@ def prepare(brief_dir: Path, diags: Diagnostics, strict: bool = False, paper: st
     """Load and render a brief, stopping with every problem found if it is broken."""
     brief = load_brief(brief_dir, diags)
     if brief is not None and paper is not None:
-        from dataclasses import replace
         brief = replace(brief, metadata=replace(brief.metadata, paper=paper))
     rendered = render_brief(brief, diags) if brief is not None else None
     diags.check(strict)
@@ -68,7 +67,7 @@ def _writer(fmt: str) -> Callable[..., int]:
         from .epub import write_epub
         return write_epub
     from .html import write_html
-    return lambda rendered, target, diags, shared: write_html(rendered, target)
+    return write_html
 
 
 def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagnostics, strict: bool = False,

@@ -17,8 +17,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="briefpress", description="Publish a brief folder as PDF, EPUB and HTML.")
     parser.add_argument("--version", action="version", version=f"briefpress {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show Python tracebacks for unexpected failures")
 
-    b = commands.add_parser("build", help="build the brief into the output folder",
+    b = commands.add_parser("build", parents=[common], help="build the brief into the output folder",
                             description="Build a brief into PDF, EPUB and/or HTML. Every problem found "
                                         "is reported as 'path:line: error: message'; nothing in the "
                                         "output folder changes unless the build succeeds.")
@@ -30,26 +32,23 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--strict", action="store_true", help="treat warnings as errors")
     b.add_argument("--release", action="store_true",
                    help="also write SHA256SUMS and manifest.json for the files built")
-    b.add_argument("--debug", action="store_true", help="show Python tracebacks for unexpected failures")
     b.set_defaults(run=_build)
 
-    n = commands.add_parser("new", help="create a new brief folder to start from",
+    n = commands.add_parser("new", parents=[common], help="create a new brief folder to start from",
                             description="Create a brief folder with brief.yaml and three example sections "
                                         "(front matter, a footnote, a data-driven table and an image). "
                                         "It builds cleanly at once.")
     n.add_argument("folder", type=Path, help="the folder to create (it must not exist, or be empty)")
     n.add_argument("--title", default="Untitled brief", help="the brief's title")
-    n.add_argument("--debug", action="store_true", help="show Python tracebacks for unexpected failures")
     n.set_defaults(run=_new)
 
-    w = commands.add_parser("watch", help="rebuild on every save and serve the HTML edition",
+    w = commands.add_parser("watch", parents=[common], help="rebuild on every save and serve the HTML edition",
                             description="Watch a brief folder, rebuild the HTML edition on every save and "
                                         "serve it on 127.0.0.1, reloading the page after each rebuild. "
                                         "Errors are shown in the terminal and in the page.")
     w.add_argument("brief", nargs="?", default="brief", type=Path, help="the brief folder (default: brief)")
     w.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks one)")
     w.add_argument("--out", default="dist", type=Path, help="output folder for the HTML file (default: dist)")
-    w.add_argument("--debug", action="store_true", help="show Python tracebacks for unexpected failures")
     w.set_defaults(run=_watch)
     return parser
 

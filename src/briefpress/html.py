@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from .assemble import Assembler, stylesheet
+from .errors import Diagnostics
 from .render import Rendered
 from .resources import ResourcePolicy
 
 STYLESHEETS = ("common.css", "html.css")
 
 
-def write_html(rendered: Rendered, target: Path) -> int:
+def write_html(rendered: Rendered, target: Path, diags: Diagnostics | None = None, shared: dict | None = None) -> int:
     """Write the HTML edition to ``target``; return the number of sections."""
     policy = ResourcePolicy(rendered)
     css = "\n".join(stylesheet(rendered, name) for name in STYLESHEETS)

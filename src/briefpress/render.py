@@ -43,7 +43,6 @@ class RenderedSection:
     tokens: list[Token]
     footnotes: Mapping[str, Any]
     note_offset: int
-    note_count: int
     headings: tuple[Heading, ...]
 
     @property
@@ -95,10 +94,6 @@ class Rendered:
                 target = f"{owner}.xhtml"
                 return target if owner == href[1:] else f"{target}{href}"
         return href
-
-    @property
-    def body(self) -> tuple[RenderedSection, ...]:
-        return tuple(s for s in self.sections if s.section.role == "body")
 
 
 class _LineMap:
@@ -161,7 +156,7 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
         headings = _assign_ids(section, tokens, id_owner, line_of, diags)
         count = len(env.get("footnotes", {}).get("list", {}))
         sections.append(RenderedSection(section, tokens, MappingProxyType(env.get("footnotes", {})),
-                                        offset, count, tuple(headings)))
+                                        offset, tuple(headings)))
         offset += count
     for part, (_, _, _, line_of) in zip(sections, parsed):
         _check_references(brief, part, id_owner, assets, images, line_of, diags, incomplete)
