@@ -433,7 +433,7 @@ def test_failing_writer_leaves_output_folder(tmp_path: Path, monkeypatch: pytest
     before = populate_out(out)
     monkeypatch.chdir(tmp_path)
 
-    def half_written(rendered: object, target: Path) -> int:
+    def half_written(rendered: object, target: Path, diags: object = None, shared: object = None) -> int:
         target.write_text("<!DOCTYPE html><p>half", encoding="utf-8")
         raise OSError(28, "No space left on device")
 
