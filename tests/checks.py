@@ -128,7 +128,62 @@ def pdf_problems(path: Path, section_titles: list[str] | None = None) -> list[st
     for title in section_titles or []:
         if title not in {e.title for e in report.outline if e.level == 1}:
             problems.append(f"no outline entry for section '{title}'")
+    return problems + structure_problems(path) + link_problems(path)
+
+
+def structure_problems(path: Path) -> list[str]:
+    """The tagged PDF's bookkeeping that assistive technology follows from a page back to its structure.
+
+    Each page and each link annotation has a key in the parent tree; the entry of a page lists, at each
+    marked-content id, the element that owns it; the entry of an annotation is its ``Link`` element.
+    """
+    problems: list[str] = []
+    with pikepdf.open(path) as pdf:
+        root = pdf.Root.get("/StructTreeRoot")
+        if root is None:
+            return ["no structure tree"]
+        nums = list(root.ParentTree.Nums)
+        tree = {int(key): value for key, value in zip(nums[::2], nums[1::2])}
+        if len(tree) != len(nums) // 2:
+            problems.append("the parent tree repeats a key")
+        for index, page in enumerate(pdf.pages):
+            if int(page.obj.get("/StructParents", -1)) not in tree:
+                problems.append(f"page {index + 1} has no entry in the parent tree")
+        owners = 0
+        stack = [root.K]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Array):
+                stack.extend(node)
+                continue
+            if not isinstance(node, pikepdf.Dictionary):
+                continue
+            kids = node.get("/K")
+            for kid in kids if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]:
+                if isinstance(kid, int):
+                    entry = tree.get(int(node.Pg.get("/StructParents", -1)))
+                    owner = entry[kid] if entry is not None and kid < len(entry) else None
+                elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR":
+                    owner = tree.get(int(kid.Obj.get("/StructParent", -1)))
+                else:
+                    stack.append(kid)
+                    continue
+                owners += 1
+                if owner is None or owner.objgen != node.objgen:
+                    problems.append(f"{node.get('/S')} element: its content is not traced back to it")
+        if not owners:
+            problems.append("the structure tree owns no content")
     return problems
+
+
+def link_problems(path: Path) -> list[str]:
+    """Internal links whose named destination is missing."""
+    with pikepdf.open(path) as pdf:
+        names = pdf.Root.get("/Names")
+        dests = set(pikepdf.NameTree(names.Dests).keys()) if names is not None and "/Dests" in names else set()
+        return [f"page {index + 1}: link to missing destination '{annot.Dest}'"
+                for index, page in enumerate(pdf.pages) for annot in page.obj.get("/Annots", [])
+                if "/Dest" in annot and isinstance(annot.Dest, pikepdf.String) and str(annot.Dest) not in dests]
 
 
 def main(argv: list[str]) -> int:

@@ -7,7 +7,7 @@ import os
 import textwrap
 from pathlib import Path
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Collection, Sequence
 
 from markupsafe import Markup
 
@@ -74,10 +74,10 @@ class Assembler:
         self.created, self.modified = build_date(self.meta)
 
     def sections(self, fmt: str, image_src: Callable[[str], str] | None = None,
-                 page_starts: Sequence[PageStart] = ()) -> list[SectionView]:
-        """Return every section rendered for ``fmt``, with page-break markers where pages begin."""
+                 page_starts: Sequence[PageStart] = (), only: Collection[str] | None = None) -> list[SectionView]:
+        """Return the sections (all, or those in ``only``) rendered for ``fmt``, marking where pages begin."""
         return [self._view(part, fmt, image_src, {p.block: p.page for p in page_starts if p.section == part.id})
-                for part in self.rendered.sections]
+                for part in self.rendered.sections if only is None or part.id in only]
 
     def _view(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None,
               breaks: dict[int, int]) -> SectionView:
@@ -91,9 +91,14 @@ class Assembler:
         return self.env.get_template(template).render(
             meta=self.meta, created=self.created, modified=self.modified, **context)
 
-    def pdf(self, fonts: list[dict[str, str]]) -> str:
-        """The one HTML document WeasyPrint lays out."""
-        return self.render("pdf.html.j2", sections=self.sections("pdf"), fonts=fonts)
+    def pdf(self, fonts: list[dict[str, str]], part: Any = None) -> str:
+        """The HTML document WeasyPrint lays out: the whole brief, or one part (a ``pdf.Part``) of a long one."""
+        if part is None:
+            return self.render("pdf.html.j2", sections=self.sections("pdf"), fonts=fonts, part=None)
+        contents = [SectionView(p.id, p.section.title, p.section.short_title, p.section.role, p.headings, "",
+                                p.file_name) for p in self.rendered.sections] if part.front else []
+        return self.render("pdf.html.j2", sections=self.sections("pdf", only=part.section_ids), fonts=fonts,
+                           part=part, contents=contents)
 
     def html(self, css: str, image_src: Callable[[str], str]) -> str:
         """The self-contained HTML edition."""

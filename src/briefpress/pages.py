@@ -9,9 +9,9 @@ the layout depends on, and computed again only when one of them changes.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from dataclasses import dataclass
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -43,17 +43,16 @@ def page_map(rendered: Rendered, out_dir: Path, diags: Diagnostics, shared: dict
             return _checked(rendered, stored["starts"])
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         pass  # no cache, or one that is stale or damaged: lay the brief out again
-    from .pdf import shared_layout
+    from .pdf import paginate
 
-    return remember(rendered, shared_layout(rendered, diags, shared), shared)
+    return remember(rendered, paginate(rendered, diags, shared), shared)
 
 
-def remember(rendered: Rendered, laid_out: Any, shared: dict) -> list[PageStart]:
-    """Work out the page map of a layout, to be stored once the whole build has succeeded.
+def remember(rendered: Rendered, starts: list[PageStart], shared: dict) -> list[PageStart]:
+    """Keep a build's page map, to be stored once the whole build has succeeded.
 
     The PDF writer calls this too, so that an EPUB built after the PDF finds its page map ready.
     """
-    starts = _starts(laid_out)
     shared["page_starts"] = starts
     if "out_dir" in shared:
         key, cache = _cache(rendered, shared["out_dir"])
@@ -90,7 +89,8 @@ def _weasyprint_version() -> str:
     return hashlib.sha256(origin.read_bytes()).hexdigest() if origin is not None else ""
 
 
-def _starts(laid_out: Any) -> list[PageStart]:
+def starts_of(laid_out: Any) -> list[PageStart]:
+    """Where each page of a layout (of the brief, or of one part of it) begins."""
     numbers: dict[Any, tuple[str, int]] = {}
     for section in laid_out.root.iter():
         if _tag(section) != "section" or "section" not in (section.get("class") or "").split():
@@ -113,7 +113,7 @@ def _starts(laid_out: Any) -> list[PageStart]:
                 seen.add(element)
                 first = first or numbers[element]
         if first is not None:
-            starts.append(PageStart(index + 1, *first))
+            starts.append(PageStart(laid_out.first_page + index, *first))
     return starts
 
 

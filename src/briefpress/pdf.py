@@ -6,18 +6,24 @@ WeasyPrint is imported here only, so that builds without a PDF do not pay for it
 from __future__ import annotations
 
 import calendar
+import gc
 import hashlib
+import html as html_lib
 import io
 import logging
 import os
+import re
 import sys
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from markupsafe import Markup
+
 from .assemble import Assembler, stylesheet_path
 from .errors import Diagnostics
+from .pages import PageStart, remember, starts_of
 from .render import Rendered
 from .resources import FONT_PACKAGES, Refused, ResourcePolicy, font_dir
 
@@ -102,14 +108,52 @@ def _fixed_font_timestamps(rendered: Rendered) -> Iterator[None]:
 
 @dataclass
 class Layout:
-    """The brief laid out in pages by WeasyPrint, shared by the PDF writer and the EPUB's page list."""
+    """The brief, or one part of it, laid out in pages by WeasyPrint."""
 
     document: Any
     root: Any  # the laid-out HTML tree, whose elements the page boxes point to
+    first_page: int = 1  # the printed number of its first page
 
 
-def layout(rendered: Rendered, diags: Diagnostics) -> Layout:
-    """Lay the brief out in pages, reading only allowed files; report refusals and WeasyPrint's errors."""
+#: A brief whose sections hold more than this many characters of source is laid out in parts of about this
+#: size (some 40 pages), one after another, and the parts' PDFs are joined. WeasyPrint keeps every page
+#: of a document in memory until it is written, about 1.3 MB a page; parts keep a long brief's peak down.
+PART_CHARS = 120_000
+#: Links from one part to another leave WeasyPrint as URIs of this scheme; joining makes them internal.
+CROSS_PART = "briefpress-part:"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a long brief: the cover and contents (``front``), or a run of sections."""
+
+    section_ids: frozenset[str]
+    front: bool
+    first_page: int
+    notes_before: int
+    title_css: Markup
+
+
+def plan(rendered: Rendered) -> list[list[str]] | None:
+    """Split a long brief's sections into runs for separate layout; ``None`` for a brief laid out whole."""
+    sizes = [(part.id, len(part.section.source)) for part in rendered.sections]
+    if sum(size for _, size in sizes) <= PART_CHARS * 1.5:
+        return None
+    runs: list[list[str]] = [[]]
+    filled = 0
+    for section_id, size in sizes:
+        if runs[-1] and filled + size > PART_CHARS:
+            runs.append([])
+            filled = 0
+        runs[-1].append(section_id)
+        filled += size
+    return runs
+
+
+def layout(rendered: Rendered, diags: Diagnostics, part: Part | None = None,
+           toc_pages: dict[str, int] | None = None) -> Layout:
+    """Lay the brief (or one part of it) out in pages, reading only allowed files; report refusals and
+    WeasyPrint's errors. ``toc_pages`` gives the contents of a separately laid-out front its page numbers."""
     weasyprint = import_weasyprint()
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -127,15 +171,65 @@ def layout(rendered: Rendered, diags: Diagnostics) -> Layout:
     logger = logging.getLogger("weasyprint")
     logger.addHandler(capture)
     try:
-        html = weasyprint.HTML(string=Assembler(rendered).pdf(font_faces()),
-                               base_url=rendered.brief.root.as_uri() + "/", url_fetcher=fetcher)
+        source = Assembler(rendered).pdf(font_faces(), part)
         sheets = [weasyprint.CSS(url=stylesheet_path(rendered, name).as_uri(), url_fetcher=fetcher)
                   for name in STYLESHEETS]
+        if part is not None:
+            source = _cross_part_links(rendered, source, part, toc_pages)
+            if part.front:  # the contents' page numbers are known, not found by target-counter()
+                sheets.append(weasyprint.CSS(string=".toc a::after { content: attr(data-page); }"))
+        html = weasyprint.HTML(string=source, base_url=rendered.brief.root.as_uri() + "/", url_fetcher=fetcher)
         document = html.render(stylesheets=sheets)
     finally:
         logger.removeHandler(capture)
     _report(rendered, policy.refused, capture, diags)
-    return Layout(document, html.etree_element)
+    return Layout(document, html.etree_element, 1 if part is None else part.first_page)
+
+
+def _cross_part_links(rendered: Rendered, source: str, part: Part, toc_pages: dict[str, int] | None) -> str:
+    """Point links to other parts at ``CROSS_PART`` URIs; give the contents' links their page numbers."""
+    def link(match: re.Match) -> str:
+        target = html_lib.unescape(match.group(1))
+        if rendered.id_owner.get(target) in part.section_ids:
+            return match.group(0)
+        page = f' data-page="{toc_pages.get(target, 0)}"' if toc_pages is not None else ""
+        return f'href="{CROSS_PART}{match.group(1)}"{page}'
+
+    return re.sub(r'href="#([^"]*)"', link, source)
+
+
+def laid_out_parts(rendered: Rendered, diags: Diagnostics, runs: list[list[str]]) -> Iterator[Layout]:
+    """Lay a long brief out part by part, yielding each part's layout before the next is made.
+
+    The front (cover and contents) is laid out first to learn its length, then each run of sections,
+    starting from the page and note numbers the parts before it reached, then the front again, last, with
+    the contents' page numbers filled in. Each section begins a page, so the pages are those the whole
+    brief laid out at once would have.
+    """
+    title = Markup(_css_string(rendered.brief.metadata.title))
+    sections = {part.id: part for part in rendered.sections}
+    front = Part(frozenset(), True, 1, 0, title)
+    front_pages = len(layout(rendered, diags, front, toc_pages={}).document.pages)
+    toc_pages: dict[str, int] = {}
+    page = front_pages + 1
+    for run in runs:
+        part = Part(frozenset(run), False, page, sections[run[0]].note_offset, title)
+        laid_out = layout(rendered, diags, part)
+        for index, laid_page in enumerate(laid_out.document.pages):
+            for anchor in laid_page.anchors:
+                toc_pages.setdefault(anchor, page + index)
+        page += len(laid_out.document.pages)
+        yield laid_out
+        del laid_out
+    laid_out = layout(rendered, diags, front, toc_pages=toc_pages)
+    if len(laid_out.document.pages) != front_pages:  # the numbers sit in a fixed-width cell
+        raise RuntimeError("the contents changed length once their page numbers were filled in")
+    yield laid_out
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string, every character but letters, digits and spaces escaped."""
+    return '"' + "".join(c if c.isalnum() and c.isascii() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
 
 
 def _report(rendered: Rendered, refused: list[tuple[str, str]], capture: _LogCapture, diags: Diagnostics) -> None:
@@ -161,13 +255,50 @@ def shared_layout(rendered: Rendered, diags: Diagnostics, shared: dict) -> Layou
     return shared["layout"]
 
 
+def paginate(rendered: Rendered, diags: Diagnostics, shared: dict) -> list[PageStart]:
+    """Where each printed page begins, from a layout made for the purpose (or already made in this build)."""
+    runs = plan(rendered)
+    if runs is None:
+        return starts_of(shared_layout(rendered, diags, shared))
+    starts: list[PageStart] = []
+    for laid_out in laid_out_parts(rendered, diags, runs):
+        starts += starts_of(laid_out)
+        del laid_out
+        gc.collect()
+    return starts
+
+
 def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict | None = None) -> int:
-    """Write the brief as a tagged PDF (PDF/UA-1) to ``target``; return the page count."""
+    """Write the brief as a tagged PDF (PDF/UA-1) to ``target``; return the page count.
+
+    A long brief is written part by part (see ``plan``), and the parts are joined into one PDF.
+    """
     shared = {} if shared is None else shared
-    laid_out = shared_layout(rendered, diags, shared)
+    runs = plan(rendered)
+    if runs is None:
+        laid_out = shared_layout(rendered, diags, shared)
+        starts = starts_of(laid_out)
+        _draw(rendered, laid_out, target, diags)
+        pages = len(laid_out.document.pages)
+    else:
+        from .join import join_parts
+
+        starts, parts = [], []
+        for laid_out in laid_out_parts(rendered, diags, runs):
+            starts += starts_of(laid_out)
+            buffer = io.BytesIO()
+            _draw(rendered, laid_out, buffer, diags)
+            parts.append(buffer.getvalue())
+            del laid_out
+            gc.collect()  # page boxes hold reference cycles: free this part's before the next is laid out
+        parts.insert(0, parts.pop())  # the front is laid out last, and comes first
+        pages = join_parts(parts, target, CROSS_PART)
     if "pending_page_map" not in shared:
-        from .pages import remember
-        remember(rendered, laid_out, shared)
+        remember(rendered, starts, shared)
+    return pages
+
+
+def _draw(rendered: Rendered, laid_out: Layout, target: Path | io.BytesIO, diags: Diagnostics) -> None:
     identifier = hashlib.sha256(rendered.brief.metadata.identifier.encode("utf-8")).hexdigest()[:32]
     capture = _LogCapture()
     logger = logging.getLogger("weasyprint")
@@ -178,7 +309,6 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict
     finally:
         logger.removeHandler(capture)
     _report(rendered, [], capture, diags)
-    return len(laid_out.document.pages)
 
 
 __all__ = ["write_pdf", "font_faces", "Refused"]

@@ -1,0 +1,126 @@
+"""Join the PDFs of a long brief's parts into one tagged PDF, as if it had been laid out whole.
+
+WeasyPrint writes each part as a complete PDF/UA document. Joining keeps the first part's catalogue
+(metadata, language, viewer preferences) and combines what spans the parts:
+
+- the pages, in order;
+- the structure tree: each part's ``Document`` children under one ``Document`` element, and the parent
+  tree's keys (on pages and link annotations) shifted past the parts before;
+- the named destinations, one tree for all;
+- the outline, rebuilt from each part's, pointing at the joined pages;
+- links to another part, which leave WeasyPrint as URIs of a private scheme, made internal links again.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, String
+
+
+def join_parts(parts: list[bytes], target: Path | BinaryIO, cross_part: str) -> int:
+    """Join the parts' PDFs into ``target``; return the page count."""
+    sources = [pikepdf.open(io.BytesIO(data)) for data in parts]
+    joined = pikepdf.new()
+    first = sources[0]
+    joined.Root.Type = Name.Catalog
+    document = joined.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=Array()))
+    parent_tree = Array()
+    dests: dict[str, Any] = {}
+    next_key = 0
+    outline: list[tuple[int, pikepdf.OutlineItem]] = []  # (page offset, item of its part)
+    for source in sources:
+        offset = len(joined.pages)
+        with warnings.catch_warnings():  # about named destinations, which are joined below
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            joined.pages.extend(source.pages)
+        tree = joined.copy_foreign(source.Root.StructTreeRoot)
+        for kid in _kids(tree.K):
+            kid.P = document
+            document.K.append(kid)
+        numbers = list(tree.ParentTree.Nums)
+        for key, value in zip(numbers[::2], numbers[1::2]):
+            parent_tree.extend([int(key) + next_key, value])
+        for page in joined.pages[offset:]:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + next_key
+            for annotation in page.obj.get("/Annots", []):
+                if "/StructParent" in annotation:
+                    annotation.StructParent = int(annotation.StructParent) + next_key
+                _internal(annotation, cross_part)
+        next_key += max((int(key) for key in numbers[::2]), default=-1) + 1
+        names = source.Root.get("/Names")
+        if names is not None and "/Dests" in names:
+            for name, dest in pikepdf.NameTree(names.Dests).items():
+                dests[str(name)] = _copy(joined, dest)
+        with source.open_outline() as part_outline:
+            outline += [(offset, _plain(source, item)) for item in part_outline.root]
+
+    joined.Root.StructTreeRoot = joined.make_indirect(Dictionary(
+        Type=Name.StructTreeRoot, K=Array([document]),
+        ParentTree=joined.make_indirect(Dictionary(Nums=parent_tree)), ParentTreeNextKey=next_key))
+    document.P = joined.Root.StructTreeRoot
+    tree = pikepdf.NameTree.new(joined)
+    for name in sorted(dests):
+        tree[name] = dests[name]
+    joined.Root.Names = Dictionary(Dests=tree.obj)
+    for key in ("/MarkInfo", "/Lang", "/ViewerPreferences", "/Metadata"):
+        if key in first.Root:
+            joined.Root[key] = _copy(joined, first.Root[key])
+    if outline:
+        with joined.open_outline() as joined_outline:
+            for offset, item in outline:
+                joined_outline.root.append(_placed(joined, item, offset))
+        joined.Root.PageMode = Name.UseOutlines
+    joined.docinfo = joined.make_indirect(_copy(joined, first.docinfo))
+    count = len(joined.pages)
+    joined.save(target, min_version=first.pdf_version, deterministic_id=True)
+    return count
+
+
+def _copy(joined: pikepdf.Pdf, obj: Any) -> Any:
+    """``obj`` of another PDF, usable in ``joined``; indirect objects are copied once per source."""
+    if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+        return joined.copy_foreign(obj)
+    if isinstance(obj, Array):
+        return Array([_copy(joined, item) for item in obj])
+    if isinstance(obj, Dictionary):
+        return Dictionary({key: _copy(joined, value) for key, value in obj.items()})
+    return obj
+
+
+def _kids(k: Any) -> list[Any]:
+    """The children of a part's structure tree root's ``Document`` element."""
+    root = k[0] if isinstance(k, Array) else k
+    return list(root.K) if isinstance(root.K, Array) else [root.K]
+
+
+def _internal(annotation: Any, cross_part: str) -> None:
+    """Make a link WeasyPrint wrote as a ``cross_part`` URI an internal link to the named destination."""
+    action = annotation.get("/A")
+    uri = str(action.get("/URI", "")) if action is not None else ""
+    if uri.startswith(cross_part):
+        del annotation["/A"]
+        annotation.Dest = String(uri[len(cross_part):])
+
+
+def _plain(source: pikepdf.Pdf, item: pikepdf.OutlineItem) -> tuple[str, int, list, list]:
+    """An outline item as (title, page index in its part, view, children)."""
+    dest = item.destination
+    if isinstance(dest, (String, str)):
+        dest = pikepdf.NameTree(source.Root.Names.Dests)[str(dest)]
+    page = pikepdf.Page(dest[0]).index
+    view = [float(x) if isinstance(x, (int, float)) or hasattr(x, "as_integer_ratio") else x for x in dest[2:]]
+    return (str(item.title), page, view, [_plain(source, child) for child in item.children])
+
+
+def _placed(joined: pikepdf.Pdf, item: tuple, offset: int) -> pikepdf.OutlineItem:
+    title, page, view, children = item
+    left, top = (view + [None, None])[:2]
+    placed = pikepdf.OutlineItem(title, offset + page, "XYZ", left=left, top=top)
+    placed.children.extend(_placed(joined, child, offset) for child in children)
+    return placed

@@ -1,0 +1,126 @@
+"""A long brief is laid out in parts and joined (see ``briefpress.pdf.plan``); a reader must not tell.
+
+The real brief is built once more with every section made a part of its own, and its PDF is compared
+with the one laid out whole: page by page, outline, links, contents and the tagged structure.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from checks import PdfReport, link_problems, pdf_problems, structure_problems
+from conftest import BRIEF
+
+import briefpress.pdf
+from briefpress.build import build
+from briefpress.errors import Diagnostics
+from briefpress.pages import CACHE_FOLDER
+
+
+def _build_in_parts(out: Path) -> Path:
+    saved = briefpress.pdf.PART_CHARS
+    briefpress.pdf.PART_CHARS = 1  # every section a part: the most joins the brief allows
+    try:
+        [output] = build(BRIEF, ("pdf",), out, Diagnostics(), strict=True)
+    finally:
+        briefpress.pdf.PART_CHARS = saved
+    return output.path
+
+
+@pytest.fixture(scope="session")
+def in_parts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _build_in_parts(tmp_path_factory.mktemp("parts"))
+
+
+def _outline(path: Path) -> list[tuple[int, str, int]]:
+    reader = PdfReader(str(path))
+
+    def walk(items: list, level: int) -> list:
+        found = []
+        for item in items:
+            if isinstance(item, list):
+                found += walk(item, level + 1)
+            else:
+                found.append((level, item.title, reader.get_destination_page_number(item)))
+        return found
+
+    return walk(reader.outline, 1)
+
+
+def _links(path: Path) -> list[tuple[int, str]]:
+    """Each link annotation, page by page: the page index an internal link leads to, or the URI."""
+    with pikepdf.open(path) as pdf:
+        dests = {str(name): pikepdf.Page(dest[0]).index for name, dest in pikepdf.NameTree(pdf.Root.Names.Dests).items()}
+        return [(index, f"page {dests[str(annot.Dest)]}" if "/Dest" in annot else str(annot.A.URI))
+                for index, page in enumerate(pdf.pages) for annot in page.obj.get("/Annots", [])]
+
+
+def test_the_brief_is_not_split_by_default() -> None:
+    # The real brief is short: laid out whole, so the parts machinery is compared against something.
+    from briefpress.build import prepare
+
+    assert briefpress.pdf.plan(prepare(BRIEF, Diagnostics())) is None
+
+
+def test_every_page_reads_the_same_as_the_whole(in_parts: Path, built) -> None:
+    whole, parts = PdfReport(built.path("pdf")), PdfReport(in_parts)
+    assert len(parts.pages) == len(whole.pages)
+    for number, (expected, got) in enumerate(zip(whole.pages, parts.pages), start=1):
+        assert got == expected, f"page {number} differs"
+
+
+def test_outline_and_links_lead_to_the_same_pages(in_parts: Path, built) -> None:
+    assert _outline(in_parts) == _outline(built.path("pdf"))
+    links = _links(in_parts)
+    assert sum(target.startswith("page") for _, target in links) >= 20, "contents and cross-references"
+    assert links == _links(built.path("pdf"))
+
+
+def test_joined_pdf_passes_the_pdf_checks(in_parts: Path, built) -> None:
+    titles = [section["title"] for section in built.sections]
+    assert pdf_problems(in_parts, titles) == []
+
+
+def test_joined_pdf_is_tagged_like_the_whole(in_parts: Path, built) -> None:
+    with pikepdf.open(in_parts) as pdf, pikepdf.open(built.path("pdf")) as whole:
+        assert pdf.Root.MarkInfo.Marked is True
+        assert pdf.Root.ViewerPreferences.DisplayDocTitle is True
+        assert str(pdf.Root.Lang) == built.meta["lang"]
+        assert str(pdf.docinfo.Title) == str(whole.docinfo.Title)
+        with pdf.open_metadata() as xmp:
+            assert "pdfuaid" in str(xmp)
+        kinds = [str(kid.S) for kid in pdf.Root.StructTreeRoot.K[0].K]
+        assert kinds == [str(kid.S) for kid in whole.Root.StructTreeRoot.K[0].K]
+
+
+def test_structure_check_catches_a_page_traced_to_the_wrong_elements(in_parts: Path, tmp_path: Path) -> None:
+    assert structure_problems(in_parts) == []
+    with pikepdf.open(in_parts) as pdf:
+        first, second = pdf.pages[2].obj, pdf.pages[3].obj
+        first.StructParents, second.StructParents = second.StructParents, first.StructParents
+        pdf.save(tmp_path / "broken.pdf")
+    assert structure_problems(tmp_path / "broken.pdf")
+
+
+def test_link_check_catches_a_link_to_nowhere(in_parts: Path, tmp_path: Path) -> None:
+    with pikepdf.open(in_parts) as pdf:
+        annot = next(a for page in pdf.pages for a in page.obj.get("/Annots", []) if "/Dest" in a)
+        annot.Dest = pikepdf.String("nowhere")
+        pdf.save(tmp_path / "broken.pdf")
+    assert link_problems(tmp_path / "broken.pdf") == ["page 2: link to missing destination 'nowhere'"]
+
+
+def test_page_map_is_the_same(in_parts: Path, built) -> None:
+    def starts(out: Path) -> list:
+        return json.loads((out / CACHE_FOLDER / f"{built.meta['slug']}.pages.json").read_text())["starts"]
+
+    assert starts(in_parts.parent) == starts(built.out)
+
+
+def test_joined_pdf_is_reproducible(in_parts: Path, tmp_path: Path) -> None:
+    assert _build_in_parts(tmp_path).read_bytes() == in_parts.read_bytes()
