@@ -74,7 +74,7 @@ def join_parts(parts: list[bytes], target: Path | BinaryIO, cross_part: str) -> 
     if outline:
         with joined.open_outline() as joined_outline:
             for offset, item in outline:
-                joined_outline.root.append(_placed(joined, item, offset))
+                joined_outline.root.append(_placed(item, offset))
         joined.Root.PageMode = Name.UseOutlines
     joined.docinfo = joined.make_indirect(_copy(joined, first.docinfo))
     count = len(joined.pages)
@@ -108,19 +108,18 @@ def _internal(annotation: Any, cross_part: str) -> None:
         annotation.Dest = String(uri[len(cross_part):])
 
 
-def _plain(source: pikepdf.Pdf, item: pikepdf.OutlineItem) -> tuple[str, int, list, list]:
-    """An outline item as (title, page index in its part, view, children)."""
+def _plain(source: pikepdf.Pdf, item: pikepdf.OutlineItem) -> tuple:
+    """An outline item as (title, page index in its part, left, top, children)."""
     dest = item.destination
     if isinstance(dest, (String, str)):
         dest = pikepdf.NameTree(source.Root.Names.Dests)[str(dest)]
-    page = pikepdf.Page(dest[0]).index
-    view = [float(x) if isinstance(x, (int, float)) or hasattr(x, "as_integer_ratio") else x for x in dest[2:]]
-    return (str(item.title), page, view, [_plain(source, child) for child in item.children])
+    left, top = (None if x is None else float(x) for x in list(dest[2:4]))  # an /XYZ view
+    return (str(item.title), pikepdf.Page(dest[0]).index, left, top, [_plain(source, kid) for kid in item.children])
 
 
-def _placed(joined: pikepdf.Pdf, item: tuple, offset: int) -> pikepdf.OutlineItem:
-    title, page, view, children = item
-    left, top = (view + [None, None])[:2]
+def _placed(item: tuple, offset: int) -> pikepdf.OutlineItem:
+    """A part's outline item, pointing into the joined pages."""
+    title, page, left, top, children = item
     placed = pikepdf.OutlineItem(title, offset + page, "XYZ", left=left, top=top)
-    placed.children.extend(_placed(joined, child, offset) for child in children)
+    placed.children.extend(_placed(child, offset) for child in children)
     return placed

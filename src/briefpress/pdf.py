@@ -55,7 +55,7 @@ def import_weasyprint() -> Any:
 
     WeasyPrint tries several names for each C library (Windows and macOS ones first). cffi sends every name
     that does not load directly to ``ctypes.util.find_library``, which on Linux runs ``ldconfig``, ``gcc``
-    and ``ld`` for each miss: about 0.4 s in all. Every name list also holds the Linux soname
+    and ``ld`` for each miss: about 0.35 s in all. Every name list also holds the Linux soname
     (``libpango-1.0.so.0``), which loads directly, so the search is switched off for the import. Should
     that fail on some system, the import is retried the ordinary way.
     """
@@ -116,7 +116,7 @@ class Layout:
 
 
 #: A brief whose sections hold more than this many characters of source is laid out in parts of about this
-#: size (some 40 pages), one after another, and the parts' PDFs are joined. WeasyPrint keeps every page
+#: size (some 60 pages), one after another, and the parts' PDFs are joined. WeasyPrint keeps every page
 #: of a document in memory until it is written, about 1.3 MB a page; parts keep a long brief's peak down.
 PART_CHARS = 120_000
 #: Links from one part to another leave WeasyPrint as URIs of this scheme; joining makes them internal.
