@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Benchmarks of briefpress against pandoc 3 (+ WeasyPrint for PDF). Run by ``make bench``.
 
-Every measured build is a fresh child process, timed by wall clock from spawn to exit; its peak memory is
-the ``ru_maxrss`` that ``wait4`` returns for it (for pandoc this includes the ``weasyprint`` child it waits
-for, so it is the largest single process of the pipeline), and its CPU time is user + system of it and the
-children it waited for. Each of our builds writes into a new output folder (cold: no cache from an earlier
+Every measured build is a fresh child process, timed by wall clock from spawn to exit. Its peak memory is
+the larger of two figures: the ``ru_maxrss`` that ``wait4`` returns for it (the largest single process of
+the pipeline: pandoc's ``weasyprint`` child, say), and the peak of all its processes' memory together,
+sampled (``TreeMemory``; our layout workers run side by side). Its CPU time is user + system of it and
+the children it waited for. Each of our builds writes into a new output folder (cold: no cache from an earlier
 build); where a build leaves a cache there, warm builds are measured too. Ours and the peer alternate
 within each round, the order flipped every round; medians and the median of the per-round ratios
 (ours / peer) are printed, then one table.
@@ -32,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,26 +62,67 @@ class Run:
     stdout: str
     stderr: str
     cpu: float = 0.0  # user + system seconds of the child and the children it waited for
+    tree_kib: int = 0  # peak of the summed PSS of the child and its descendants, sampled (see TreeMemory)
 
     @property
     def mb(self) -> float:
-        return self.maxrss_kib / KIB_PER_MB
+        """Peak memory: the largest single process, or all of them together if that is more."""
+        return max(self.maxrss_kib, self.tree_kib) / KIB_PER_MB
+
+
+class TreeMemory(threading.Thread):
+    """Samples the memory of a process and all its descendants together, every ``interval`` seconds.
+
+    ``ru_maxrss`` is the peak of the largest single process; a build whose workers run side by side needs
+    their sum. Each process counts its proportional set size (PSS): pages shared by several processes (a
+    forked worker's copy of its parent's imports) are divided among them, not counted in each.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak_kib = pid, interval, 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.interval):
+            self.peak_kib = max(self.peak_kib, self.sample())
+
+    def sample(self) -> int:
+        total, stack = 0, [self.pid]
+        while stack:
+            pid = stack.pop()
+            try:
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    stack += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+                total += int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.M).group(1))
+            except (OSError, AttributeError, ValueError):
+                pass  # it exited meanwhile (or this system has no such file: the figure stays 0)
+        return total
+
+    def stop(self) -> int:
+        self.done.set()
+        self.join()
+        return self.peak_kib
 
 
 def run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
-    """Run ``cmd`` to completion in a fresh child; return wall time, its peak RSS and its output."""
+    """Run ``cmd`` to completion in a fresh child; return wall time, its peak memory and its output."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        memory = TreeMemory(proc.pid)
+        memory.start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
+        tree_kib = memory.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
     if proc.returncode != 0:
         raise SystemExit(f"bench: command failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{stderr[-3000:]}")
-    return Run(seconds, usage.ru_maxrss, stdout, stderr, usage.ru_utime + usage.ru_stime)
+    return Run(seconds, usage.ru_maxrss, stdout, stderr, usage.ru_utime + usage.ru_stime, tree_kib)
 
 
 @dataclass
@@ -534,7 +577,7 @@ def main() -> int:
             def three() -> Run:
                 runs = [f() for f in singles]
                 return Run(sum(r.seconds for r in runs), max(r.maxrss_kib for r in runs), "", "",
-                           sum(r.cpu for r in runs))
+                           sum(r.cpu for r in runs), max(r.tree_kib for r in runs))
 
             pair = alternate("all vs 3", one, three, rounds)
             s = pair.summary()
@@ -550,7 +593,8 @@ def main() -> int:
 
     print(f"\n## Results ({machine()}; peer {pandoc_version})\n")
     print("Times are medians of wall-clock seconds; ratio is the median of per-round ours/peer wall time, CPU ratio "
-          "the same for user+system CPU time (less sensitive to other load); memory is peak RSS in MB.\n")
+          "the same for user+system CPU time (less sensitive to other load); memory is the peak, in MB, of the "
+          "largest process or of all of a build's processes together, whichever is more.\n")
     head = ("case", "ours s", "peer s", "ratio", "CPU ratio", "peak MB ours / peer", "size", "target", "")
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join(" --- " for _ in head) + "|")

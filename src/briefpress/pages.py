@@ -36,7 +36,7 @@ def page_map(rendered: Rendered, out_dir: Path, diags: Diagnostics, shared: dict
     """Return where each page of the PDF edition begins, laying the brief out only if needed."""
     if "page_starts" in shared:  # the PDF writer of this build has just laid the brief out
         return shared["page_starts"]
-    key, cache = _cache(rendered, out_dir)
+    key, cache = _cache(rendered, out_dir, shared)
     try:
         stored = json.loads(cache.read_text(encoding="utf-8"))
         if stored.get("key") == key:
@@ -55,7 +55,7 @@ def remember(rendered: Rendered, starts: list[PageStart], shared: dict) -> list[
     """
     shared["page_starts"] = starts
     if "out_dir" in shared:
-        key, cache = _cache(rendered, shared["out_dir"])
+        key, cache = _cache(rendered, shared["out_dir"], shared)
         shared["pending_page_map"] = (cache, {"key": key, "starts": [start.__dict__ for start in starts]})
     return starts
 
@@ -69,16 +69,21 @@ def _checked(rendered: Rendered, stored: list) -> list[PageStart]:
     return starts
 
 
-def _cache(rendered: Rendered, out_dir: Path) -> tuple[str, Path]:
-    """The key of everything the layout depends on, and the cache file of this brief's page map."""
-    from .pdf import STYLESHEETS, font_faces  # no WeasyPrint import here
+def _cache(rendered: Rendered, out_dir: Path, shared: dict) -> tuple[str, Path]:
+    """The key of everything the layout depends on, and the cache file of this brief's page map.
 
-    html = Assembler(rendered).pdf(font_faces())
-    key = hashlib.sha256("\0".join([
-        html, *(stylesheet(rendered, name) for name in STYLESHEETS), _weasyprint_version(),
-        *(f"{path}:{hashlib.sha256(data).hexdigest()}" for path, data in sorted(rendered.assets.items())),
-    ]).encode("utf-8")).hexdigest()
-    return key, out_dir / CACHE_FOLDER / f"{rendered.brief.metadata.slug}.pages.json"
+    The key is worked out once per build; from the HTML this build's layout was made from, if there is one.
+    """
+    if "page_map_key" not in shared:
+        from .pdf import STYLESHEETS, font_faces  # no WeasyPrint import here
+
+        laid_out = shared.get("layout")
+        html = laid_out.source if laid_out is not None else Assembler(rendered).pdf(font_faces())
+        shared["page_map_key"] = hashlib.sha256("\0".join([
+            html, *(stylesheet(rendered, name) for name in STYLESHEETS), _weasyprint_version(),
+            *(f"{path}:{hashlib.sha256(data).hexdigest()}" for path, data in sorted(rendered.assets.items())),
+        ]).encode("utf-8")).hexdigest()
+    return shared["page_map_key"], out_dir / CACHE_FOLDER / f"{rendered.brief.metadata.slug}.pages.json"
 
 
 def _weasyprint_version() -> str:

@@ -6,7 +6,6 @@ WeasyPrint is imported here only, so that builds without a PDF do not pay for it
 from __future__ import annotations
 
 import calendar
-import gc
 import hashlib
 import html as html_lib
 import io
@@ -17,7 +16,7 @@ import sys
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from markupsafe import Markup
 
@@ -112,13 +111,16 @@ class Layout:
 
     document: Any
     root: Any  # the laid-out HTML tree, whose elements the page boxes point to
-    first_page: int = 1  # the printed number of its first page
+    first_page: int  # the printed number of its first page
+    source: str  # the HTML it was laid out from
 
 
-#: A brief whose sections hold more than this many characters of source is laid out in parts of about this
-#: size (some 60 pages), one after another, and the parts' PDFs are joined. WeasyPrint keeps every page
-#: of a document in memory until it is written, about 1.3 MB a page; parts keep a long brief's peak down.
-PART_CHARS = 120_000
+#: A brief whose sections hold more than ``WHOLE_CHARS`` characters of source (some 90 pages) is laid out in
+#: parts of about ``PART_CHARS`` (some 30 pages), side by side where there are processors to spare, and
+#: the parts' PDFs are joined. WeasyPrint keeps every page of a document in memory until it is written,
+#: about 1.3 MB a page: parts keep a long brief's peak down, and let several processors share its layout.
+WHOLE_CHARS = 180_000
+PART_CHARS = 60_000
 #: Links from one part to another leave WeasyPrint as URIs of this scheme; joining makes them internal.
 CROSS_PART = "briefpress-part:"
 
@@ -137,7 +139,7 @@ class Part:
 def plan(rendered: Rendered) -> list[list[str]] | None:
     """Split a long brief's sections into runs for separate layout; ``None`` for a brief laid out whole."""
     sizes = [(part.id, len(part.section.source)) for part in rendered.sections]
-    if sum(size for _, size in sizes) <= PART_CHARS * 1.5:
+    if sum(size for _, size in sizes) <= WHOLE_CHARS:
         return None
     runs: list[list[str]] = [[]]
     filled = 0
@@ -151,10 +153,15 @@ def plan(rendered: Rendered) -> list[list[str]] | None:
 
 
 def layout(rendered: Rendered, diags: Diagnostics, part: Part | None = None,
-           toc_pages: dict[str, int] | None = None) -> Layout:
+           toc_pages: dict[str, int] | None = None, first_page_of: Callable[[int], int] | None = None) -> Layout:
     """Lay the brief (or one part of it) out in pages, reading only allowed files; report refusals and
-    WeasyPrint's errors. ``toc_pages`` gives the contents of a separately laid-out front its page numbers."""
+    WeasyPrint's errors. ``toc_pages`` gives the contents of a separately laid-out front its page numbers.
+
+    With ``first_page_of``, the part's first page number is not known yet: the part is paginated, then
+    ``first_page_of(page count)`` gives the number, and the pages are numbered from it.
+    """
     weasyprint = import_weasyprint()
+    import weasyprint.layout
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     policy = ResourcePolicy(rendered)
@@ -179,11 +186,44 @@ def layout(rendered: Rendered, diags: Diagnostics, part: Part | None = None,
             if part.front:  # the contents' page numbers are known, not found by target-counter()
                 sheets.append(weasyprint.CSS(string=".toc a::after { content: attr(data-page); }"))
         html = weasyprint.HTML(string=source, base_url=rendered.brief.root.as_uri() + "/", url_fetcher=fetcher)
-        document = html.render(stylesheets=sheets)
+        start = 1 if part is None else part.first_page
+        with _numbered_later(weasyprint.layout, first_page_of, start) as shift:
+            document = html.render(stylesheets=sheets)
     finally:
         logger.removeHandler(capture)
     _report(rendered, policy.refused, capture, diags)
-    return Layout(document, html.etree_element, 1 if part is None else part.first_page)
+    return Layout(document, html.etree_element, start + sum(shift), source)
+
+
+@contextmanager
+def _numbered_later(layout_module: Any, first_page_of: Callable[[int], int] | None,
+                    start: int) -> Iterator[list[int]]:
+    """Number the pages of a layout from the first page ``first_page_of(page count)`` gives, instead of
+    ``start``, the number its stylesheet gives.
+
+    WeasyPrint paginates the whole document before it lays out any page's margin boxes, and the page
+    counter (which only the margins show) does not change where a page breaks. So the margin boxes are
+    made with the page counter shifted, once the count is known. Yields the shift, filled in by then.
+    """
+    shift: list[int] = []
+    if first_page_of is None:
+        yield shift
+        return
+    original = layout_module.make_margin_boxes
+
+    def make_margin_boxes(context: Any, page: Any, state: Any) -> Any:
+        if not shift:
+            # Pagination has finished: the page maker holds one entry per page, and one past the last.
+            shift.append(first_page_of(len(context.page_maker) - 1) - start)
+        quote_depth, counters, *rest = state
+        counters = {**counters, "page": [value + shift[0] for value in counters.get("page", [])]}
+        return original(context, page, (quote_depth, counters, *rest))
+
+    layout_module.make_margin_boxes = make_margin_boxes
+    try:
+        yield shift
+    finally:
+        layout_module.make_margin_boxes = original
 
 
 def _cross_part_links(rendered: Rendered, source: str, part: Part, toc_pages: dict[str, int] | None) -> str:
@@ -198,33 +238,62 @@ def _cross_part_links(rendered: Rendered, source: str, part: Part, toc_pages: di
     return re.sub(r'href="#([^"]*)"', link, source)
 
 
-def laid_out_parts(rendered: Rendered, diags: Diagnostics, runs: list[list[str]]) -> Iterator[Layout]:
-    """Lay a long brief out part by part, yielding each part's layout before the next is made.
+@dataclass
+class Drawn:
+    """What a build keeps of one part of a long brief once it is laid out (and drawn)."""
 
-    The front (cover and contents) is laid out first to learn its length, then each run of sections,
-    starting from the page and note numbers the parts before it reached, then the front again, last, with
-    the contents' page numbers filled in. Each section begins a page, so the pages are those the whole
-    brief laid out at once would have.
+    pdf: bytes | None  # None when only the page map was wanted
+    starts: list[PageStart]
+    anchors: dict[str, int]  # element id: printed page number
+
+
+def _drawn(rendered: Rendered, laid_out: Layout, diags: Diagnostics, draw: bool) -> Drawn:
+    anchors: dict[str, int] = {}
+    for index, laid_page in enumerate(laid_out.document.pages):
+        for anchor in laid_page.anchors:
+            anchors.setdefault(anchor, laid_out.first_page + index)
+    buffer = None
+    if draw:
+        buffer = io.BytesIO()
+        _draw(rendered, laid_out, buffer, diags)
+    return Drawn(None if buffer is None else buffer.getvalue(), starts_of(laid_out), anchors)
+
+
+def in_parts(rendered: Rendered, diags: Diagnostics, runs: list[list[str]], draw: bool = True) -> list[Drawn]:
+    """Lay a long brief out part by part, the front (cover and contents) first in the result.
+
+    The front is laid out first to learn its length, then each run of sections, starting from the page
+    and note numbers the parts before it reached, then the front again, last, with the contents' page
+    numbers filled in. Each section begins a page, so the pages are those the whole brief laid out at
+    once would have. The front's first layout and the runs are laid out side by side where the machine
+    has processors to spare (see ``workers``).
     """
+    from .workers import run_in_order
+
     title = Markup(_css_string(rendered.brief.metadata.title))
     sections = {part.id: part for part in rendered.sections}
     front = Part(frozenset(), True, 1, 0, title)
-    front_pages = len(layout(rendered, diags, front, toc_pages={}).document.pages)
+
+    def job(run: list[str]) -> Callable[[Callable[[int], int], Diagnostics], Drawn]:
+        part = Part(frozenset(run), False, 1, sections[run[0]].note_offset, title)
+        return lambda first_page_of, diags: _drawn(
+            rendered, layout(rendered, diags, part, first_page_of=first_page_of), diags, draw)
+
+    def count_front(first_page_of: Callable[[int], int], diags: Diagnostics) -> int:
+        return len(layout(rendered, diags, front, toc_pages={}, first_page_of=first_page_of).document.pages)
+
+    # The front is laid out twice: first (as a job of its own, among the parts) for the number of pages
+    # it takes, which the parts' page numbers start after; then once the parts give its contents their
+    # page numbers, which do not change its length.
+    front_pages, *parts = run_in_order([count_front, *(job(run) for run in runs)], diags)
     toc_pages: dict[str, int] = {}
-    page = front_pages + 1
-    for run in runs:
-        part = Part(frozenset(run), False, page, sections[run[0]].note_offset, title)
-        laid_out = layout(rendered, diags, part)
-        for index, laid_page in enumerate(laid_out.document.pages):
-            for anchor in laid_page.anchors:
-                toc_pages.setdefault(anchor, page + index)
-        page += len(laid_out.document.pages)
-        yield laid_out
-        del laid_out
+    for part in parts:
+        for anchor, page in part.anchors.items():
+            toc_pages.setdefault(anchor, page)
     laid_out = layout(rendered, diags, front, toc_pages=toc_pages)
-    if len(laid_out.document.pages) != front_pages:  # the numbers sit in a fixed-width cell
+    if len(laid_out.document.pages) != front_pages:  # the numbers are placed beside the titles, not in the flow
         raise RuntimeError("the contents changed length once their page numbers were filled in")
-    yield laid_out
+    return [_drawn(rendered, laid_out, diags, draw), *parts]
 
 
 def _css_string(text: str) -> str:
@@ -260,12 +329,7 @@ def paginate(rendered: Rendered, diags: Diagnostics, shared: dict) -> list[PageS
     runs = plan(rendered)
     if runs is None:
         return starts_of(shared_layout(rendered, diags, shared))
-    starts: list[PageStart] = []
-    for laid_out in laid_out_parts(rendered, diags, runs):
-        starts += starts_of(laid_out)
-        del laid_out
-        gc.collect()
-    return starts
+    return [start for part in in_parts(rendered, diags, runs, draw=False) for start in part.starts]
 
 
 def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict | None = None) -> int:
@@ -283,16 +347,9 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict
     else:
         from .join import join_parts
 
-        starts, parts = [], []
-        for laid_out in laid_out_parts(rendered, diags, runs):
-            starts += starts_of(laid_out)
-            buffer = io.BytesIO()
-            _draw(rendered, laid_out, buffer, diags)
-            parts.append(buffer.getvalue())
-            del laid_out
-            gc.collect()  # page boxes hold reference cycles: free this part's before the next is laid out
-        parts.insert(0, parts.pop())  # the front is laid out last, and comes first
-        pages = join_parts(parts, target, CROSS_PART)
+        parts = in_parts(rendered, diags, runs)
+        starts = [start for part in parts for start in part.starts]
+        pages = join_parts([part.pdf for part in parts if part.pdf is not None], target, CROSS_PART)
     if "pending_page_map" not in shared:
         remember(rendered, starts, shared)
     return pages

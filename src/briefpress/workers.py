@@ -1,0 +1,177 @@
+"""Workers: run the parts of a long brief's layout side by side, in processes forked from the build.
+
+A part's page numbers depend on the length of every part before it. WeasyPrint paginates a whole part
+before it lays out the page margins, where the numbers are (see ``pdf.layout``'s ``first_page_of``), so
+each job paginates its part, reports the page count and waits for its first page number, which is
+known as soon as the parts before it have been paginated, not drawn. The jobs are the same, and give
+the same bytes, whether they run in workers or one after another in the build's own process.
+
+Workers are forked once WeasyPrint is imported, so they share its import; each takes the next part as
+it finishes one, so at most one part per worker is held in memory.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import traceback
+from collections import deque
+from multiprocessing.connection import Connection, Pipe, wait
+from typing import Any, Callable, Sequence, TypeVar
+
+from .errors import Diagnostics
+
+T = TypeVar("T")
+#: A job lays out and draws one part: ``job(first_page_of, diags)``. It calls ``first_page_of(page count)``
+#: once, when the part is paginated, and returns what the build needs of the part (picklable).
+Job = Callable[[Callable[[int], int], Diagnostics], T]
+#: How many workers a build may use; ``None`` for the ``BRIEFPRESS_WORKERS`` environment variable, else as
+#: many as the processors the build may run on.
+WORKERS: int | None = None
+
+
+def worker_count(jobs: int) -> int:
+    """How many workers to run ``jobs`` jobs with; 1 means in the build's own process."""
+    if not hasattr(os, "fork"):
+        return 1
+    available = WORKERS
+    if available is None and os.environ.get("BRIEFPRESS_WORKERS", "").strip().isdigit():
+        available = int(os.environ["BRIEFPRESS_WORKERS"])
+    if available is None:
+        available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(jobs, available))
+
+
+def run_in_order(jobs: Sequence[Job[T]], diags: Diagnostics) -> list[T]:
+    """Run ``jobs``, whose parts follow one another from page 1; return their results in order.
+
+    Each job's diagnostics are added to ``diags``, in the order of the jobs.
+    """
+    workers = worker_count(len(jobs))
+    if workers == 1:
+        return _in_process(jobs, diags)
+    return _Pool(jobs, workers).run(diags)
+
+
+def _in_process(jobs: Sequence[Job[T]], diags: Diagnostics) -> list[T]:
+    results, page = [], 1
+    for job in jobs:
+        counted: list[int] = []
+
+        def first_page_of(count: int, page: int = page) -> int:
+            counted.append(count)
+            return page
+
+        results.append(job(first_page_of, diags))
+        page += counted[0] if counted else 0
+        gc.collect()  # page boxes hold reference cycles: free this part's before the next is laid out
+    return results
+
+
+class _Pool:
+    """Forked workers, each taking the next job when it has finished one."""
+
+    def __init__(self, jobs: Sequence[Job[T]], workers: int):
+        self.jobs = jobs
+        self.queue = deque(range(len(jobs)))
+        self.pids: dict[Connection, int] = {}
+        gc.collect()
+        gc.freeze()  # keep the build's objects out of the workers' collections: fewer pages copied
+        try:
+            for _ in range(workers):
+                ours, theirs = Pipe()
+                pid = os.fork()
+                if pid == 0:  # the worker: never returns into the build
+                    status = 1
+                    try:
+                        ours.close()
+                        self._serve(theirs)
+                        status = 0
+                    finally:
+                        os._exit(status)
+                theirs.close()
+                self.pids[ours] = pid
+        finally:
+            gc.unfreeze()
+
+    def _serve(self, conn: Connection) -> None:
+        """The worker's loop: run each job it is sent, asking the build for the part's first page."""
+        while (index := conn.recv()) is not None:
+            def first_page_of(count: int) -> int:
+                conn.send(("count", index, count))
+                return conn.recv()
+
+            try:
+                diags = Diagnostics()
+                result = self.jobs[index](first_page_of, diags)
+                conn.send(("done", index, result, diags.items))
+            except BaseException:
+                conn.send(("failed", index, traceback.format_exc()))
+                return
+            del result
+            gc.collect()
+
+    def run(self, diags: Diagnostics) -> list[Any]:
+        busy = list(self.pids)
+        try:
+            for conn in busy:
+                self._next(conn)
+            counts: dict[int, int] = {}
+            asking: dict[int, Connection] = {}  # jobs waiting for their first page number
+            done: dict[int, tuple[Any, list]] = {}
+            while busy:
+                for conn in wait(busy):
+                    assert isinstance(conn, Connection)
+                    try:
+                        kind, index, *message = conn.recv()
+                    except EOFError:
+                        raise RuntimeError("a PDF layout worker stopped unexpectedly") from None
+                    if kind == "failed":
+                        raise RuntimeError(f"laying out part {index + 1} of the PDF failed:\n{message[0]}")
+                    if kind == "count":
+                        counts[index] = message[0]
+                        asking[index] = conn
+                    else:
+                        done[index] = (message[0], message[1])
+                        counts.setdefault(index, 0)  # a part of no pages never asks
+                        self._next(conn)
+                        if conn.closed:
+                            busy.remove(conn)
+                start = 1
+                for index in range(len(self.jobs)):  # answer in order: a part starts where the last ended
+                    if index in asking:
+                        asking.pop(index).send(start)
+                    if index not in counts:
+                        break
+                    start += counts[index]
+            results = []
+            for index in range(len(self.jobs)):
+                result, items = done[index]
+                diags.items.extend(items)
+                results.append(result)
+            self._stop(kill=False)
+            return results
+        finally:
+            self._stop(kill=True)
+
+    def _next(self, conn: Connection) -> None:
+        """Send a worker the next job, or tell it to stop."""
+        if self.queue:
+            conn.send(self.queue.popleft())
+        else:
+            conn.send(None)
+            conn.close()
+
+    def _stop(self, kill: bool) -> None:
+        """Reap the workers: those told to stop exit by themselves; after a failure, the rest are killed."""
+        for conn, pid in list(self.pids.items()):
+            if not conn.closed:
+                conn.close()
+            if kill:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            os.waitpid(pid, 0)
+            del self.pids[conn]
