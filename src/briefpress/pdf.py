@@ -164,6 +164,9 @@ def layout(rendered: Rendered, diags: Diagnostics, part: Part | None = None,
     import weasyprint.layout
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+    from .hyphenation import preload
+
+    preload(rendered.brief.metadata.lang)
     policy = ResourcePolicy(rendered)
 
     class BriefFetcher(URLFetcher):

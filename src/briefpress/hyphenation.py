@@ -1,0 +1,82 @@
+"""Hyphenation patterns, parsed once and kept beside the package's compiled modules.
+
+WeasyPrint hyphenates with pyphen, which parses a language's pattern file the first time a process needs
+it: 0.15 s for English, a twentieth of the brief's PDF build. The parsed patterns (strings, integers and
+tuples, no code) are kept in the package's ``__pycache__`` in ``marshal`` form, keyed by the pattern
+file's contents and pyphen's version, and handed to pyphen before a layout. They are written under the
+rule that compiled templates follow (see ``templates.PackageBytecodeCache``): where Python would write
+``.pyc`` files, or when ``make venv`` asks for the brief's language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+FOLDER = Path(__file__).resolve().parent / "__pycache__"
+
+
+def preload(lang: str, write: bool | None = None) -> bool:
+    """Make pyphen's patterns for ``lang`` ready, from the cache if it holds them; return whether they are.
+
+    A language pyphen has no patterns for is left to WeasyPrint, which does not hyphenate it.
+    """
+    import pyphen
+
+    name = pyphen.language_fallback(lang)
+    if name is None:
+        return False
+    path = Path(pyphen.LANGUAGES[name])
+    if path in pyphen.hdcache:
+        return True
+    source = path.read_bytes()
+    key = hashlib.sha256(source + pyphen.__version__.encode()).hexdigest()[:16]
+    cache = FOLDER / f"hyph-{path.stem}-{key}.{sys.implementation.cache_tag}.marshal"
+    try:
+        patterns, maxlen = marshal.loads(cache.read_bytes())
+        if not (isinstance(patterns, dict) and isinstance(maxlen, int)):
+            raise ValueError("not pyphen's patterns")
+        patterns_dict = pyphen.HyphDict.__new__(pyphen.HyphDict)
+        patterns_dict.patterns, patterns_dict.cache, patterns_dict.maxlen = patterns, {}, maxlen
+    except (OSError, ValueError, EOFError, TypeError):
+        patterns_dict = pyphen.HyphDict(path)
+        if not sys.dont_write_bytecode if write is None else write:
+            _store(cache, patterns_dict)
+    pyphen.hdcache[path] = patterns_dict
+    return True
+
+
+def _store(cache: Path, patterns_dict: object) -> None:
+    patterns, maxlen = patterns_dict.patterns, patterns_dict.maxlen  # type: ignore[attr-defined]
+    # Some languages' patterns carry extra data on their numbers (pyphen.DataInt), which marshal would drop.
+    if any(type(value) is not int for _, values in patterns.values() for value in values):
+        return
+    try:
+        FOLDER.mkdir(exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=FOLDER, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(marshal.dumps((patterns, maxlen)))
+            os.replace(temp, cache)
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+    except OSError:
+        pass  # a read-only install: patterns are parsed in every build, as without this module
+
+
+if __name__ == "__main__":
+    # ``python -m briefpress.hyphenation BRIEF...``: keep the patterns of each brief's language ready.
+    import yaml
+
+    for folder in sys.argv[1:]:
+        try:
+            lang = (yaml.safe_load((Path(folder) / "brief.yaml").read_text(encoding="utf-8")) or {}).get("lang")
+        except (OSError, yaml.YAMLError, AttributeError):
+            continue  # a broken brief is reported by its build, not here
+        if isinstance(lang, str):
+            print(f"{lang}: {'ready' if preload(lang, write=True) else 'no hyphenation patterns'}")
