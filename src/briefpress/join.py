@@ -29,7 +29,7 @@ def join_parts(parts: list[bytes], target: Path | BinaryIO, cross_part: str) -> 
     first = sources[0]
     joined.Root.Type = Name.Catalog
     document = joined.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=Array()))
-    parent_tree = Array()
+    parent_tree: list[Any] = []  # the joined parent tree's numbers: key, value, key, value…
     dests: dict[str, Any] = {}
     next_key = 0
     outline: list[tuple[int, pikepdf.OutlineItem]] = []  # (page offset, item of its part)
@@ -44,7 +44,7 @@ def join_parts(parts: list[bytes], target: Path | BinaryIO, cross_part: str) -> 
             document.K.append(kid)
         numbers = list(tree.ParentTree.Nums)
         for key, value in zip(numbers[::2], numbers[1::2]):
-            parent_tree.extend([int(key) + next_key, value])
+            parent_tree += [int(key) + next_key, value]
         for page in joined.pages[offset:]:
             if "/StructParents" in page.obj:
                 page.obj.StructParents = int(page.obj.StructParents) + next_key
@@ -62,7 +62,7 @@ def join_parts(parts: list[bytes], target: Path | BinaryIO, cross_part: str) -> 
 
     joined.Root.StructTreeRoot = joined.make_indirect(Dictionary(
         Type=Name.StructTreeRoot, K=Array([document]),
-        ParentTree=joined.make_indirect(Dictionary(Nums=parent_tree)), ParentTreeNextKey=next_key))
+        ParentTree=joined.make_indirect(Dictionary(Nums=Array(parent_tree))), ParentTreeNextKey=next_key))
     document.P = joined.Root.StructTreeRoot
     tree = pikepdf.NameTree.new(joined)
     for name in sorted(dests):
