@@ -634,7 +634,7 @@ def test_fetcher_policy(tmp_path: Path) -> None:
     assert brief is not None
     rendered = render_brief(brief, diags)
     assert rendered is not None
-    policy = ResourcePolicy(rendered)
+    policy = ResourcePolicy.of(rendered)
 
     root_uri = brief.root.as_uri()
     assert policy.read_url(f"{root_uri}/images/pic.png") == (png_bytes(), "image/png")

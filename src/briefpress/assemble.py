@@ -14,7 +14,8 @@ from markupsafe import Markup
 from .markdown import page_break
 from .model import Metadata
 from .render import Heading, Rendered, RenderedSection
-from .templates import environment, package_dir
+from .resources import package_dir
+from .templates import environment
 
 if TYPE_CHECKING:
     from .pages import PageStart

@@ -44,7 +44,7 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = ()) -> epu
     """Return the ebooklib book for a rendered brief, with page-break markers where PDF pages begin."""
     meta = rendered.brief.metadata
     assembler = Assembler(rendered)
-    policy = ResourcePolicy(rendered)
+    policy = ResourcePolicy.of(rendered)
     book = epub.EpubBook()
     book.set_identifier(meta.identifier)
     book.set_title(meta.title)

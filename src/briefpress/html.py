@@ -14,7 +14,7 @@ STYLESHEETS = ("common.css", "html.css")
 
 def write_html(rendered: Rendered, target: Path, diags: Diagnostics | None = None, shared: dict | None = None) -> int:
     """Write the HTML edition to ``target``; return the number of sections."""
-    policy = ResourcePolicy(rendered)
+    policy = ResourcePolicy.of(rendered)
     css = "\n".join(stylesheet(rendered, name) for name in STYLESHEETS)
     html = Assembler(rendered).html(css, policy.data_url)
     target.write_text(html, encoding="utf-8")

@@ -13,11 +13,11 @@ import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .assemble import Assembler, stylesheet
-from .errors import Diagnostics
-from .render import Rendered
+if TYPE_CHECKING:  # the printer process imports this module, and neither Jinja nor markdown-it
+    from .errors import Diagnostics
+    from .render import Rendered
 
 BLOCK_TAGS = frozenset({"p", "li", "tr", "h2", "h3", "h4", "h5", "h6", "figure", "blockquote", "pre"})
 CACHE_FOLDER = ".briefpress-cache"
@@ -72,13 +72,13 @@ def _checked(rendered: Rendered, stored: list) -> list[PageStart]:
 def _cache(rendered: Rendered, out_dir: Path, shared: dict) -> tuple[str, Path]:
     """The key of everything the layout depends on, and the cache file of this brief's page map.
 
-    The key is worked out once per build; from the HTML this build's layout was made from, if there is one.
+    The key is worked out once per build; from the HTML this build's PDF was typeset from, if there is one.
     """
     if "page_map_key" not in shared:
+        from .assemble import Assembler, stylesheet
         from .pdf import STYLESHEETS, font_faces  # no WeasyPrint import here
 
-        laid_out = shared.get("layout")
-        html = laid_out.source if laid_out is not None else Assembler(rendered).pdf(font_faces())
+        html = shared.get("pdf_source") or Assembler(rendered).pdf(font_faces())
         shared["page_map_key"] = hashlib.sha256("\0".join([
             html, *(stylesheet(rendered, name) for name in STYLESHEETS), _weasyprint_version(),
             *(f"{path}:{hashlib.sha256(data).hexdigest()}" for path, data in sorted(rendered.assets.items())),

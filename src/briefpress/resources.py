@@ -7,21 +7,28 @@ import mimetypes
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
 from urllib.parse import unquote, urlsplit
 
-from .render import Rendered
-from .templates import package_dir
 
 MEDIA_TYPES = {
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
     ".svg": "image/svg+xml", ".webp": "image/webp", ".css": "text/css",
     ".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2",
 }
+if TYPE_CHECKING:
+    from .render import Rendered
+
 FONT_PACKAGES = ("font_source_serif_pro", "font_source_sans_pro")
 
 
 class Refused(Exception):
     """A resource the build will not read."""
+
+
+def package_dir(name: str) -> Path:
+    """Return the real folder of the package's ``templates`` or ``styles``."""
+    return Path(str(resources.files("briefpress") / name)).resolve()
 
 
 def font_dir(package: str) -> Path:
@@ -39,18 +46,23 @@ def media_type(name: str) -> str:
 class ResourcePolicy:
     """Serves only files inside the allowed folders, and the files made during the build."""
 
-    rendered: Rendered
+    root: Path
+    #: Files made during the build (charts), by path relative to the brief folder.
+    assets: Mapping[str, bytes]
+
+    @classmethod
+    def of(cls, rendered: Rendered) -> ResourcePolicy:
+        return cls(rendered.brief.root, rendered.assets)
 
     def __post_init__(self) -> None:
-        self.root = self.rendered.brief.root
         self.roots = [self.root, package_dir("templates"), package_dir("styles"),
                       *(font_dir(p) for p in FONT_PACKAGES)]
         self.refused: list[tuple[str, str]] = []
 
     def read_relative(self, relative: str) -> bytes:
         """Read a file given by its path relative to the brief folder (images, charts)."""
-        if relative in self.rendered.assets:
-            return self.rendered.assets[relative]
+        if relative in self.assets:
+            return self.assets[relative]
         return self.read_path(self.root / relative)
 
     def read_path(self, path: Path) -> bytes:
@@ -70,7 +82,7 @@ class ResourcePolicy:
             relative = path.relative_to(self.root).as_posix()
         except ValueError:
             return None
-        return self.rendered.assets.get(relative)
+        return self.assets.get(relative)
 
     def read_url(self, url: str) -> tuple[bytes, str]:
         """Read a ``file:`` or ``data:`` URL; refuse every other scheme. Return bytes and media type."""

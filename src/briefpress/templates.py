@@ -7,7 +7,6 @@ import os
 import re
 import sys
 import tempfile
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -15,14 +14,10 @@ import jinja2
 import jinja2.sandbox
 
 from .model import Brief
+from .resources import package_dir
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
-
-
-def package_dir(name: str) -> Path:
-    """Return the real folder of the package's ``templates`` or ``styles``."""
-    return Path(str(resources.files("briefpress") / name)).resolve()
 
 
 def environment(brief: Brief, sections: bool = False) -> jinja2.Environment:

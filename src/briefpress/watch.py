@@ -13,7 +13,7 @@ from typing import Callable
 
 from .build import build
 from .errors import BriefError, Diagnostics
-from .templates import package_dir
+from .resources import package_dir
 
 # Only the served page polls for changes; the HTML file written to the output folder has no script.
 RELOAD_SCRIPT = """<script>

@@ -1,7 +1,7 @@
 """Workers: run the parts of a long brief's layout side by side, in processes forked from the build.
 
 A part's page numbers depend on the length of every part before it. WeasyPrint paginates a whole part
-before it lays out the page margins, where the numbers are (see ``pdf.layout``'s ``first_page_of``), so
+before it lays out the page margins, where the numbers are (see ``typeset.typeset``'s ``first_page_of``), so
 each job paginates its part, reports the page count and waits for its first page number, which is
 known as soon as the parts before it have been paginated, not drawn. The jobs are the same, and give
 the same bytes, whether they run in workers or one after another in the build's own process.

@@ -1,0 +1,202 @@
+"""Typesetting: WeasyPrint lays an assembled document out in pages and draws them as a PDF.
+
+A ``PrintJob`` is everything it needs, made by ``pdf.py`` from the rendered brief: the HTML, the
+stylesheets and the files the document may read. This module imports neither Jinja nor markdown-it, so
+that the printer process (``printer.py``) can import WeasyPrint while the build renders the brief.
+WeasyPrint is imported here only, so that builds without a PDF do not pay for its import.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import io
+import logging
+import os
+import sys
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+from .errors import Diagnostics
+from .resources import ResourcePolicy
+
+# Log lines about the machine's libraries rather than the brief: not the author's problem.
+ENVIRONMENT_NOTICES = ("HarfBuzz-Subset",)
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    """A document to lay out: the whole brief, or one part of a long one."""
+
+    root: Path  # the brief folder: the document's base, and where its files may come from
+    assets: Mapping[str, bytes]  # files made during the build (charts), by path relative to the root
+    source: str  # the HTML
+    stylesheets: tuple[Path, ...]
+    extra_css: tuple[str, ...]  # stylesheets given as text
+    lang: str
+    identifier: str  # the brief's identifier, from which the PDF's is made
+    modified: dt.date  # stamped into the embedded fonts
+    start: int = 1  # the number the document's stylesheet gives its first page
+
+
+@dataclass
+class Layout:
+    """A print job laid out in pages by WeasyPrint."""
+
+    job: PrintJob
+    document: Any
+    root: Any  # the laid-out HTML tree, whose elements the page boxes point to
+    first_page: int  # the printed number of its first page
+
+
+def import_weasyprint() -> Any:
+    """Import WeasyPrint without the library search that costs a third of its import time.
+
+    WeasyPrint tries several names for each C library (Windows and macOS ones first). cffi sends every name
+    that does not load directly to ``ctypes.util.find_library``, which on Linux runs ``ldconfig``, ``gcc``
+    and ``ld`` for each miss: about 0.35 s in all. Every name list also holds the Linux soname
+    (``libpango-1.0.so.0``), which loads directly, so the search is switched off for the import. Should
+    that fail on some system, the import is retried the ordinary way.
+    """
+    if "weasyprint" in sys.modules:
+        return sys.modules["weasyprint"]
+    import ctypes.util
+
+    search = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        with redirect_stdout(io.StringIO()):  # WeasyPrint prints advice when a library is missing
+            import weasyprint
+        return weasyprint
+    except OSError:
+        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+            del sys.modules[name]
+    finally:
+        ctypes.util.find_library = search
+    import weasyprint
+    return weasyprint
+
+
+class _LogCapture(logging.Handler):
+    """Keeps WeasyPrint's log records, which it otherwise drops, so they become diagnostics."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def _captured(root: Path, diags: Diagnostics, refused: list[tuple[str, str]] | None = None) -> Iterator[None]:
+    """Turn what WeasyPrint logs meanwhile, and the resources it was refused, into diagnostics."""
+    capture = _LogCapture()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(capture)
+    try:
+        yield
+    finally:
+        logger.removeHandler(capture)
+    refused = refused or []
+    for _url, reason in refused:
+        diags.error(root, None, f"refused to load {reason}")
+    for record in capture.records:
+        message = record.getMessage().splitlines()[0]
+        if any(noise in message for noise in ENVIRONMENT_NOTICES):
+            continue
+        if record.levelno >= logging.ERROR:
+            if not refused:
+                diags.error(root, None, f"PDF: {message}")
+        else:
+            diags.warning(root, None, f"PDF: {message}")
+
+
+def typeset(job: PrintJob, diags: Diagnostics, first_page_of: Callable[[int], int] | None = None) -> Layout:
+    """Lay ``job`` out in pages, reading only allowed files; report refusals and WeasyPrint's errors.
+
+    With ``first_page_of``, the document's first page number is not known yet: it is paginated, then
+    ``first_page_of(page count)`` gives the number, and the pages are numbered from it.
+    """
+    weasyprint = import_weasyprint()
+    import weasyprint.layout
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    from .hyphenation import preload
+
+    preload(job.lang)
+    policy = ResourcePolicy(job.root, job.assets)
+
+    class BriefFetcher(URLFetcher):
+        """Serves the brief's own files and the package's styles and fonts; nothing else."""
+
+        def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+            data, mime = policy.read_url(url)
+            return URLFetcherResponse(url, data, {"Content-Type": mime})
+
+    fetcher = BriefFetcher()
+    with _captured(job.root, diags, policy.refused):
+        sheets = [weasyprint.CSS(url=path.as_uri(), url_fetcher=fetcher) for path in job.stylesheets]
+        sheets += [weasyprint.CSS(string=css) for css in job.extra_css]
+        html = weasyprint.HTML(string=job.source, base_url=job.root.as_uri() + "/", url_fetcher=fetcher)
+        with _numbered_later(weasyprint.layout, first_page_of, job.start) as shift:
+            document = html.render(stylesheets=sheets)
+    return Layout(job, document, html.etree_element, job.start + sum(shift))
+
+
+@contextmanager
+def _numbered_later(layout_module: Any, first_page_of: Callable[[int], int] | None,
+                    start: int) -> Iterator[list[int]]:
+    """Number the pages of a layout from the first page ``first_page_of(page count)`` gives, instead of
+    ``start``, the number its stylesheet gives.
+
+    WeasyPrint paginates the whole document before it lays out any page's margin boxes, and the page
+    counter (which only the margins show) does not change where a page breaks. So the margin boxes are
+    made with the page counter shifted, once the count is known. Yields the shift, filled in by then.
+    """
+    shift: list[int] = []
+    if first_page_of is None:
+        yield shift
+        return
+    original = layout_module.make_margin_boxes
+
+    def make_margin_boxes(context: Any, page: Any, state: Any) -> Any:
+        if not shift:
+            # Pagination has finished: the page maker holds one entry per page, and one past the last.
+            shift.append(first_page_of(len(context.page_maker) - 1) - start)
+        quote_depth, counters, *rest = state
+        counters = {**counters, "page": [value + shift[0] for value in counters.get("page", [])]}
+        return original(context, page, (quote_depth, counters, *rest))
+
+    layout_module.make_margin_boxes = make_margin_boxes
+    try:
+        yield shift
+    finally:
+        layout_module.make_margin_boxes = original
+
+
+def draw(laid_out: Layout, target: Path | io.BytesIO, diags: Diagnostics) -> None:
+    """Write a layout as a tagged PDF (PDF/UA-1), the same bytes for the same job."""
+    job = laid_out.job
+    identifier = hashlib.sha256(job.identifier.encode("utf-8")).hexdigest()[:32]
+    with _captured(job.root, diags), _fixed_font_timestamps(job.modified):
+        laid_out.document.write_pdf(target, pdf_identifier=identifier.encode("ascii"), pdf_variant="pdf/ua-1")
+
+
+@contextmanager
+def _fixed_font_timestamps(date: dt.date) -> Iterator[None]:
+    """Make fontTools stamp subset fonts with the brief's date instead of the clock.
+
+    fontTools reads ``SOURCE_DATE_EPOCH``; without it every build's embedded fonts differ.
+    """
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    os.environ["SOURCE_DATE_EPOCH"] = str(calendar.timegm(date.timetuple()))
+    try:
+        yield
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
