@@ -7,11 +7,14 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .errors import BriefError, Diagnostic, Diagnostics
 from .load import load_brief
 from .render import Rendered, render_brief
+
+if TYPE_CHECKING:
+    from .printer import Printer
 
 
 
@@ -72,10 +75,11 @@ def _writer(fmt: str) -> Callable[..., int]:
 
 def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagnostics, strict: bool = False,
           paper: str | None = None, report: Callable[[Output], None] | None = None,
-          release: bool = False) -> list[Output]:
+          release: bool = False, printer: Printer | None = None) -> list[Output]:
     """Build ``formats`` of the brief into ``out_dir``. Nothing in ``out_dir`` changes unless all succeed.
 
-    With ``release``, also write ``SHA256SUMS`` and ``manifest.json`` over the files built.
+    With ``release``, also write ``SHA256SUMS`` and ``manifest.json`` over the files built. A ``printer``
+    started before the build typesets its PDF (see ``printer.py``).
     """
     rendered = prepare(brief_dir, diags, strict, paper)
     if out_dir.exists() and not out_dir.is_dir():
@@ -86,7 +90,7 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
     slug = rendered.brief.metadata.slug
     staged: list[tuple[Path, Path]] = []
     outputs: list[Output] = []
-    shared: dict = {"out_dir": out_dir}
+    shared: dict = {"out_dir": out_dir, "printer": printer}
     done = False
     try:
         for fmt in formats:

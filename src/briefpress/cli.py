@@ -54,13 +54,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .build import build  # imported here, so that --help and --version answer at once
-
     chosen = [f for f in (args.formats or []) if f != "all"]
     formats = tuple(dict.fromkeys(chosen)) or FORMATS
+    printer = None
+    if "pdf" in formats and "weasyprint" not in sys.modules:
+        from .printer import Printer  # forked before the build's imports: it imports WeasyPrint meanwhile
+
+        printer = Printer.start()
+    from .build import build  # imported here, so that --help and --version answer at once
+
     diags = Diagnostics()
-    build(args.brief, formats, args.out, diags, strict=args.strict, paper=args.paper, release=args.release,
-          report=lambda output: print(output.describe(), flush=True))
+    try:
+        build(args.brief, formats, args.out, diags, strict=args.strict, paper=args.paper, release=args.release,
+              report=lambda output: print(output.describe(), flush=True), printer=printer)
+    finally:
+        if printer is not None:
+            printer.close()
     for diagnostic in diags.warnings:
         print(diagnostic.format(), file=sys.stderr)
     return 0

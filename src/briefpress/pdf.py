@@ -199,7 +199,15 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict
     """
     shared = {} if shared is None else shared
     runs = plan(rendered)
-    if runs is None:
+    printer = shared.pop("printer", None)
+    if printer is not None and (runs is not None or "layout" in shared):
+        printer.close()  # parts are laid out by workers; a layout this build already made is reused
+        printer = None
+    if printer is not None:
+        job = print_job(rendered)
+        shared["pdf_source"] = job.source  # for the page map's key
+        pages, starts = printer.print(job, target, diags)
+    elif runs is None:
         laid_out = shared_layout(rendered, diags, shared)
         starts = starts_of(laid_out)
         draw(laid_out, target, diags)

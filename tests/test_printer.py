@@ -1,0 +1,85 @@
+"""The printer process that imports WeasyPrint while a build renders the brief (``briefpress.printer``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import briefpress.workers
+from briefpress.build import prepare
+from briefpress.errors import Diagnostics
+from briefpress.pages import starts_of
+from briefpress.pdf import print_job
+from briefpress.printer import Printer
+from briefpress.typeset import draw, typeset
+from conftest import BRIEF
+
+
+def _children() -> set[int]:
+    """This process's child processes, running or exited but not yet reaped."""
+    return {int(pid) for task in Path("/proc/self/task").iterdir() for pid in (task / "children").read_text().split()}
+
+
+@pytest.fixture
+def printer(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(briefpress.workers, "WORKERS", 2)
+    before = _children()
+    started = Printer.start()
+    assert started is not None
+    yield started
+    started.close()
+    assert _children() == before, "the printer was not reaped"
+
+
+def test_printer_gives_the_bytes_the_build_would(printer: Printer, tmp_path: Path) -> None:
+    rendered = prepare(BRIEF, Diagnostics())
+    job = print_job(rendered)
+    diags = Diagnostics()
+    pages, starts = printer.print(job, tmp_path / "printed.pdf", diags)
+
+    laid_out = typeset(job, Diagnostics())
+    draw(laid_out, tmp_path / "here.pdf", Diagnostics())
+    assert (tmp_path / "printed.pdf").read_bytes() == (tmp_path / "here.pdf").read_bytes()
+    assert pages == len(laid_out.document.pages) and starts == starts_of(laid_out)
+    assert not diags.items
+
+
+def test_a_failure_in_the_printer_is_reported_with_its_cause(printer: Printer, tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match=r"typesetting the PDF failed:(.|\n)*AttributeError"):
+        printer.print("not a print job", tmp_path / "x.pdf", Diagnostics())
+
+
+def test_a_printer_never_sent_a_job_stops(printer: Printer) -> None:
+    printer.close()  # as a build does when the brief turns out broken; the fixture checks it was reaped
+
+
+def _cli(out: Path, workers: str, *extra: str) -> subprocess.CompletedProcess:
+    # A fresh process, as the command line runs: only there is WeasyPrint not yet imported.
+    code = ("import sys; from briefpress.cli import main; status = main(sys.argv[1:]); "
+            "print('weasyprint imported by the build:', 'weasyprint' in sys.modules); sys.exit(status)")
+    return subprocess.run([sys.executable, "-c", code, "build", *extra, "--format", "pdf", "--out", str(out)],
+                          capture_output=True, text=True, env={**os.environ, "BRIEFPRESS_WORKERS": workers})
+
+
+def test_command_line_prints_through_the_printer(tmp_path: Path) -> None:
+    printed = _cli(tmp_path / "printed", "2", str(BRIEF))
+    here = _cli(tmp_path / "here", "1", str(BRIEF))
+    assert printed.returncode == here.returncode == 0, printed.stderr + here.stderr
+    assert "weasyprint imported by the build: False" in printed.stdout  # the printer did the typesetting
+    assert "weasyprint imported by the build: True" in here.stdout  # one processor: no printer
+    [a], [b] = (tmp_path / "printed").glob("*.pdf"), (tmp_path / "here").glob("*.pdf")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_command_line_with_a_broken_brief_stops_the_printer(tmp_path: Path) -> None:
+    broken = tmp_path / "brief"
+    broken.mkdir()
+    (broken / "brief.yaml").write_text("title: Broken\nlang: en\nsections: [missing.md]\n", encoding="utf-8")
+    result = _cli(tmp_path / "out", "2", str(broken))
+    assert result.returncode == 1
+    assert "brief.yaml:3: error:" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
