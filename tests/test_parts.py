@@ -128,3 +128,16 @@ def test_page_map_is_the_same(in_parts: Path, built) -> None:
 def test_joined_pdf_is_the_same_from_one_process_or_two(in_parts: Path, tmp_path: Path) -> None:
     # In one process, each part is laid out knowing its first page; the same bytes either way.
     assert _build_in_parts(tmp_path, workers=1).read_bytes() == in_parts.read_bytes()
+
+
+def test_joined_pdf_is_no_bigger_than_its_parts(in_parts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefpress.build import prepare
+
+    monkeypatch.setattr(briefpress.pdf, "PART_CHARS", 1)
+    rendered = prepare(BRIEF, Diagnostics())
+    runs = [[part.id] for part in rendered.sections]
+    parts = briefpress.pdf.in_parts(rendered, Diagnostics(), runs)
+    assert len(parts) == len(runs) + 1  # and the front
+    # Joining adds the structure tree's root and the outline, and shares nothing; more than a few
+    # per cent over the parts would be objects stored less compactly than the parts store them.
+    assert in_parts.stat().st_size <= 1.05 * sum(len(part.pdf) for part in parts)

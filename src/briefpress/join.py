@@ -78,7 +78,10 @@ def join_parts(parts: list[bytes], target: Path | BinaryIO, cross_part: str) -> 
         joined.Root.PageMode = Name.UseOutlines
     joined.docinfo = joined.make_indirect(_copy(joined, first.docinfo))
     count = len(joined.pages)
-    joined.save(target, min_version=first.pdf_version, deterministic_id=True)
+    # The parts keep their small objects (the tagged structure's elements, thousands of them) compressed
+    # in object streams; without them again the joined PDF would be three times the size of its parts.
+    joined.save(target, min_version=first.pdf_version, deterministic_id=True,
+                object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return count
 
 
