@@ -53,6 +53,20 @@ def test_a_failure_in_the_printer_is_reported_with_its_cause(printer: Printer, t
         printer.print("not a print job", tmp_path / "x.pdf", Diagnostics())
 
 
+def test_a_printer_that_cannot_import_weasyprint_says_why(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import briefpress.typeset
+
+    def missing() -> None:
+        raise OSError("cannot load library 'libpango-1.0-0'")
+
+    monkeypatch.setattr(briefpress.typeset, "import_weasyprint", missing)  # as the forked printer will find it
+    monkeypatch.setattr(briefpress.workers, "WORKERS", 2)
+    printer = Printer.start()
+    assert printer is not None
+    with pytest.raises(RuntimeError, match=r"typesetting the PDF failed:(.|\n)*cannot load library 'libpango"):
+        printer.print(print_job(prepare(BRIEF, Diagnostics())), tmp_path / "x.pdf", Diagnostics())
+
+
 def test_a_printer_never_sent_a_job_stops(printer: Printer) -> None:
     printer.close()  # as a build does when the brief turns out broken; the fixture checks it was reaped
 

@@ -81,15 +81,22 @@ class Printer:
 
 def _serve(conn: Connection) -> None:
     """The printer's side: import WeasyPrint, then typeset the one job it is sent, if any."""
-    from .pages import starts_of
-    from .typeset import draw, import_weasyprint, typeset
+    failure = None
+    try:
+        from .pages import starts_of
+        from .typeset import draw, import_weasyprint, typeset
 
-    import_weasyprint()
+        import_weasyprint()
+    except BaseException:  # reported when a job comes, as the build would have met it
+        failure = traceback.format_exc()
     try:
         request = conn.recv()
     except EOFError:
         return
     if request is None:
+        return
+    if failure is not None:
+        conn.send(("failed", failure))
         return
     job, target = request
     try:
