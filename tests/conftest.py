@@ -70,3 +70,8 @@ def epub(built: Built) -> zipfile.ZipFile:
 def epubcheck_messages(built: Built) -> list[dict]:
     """EPUBCheck runs once per built EPUB (it takes seconds and hundreds of MB)."""
     return epubcheck(built.path("epub"))
+
+
+def child_processes() -> set[int]:
+    """This process's child processes, running or exited but not yet reaped (so a test sees leaks)."""
+    return {int(pid) for task in Path("/proc/self/task").iterdir() for pid in (task / "children").read_text().split()}

@@ -16,23 +16,18 @@ from briefpress.pages import starts_of
 from briefpress.pdf import print_job
 from briefpress.printer import Printer
 from briefpress.typeset import draw, typeset
-from conftest import BRIEF
-
-
-def _children() -> set[int]:
-    """This process's child processes, running or exited but not yet reaped."""
-    return {int(pid) for task in Path("/proc/self/task").iterdir() for pid in (task / "children").read_text().split()}
+from conftest import BRIEF, child_processes
 
 
 @pytest.fixture
 def printer(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(briefpress.workers, "WORKERS", 2)
-    before = _children()
+    before = child_processes()
     started = Printer.start()
     assert started is not None
     yield started
     started.close()
-    assert _children() == before, "the printer was not reaped"
+    assert child_processes() == before, "the printer was not reaped"
 
 
 def test_printer_gives_the_bytes_the_build_would(printer: Printer, tmp_path: Path) -> None:

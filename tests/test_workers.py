@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import pytest
 
 import briefpress.workers
 from briefpress.errors import Diagnostics
 from briefpress.workers import run_in_order
+from conftest import child_processes
 
 
 def _part(pages: int, delay: float = 0.0):
@@ -27,12 +27,6 @@ def _part(pages: int, delay: float = 0.0):
     return job
 
 
-def _children() -> set[int]:
-    """This process's child processes, running or exited but not yet reaped."""
-    return {int(pid) for task in Path("/proc/self/task").iterdir()
-            for pid in (task / "children").read_text().split()}
-
-
 @pytest.fixture(params=[1, 2, 3], ids=lambda n: f"{n}-workers")
 def workers(request, monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setattr(briefpress.workers, "WORKERS", request.param)
@@ -43,7 +37,7 @@ def test_parts_are_numbered_on_from_the_parts_before(workers: int) -> None:
     # The first jobs are slow, so later ones reach their count first and must wait for their number.
     sizes = [3, 1, 4, 1, 5, 9, 2]
     delays = [0.3, 0.2, 0, 0, 0.1, 0, 0]
-    diags, before = Diagnostics(), _children()
+    diags, before = Diagnostics(), child_processes()
     results = run_in_order([_part(n, d) for n, d in zip(sizes, delays)], diags)
     assert [first for first, _ in results] == [1, 4, 5, 9, 10, 15, 24]
     # Diagnostics come back in the order of the parts, whichever finished first.
@@ -54,7 +48,7 @@ def test_parts_are_numbered_on_from_the_parts_before(workers: int) -> None:
         assert processes == {os.getpid()}
     else:
         assert os.getpid() not in processes and len(processes) == workers
-    assert _children() == before  # every worker has been reaped
+    assert child_processes() == before  # every worker has been reaped
 
 
 def test_a_part_of_no_pages_does_not_hold_up_the_rest(workers: int) -> None:
@@ -71,10 +65,10 @@ def test_a_failing_part_stops_the_build_with_its_error(monkeypatch: pytest.Monke
     def broken(first_page_of, diags):
         raise ValueError("the layout broke")
 
-    before = _children()
+    before = child_processes()
     with pytest.raises(RuntimeError, match=r"part 2 of the PDF failed:(.|\n)*ValueError: the layout broke"):
         run_in_order([_part(2, 0.5), broken, _part(3, 0.5), _part(1)], Diagnostics())
-    assert _children() == before  # the other worker was stopped and reaped, not left behind
+    assert child_processes() == before  # the other worker was stopped and reaped, not left behind
 
 
 def test_worker_count_follows_the_setting_and_the_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
