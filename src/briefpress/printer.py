@@ -14,9 +14,13 @@ import signal
 import traceback
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import Diagnostics
+
+if TYPE_CHECKING:
+    from .pages import PageStart
+    from .typeset import PrintJob
 
 
 class Printer:
@@ -45,7 +49,7 @@ class Printer:
         theirs.close()
         return cls(ours, pid)
 
-    def print(self, job: Any, target: Path, diags: Diagnostics) -> tuple[int, list]:
+    def print(self, job: PrintJob, target: Path, diags: Diagnostics) -> tuple[int, list[PageStart]]:
         """Typeset ``job`` into ``target``; return the page count and where each page starts."""
         try:
             self.conn.send((job, target))
