@@ -17,10 +17,12 @@ import os
 import signal
 import traceback
 from collections import deque
-from multiprocessing.connection import Connection, Pipe, wait
-from typing import Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from .errors import Diagnostics
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 T = TypeVar("T")
 #: A job lays out and draws one part: ``job(first_page_of, diags)``. It calls ``first_page_of(page count)``
@@ -76,6 +78,8 @@ class _Pool:
         self.jobs = jobs
         self.queue = deque(range(len(jobs)))
         self.pids: dict[Connection, int] = {}
+        from multiprocessing.connection import Pipe
+
         gc.collect()
         gc.freeze()  # keep the build's objects out of the workers' collections: fewer pages copied
         try:
@@ -113,6 +117,8 @@ class _Pool:
             gc.collect()
 
     def run(self, diags: Diagnostics) -> list[Any]:
+        from multiprocessing.connection import Connection, wait
+
         busy = list(self.pids)
         try:
             for conn in busy:
