@@ -66,29 +66,35 @@ def test_a_printer_never_sent_a_job_stops(printer: Printer) -> None:
     printer.close()  # as a build does when the brief turns out broken; the fixture checks it was reaped
 
 
-def _cli(out: Path, workers: str, *extra: str) -> subprocess.CompletedProcess:
+def _cli(out: Path, workers: str, brief: Path, fmt: str = "pdf") -> subprocess.CompletedProcess:
     # A fresh process, as the command line runs: only there is WeasyPrint not yet imported.
     code = ("import sys; from briefpress.cli import main; status = main(sys.argv[1:]); "
             "print('weasyprint imported by the build:', 'weasyprint' in sys.modules); sys.exit(status)")
-    return subprocess.run([sys.executable, "-c", code, "build", *extra, "--format", "pdf", "--out", str(out)],
+    return subprocess.run([sys.executable, "-c", code, "build", str(brief), "--format", fmt, "--out", str(out)],
                           capture_output=True, text=True, env={**os.environ, "BRIEFPRESS_WORKERS": workers})
 
 
-def test_command_line_prints_through_the_printer(tmp_path: Path) -> None:
-    printed = _cli(tmp_path / "printed", "2", str(BRIEF))
-    here = _cli(tmp_path / "here", "1", str(BRIEF))
+@pytest.mark.parametrize("fmt", ["pdf", "epub"])
+def test_command_line_typesets_through_the_printer(tmp_path: Path, fmt: str) -> None:
+    # An EPUB into a new output folder needs the layout for its page list: the printer makes that too.
+    printed = _cli(tmp_path / "printed", "2", BRIEF, fmt)
+    here = _cli(tmp_path / "here", "1", BRIEF, fmt)
     assert printed.returncode == here.returncode == 0, printed.stderr + here.stderr
     assert "weasyprint imported by the build: False" in printed.stdout  # the printer did the typesetting
     assert "weasyprint imported by the build: True" in here.stdout  # one processor: no printer
-    [a], [b] = (tmp_path / "printed").glob("*.pdf"), (tmp_path / "here").glob("*.pdf")
+    [a], [b] = (tmp_path / "printed").glob(f"*.{fmt}"), (tmp_path / "here").glob(f"*.{fmt}")
     assert a.read_bytes() == b.read_bytes()
+    if fmt == "epub":  # built again with the page map kept: no layout, so no printer and no WeasyPrint
+        again = _cli(tmp_path / "printed", "2", BRIEF, fmt)
+        assert "weasyprint imported by the build: False" in again.stdout
+        assert a.read_bytes() == b.read_bytes()
 
 
 def test_command_line_with_a_broken_brief_stops_the_printer(tmp_path: Path) -> None:
     broken = tmp_path / "brief"
     broken.mkdir()
     (broken / "brief.yaml").write_text("title: Broken\nlang: en\nsections: [missing.md]\n", encoding="utf-8")
-    result = _cli(tmp_path / "out", "2", str(broken))
+    result = _cli(tmp_path / "out", "2", broken)
     assert result.returncode == 1
     assert "brief.yaml:3: error:" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()

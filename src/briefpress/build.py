@@ -90,7 +90,7 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
     slug = rendered.brief.metadata.slug
     staged: list[tuple[Path, Path]] = []
     outputs: list[Output] = []
-    shared: dict = {"out_dir": out_dir, "printer": printer}
+    shared: dict = {"out_dir": out_dir, "printer": printer, "formats": formats}
     done = False
     try:
         for fmt in formats:

@@ -57,7 +57,7 @@ def _build(args: argparse.Namespace) -> int:
     chosen = [f for f in (args.formats or []) if f != "all"]
     formats = tuple(dict.fromkeys(chosen)) or FORMATS
     printer = None
-    if "pdf" in formats and "weasyprint" not in sys.modules:
+    if "weasyprint" not in sys.modules and ("pdf" in formats or "epub" in formats and not _page_map_kept(args.out)):
         from .printer import Printer  # forked before the build's imports: it imports WeasyPrint meanwhile
 
         printer = Printer.start()
@@ -73,6 +73,13 @@ def _build(args: argparse.Namespace) -> int:
     for diagnostic in diags.warnings:
         print(diagnostic.format(), file=sys.stderr)
     return 0
+
+
+def _page_map_kept(out: Path) -> bool:
+    """Whether the output folder keeps a page map, so that an EPUB build likely needs no layout."""
+    from .pages import CACHE_FOLDER
+
+    return any((out / CACHE_FOLDER).glob("*.pages.json"))
 
 
 def _new(args: argparse.Namespace) -> int:

@@ -187,6 +187,14 @@ def shared_layout(rendered: Rendered, diags: Diagnostics, shared: dict) -> Layou
 def paginate(rendered: Rendered, diags: Diagnostics, shared: dict) -> list[PageStart]:
     """Where each printed page begins, from a layout made for the purpose (or already made in this build)."""
     runs = plan(rendered)
+    # A build with a PDF keeps the printer for it, and the layout made here serves the PDF too.
+    printer = shared.pop("printer", None) if "pdf" not in shared.get("formats", ()) else None
+    if printer is not None:
+        if runs is None and "layout" not in shared:
+            job = print_job(rendered)
+            shared["pdf_source"] = job.source  # for the page map's key
+            return printer.print(job, None, diags)[1]
+        printer.close()
     if runs is None:
         return starts_of(shared_layout(rendered, diags, shared))
     return [start for part in in_parts(rendered, diags, runs, drawing=False) for start in part.starts]

@@ -4,7 +4,8 @@ Importing WeasyPrint takes about 0.5 s; loading and rendering the brief, with Ji
 0.3 s. The command line forks the printer before it imports any of that, so the two happen side by side.
 The printer imports only ``typeset`` (WeasyPrint), then waits for one print job, lays it out, writes the
 PDF where it is told and sends back the page count, the page starts and its diagnostics. It gives the
-same bytes as typesetting in the build's own process.
+same bytes as typesetting in the build's own process. An EPUB built without a PDF, into an output folder
+that keeps no page map, uses it too: its page list needs the layout.
 """
 
 from __future__ import annotations
@@ -89,8 +90,9 @@ class Printer:
         theirs.close()
         return cls(ours, pid)
 
-    def print(self, job: PrintJob, target: Path, diags: Diagnostics) -> tuple[int, list[PageStart]]:
-        """Typeset ``job`` into ``target``; return the page count and where each page starts."""
+    def print(self, job: PrintJob, target: Path | None, diags: Diagnostics) -> tuple[int, list[PageStart]]:
+        """Typeset ``job`` into ``target`` (or only lay it out); return the page count and where each page
+        starts."""
         try:
             self.conn.send((job, target))
             kind, *message = self.conn.recv()  # type: ignore[misc]
@@ -146,7 +148,8 @@ def _serve(conn: _Channel) -> None:
     try:
         diags = Diagnostics()
         laid_out = typeset(job, diags)
-        draw(laid_out, target, diags)
+        if target is not None:
+            draw(laid_out, target, diags)
         conn.send(("done", len(laid_out.document.pages), starts_of(laid_out), diags.items))
     except BaseException:
         conn.send(("failed", traceback.format_exc()))
