@@ -57,7 +57,8 @@ def _build(args: argparse.Namespace) -> int:
     chosen = [f for f in (args.formats or []) if f != "all"]
     formats = tuple(dict.fromkeys(chosen)) or FORMATS
     printer = None
-    if "weasyprint" not in sys.modules and ("pdf" in formats or "epub" in formats and not _page_map_kept(args.out)):
+    laying_out = "pdf" in formats or ("epub" in formats and not _page_map_kept(args.out))
+    if laying_out and "weasyprint" not in sys.modules:
         from .printer import Printer  # forked before the build's imports: it imports WeasyPrint meanwhile
 
         printer = Printer.start()

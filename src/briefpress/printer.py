@@ -1,4 +1,4 @@
-"""The printer: a process forked as a PDF build starts, to import WeasyPrint while the build renders.
+"""The printer: a process forked as a build starts, to import WeasyPrint while the build renders the brief.
 
 Importing WeasyPrint takes about 0.5 s; loading and rendering the brief, with Jinja and markdown-it, about
 0.3 s. The command line forks the printer before it imports any of that, so the two happen side by side.
@@ -68,7 +68,8 @@ class Printer:
     """The build's side of the printer process."""
 
     def __init__(self, conn: _Channel, pid: int):
-        self.conn, self.pid = conn, pid
+        self.conn = conn
+        self.pid: int | None = pid  # None once reaped
 
     @classmethod
     def start(cls) -> Printer | None:

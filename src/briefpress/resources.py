@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 from urllib.parse import unquote, urlsplit
 
+if TYPE_CHECKING:
+    from .render import Rendered
 
 MEDIA_TYPES = {
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
     ".svg": "image/svg+xml", ".webp": "image/webp", ".css": "text/css",
     ".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2",
 }
-if TYPE_CHECKING:
-    from .render import Rendered
-
 FONT_PACKAGES = ("font_source_serif_pro", "font_source_sans_pro")
 
 
@@ -52,6 +51,7 @@ class ResourcePolicy:
 
     @classmethod
     def of(cls, rendered: Rendered) -> ResourcePolicy:
+        """The policy of a rendered brief's build."""
         return cls(rendered.brief.root, rendered.assets)
 
     def __post_init__(self) -> None:
