@@ -46,3 +46,27 @@ def test_source_date_epoch_overrides(tmp_path, monkeypatch) -> None:
     with zipfile.ZipFile(next(tmp_path.glob("*.epub"))) as epub:
         opf = epub.read(next(n for n in epub.namelist() if n.endswith(".opf"))).decode()
     assert "<meta property=\"dcterms:modified\">2023-11-14T22:13:20Z</meta>" in opf
+
+
+def test_a_page_map_kept_from_an_earlier_build_is_not_trusted_once_the_brief_changes(
+        tmp_path_factory: pytest.TempPathFactory, built) -> None:
+    """The EPUB's page list comes from the page map kept in the output folder only while it still fits.
+
+    After an edit that moves the page breaks, an EPUB built into the old folder must equal one built into a
+    new folder, which has no page map to reuse.
+    """
+    brief = tmp_path_factory.mktemp("edited") / "brief"
+    shutil.copytree(BRIEF, brief)
+    out = tmp_path_factory.mktemp("kept")
+    assert main(["build", str(brief), "--format", "pdf", "--format", "epub", "--out", str(out)]) == 0
+    before = (out / built.path("epub").name).read_bytes()
+
+    chronology = brief / "sections" / "02-chronology.md"
+    paragraph = "\n\nAn added paragraph, long enough to push the page breaks after it along. " * 12
+    chronology.write_text(chronology.read_text(encoding="utf-8") + paragraph, encoding="utf-8")
+    assert main(["build", str(brief), "--format", "epub", "--out", str(out)]) == 0
+    fresh = tmp_path_factory.mktemp("fresh")
+    assert main(["build", str(brief), "--format", "epub", "--out", str(fresh)]) == 0
+    after, expected = (out / built.path("epub").name).read_bytes(), (fresh / built.path("epub").name).read_bytes()
+    assert after != before, "the edit should change the EPUB"
+    assert after == expected
