@@ -19,7 +19,7 @@ from .assemble import Assembler, stylesheet_path
 from .errors import Diagnostics
 from .pages import PageStart, remember, starts_of
 from .render import Rendered
-from .resources import FONT_PACKAGES, Refused, font_dir
+from .resources import FONT_PACKAGES, font_dir
 from .typeset import Layout, PrintJob, draw, typeset
 
 # (family, package, file, weight, style)
@@ -184,17 +184,30 @@ def shared_layout(rendered: Rendered, diags: Diagnostics, shared: dict) -> Layou
     return shared["layout"]
 
 
+def _by_printer(rendered: Rendered, diags: Diagnostics, shared: dict, runs: list[list[str]] | None,
+                target: Path | None) -> tuple[int, list[PageStart]] | None:
+    """Typeset the brief in the printer this build started (``printer.py``), into ``target`` or for its page
+    starts only; return the page count and the starts. ``None`` where there is no printer, or where it
+    cannot serve and has been stopped: parts are laid out by workers, and a layout this build already
+    made is reused."""
+    printer = shared.pop("printer", None)
+    if printer is None:
+        return None
+    if runs is not None or "layout" in shared:
+        printer.close()
+        return None
+    job = print_job(rendered)
+    shared["pdf_source"] = job.source  # for the page map's key
+    return printer.print(job, target, diags)
+
+
 def paginate(rendered: Rendered, diags: Diagnostics, shared: dict) -> list[PageStart]:
     """Where each printed page begins, from a layout made for the purpose (or already made in this build)."""
     runs = plan(rendered)
     # A build with a PDF keeps the printer for it, and the layout made here serves the PDF too.
-    printer = shared.pop("printer", None) if "pdf" not in shared.get("formats", ()) else None
-    if printer is not None:
-        if runs is None and "layout" not in shared:
-            job = print_job(rendered)
-            shared["pdf_source"] = job.source  # for the page map's key
-            return printer.print(job, None, diags)[1]
-        printer.close()
+    printed = _by_printer(rendered, diags, shared, runs, None) if "pdf" not in shared.get("formats", ()) else None
+    if printed is not None:
+        return printed[1]
     if runs is None:
         return starts_of(shared_layout(rendered, diags, shared))
     return [start for part in in_parts(rendered, diags, runs, drawing=False) for start in part.starts]
@@ -207,14 +220,9 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict
     """
     shared = {} if shared is None else shared
     runs = plan(rendered)
-    printer = shared.pop("printer", None)
-    if printer is not None and (runs is not None or "layout" in shared):
-        printer.close()  # parts are laid out by workers; a layout this build already made is reused
-        printer = None
-    if printer is not None:
-        job = print_job(rendered)
-        shared["pdf_source"] = job.source  # for the page map's key
-        pages, starts = printer.print(job, target, diags)
+    printed = _by_printer(rendered, diags, shared, runs, target)
+    if printed is not None:
+        pages, starts = printed
     elif runs is None:
         laid_out = shared_layout(rendered, diags, shared)
         starts = starts_of(laid_out)
@@ -231,4 +239,4 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict
     return pages
 
 
-__all__ = ["write_pdf", "font_faces", "Refused"]
+__all__ = ["write_pdf", "font_faces"]

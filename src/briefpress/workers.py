@@ -7,22 +7,23 @@ known as soon as the parts before it have been paginated, not drawn. The jobs ar
 the same bytes, whether they run in workers or one after another in the build's own process.
 
 Workers are forked once WeasyPrint is imported, so they share its import; each takes the next part as
-it finishes one, so at most one part per worker is held in memory.
+it finishes one, so at most one part per worker is held in memory. ``fork``, ``Channel`` and ``reap`` serve
+the printer process (``printer.py``) too.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import pickle
+import select
 import signal
+import struct
 import traceback
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from .errors import Diagnostics
-
-if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
 
 T = TypeVar("T")
 #: A job lays out and draws one part: ``job(first_page_of, diags)``. It calls ``first_page_of(page count)``
@@ -43,6 +44,88 @@ def worker_count(jobs: int) -> int:
     if available is None:
         available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, min(jobs, available))
+
+
+class Channel:
+    """One end of a pair of pipes carrying pickled messages between the build and a process it forked.
+
+    (``multiprocessing.connection`` does the same, but importing it costs 30 ms, on the way to the fork.)
+    Reads are unbuffered, so that ``select`` sees every message still to be read.
+    """
+
+    def __init__(self, read_fd: int, write_fd: int):
+        self.read_fd: int | None = read_fd
+        self.write_fd: int | None = write_fd
+
+    @classmethod
+    def pair(cls) -> tuple[Channel, Channel]:
+        (a_read, b_write), (b_read, a_write) = os.pipe(), os.pipe()
+        return cls(a_read, a_write), cls(b_read, b_write)
+
+    def fileno(self) -> int:
+        assert self.read_fd is not None
+        return self.read_fd
+
+    def send(self, message: object) -> None:
+        if self.write_fd is None:
+            raise OSError("the channel is closed")
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        view = memoryview(struct.pack("<Q", len(data)) + data)
+        while view:
+            view = view[os.write(self.write_fd, view):]
+
+    def recv(self) -> Any:
+        (size,) = struct.unpack("<Q", self._read(8))
+        return pickle.loads(self._read(size))
+
+    def _read(self, size: int) -> bytes:
+        if self.read_fd is None:
+            raise EOFError("the channel is closed")
+        chunks = []
+        while size:
+            chunk = os.read(self.read_fd, min(size, 1 << 20))
+            if not chunk:
+                raise EOFError("the other end closed")
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    @property
+    def closed(self) -> bool:
+        return self.write_fd is None
+
+    def close(self) -> None:
+        for fd in (self.read_fd, self.write_fd):
+            if fd is not None:
+                os.close(fd)
+        self.read_fd = self.write_fd = None
+
+
+def fork(serve: Callable[[Channel], None]) -> tuple[Channel, int]:
+    """Fork a process that runs ``serve`` on its end of a channel, then exits (it never returns into the
+    build). Return the build's end of the channel and the process's id."""
+    ours, theirs = Channel.pair()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            ours.close()
+            serve(theirs)
+            status = 0
+        finally:
+            os._exit(status)
+    theirs.close()
+    return ours, pid
+
+
+def reap(pid: int, kill: bool) -> None:
+    """Wait for a forked process to exit; with ``kill``, end it first (a build that failed)."""
+    if kill:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    os.waitpid(pid, 0)
 
 
 def run_in_order(jobs: Sequence[Job[T]], diags: Diagnostics) -> list[T]:
@@ -77,29 +160,17 @@ class _Pool:
     def __init__(self, jobs: Sequence[Job[T]], workers: int):
         self.jobs = jobs
         self.queue = deque(range(len(jobs)))
-        self.pids: dict[Connection, int] = {}
-        from multiprocessing.connection import Pipe
-
+        self.pids: dict[Channel, int] = {}
         gc.collect()
         gc.freeze()  # keep the build's objects out of the workers' collections: fewer pages copied
         try:
             for _ in range(workers):
-                ours, theirs = Pipe()
-                pid = os.fork()
-                if pid == 0:  # the worker: never returns into the build
-                    status = 1
-                    try:
-                        ours.close()
-                        self._serve(theirs)
-                        status = 0
-                    finally:
-                        os._exit(status)
-                theirs.close()
-                self.pids[ours] = pid
+                conn, pid = fork(self._serve)
+                self.pids[conn] = pid
         finally:
             gc.unfreeze()
 
-    def _serve(self, conn: Connection) -> None:
+    def _serve(self, conn: Channel) -> None:
         """The worker's loop: run each job it is sent, asking the build for the part's first page."""
         while (index := conn.recv()) is not None:
             def first_page_of(count: int) -> int:
@@ -117,18 +188,15 @@ class _Pool:
             gc.collect()
 
     def run(self, diags: Diagnostics) -> list[Any]:
-        from multiprocessing.connection import Connection, wait
-
         busy = list(self.pids)
         try:
             for conn in busy:
                 self._next(conn)
             counts: dict[int, int] = {}
-            asking: dict[int, Connection] = {}  # jobs waiting for their first page number
+            asking: dict[int, Channel] = {}  # jobs waiting for their first page number
             done: dict[int, tuple[Any, list]] = {}
             while busy:
-                for conn in wait(busy):
-                    assert isinstance(conn, Connection)
+                for conn in select.select(busy, [], [])[0]:
                     try:
                         kind, index, *message = conn.recv()
                     except EOFError:
@@ -161,7 +229,7 @@ class _Pool:
         finally:
             self._stop(kill=True)
 
-    def _next(self, conn: Connection) -> None:
+    def _next(self, conn: Channel) -> None:
         """Send a worker the next job, or tell it to stop."""
         if self.queue:
             conn.send(self.queue.popleft())
@@ -172,12 +240,6 @@ class _Pool:
     def _stop(self, kill: bool) -> None:
         """Reap the workers: those told to stop exit by themselves; after a failure, the rest are killed."""
         for conn, pid in list(self.pids.items()):
-            if not conn.closed:
-                conn.close()
-            if kill:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            os.waitpid(pid, 0)
+            conn.close()
+            reap(pid, kill)
             del self.pids[conn]
