@@ -3,21 +3,21 @@
 WeasyPrint hyphenates with pyphen, which parses a language's pattern file the first time a process needs
 it: 0.15 s for English, a twentieth of the brief's PDF build. The parsed patterns (strings, integers and
 tuples, no code) are kept in the package's ``__pycache__`` in ``marshal`` form, keyed by the pattern
-file's contents and pyphen's version, and handed to pyphen before a layout. They are written under the
-rule that compiled templates follow (see ``templates.PackageBytecodeCache``): where Python would write
-``.pyc`` files, or when ``make venv`` asks for the brief's language.
+file's contents and pyphen's version, and handed to pyphen before a layout. They are written under
+``kept``'s rule: where Python would write ``.pyc`` files, or when ``make venv`` asks for the brief's
+language.
 """
 
 from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-FOLDER = Path(__file__).resolve().parent / "__pycache__"
+from . import kept
+
+FOLDER = kept.FOLDER
 
 
 def preload(lang: str, write: bool | None = None) -> bool:
@@ -44,7 +44,7 @@ def preload(lang: str, write: bool | None = None) -> bool:
         patterns_dict.patterns, patterns_dict.cache, patterns_dict.maxlen = patterns, {}, maxlen
     except (OSError, ValueError, EOFError, TypeError):
         patterns_dict = pyphen.HyphDict(path)
-        if not sys.dont_write_bytecode if write is None else write:
+        if kept.may_write(write):
             _store(cache, patterns_dict)
     pyphen.hdcache[path] = patterns_dict
     return True
@@ -55,18 +55,8 @@ def _store(cache: Path, patterns_dict: object) -> None:
     # Some languages' patterns carry extra data on their numbers (pyphen.DataInt), which marshal would drop.
     if any(type(value) is not int for _, values in patterns.values() for value in values):
         return
-    try:
-        FOLDER.mkdir(exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=FOLDER, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(marshal.dumps((patterns, maxlen)))
-            os.replace(temp, cache)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
-    except OSError:
-        pass  # a read-only install: patterns are parsed in every build, as without this module
+    data = marshal.dumps((patterns, maxlen))
+    kept.keep(cache, lambda f: f.write(data))
 
 
 if __name__ == "__main__":

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
 import jinja2
 import jinja2.sandbox
 
+from . import kept
 from .model import Brief
 from .resources import package_dir
 
@@ -61,9 +59,9 @@ class PackageBytecodeCache(jinja2.BytecodeCache):
 
     def __init__(self, sections: bool, write: bool | None = None):
         self.templates = package_dir("templates")
-        self.folder = Path(__file__).resolve().parent / "__pycache__"
+        self.folder = kept.FOLDER
         self.syntax = "section" if sections else "template"
-        self.write = not sys.dont_write_bytecode if write is None else write
+        self.write = kept.may_write(write)
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         if filename is None or Path(filename).parent != self.templates:
@@ -79,20 +77,8 @@ class PackageBytecodeCache(jinja2.BytecodeCache):
                 pass
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if not (bucket.key and self.write):
-            return
-        try:
-            self.folder.mkdir(exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    bucket.write_bytecode(f)
-                os.replace(temp, self.folder / bucket.key)
-            finally:
-                if os.path.exists(temp):
-                    os.unlink(temp)
-        except OSError:
-            pass
+        if bucket.key and self.write:
+            kept.keep(self.folder / bucket.key, bucket.write_bytecode)
 
 
 def precompile() -> int:
