@@ -33,6 +33,7 @@ def keep(path: Path, write: Callable[[IO[bytes]], object]) -> None:
         try:
             with os.fdopen(fd, "wb") as f:
                 write(f)
+            os.chmod(temp, 0o644)  # readable by all, as Python's own .pyc files are
             os.replace(temp, path)
         finally:
             if os.path.exists(temp):

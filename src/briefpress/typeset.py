@@ -65,6 +65,10 @@ def import_weasyprint() -> Any:
         return sys.modules["weasyprint"]
     import ctypes.util
 
+    from .cdefs import install
+
+    install()  # cffi's parses of C declarations served from the package's __pycache__
+
     search = ctypes.util.find_library
     ctypes.util.find_library = lambda name: None
     try:
