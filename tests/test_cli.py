@@ -80,3 +80,19 @@ def test_new_refuses_a_folder_in_use(tmp_path, capsys: pytest.CaptureFixture[str
     assert main(["new", str(tmp_path)]) == 1
     assert "not empty" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_a_build_runs_without_the_cycle_collector_and_restores_it(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import briefpress.build
+
+    seen = []
+    real = briefpress.build.build
+    monkeypatch.setattr(briefpress.build, "build", lambda *a, **k: (seen.append(gc.isenabled()), real(*a, **k))[1])
+    assert gc.isenabled()
+    assert main(["build", str(BRIEF), "--format", "html", "--out", str(tmp_path)]) == 0
+    assert seen == [False]
+    assert gc.isenabled()  # a build run in a longer process (watch, tests) leaves collection as it found it
+    assert main(["build", str(tmp_path / "missing"), "--format", "html", "--out", str(tmp_path)]) == 1
+    assert gc.isenabled()
