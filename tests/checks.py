@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,14 +72,16 @@ class PdfReport:
         lines = [line.strip() for line in self.pages[index].splitlines() if line.strip()]
         return int(lines[-1]) if lines and lines[-1].isdigit() else None
 
-    def toc_numbers(self) -> dict[str, int]:
-        """The printed table of contents: title -> page number."""
-        toc = next(text for text in self.pages if text.lstrip().startswith("Contents"))
-        entries = {}
-        for line in toc.splitlines():
-            match = re.match(r"^(.*?)[\s.]+(\d+)$", line.strip())
-            if match:
-                entries[match.group(1).strip()] = int(match.group(2))
+    def toc_entries(self) -> list[tuple[str, int]]:
+        """The printed table of contents in reading order, over all its pages: (title, page number)."""
+        first = next(i for i, text in enumerate(self.pages) if text.lstrip().startswith("Contents"))
+        body = min((e.page_index for e in self.outline if e.page_index > first), default=first + 1)
+        entries = []
+        for text in self.pages[first:body]:
+            for line in text.splitlines():
+                match = re.match(r"^(.*?)[\s.]+(\d+)$", line.strip())
+                if match:
+                    entries.append((match.group(1).strip(), int(match.group(2))))
         return entries
 
     def fonts(self) -> dict[str, bool]:
@@ -120,11 +123,16 @@ def pdf_problems(path: Path, section_titles: list[str] | None = None) -> list[st
             problems.append(f"font {name} is not one of the design's fonts")
     if not report.lang:
         problems.append("no /Lang in the document catalog")
-    toc = report.toc_numbers()
+    # Contents and outline list the same headings in the same order; a title used more than once is matched
+    # occurrence by occurrence.
+    toc: dict[str, deque[int]] = {}
+    for title, number in report.toc_entries():
+        toc.setdefault(title, deque()).append(number)
     for entry in report.outline:
-        printed = report.printed_number(entry.page_index)
-        if entry.title in toc and toc[entry.title] != printed:
-            problems.append(f"contents say '{entry.title}' is on page {toc[entry.title]}, it starts on page {printed}")
+        if toc.get(entry.title):
+            number, printed = toc[entry.title].popleft(), report.printed_number(entry.page_index)
+            if number != printed:
+                problems.append(f"contents say '{entry.title}' is on page {number}, it starts on page {printed}")
     for title in section_titles or []:
         if title not in {e.title for e in report.outline if e.level == 1}:
             problems.append(f"no outline entry for section '{title}'")
