@@ -7,6 +7,7 @@ with the one laid out whole: page by page, outline, links, contents and the tagg
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pikepdf
@@ -23,12 +24,12 @@ from briefpress.errors import Diagnostics
 from briefpress.pages import CACHE_FOLDER
 
 
-def _build_in_parts(out: Path, workers: int) -> Path:
+def _build_in_parts(out: Path, workers: int, brief: Path = BRIEF) -> Path:
     saved = briefpress.pdf.WHOLE_CHARS, briefpress.pdf.PART_CHARS, briefpress.workers.WORKERS
     # Every section a part: the most joins the brief allows.
     briefpress.pdf.WHOLE_CHARS, briefpress.pdf.PART_CHARS, briefpress.workers.WORKERS = 0, 1, workers
     try:
-        [output] = build(BRIEF, ("pdf",), out, Diagnostics(), strict=True)
+        [output] = build(brief, ("pdf",), out, Diagnostics(), strict=True)
     finally:
         briefpress.pdf.WHOLE_CHARS, briefpress.pdf.PART_CHARS, briefpress.workers.WORKERS = saved
     return output.path
@@ -141,3 +142,25 @@ def test_joined_pdf_is_no_bigger_than_its_parts(in_parts: Path, monkeypatch: pyt
     # Joining adds the structure tree's root and the outline, and shares nothing; more than a few
     # per cent over the parts would be objects stored less compactly than the parts store them.
     assert in_parts.stat().st_size <= 1.05 * sum(len(part.pdf) for part in parts)
+
+
+def test_a_briefs_own_contents_style_holds_in_parts(tmp_path: Path) -> None:
+    """The contents' page numbers of a brief laid out in parts come from its own stylesheet's
+    ``target-counter()``, whatever else that stylesheet puts around them."""
+    brief = tmp_path / "brief"
+    shutil.copytree(BRIEF, brief)
+    css = (Path(briefpress.pdf.__file__).parent / "styles" / "print.css").read_text(encoding="utf-8")
+    numbers = "content: target-counter(attr(href), page);"
+    assert numbers in css
+    (brief / "styles").mkdir(exist_ok=True)
+    (brief / "styles" / "print.css").write_text(css.replace(numbers, 'content: "p.\\a0" target-counter(attr(href), page);'),
+                                                encoding="utf-8")
+    [whole] = build(brief, ("pdf",), tmp_path / "whole", Diagnostics(), strict=True)
+    parts = _build_in_parts(tmp_path / "parts", workers=1, brief=brief)
+
+    def contents(path: Path) -> list[tuple[str, int]]:
+        return PdfReport(path).toc_entries()
+
+    printed = contents(whole.path)
+    assert printed and all(title.endswith(" p") for title, _ in printed)  # "… p. 12", its dot taken for a leader
+    assert contents(parts) == printed

@@ -84,15 +84,13 @@ def print_job(rendered: Rendered, part: Part | None = None, toc_pages: dict[str,
     """The brief's print edition, or one part of it, ready to typeset. ``toc_pages`` gives the contents of
     a separately laid-out front its page numbers."""
     source = Assembler(rendered).pdf(font_faces(), part)
-    extra_css: tuple[str, ...] = ()
     if part is not None:
         source = _cross_part_links(rendered, source, part, toc_pages)
-        if part.front:  # the contents' page numbers are known, not found by target-counter()
-            extra_css = (".toc a::after { content: attr(data-page); }",)
     meta = rendered.brief.metadata
     return PrintJob(rendered.brief.root, dict(rendered.assets), source,
-                    tuple(stylesheet_path(rendered, name) for name in STYLESHEETS), extra_css, meta.lang,
-                    meta.identifier, meta.last_modified, 1 if part is None else part.first_page)
+                    tuple(stylesheet_path(rendered, name) for name in STYLESHEETS), meta.lang,
+                    meta.identifier, meta.last_modified, 1 if part is None else part.first_page,
+                    link_pages=part is not None and part.front)  # the contents' numbers are known
 
 
 def layout(rendered: Rendered, diags: Diagnostics, part: Part | None = None,

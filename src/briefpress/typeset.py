@@ -14,6 +14,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import sys
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
@@ -35,11 +36,14 @@ class PrintJob:
     assets: Mapping[str, bytes]  # files made during the build (charts), by path relative to the root
     source: str  # the HTML
     stylesheets: tuple[Path, ...]
-    extra_css: tuple[str, ...]  # stylesheets given as text
     lang: str
     identifier: str  # the brief's identifier, from which the PDF's is made
     modified: dt.date  # stamped into the embedded fonts
     start: int = 1  # the number the document's stylesheet gives its first page
+    # The links carry their target's printed page in ``data-page`` (the contents of a long brief laid out in
+    # parts, whose targets are in other documents): the stylesheets' ``target-counter(attr(href), page)``
+    # reads it instead.
+    link_pages: bool = False
 
 
 @dataclass
@@ -143,12 +147,21 @@ def typeset(job: PrintJob, diags: Diagnostics, first_page_of: Callable[[int], in
 
     fetcher = BriefFetcher()
     with _captured(job.root, diags, policy.refused):
-        sheets = [weasyprint.CSS(url=path.as_uri(), url_fetcher=fetcher) for path in job.stylesheets]
-        sheets += [weasyprint.CSS(string=css) for css in job.extra_css]
+        sheets = [_stylesheet(weasyprint, path, fetcher, policy, job.link_pages) for path in job.stylesheets]
         html = weasyprint.HTML(string=job.source, base_url=job.root.as_uri() + "/", url_fetcher=fetcher)
         with _numbered_later(weasyprint.layout, first_page_of, job.start) as shift:
             document = html.render(stylesheets=sheets)
     return Layout(job, document, html.etree_element, job.start + sum(shift))
+
+
+def _stylesheet(weasyprint: Any, path: Path, fetcher: Any, policy: ResourcePolicy, link_pages: bool) -> Any:
+    if not link_pages:
+        return weasyprint.CSS(url=path.as_uri(), url_fetcher=fetcher)
+    text = _LINK_PAGE.sub("attr(data-page)", policy.read_url(path.as_uri())[0].decode("utf-8"))
+    return weasyprint.CSS(string=text, base_url=path.as_uri(), url_fetcher=fetcher)
+
+
+_LINK_PAGE = re.compile(r"target-counter\(\s*attr\(\s*href\s*\)\s*,\s*page\s*(?:,[^)]*)?\)")
 
 
 @contextmanager
