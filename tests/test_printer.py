@@ -98,3 +98,32 @@ def test_command_line_with_a_broken_brief_stops_the_printer(tmp_path: Path) -> N
     assert result.returncode == 1
     assert "brief.yaml:3: error:" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+FALLBACK = """
+import ctypes.util
+import cffi.api
+
+real_dlopen = cffi.api.FFI.dlopen
+refused = []
+
+def dlopen(self, name, flags=0):
+    if ctypes.util.find_library("c") is None:  # the library search is off: act as if no soname loaded
+        refused.append(name)
+        raise OSError(f"cannot load library {name!r}")
+    return real_dlopen(self, name, flags)
+
+cffi.api.FFI.dlopen = dlopen
+from briefpress.typeset import import_weasyprint
+
+weasyprint = import_weasyprint()
+assert refused, "the import without the library search was not tried first"
+assert ctypes.util.find_library("c") is not None, "the library search was not switched back on"
+print(weasyprint.HTML(string="<p>Astana</p>").write_pdf()[:5].decode())
+"""
+
+
+def test_weasyprint_is_imported_the_ordinary_way_where_sonames_do_not_load() -> None:
+    run = subprocess.run([sys.executable, "-c", FALLBACK], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "%PDF-"
