@@ -6,6 +6,7 @@ and the parts are joined (``join.py``).
 
 from __future__ import annotations
 
+import gc
 import html as html_lib
 import io
 import re
@@ -166,7 +167,10 @@ def in_parts(rendered: Rendered, diags: Diagnostics, runs: list[list[str]], draw
     laid_out = layout(rendered, diags, front, toc_pages=toc_pages)
     if len(laid_out.document.pages) != front_pages:  # the numbers are placed beside the titles, not in the flow
         raise RuntimeError("the contents changed length once their page numbers were filled in")
-    return [_drawn(laid_out, diags, drawing), *parts]
+    front_drawn = _drawn(laid_out, diags, drawing)
+    del laid_out
+    gc.collect()  # its page boxes hold reference cycles: free them before the parts are joined
+    return [front_drawn, *parts]
 
 
 def _css_string(text: str) -> str:
