@@ -94,8 +94,10 @@ def _set_length(tree: Any, length: str) -> bool:
 
 def install(write: bool | None = None) -> None:
     """Have cffi parse through the kept trees from now on (before WeasyPrint's import, to cover it too)."""
-    from cffi import cparser
-
+    try:
+        from cffi import cparser
+    except ImportError:  # no cffi parser here (cffi or pycparser missing): leave things as they are
+        return
     if not isinstance(cparser._parser_cache, KeptParser):
         cparser._parser_cache = KeptParser(write, real=cparser._parser_cache)
 
