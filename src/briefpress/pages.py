@@ -2,8 +2,10 @@
 
 A page begins at the first block (paragraph, list item, table row, heading, figure…) that starts on
 it. Blocks are counted in the same order in every format, so a block's number finds it in the EPUB.
-Laying the brief out costs seconds, so the map is kept in the output folder, keyed by everything
-the layout depends on, and computed again only when one of them changes.
+Laying the brief out costs seconds, so the map is kept in the output folder, keyed by what the layout
+depends on (the print HTML, its stylesheets and generated files, WeasyPrint's and pyphen's versions),
+and computed again only when one of them changes. The system's Pango and HarfBuzz are not in the key:
+after upgrading them, delete the output folder's ``.briefpress-cache`` (``make clean`` does).
 """
 
 from __future__ import annotations
@@ -80,16 +82,17 @@ def _cache(rendered: Rendered, out_dir: Path, shared: dict) -> tuple[str, Path]:
 
         html = shared.get("pdf_source") or Assembler(rendered).pdf(font_faces())
         shared["page_map_key"] = hashlib.sha256("\0".join([
-            html, *(stylesheet(rendered, name) for name in STYLESHEETS), _weasyprint_version(),
+            html, *(stylesheet(rendered, name) for name in STYLESHEETS), *map(_version, ("weasyprint", "pyphen")),
             *(f"{path}:{hashlib.sha256(data).hexdigest()}" for path, data in sorted(rendered.assets.items())),
         ]).encode("utf-8")).hexdigest()
     return shared["page_map_key"], out_dir / CACHE_FOLDER / f"{rendered.brief.metadata.slug}.pages.json"
 
 
-def _weasyprint_version() -> str:
-    """Stands for WeasyPrint's version: its ``__init__.py``, which names it, hashed without importing either
-    WeasyPrint or importlib.metadata (25 ms)."""
-    spec = importlib.util.find_spec("weasyprint")
+def _version(package: str) -> str:
+    """Stands for the version of a package the layout depends on (WeasyPrint, and pyphen, whose patterns
+    decide where words break): its ``__init__.py``, which names the version, hashed without importing
+    either the package or importlib.metadata (25 ms)."""
+    spec = importlib.util.find_spec(package)
     origin = Path(spec.origin) if spec is not None and spec.origin else None
     return hashlib.sha256(origin.read_bytes()).hexdigest() if origin is not None else ""
 
