@@ -1,7 +1,7 @@
 """A long brief is laid out in parts and joined (see ``briefpress.pdf.plan``); a reader must not tell.
 
-The real brief is built once more with every section made a part of its own, and its PDF is compared
-with the one laid out whole: page by page, outline, links, contents and the tagged structure.
+The real brief is built with every section made a part of its own, and its PDF is compared with the one
+laid out whole: page by page, outline, links, contents and the tagged structure.
 """
 
 from __future__ import annotations
@@ -24,10 +24,9 @@ from briefpress.errors import Diagnostics
 from briefpress.pages import CACHE_FOLDER
 
 
-def _build_in_parts(out: Path, workers: int, brief: Path = BRIEF) -> Path:
+def _build(out: Path, workers: int, brief: Path = BRIEF, whole_chars: int = 0, part_chars: int = 1) -> Path:
     saved = briefpress.pdf.WHOLE_CHARS, briefpress.pdf.PART_CHARS, briefpress.workers.WORKERS
-    # Every section a part: the most joins the brief allows.
-    briefpress.pdf.WHOLE_CHARS, briefpress.pdf.PART_CHARS, briefpress.workers.WORKERS = 0, 1, workers
+    briefpress.pdf.WHOLE_CHARS, briefpress.pdf.PART_CHARS, briefpress.workers.WORKERS = whole_chars, part_chars, workers
     try:
         [output] = build(brief, ("pdf",), out, Diagnostics(), strict=True)
     finally:
@@ -35,10 +34,21 @@ def _build_in_parts(out: Path, workers: int, brief: Path = BRIEF) -> Path:
     return output.path
 
 
+def _build_in_parts(out: Path, workers: int, brief: Path = BRIEF) -> Path:
+    """Every section a part: the most joins the brief allows."""
+    return _build(out, workers, brief)
+
+
 @pytest.fixture(scope="session")
 def in_parts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The brief built in parts, laid out by two workers side by side (see ``briefpress.workers``)."""
     return _build_in_parts(tmp_path_factory.mktemp("parts"), workers=2)
+
+
+@pytest.fixture(scope="session")
+def whole(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The brief laid out whole, in one document: what the parts are compared against."""
+    return _build(tmp_path_factory.mktemp("whole"), workers=1, whole_chars=10**9)
 
 
 def _outline(path: Path) -> list[tuple[int, str, int]]:
@@ -64,25 +74,35 @@ def _links(path: Path) -> list[tuple[int, str]]:
                 for index, page in enumerate(pdf.pages) for annot in page.obj.get("/Annots", [])]
 
 
-def test_the_brief_is_not_split_by_default() -> None:
-    # The real brief is short: laid out whole, so the parts machinery is compared against something.
+def test_the_brief_is_split_by_its_sections_length_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from briefpress.build import prepare
+    from briefpress.scaffold import create
 
-    assert briefpress.pdf.plan(prepare(BRIEF, Diagnostics())) is None
+    rendered = prepare(BRIEF, Diagnostics())
+    runs = briefpress.pdf.plan(rendered)
+    assert runs is not None and len(runs) == 2
+    assert [section for run in runs for section in run] == [part.id for part in rendered.sections]
+    size = {part.id: len(part.section.source) for part in rendered.sections}
+    halves = [sum(size[section] for section in run) for run in runs]
+    assert max(halves) < 1.5 * min(halves)
+    monkeypatch.setattr(briefpress.workers, "WORKERS", 1)  # the machine does not change the split
+    assert briefpress.pdf.plan(rendered) == runs
+    create(tmp_path / "small", "A short brief")
+    assert briefpress.pdf.plan(prepare(tmp_path / "small", Diagnostics())) is None
 
 
-def test_every_page_reads_the_same_as_the_whole(in_parts: Path, built) -> None:
-    whole, parts = PdfReport(built.path("pdf")), PdfReport(in_parts)
-    assert len(parts.pages) == len(whole.pages)
-    for number, (expected, got) in enumerate(zip(whole.pages, parts.pages), start=1):
+def test_every_page_reads_the_same_as_the_whole(in_parts: Path, whole: Path) -> None:
+    whole_pdf, parts = PdfReport(whole), PdfReport(in_parts)
+    assert len(parts.pages) == len(whole_pdf.pages)
+    for number, (expected, got) in enumerate(zip(whole_pdf.pages, parts.pages), start=1):
         assert got == expected, f"page {number} differs"
 
 
-def test_outline_and_links_lead_to_the_same_pages(in_parts: Path, built) -> None:
-    assert _outline(in_parts) == _outline(built.path("pdf"))
+def test_outline_and_links_lead_to_the_same_pages(in_parts: Path, whole: Path) -> None:
+    assert _outline(in_parts) == _outline(whole)
     links = _links(in_parts)
     assert sum(target.startswith("page") for _, target in links) >= 20, "contents and cross-references"
-    assert links == _links(built.path("pdf"))
+    assert links == _links(whole)
 
 
 def test_joined_pdf_passes_the_pdf_checks(in_parts: Path, built) -> None:
@@ -90,16 +110,16 @@ def test_joined_pdf_passes_the_pdf_checks(in_parts: Path, built) -> None:
     assert pdf_problems(in_parts, titles) == []
 
 
-def test_joined_pdf_is_tagged_like_the_whole(in_parts: Path, built) -> None:
-    with pikepdf.open(in_parts) as pdf, pikepdf.open(built.path("pdf")) as whole:
+def test_joined_pdf_is_tagged_like_the_whole(in_parts: Path, whole: Path, built) -> None:
+    with pikepdf.open(in_parts) as pdf, pikepdf.open(whole) as whole_pdf:
         assert pdf.Root.MarkInfo.Marked is True
         assert pdf.Root.ViewerPreferences.DisplayDocTitle is True
         assert str(pdf.Root.Lang) == built.meta["lang"]
-        assert str(pdf.docinfo.Title) == str(whole.docinfo.Title)
+        assert str(pdf.docinfo.Title) == str(whole_pdf.docinfo.Title)
         with pdf.open_metadata() as xmp:
             assert "pdfuaid" in str(xmp)
         kinds = [str(kid.S) for kid in pdf.Root.StructTreeRoot.K[0].K]
-        assert kinds == [str(kid.S) for kid in whole.Root.StructTreeRoot.K[0].K]
+        assert kinds == [str(kid.S) for kid in whole_pdf.Root.StructTreeRoot.K[0].K]
 
 
 def test_structure_check_catches_a_page_traced_to_the_wrong_elements(in_parts: Path, tmp_path: Path) -> None:
@@ -119,11 +139,11 @@ def test_link_check_catches_a_link_to_nowhere(in_parts: Path, tmp_path: Path) ->
     assert link_problems(tmp_path / "broken.pdf") == ["page 2: link to missing destination 'nowhere'"]
 
 
-def test_page_map_is_the_same(in_parts: Path, built) -> None:
+def test_page_map_is_the_same(in_parts: Path, whole: Path, built) -> None:
     def starts(out: Path) -> list:
         return json.loads((out / CACHE_FOLDER / f"{built.meta['slug']}.pages.json").read_text())["starts"]
 
-    assert starts(in_parts.parent) == starts(built.out)
+    assert starts(in_parts.parent) == starts(whole.parent) == starts(built.out)
 
 
 def test_joined_pdf_is_the_same_from_one_process_or_two(in_parts: Path, tmp_path: Path) -> None:
@@ -155,12 +175,12 @@ def test_a_briefs_own_contents_style_holds_in_parts(tmp_path: Path) -> None:
     (brief / "styles").mkdir(exist_ok=True)
     (brief / "styles" / "print.css").write_text(css.replace(numbers, 'content: "p.\\a0" target-counter(attr(href), page);'),
                                                 encoding="utf-8")
-    [whole] = build(brief, ("pdf",), tmp_path / "whole", Diagnostics(), strict=True)
+    laid_out_whole = _build(tmp_path / "whole", workers=1, brief=brief, whole_chars=10**9)
     parts = _build_in_parts(tmp_path / "parts", workers=1, brief=brief)
 
     def contents(path: Path) -> list[tuple[str, int]]:
         return PdfReport(path).toc_entries()
 
-    printed = contents(whole.path)
+    printed = contents(laid_out_whole)
     assert printed and all(title.endswith(" p") for title, _ in printed)  # "… p. 12", its dot taken for a leader
     assert contents(parts) == printed

@@ -66,12 +66,24 @@ def test_a_printer_never_sent_a_job_stops(printer: Printer) -> None:
     printer.close()  # as a build does when the brief turns out broken; the fixture checks it was reaped
 
 
-def _cli(out: Path, workers: str, brief: Path, fmt: str = "pdf") -> subprocess.CompletedProcess:
+def _cli(out: Path, workers: str, brief: Path, fmt: str = "pdf", temp: Path | None = None) -> subprocess.CompletedProcess:
     # A fresh process, as the command line runs: only there is WeasyPrint not yet imported.
     code = ("import sys; from briefpress.cli import main; status = main(sys.argv[1:]); "
             "print('weasyprint imported by the build:', 'weasyprint' in sys.modules); sys.exit(status)")
+    env = {**os.environ, "BRIEFPRESS_WORKERS": workers, **({"TMPDIR": str(temp)} if temp else {})}
     return subprocess.run([sys.executable, "-c", code, "build", str(brief), "--format", fmt, "--out", str(out)],
-                          capture_output=True, text=True, env={**os.environ, "BRIEFPRESS_WORKERS": workers})
+                          capture_output=True, text=True, env=env)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_build_leaves_no_temporary_files(tmp_path: Path, workers: str) -> None:
+    """WeasyPrint copies the fonts of each document it lays out into a temporary folder (1.8 MB), which it
+    removes only when it is garbage-collected: every layout of a build, in whichever process, must remove it."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    run = _cli(tmp_path / "out", workers, BRIEF, "all", temp=temp)
+    assert run.returncode == 0, run.stderr
+    assert list(temp.iterdir()) == []
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "epub"])

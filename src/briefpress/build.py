@@ -110,6 +110,8 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
         from .pages import store_pending
         store_pending(shared)
     finally:
+        if "layout" in shared:  # a layout made in this process: the temporary copies of its fonts go
+            shared.pop("layout").release()
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
         for folder in [] if done else created:  # innermost first; one another build wrote into stays

@@ -6,13 +6,11 @@ and the parts are joined (``join.py``).
 
 from __future__ import annotations
 
-import gc
 import html as html_lib
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
@@ -22,6 +20,10 @@ from .pages import PageStart, remember, starts_of
 from .render import Rendered
 from .resources import FONT_PACKAGES, font_dir
 from .typeset import Layout, PrintJob, draw, typeset
+
+if TYPE_CHECKING:
+    from .parts import Drawn
+    from .printer import Printer
 
 # (family, package, file, weight, style)
 FONTS = (
@@ -44,11 +46,13 @@ def font_faces() -> list[dict[str, str]]:
             for family, package, name, weight, style in FONTS]
 
 
-#: A brief whose sections hold more than ``WHOLE_CHARS`` characters of source (some 90 pages) is laid out in
-#: parts of about ``PART_CHARS`` (some 30 pages), side by side where there are processors to spare, and
-#: the parts' PDFs are joined. WeasyPrint keeps every page of a document in memory until it is written,
-#: about 1.3 MB a page: parts keep a long brief's peak down, and let several processors share its layout.
-WHOLE_CHARS = 180_000
+#: A brief whose sections hold more than ``WHOLE_CHARS`` characters of source (some 8 pages) is laid out in
+#: parts, at least two and none much over ``PART_CHARS`` (some 30 pages), side by side where there are
+#: processors to spare, and the parts' PDFs are joined. Two processors lay the brief's 13 pages out in
+#: about three quarters of the time one takes for the whole; and WeasyPrint keeps every page of a document
+#: in memory until it is written, about 1.3 MB a page, so parts keep a long brief's peak down. The split
+#: depends on the brief alone, never on the machine, so that every machine makes the same PDF.
+WHOLE_CHARS = 16_000
 PART_CHARS = 60_000
 #: Links from one part to another leave WeasyPrint as URIs of this scheme; joining makes them internal.
 CROSS_PART = "briefpress-part:"
@@ -66,19 +70,20 @@ class Part:
 
 
 def plan(rendered: Rendered) -> list[list[str]] | None:
-    """Split a long brief's sections into runs for separate layout; ``None`` for a brief laid out whole."""
+    """Split a brief's sections into runs of about equal length for separate layout; ``None`` for a brief
+    laid out whole."""
     sizes = [(part.id, len(part.section.source)) for part in rendered.sections]
-    if sum(size for _, size in sizes) <= WHOLE_CHARS:
+    total = sum(size for _, size in sizes)
+    if total <= WHOLE_CHARS:
         return None
-    runs: list[list[str]] = [[]]
-    filled = 0
-    for section_id, size in sizes:
-        if runs[-1] and filled + size > PART_CHARS:
-            runs.append([])
-            filled = 0
-        runs[-1].append(section_id)
-        filled += size
-    return runs
+    count = max(2, -(-total // PART_CHARS))
+    runs: list[list[str]] = [[] for _ in range(count)]
+    before = 0
+    for section_id, size in sizes:  # each section goes to the run its middle falls in
+        runs[min(count - 1, (2 * before + size) * count // (2 * total))].append(section_id)
+        before += size
+    runs = [run for run in runs if run]
+    return runs if len(runs) > 1 else None
 
 
 def print_job(rendered: Rendered, part: Part | None = None, toc_pages: dict[str, int] | None = None) -> PrintJob:
@@ -94,10 +99,9 @@ def print_job(rendered: Rendered, part: Part | None = None, toc_pages: dict[str,
                     link_pages=part is not None and part.front)  # the contents' numbers are known
 
 
-def layout(rendered: Rendered, diags: Diagnostics, part: Part | None = None,
-           toc_pages: dict[str, int] | None = None, first_page_of: Callable[[int], int] | None = None) -> Layout:
-    """Lay the brief (or one part of it) out in pages (see ``print_job`` and ``typeset.typeset``)."""
-    return typeset(print_job(rendered, part, toc_pages), diags, first_page_of)
+def layout(rendered: Rendered, diags: Diagnostics) -> Layout:
+    """Lay the whole brief out in pages, in this process (see ``print_job`` and ``typeset.typeset``)."""
+    return typeset(print_job(rendered), diags)
 
 
 def _cross_part_links(rendered: Rendered, source: str, part: Part, toc_pages: dict[str, int] | None) -> str:
@@ -112,65 +116,39 @@ def _cross_part_links(rendered: Rendered, source: str, part: Part, toc_pages: di
     return re.sub(r'href="#([^"]*)"', link, source)
 
 
-@dataclass
-class Drawn:
-    """What a build keeps of one part of a long brief once it is laid out (and drawn)."""
+def in_parts(rendered: Rendered, diags: Diagnostics, runs: list[list[str]], drawing: bool = True,
+             printer: Printer | None = None) -> list[Drawn]:
+    """Lay a brief out part by part, the front (cover and contents) first in the result: in the printer
+    this build started, if any, else here (see ``parts.py``).
 
-    pdf: bytes | None  # None when only the page map was wanted
-    starts: list[PageStart]
-    anchors: dict[str, int]  # element id: printed page number
-
-
-def _drawn(laid_out: Layout, diags: Diagnostics, drawing: bool) -> Drawn:
-    anchors: dict[str, int] = {}
-    for index, laid_page in enumerate(laid_out.document.pages):
-        for anchor in laid_page.anchors:
-            anchors.setdefault(anchor, laid_out.first_page + index)
-    buffer = None
-    if drawing:
-        buffer = io.BytesIO()
-        draw(laid_out, buffer, diags)
-    return Drawn(None if buffer is None else buffer.getvalue(), starts_of(laid_out), anchors)
-
-
-def in_parts(rendered: Rendered, diags: Diagnostics, runs: list[list[str]], drawing: bool = True) -> list[Drawn]:
-    """Lay a long brief out part by part, the front (cover and contents) first in the result.
-
-    The front is laid out first to learn its length, then each run of sections, starting from the page
-    and note numbers the parts before it reached, then the front again, last, with the contents' page
-    numbers filled in. Each section begins a page, so the pages are those the whole brief laid out at
-    once would have. The front's first layout and the runs are laid out side by side where the machine
-    has processors to spare (see ``workers``).
+    Each run of sections is laid out starting from the page and note numbers the parts before it reached;
+    each section begins a page, so the pages are those the whole brief laid out at once would have. The
+    front is laid out last with its contents' page numbers filled in.
     """
-    from .workers import run_in_order
+    from .parts import lay_out_front, lay_out_parts
 
     title = Markup(_css_string(rendered.brief.metadata.title))
     sections = {part.id: part for part in rendered.sections}
     front = Part(frozenset(), True, 1, 0, title)
-
-    def job(run: list[str]) -> Callable[[Callable[[int], int], Diagnostics], Drawn]:
-        part = Part(frozenset(run), False, 1, sections[run[0]].note_offset, title)
-        return lambda first_page_of, diags: _drawn(
-            layout(rendered, diags, part, first_page_of=first_page_of), diags, drawing)
-
-    def count_front(first_page_of: Callable[[int], int], diags: Diagnostics) -> int:
-        return len(layout(rendered, diags, front, toc_pages={}, first_page_of=first_page_of).document.pages)
-
-    # The front is laid out twice: first (as a job of its own, among the parts) for the number of pages
-    # it takes, which the parts' page numbers start after; then once the parts give its contents their
-    # page numbers, which do not change its length.
-    front_pages, *parts = run_in_order([count_front, *(job(run) for run in runs)], diags)
+    counted = print_job(rendered, front, toc_pages={})
+    jobs = [print_job(rendered, Part(frozenset(run), False, 1, sections[run[0]].note_offset, title)) for run in runs]
+    if printer is not None:
+        front_pages, parts = printer.parts(counted, jobs, drawing, diags, meanwhile=_import_join if drawing else None)
+    else:
+        front_pages, parts = lay_out_parts(counted, jobs, drawing, diags)
     toc_pages: dict[str, int] = {}
     for part in parts:
         for anchor, page in part.anchors.items():
             toc_pages.setdefault(anchor, page)
-    laid_out = layout(rendered, diags, front, toc_pages=toc_pages)
-    if len(laid_out.document.pages) != front_pages:  # the numbers are placed beside the titles, not in the flow
+    final = print_job(rendered, front, toc_pages=toc_pages)
+    front_drawn = printer.front(final, drawing, diags) if printer is not None else lay_out_front(final, drawing, diags)
+    if front_drawn.pages != front_pages:  # the numbers are placed beside the titles, not in the flow
         raise RuntimeError("the contents changed length once their page numbers were filled in")
-    front_drawn = _drawn(laid_out, diags, drawing)
-    del laid_out
-    gc.collect()  # its page boxes hold reference cycles: free them before the parts are joined
     return [front_drawn, *parts]
+
+
+def _import_join() -> None:
+    from . import join  # noqa: F401 -- pikepdf's import (0.1 s), done while the printer lays the parts out
 
 
 def _css_string(text: str) -> str:
@@ -186,18 +164,19 @@ def shared_layout(rendered: Rendered, diags: Diagnostics, shared: dict) -> Layou
     return shared["layout"]
 
 
-def _by_printer(rendered: Rendered, diags: Diagnostics, shared: dict, runs: list[list[str]] | None,
-                target: Path | None) -> tuple[int, list[PageStart]] | None:
-    """Typeset the brief in the printer this build started (``printer.py``), into ``target`` or for its page
-    starts only; return the page count and the starts. ``None`` where there is no printer, or where it
-    cannot serve and has been stopped: parts are laid out by workers, and a layout this build already
-    made is reused."""
+def _printer(shared: dict) -> Printer | None:
+    """The printer this build started (``printer.py``), taken for this layout; ``None`` where there is none,
+    or where a layout this build already made is reused (it is stopped)."""
     printer = shared.pop("printer", None)
-    if printer is None:
-        return None
-    if runs is not None or "layout" in shared:
+    if printer is not None and "layout" in shared:
         printer.close()
         return None
+    return printer
+
+
+def _whole_by(printer: Printer, rendered: Rendered, diags: Diagnostics, shared: dict,
+              target: Path | None) -> tuple[int, list[PageStart]]:
+    """Typeset the whole brief in the printer, into ``target`` or for its page starts only."""
     job = print_job(rendered)
     shared["pdf_source"] = job.source  # for the page map's key
     return printer.print(job, target, diags)
@@ -207,12 +186,12 @@ def paginate(rendered: Rendered, diags: Diagnostics, shared: dict) -> list[PageS
     """Where each printed page begins, from a layout made for the purpose (or already made in this build)."""
     runs = plan(rendered)
     # A build with a PDF keeps the printer for it, and the layout made here serves the PDF too.
-    printed = _by_printer(rendered, diags, shared, runs, None) if "pdf" not in shared.get("formats", ()) else None
-    if printed is not None:
-        return printed[1]
-    if runs is None:
-        return starts_of(shared_layout(rendered, diags, shared))
-    return [start for part in in_parts(rendered, diags, runs, drawing=False) for start in part.starts]
+    printer = _printer(shared) if "pdf" not in shared.get("formats", ()) else None
+    if runs is not None:
+        return [start for part in in_parts(rendered, diags, runs, False, printer) for start in part.starts]
+    if printer is not None:
+        return _whole_by(printer, rendered, diags, shared, None)[1]
+    return starts_of(shared_layout(rendered, diags, shared))
 
 
 def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict | None = None) -> int:
@@ -222,20 +201,20 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict
     """
     shared = {} if shared is None else shared
     runs = plan(rendered)
-    printed = _by_printer(rendered, diags, shared, runs, target)
-    if printed is not None:
-        pages, starts = printed
-    elif runs is None:
+    printer = _printer(shared)
+    if runs is not None:
+        from .join import join_parts
+
+        parts = in_parts(rendered, diags, runs, True, printer)
+        starts = [start for part in parts for start in part.starts]
+        pages = join_parts([part.pdf for part in parts if part.pdf is not None], target, CROSS_PART)
+    elif printer is not None:
+        pages, starts = _whole_by(printer, rendered, diags, shared, target)
+    else:
         laid_out = shared_layout(rendered, diags, shared)
         starts = starts_of(laid_out)
         draw(laid_out, target, diags)
         pages = len(laid_out.document.pages)
-    else:
-        from .join import join_parts
-
-        parts = in_parts(rendered, diags, runs)
-        starts = [start for part in parts for start in part.starts]
-        pages = join_parts([part.pdf for part in parts if part.pdf is not None], target, CROSS_PART)
     if "pending_page_map" not in shared:
         remember(rendered, starts, shared)
     return pages

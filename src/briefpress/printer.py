@@ -2,23 +2,26 @@
 
 Importing WeasyPrint takes about 0.5 s; loading and rendering the brief, with Jinja and markdown-it, about
 0.3 s. The command line forks the printer before it imports any of that, so the two happen side by side.
-The printer imports only ``typeset`` (WeasyPrint), then waits for one print job, lays it out, writes the
-PDF where it is told and sends back the page count, the page starts and its diagnostics. It gives the
-same bytes as typesetting in the build's own process. An EPUB built without a PDF, into an output folder
-that keeps no page map, uses it too: its page list needs the layout.
+The printer imports only ``typeset`` (WeasyPrint) and ``parts``, then does what the build asks: typeset a
+whole brief's print job, writing the PDF where it is told; or lay a brief out in parts, in workers it
+forks (which share its import of WeasyPrint), and then the front. It sends back what the build needs of
+the layout and its diagnostics, and gives the same bytes as typesetting in the build's own process. An
+EPUB built without a PDF, into an output folder that keeps no page map, uses it too: its page list needs
+the layout.
 """
 
 from __future__ import annotations
 
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import Diagnostics
 from .workers import Channel, fork, reap, worker_count
 
 if TYPE_CHECKING:
     from .pages import PageStart
+    from .parts import Drawn
     from .typeset import PrintJob
 
 
@@ -38,19 +41,38 @@ class Printer:
 
     def print(self, job: PrintJob, target: Path | None, diags: Diagnostics) -> tuple[int, list[PageStart]]:
         """Typeset ``job`` into ``target`` (or only lay it out); return the page count and where each page
-        starts."""
+        starts. The printer then stops."""
+        return self._ask(("whole", job, target), diags, last=True)
+
+    def parts(self, front: PrintJob, parts: list[PrintJob], drawing: bool, diags: Diagnostics,
+              meanwhile: Callable[[], None] | None = None) -> tuple[int, list[Drawn]]:
+        """Lay a brief out in parts, side by side in workers forked from the printer, which share its
+        import of WeasyPrint (see ``parts.lay_out_parts``); the build runs ``meanwhile`` while it waits.
+        The printer then waits for the front."""
+        return self._ask(("parts", front, parts, drawing), diags, last=False, meanwhile=meanwhile)
+
+    def front(self, job: PrintJob, drawing: bool, diags: Diagnostics) -> Drawn:
+        """Lay the front out with its contents' page numbers (``parts.lay_out_front``). The printer then
+        stops."""
+        return self._ask(("front", job, drawing), diags, last=True)
+
+    def _ask(self, request: tuple, diags: Diagnostics, last: bool, meanwhile: Callable[[], None] | None = None) -> Any:
         try:
-            self.conn.send((job, target))
+            self.conn.send(request)
+            if meanwhile is not None:
+                meanwhile()
             kind, *message = self.conn.recv()
         except (EOFError, OSError):
+            self.close()
             raise RuntimeError("the PDF printer process stopped unexpectedly") from None
-        finally:
-            self.close(wait=True)
         if kind == "failed":
+            self.close()
             raise RuntimeError(f"typesetting the PDF failed:\n{message[0]}")
-        pages, starts, items = message
+        if last:
+            self.close(wait=True)
+        reply, items = message
         diags.items.extend(items)
-        return pages, starts
+        return reply
 
     def close(self, wait: bool = False) -> None:
         """Stop the printer and reap it: wait for it to finish, or (a build that failed) kill it."""
@@ -67,30 +89,44 @@ class Printer:
 
 
 def _serve(conn: Channel) -> None:
-    """The printer's side: import WeasyPrint, then typeset the one job it is sent, if any."""
+    """The printer's side: import WeasyPrint, then do what it is asked until told to stop."""
     failure = None
     try:
         from .pages import starts_of
+        from .parts import lay_out_front, lay_out_parts
         from .typeset import draw, import_weasyprint, typeset
 
         import_weasyprint()
     except BaseException:  # reported when a job comes, as the build would have met it
         failure = traceback.format_exc()
-    try:
-        request = conn.recv()
-    except EOFError:
-        return
-    if request is None:
-        return
-    if failure is not None:
-        conn.send(("failed", failure))
-        return
-    job, target = request
-    try:
-        diags = Diagnostics()
-        laid_out = typeset(job, diags)
-        if target is not None:
-            draw(laid_out, target, diags)
-        conn.send(("done", len(laid_out.document.pages), starts_of(laid_out), diags.items))
-    except BaseException:
-        conn.send(("failed", traceback.format_exc()))
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:
+            return
+        if request is None:
+            return
+        if failure is not None:
+            conn.send(("failed", failure))
+            return
+        kind, *args = request
+        try:
+            diags = Diagnostics()
+            if kind == "whole":
+                job, target = args
+                laid_out = typeset(job, diags)
+                try:
+                    if target is not None:
+                        draw(laid_out, target, diags)
+                    reply: Any = (len(laid_out.document.pages), starts_of(laid_out))
+                finally:
+                    laid_out.release()
+                del laid_out
+            elif kind == "parts":
+                reply = lay_out_parts(*args, diags)
+            else:
+                reply = lay_out_front(*args, diags)
+            conn.send(("done", reply, diags.items))
+        except BaseException:
+            conn.send(("failed", traceback.format_exc()))
+            return

@@ -54,6 +54,16 @@ class Layout:
     document: Any
     root: Any  # the laid-out HTML tree, whose elements the page boxes point to
     first_page: int  # the printed number of its first page
+    fonts: Any  # WeasyPrint's FontConfiguration: the fonts' copies in a temporary folder
+
+    def release(self) -> None:
+        """Delete the temporary copies of the fonts, once the layout is drawn or no longer needed.
+
+        WeasyPrint copies each ``@font-face`` font into a new temporary folder per document (1.8 MB for the
+        design's fonts), and deletes it only when its font configuration is garbage-collected: never, in a
+        build's processes, which run without the cycle collector or end with ``os._exit``.
+        """
+        self.fonts.__del__()  # FontConfiguration's own clean-up: removes the folder, if any
 
 
 def import_weasyprint() -> Any:
@@ -131,6 +141,7 @@ def typeset(job: PrintJob, diags: Diagnostics, first_page_of: Callable[[int], in
     """
     weasyprint = import_weasyprint()
     import weasyprint.layout
+    from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     from .hyphenation import preload
@@ -146,19 +157,25 @@ def typeset(job: PrintJob, diags: Diagnostics, first_page_of: Callable[[int], in
             return URLFetcherResponse(url, data, {"Content-Type": mime})
 
     fetcher = BriefFetcher()
-    with _captured(job.root, diags, policy.refused):
-        sheets = [_stylesheet(weasyprint, path, fetcher, policy, job.link_pages) for path in job.stylesheets]
-        html = weasyprint.HTML(string=job.source, base_url=job.root.as_uri() + "/", url_fetcher=fetcher)
-        with _numbered_later(weasyprint.layout, first_page_of, job.start) as shift:
-            document = html.render(stylesheets=sheets)
-    return Layout(job, document, html.etree_element, job.start + sum(shift))
+    fonts = FontConfiguration()
+    try:
+        with _captured(job.root, diags, policy.refused):
+            sheets = [_stylesheet(weasyprint, path, fetcher, fonts, policy, job.link_pages) for path in job.stylesheets]
+            html = weasyprint.HTML(string=job.source, base_url=job.root.as_uri() + "/", url_fetcher=fetcher)
+            with _numbered_later(weasyprint.layout, first_page_of, job.start) as shift:
+                document = html.render(stylesheets=sheets, font_config=fonts)
+    except BaseException:
+        fonts.__del__()
+        raise
+    return Layout(job, document, html.etree_element, job.start + sum(shift), fonts)
 
 
-def _stylesheet(weasyprint: Any, path: Path, fetcher: Any, policy: ResourcePolicy, link_pages: bool) -> Any:
+def _stylesheet(weasyprint: Any, path: Path, fetcher: Any, fonts: Any, policy: ResourcePolicy,
+                link_pages: bool) -> Any:
     if not link_pages:
-        return weasyprint.CSS(url=path.as_uri(), url_fetcher=fetcher)
+        return weasyprint.CSS(url=path.as_uri(), url_fetcher=fetcher, font_config=fonts)
     text = _LINK_PAGE.sub("attr(data-page)", policy.read_url(path.as_uri())[0].decode("utf-8"))
-    return weasyprint.CSS(string=text, base_url=path.as_uri(), url_fetcher=fetcher)
+    return weasyprint.CSS(string=text, base_url=path.as_uri(), url_fetcher=fetcher, font_config=fonts)
 
 
 _LINK_PAGE = re.compile(r"target-counter\(\s*attr\(\s*href\s*\)\s*,\s*page\s*(?:,[^)]*)?\)")
