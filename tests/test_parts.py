@@ -184,3 +184,12 @@ def test_a_briefs_own_contents_style_holds_in_parts(tmp_path: Path) -> None:
     printed = contents(laid_out_whole)
     assert printed and all(title.endswith(" p") for title, _ in printed)  # "… p. 12", its dot taken for a leader
     assert contents(parts) == printed
+
+
+def test_a_page_map_made_without_drawing_is_the_pdfs(tmp_path: Path, built) -> None:
+    """An EPUB built alone lays the brief out for its page list without drawing it, or laying the contents
+    out again with their numbers: the page map must still be the PDF's."""
+    build(BRIEF, ("epub",), tmp_path, Diagnostics(), strict=True)
+    name = f"{built.meta['slug']}.pages.json"
+    assert (tmp_path / CACHE_FOLDER / name).read_text() == (built.out / CACHE_FOLDER / name).read_text()
+    assert not (tmp_path / f"{built.meta['slug']}.pdf").exists()

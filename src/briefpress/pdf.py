@@ -125,7 +125,7 @@ def in_parts(rendered: Rendered, diags: Diagnostics, runs: list[list[str]], draw
     each section begins a page, so the pages are those the whole brief laid out at once would have. The
     front is laid out last with its contents' page numbers filled in.
     """
-    from .parts import lay_out_front, lay_out_parts
+    from .parts import Drawn, lay_out_front, lay_out_parts
 
     title = Markup(_css_string(rendered.brief.metadata.title))
     sections = {part.id: part for part in rendered.sections}
@@ -136,6 +136,10 @@ def in_parts(rendered: Rendered, diags: Diagnostics, runs: list[list[str]], draw
         front_pages, parts = printer.parts(counted, jobs, drawing, diags, meanwhile=_import_join if drawing else None)
     else:
         front_pages, parts = lay_out_parts(counted, jobs, drawing, diags)
+    if not drawing:  # for a page map only: the contents' page numbers change nothing the map records
+        if printer is not None:
+            printer.close(wait=True)
+        return [Drawn(None, front_pages, [], {}), *parts]
     toc_pages: dict[str, int] = {}
     for part in parts:
         for anchor, page in part.anchors.items():
