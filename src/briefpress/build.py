@@ -93,7 +93,7 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
     shared: dict = {"out_dir": out_dir, "printer": printer, "formats": formats}
     done = False
     try:
-        for fmt in formats:
+        for fmt in sorted(formats, key=lambda f: f != "pdf"):  # the PDF's layout serves the EPUB's page list
             start = time.perf_counter()
             final = out_dir / f"{slug}.{fmt}"
             fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=out_dir)
