@@ -80,3 +80,32 @@ def test_worker_count_follows_the_setting_and_the_jobs(monkeypatch: pytest.Monke
     assert briefpress.workers.worker_count(2) == 2  # never more workers than jobs
     monkeypatch.delenv("BRIEFPRESS_WORKERS")
     assert briefpress.workers.worker_count(64) == len(os.sched_getaffinity(0))
+
+
+def test_what_jobs_publish_reaches_the_build_while_they_go_on(workers: int, tmp_path) -> None:
+    """A job's published value is handed over as it comes, before the job ends: the last job here waits
+    for a file that the build writes only once every job has published."""
+    flag = tmp_path / "all-published"
+
+    def job(pages: int):
+        def run(paging, diags):
+            first = paging(pages)
+            paging.publish((pages, first))
+            if workers >= 3:  # all side by side: each job waits until the build has heard from all of them
+                deadline = time.monotonic() + 20
+                while not flag.exists():
+                    assert time.monotonic() < deadline, "the build did not get every published value in time"
+                    time.sleep(0.01)
+            return first
+        return run
+
+    heard = {}
+
+    def published(index, value):
+        heard[index] = value
+        if len(heard) == 3:
+            flag.touch()
+
+    results = run_in_order([job(2), job(5), job(1)], Diagnostics(), published)
+    assert results == [1, 3, 8]
+    assert heard == {0: (2, 1), 1: (5, 3), 2: (1, 8)}

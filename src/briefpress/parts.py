@@ -2,22 +2,32 @@
 
 ``pdf.py`` splits the brief and makes a print job of its front (cover and contents) and of each run of
 sections; this lays them out, side by side where there are processors to spare (``workers.py``), and
-draws them. The front is laid out twice: first, among the parts, for the number of pages it takes (the
-parts' page numbers start after it); last, with the contents' page numbers filled in (``lay_out_front``).
-Nothing here imports Jinja or markdown-it, so that the printer can run it.
+draws them. The front is laid out twice. First, among the parts, for the number of pages it takes (the
+parts' page numbers start after it), with every page number in its contents at 0. Then again, with the
+contents' page numbers filled in, in this process, as soon as every part is paginated and has published
+where its anchors fell (while the parts are still being drawn). Nothing here imports Jinja or
+markdown-it, so that the printer can run it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import html
 import io
+import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from .errors import Diagnostics
 from .pages import PageStart, starts_of
 from .typeset import Layout, PrintJob, draw, typeset
-from .workers import run_in_order
+from .workers import Paging, run_in_order
+
+#: Links from one part to another leave WeasyPrint as URIs of this scheme; joining makes them internal. In
+#: the front, every link is one, with its target's printed page in ``data-page``.
+CROSS_PART = "briefpress-part:"
+_FRONT_LINK = re.compile(rf'href="{CROSS_PART}([^"]*)" data-page="\d+"')
 
 
 @dataclass
@@ -33,39 +43,76 @@ class Drawn:
 def drawn(laid_out: Layout, diags: Diagnostics, drawing: bool) -> Drawn:
     """What the build needs of a layout, drawn if ``drawing``; the layout is released."""
     try:
-        anchors: dict[str, int] = {}
-        for index, laid_page in enumerate(laid_out.document.pages):
-            for anchor in laid_page.anchors:
-                anchors.setdefault(anchor, laid_out.first_page + index)
         buffer = None
         if drawing:
             buffer = io.BytesIO()
             draw(laid_out, buffer, diags)
         return Drawn(None if buffer is None else buffer.getvalue(), len(laid_out.document.pages),
-                     starts_of(laid_out), anchors)
+                     starts_of(laid_out), anchors_of(laid_out))
     finally:
         laid_out.release()
 
 
-def lay_out_parts(front: PrintJob, parts: Sequence[PrintJob], drawing: bool,
-                  diags: Diagnostics) -> tuple[int, list[Drawn]]:
-    """The front's page count, and each part laid out from the page the parts before it reach."""
-    def count(first_page_of: Callable[[int], int], diags: Diagnostics) -> int:
-        laid_out = typeset(front, diags, first_page_of)
+def anchors_of(laid_out: Layout) -> dict[str, int]:
+    anchors: dict[str, int] = {}
+    for index, laid_page in enumerate(laid_out.document.pages):
+        for anchor in laid_page.anchors:
+            anchors.setdefault(anchor, laid_out.first_page + index)
+    return anchors
+
+
+def lay_out_parts(front: PrintJob, parts: Sequence[PrintJob], drawing: bool, diags: Diagnostics) -> list[Drawn]:
+    """The front, then each part laid out from the page the parts before it reach, drawn if ``drawing``.
+
+    Without drawing (a page map only), the front is not laid out again: its contents' page numbers change
+    no page break.
+    """
+    anchors: dict[int, dict[str, int]] = {}
+    finished: list[Drawn] = []
+    front_diags = Diagnostics()
+
+    def count(paging: Paging, diags: Diagnostics) -> int:
+        laid_out = typeset(front, diags, paging)
         laid_out.release()
         return len(laid_out.document.pages)
 
-    def part(job: PrintJob) -> Callable[[Callable[[int], int], Diagnostics], Drawn]:
-        return lambda first_page_of, diags: drawn(typeset(job, diags, first_page_of), diags, drawing)
+    def part(job: PrintJob) -> Callable[[Paging, Diagnostics], Drawn]:
+        def lay_out(paging: Paging, diags: Diagnostics) -> Drawn:
+            laid_out = typeset(job, diags, paging)
+            paging.publish(anchors_of(laid_out))
+            return drawn(laid_out, diags, drawing)
 
-    front_pages, *laid = run_in_order([count, *(part(job) for job in parts)], diags)
-    return front_pages, laid
+        return lay_out
+
+    def published(index: int, part_anchors: dict[str, int]) -> None:
+        anchors[index] = part_anchors
+        if drawing and len(anchors) == len(parts):
+            pages: dict[str, int] = {}
+            for _, found in sorted(anchors.items()):
+                for anchor, page in found.items():
+                    pages.setdefault(anchor, page)
+            finished.append(lay_out_front(with_pages(front, pages), front_diags))
+
+    front_pages, *laid = run_in_order([count, *(part(job) for job in parts)], diags, published)
+    if not drawing:
+        return [Drawn(None, front_pages, [], {}), *laid]
+    [front_drawn] = finished
+    diags.items.extend(front_diags.items)
+    if front_drawn.pages != front_pages:  # the numbers are placed beside the titles, not in the flow
+        raise RuntimeError("the contents changed length once their page numbers were filled in")
+    return [front_drawn, *laid]
 
 
-def lay_out_front(job: PrintJob, drawing: bool, diags: Diagnostics) -> Drawn:
-    """The front laid out again, last, its contents' page numbers known, and drawn."""
-    laid_out = typeset(job, diags)
-    result = drawn(laid_out, diags, drawing)
-    del laid_out
+def with_pages(front: PrintJob, pages: dict[str, int]) -> PrintJob:
+    """The front's print job with each link's ``data-page`` set to its target's printed page."""
+    def link(match: re.Match) -> str:
+        return f'href="{CROSS_PART}{match.group(1)}" data-page="{pages.get(html.unescape(match.group(1)), 0)}"'
+
+    return dataclasses.replace(front, source=_FRONT_LINK.sub(link, front.source))
+
+
+def lay_out_front(job: PrintJob, diags: Diagnostics) -> Drawn:
+    """The front laid out with its contents' page numbers, and drawn."""
+    result = drawn(typeset(job, diags), diags, drawing=True)
     gc.collect()  # its page boxes hold reference cycles: free them before the parts are joined
     return result

@@ -17,12 +17,12 @@ from markupsafe import Markup
 from .assemble import Assembler, stylesheet_path
 from .errors import Diagnostics
 from .pages import PageStart, remember, starts_of
+from .parts import CROSS_PART, Drawn, lay_out_parts
 from .render import Rendered
 from .resources import FONT_PACKAGES, font_dir
 from .typeset import Layout, PrintJob, draw, typeset
 
 if TYPE_CHECKING:
-    from .parts import Drawn
     from .printer import Printer
 
 # (family, package, file, weight, style)
@@ -54,8 +54,6 @@ def font_faces() -> list[dict[str, str]]:
 #: depends on the brief alone, never on the machine, so that every machine makes the same PDF.
 WHOLE_CHARS = 16_000
 PART_CHARS = 60_000
-#: Links from one part to another leave WeasyPrint as URIs of this scheme; joining makes them internal.
-CROSS_PART = "briefpress-part:"
 
 
 @dataclass(frozen=True)
@@ -122,33 +120,15 @@ def in_parts(rendered: Rendered, diags: Diagnostics, runs: list[list[str]], draw
     this build started, if any, else here (see ``parts.py``).
 
     Each run of sections is laid out starting from the page and note numbers the parts before it reached;
-    each section begins a page, so the pages are those the whole brief laid out at once would have. The
-    front is laid out last with its contents' page numbers filled in.
+    each section begins a page, so the pages are those the whole brief laid out at once would have.
     """
-    from .parts import Drawn, lay_out_front, lay_out_parts
-
     title = Markup(_css_string(rendered.brief.metadata.title))
     sections = {part.id: part for part in rendered.sections}
-    front = Part(frozenset(), True, 1, 0, title)
-    counted = print_job(rendered, front, toc_pages={})
+    front = print_job(rendered, Part(frozenset(), True, 1, 0, title), toc_pages={})
     jobs = [print_job(rendered, Part(frozenset(run), False, 1, sections[run[0]].note_offset, title)) for run in runs]
     if printer is not None:
-        front_pages, parts = printer.parts(counted, jobs, drawing, diags, meanwhile=_import_join if drawing else None)
-    else:
-        front_pages, parts = lay_out_parts(counted, jobs, drawing, diags)
-    if not drawing:  # for a page map only: the contents' page numbers change nothing the map records
-        if printer is not None:
-            printer.close(wait=True)
-        return [Drawn(None, front_pages, [], {}), *parts]
-    toc_pages: dict[str, int] = {}
-    for part in parts:
-        for anchor, page in part.anchors.items():
-            toc_pages.setdefault(anchor, page)
-    final = print_job(rendered, front, toc_pages=toc_pages)
-    front_drawn = printer.front(final, drawing, diags) if printer is not None else lay_out_front(final, drawing, diags)
-    if front_drawn.pages != front_pages:  # the numbers are placed beside the titles, not in the flow
-        raise RuntimeError("the contents changed length once their page numbers were filled in")
-    return [front_drawn, *parts]
+        return printer.parts(front, jobs, drawing, diags, meanwhile=_import_join if drawing else None)
+    return lay_out_parts(front, jobs, drawing, diags)
 
 
 def _import_join() -> None:

@@ -4,7 +4,7 @@ Importing WeasyPrint takes about 0.5 s; loading and rendering the brief, with Ji
 0.3 s. The command line forks the printer before it imports any of that, so the two happen side by side.
 The printer imports only ``typeset`` (WeasyPrint) and ``parts``, then does what the build asks: typeset a
 whole brief's print job, writing the PDF where it is told; or lay a brief out in parts, in workers it
-forks (which share its import of WeasyPrint), and then the front. It sends back what the build needs of
+forks (which share its import of WeasyPrint). It sends back what the build needs of
 the layout and its diagnostics, and gives the same bytes as typesetting in the build's own process. An
 EPUB built without a PDF, into an output folder that keeps no page map, uses it too: its page list needs
 the layout.
@@ -45,16 +45,11 @@ class Printer:
         return self._ask(("whole", job, target), diags, last=True)
 
     def parts(self, front: PrintJob, parts: list[PrintJob], drawing: bool, diags: Diagnostics,
-              meanwhile: Callable[[], None] | None = None) -> tuple[int, list[Drawn]]:
+              meanwhile: Callable[[], None] | None = None) -> list[Drawn]:
         """Lay a brief out in parts, side by side in workers forked from the printer, which share its
         import of WeasyPrint (see ``parts.lay_out_parts``); the build runs ``meanwhile`` while it waits.
-        The printer then waits for the front."""
-        return self._ask(("parts", front, parts, drawing), diags, last=False, meanwhile=meanwhile)
-
-    def front(self, job: PrintJob, drawing: bool, diags: Diagnostics) -> Drawn:
-        """Lay the front out with its contents' page numbers (``parts.lay_out_front``). The printer then
-        stops."""
-        return self._ask(("front", job, drawing), diags, last=True)
+        The printer then stops."""
+        return self._ask(("parts", front, parts, drawing), diags, last=True, meanwhile=meanwhile)
 
     def _ask(self, request: tuple, diags: Diagnostics, last: bool, meanwhile: Callable[[], None] | None = None) -> Any:
         try:
@@ -93,7 +88,7 @@ def _serve(conn: Channel) -> None:
     failure = None
     try:
         from .pages import starts_of
-        from .parts import lay_out_front, lay_out_parts
+        from .parts import lay_out_parts
         from .typeset import draw, import_weasyprint, typeset
 
         import_weasyprint()
@@ -122,10 +117,8 @@ def _serve(conn: Channel) -> None:
                 finally:
                     laid_out.release()
                 del laid_out
-            elif kind == "parts":
-                reply = lay_out_parts(*args, diags)
             else:
-                reply = lay_out_front(*args, diags)
+                reply = lay_out_parts(*args, diags)
             conn.send(("done", reply, diags.items))
         except BaseException:
             conn.send(("failed", traceback.format_exc()))

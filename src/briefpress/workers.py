@@ -26,9 +26,23 @@ from typing import Any, Callable, Sequence, TypeVar
 from .errors import Diagnostics
 
 T = TypeVar("T")
-#: A job lays out and draws one part: ``job(first_page_of, diags)``. It calls ``first_page_of(page count)``
-#: once, when the part is paginated, and returns what the build needs of the part (picklable).
-Job = Callable[[Callable[[int], int], Diagnostics], T]
+
+
+class Paging:
+    """What a job is handed to number its pages: ``paging(page count)``, called once the part is paginated,
+    returns its first page number, as soon as the parts before it are paginated; ``paging.publish(value)``
+    hands the build a value (picklable) before the job ends (``run_in_order``'s ``published``)."""
+
+    def __init__(self, first_page_of: Callable[[int], int], publish: Callable[[Any], None]):
+        self.first_page_of, self.publish = first_page_of, publish
+
+    def __call__(self, count: int) -> int:
+        return self.first_page_of(count)
+
+
+#: A job lays out and draws one part: ``job(paging, diags)``. It calls ``paging(page count)`` once, when the
+#: part is paginated, and returns what the build needs of the part (picklable).
+Job = Callable[[Paging, Diagnostics], T]
 #: How many workers a build may use; ``None`` for the ``BRIEFPRESS_WORKERS`` environment variable, else as
 #: many as the processors the build may run on.
 WORKERS: int | None = None
@@ -128,27 +142,33 @@ def reap(pid: int, kill: bool) -> None:
     os.waitpid(pid, 0)
 
 
-def run_in_order(jobs: Sequence[Job[T]], diags: Diagnostics) -> list[T]:
+def run_in_order(jobs: Sequence[Job[T]], diags: Diagnostics,
+                 published: Callable[[int, Any], None] | None = None) -> list[T]:
     """Run ``jobs``, whose parts follow one another from page 1; return their results in order.
 
-    Each job's diagnostics are added to ``diags``, in the order of the jobs.
+    Each job's diagnostics are added to ``diags``, in the order of the jobs. What a job publishes is handed
+    to ``published(job's index, value)`` in this process, as it comes, while the jobs go on.
     """
     workers = worker_count(len(jobs))
     if workers == 1:
-        return _in_process(jobs, diags)
-    return _Pool(jobs, workers).run(diags)
+        return _in_process(jobs, diags, published or _ignore)
+    return _Pool(jobs, workers).run(diags, published or _ignore)
 
 
-def _in_process(jobs: Sequence[Job[T]], diags: Diagnostics) -> list[T]:
+def _ignore(index: int, value: Any) -> None:
+    pass
+
+
+def _in_process(jobs: Sequence[Job[T]], diags: Diagnostics, published: Callable[[int, Any], None]) -> list[T]:
     results, page = [], 1
-    for job in jobs:
+    for index, job in enumerate(jobs):
         counted: list[int] = []
 
         def first_page_of(count: int, page: int = page) -> int:
             counted.append(count)
             return page
 
-        results.append(job(first_page_of, diags))
+        results.append(job(Paging(first_page_of, lambda value, index=index: published(index, value)), diags))
         page += counted[0] if counted else 0
         gc.collect()  # page boxes hold reference cycles: free this part's before the next is laid out
     return results
@@ -179,9 +199,12 @@ class _Pool:
                 conn.send(("count", index, count))
                 return conn.recv()
 
+            def publish(value: Any) -> None:
+                conn.send(("published", index, value))
+
             try:
                 diags = Diagnostics()
-                result = self.jobs[index](first_page_of, diags)
+                result = self.jobs[index](Paging(first_page_of, publish), diags)
                 conn.send(("done", index, result, diags.items))
             except BaseException:
                 conn.send(("failed", index, traceback.format_exc()))
@@ -189,7 +212,7 @@ class _Pool:
             del result
             gc.collect()
 
-    def run(self, diags: Diagnostics) -> list[Any]:
+    def run(self, diags: Diagnostics, published: Callable[[int, Any], None]) -> list[Any]:
         busy = list(self.pids)
         try:
             for conn in busy:
@@ -208,6 +231,8 @@ class _Pool:
                     if kind == "count":
                         counts[index] = message[0]
                         asking[index] = conn
+                    elif kind == "published":
+                        published(index, message[0])
                     else:
                         done[index] = (message[0], message[1])
                         counts.setdefault(index, 0)  # a part of no pages never asks
