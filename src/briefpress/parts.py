@@ -12,7 +12,6 @@ markdown-it, so that the printer can run it.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import html
 import io
 import re
@@ -113,6 +112,4 @@ def with_pages(front: PrintJob, pages: dict[str, int]) -> PrintJob:
 
 def lay_out_front(job: PrintJob, diags: Diagnostics) -> Drawn:
     """The front laid out with its contents' page numbers, and drawn."""
-    result = drawn(typeset(job, diags), diags, drawing=True)
-    gc.collect()  # its page boxes hold reference cycles: free them before the parts are joined
-    return result
+    return drawn(typeset(job, diags), diags, drawing=True)

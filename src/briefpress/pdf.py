@@ -6,6 +6,7 @@ and the parts are joined (``join.py``).
 
 from __future__ import annotations
 
+import gc
 import html as html_lib
 import re
 from dataclasses import dataclass
@@ -126,9 +127,11 @@ def in_parts(rendered: Rendered, diags: Diagnostics, runs: list[list[str]], draw
     sections = {part.id: part for part in rendered.sections}
     front = print_job(rendered, Part(frozenset(), True, 1, 0, title), toc_pages={})
     jobs = [print_job(rendered, Part(frozenset(run), False, 1, sections[run[0]].note_offset, title)) for run in runs]
-    if printer is not None:
+    if printer is not None:  # its memory is freed as it exits
         return printer.parts(front, jobs, drawing, diags, meanwhile=_import_join if drawing else None)
-    return lay_out_parts(front, jobs, drawing, diags)
+    drawn = lay_out_parts(front, jobs, drawing, diags)
+    gc.collect()  # the front's page boxes hold reference cycles: free them before the parts are joined
+    return drawn
 
 
 def _import_join() -> None:
