@@ -50,7 +50,7 @@ def font_faces() -> list[dict[str, str]]:
 #: A brief whose sections hold more than ``WHOLE_CHARS`` characters of source (some 8 pages) is laid out in
 #: parts, at least two and none much over ``PART_CHARS`` (some 30 pages), side by side where there are
 #: processors to spare, and the parts' PDFs are joined. On two processors the brief's 13 pages take about
-#: a tenth less time in two parts than whole; and WeasyPrint keeps every page of a document in memory
+#: an eighth less time in two parts than whole (on one, about 15% more); and WeasyPrint keeps every page of a document in memory
 #: until it is written, about 1.3 MB a page, so parts keep a long brief's peak down. The split
 #: depends on the brief alone, never on the machine, so that every machine makes the same PDF.
 WHOLE_CHARS = 16_000
