@@ -19,7 +19,7 @@ from conftest import BRIEF
 
 import briefpress.pdf
 import briefpress.workers
-from briefpress.build import build
+from briefpress.build import build, prepare
 from briefpress.errors import Diagnostics
 from briefpress.pages import CACHE_FOLDER
 
@@ -75,7 +75,6 @@ def _links(path: Path) -> list[tuple[int, str]]:
 
 
 def test_the_brief_is_split_by_its_sections_length_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from briefpress.build import prepare
     from briefpress.scaffold import create
 
     rendered = prepare(BRIEF, Diagnostics())
@@ -193,3 +192,13 @@ def test_a_page_map_made_without_drawing_is_the_pdfs(tmp_path: Path, built) -> N
     name = f"{built.meta['slug']}.pages.json"
     assert (tmp_path / CACHE_FOLDER / name).read_text() == (built.out / CACHE_FOLDER / name).read_text()
     assert not (tmp_path / f"{built.meta['slug']}.pdf").exists()
+
+
+def test_the_brief_is_the_same_with_its_front_laid_out_early_or_late(built, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a worker per part, the front is laid out again while the parts are drawn; with one process,
+    after them. The PDF must not tell."""
+    assert len(briefpress.pdf.plan(prepare(BRIEF, Diagnostics()))) == 2 and briefpress.workers.worker_count(3) >= 2
+    monkeypatch.setattr(briefpress.workers, "WORKERS", 1)
+    [output] = build(BRIEF, ("pdf",), tmp_path, Diagnostics(), strict=True)
+    assert output.path.read_bytes() == built.path("pdf").read_bytes()
