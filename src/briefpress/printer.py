@@ -2,12 +2,12 @@
 
 Importing WeasyPrint takes about 0.5 s; loading and rendering the brief, with Jinja and markdown-it, about
 0.3 s. The command line forks the printer before it imports any of that, so the two happen side by side.
-The printer imports only ``typeset`` (WeasyPrint) and ``parts``, then does what the build asks: typeset a
-whole brief's print job, writing the PDF where it is told; or lay a brief out in parts, in workers it
-forks (which share its import of WeasyPrint). It sends back what the build needs of
-the layout and its diagnostics, and gives the same bytes as typesetting in the build's own process. An
-EPUB built without a PDF, into an output folder that keeps no page map, uses it too: its page list needs
-the layout.
+The printer imports only ``typeset`` (WeasyPrint) and ``parts``, then does the one thing the build asks:
+typeset a whole brief's print job, writing the PDF where it is told; or lay a brief out in parts, in
+workers it forks (which share its import of WeasyPrint). It sends back what the build needs of the
+layout and its diagnostics, and gives the same bytes as typesetting in the build's own process. An EPUB
+built without a PDF, into an output folder that keeps no page map, uses it too: its page list needs the
+layout.
 """
 
 from __future__ import annotations
@@ -42,16 +42,17 @@ class Printer:
     def print(self, job: PrintJob, target: Path | None, diags: Diagnostics) -> tuple[int, list[PageStart]]:
         """Typeset ``job`` into ``target`` (or only lay it out); return the page count and where each page
         starts. The printer then stops."""
-        return self._ask(("whole", job, target), diags, last=True)
+        return self._ask(("whole", job, target), diags)
 
     def parts(self, front: PrintJob, parts: list[PrintJob], drawing: bool, diags: Diagnostics,
               meanwhile: Callable[[], None] | None = None) -> list[Drawn]:
         """Lay a brief out in parts, side by side in workers forked from the printer, which share its
         import of WeasyPrint (see ``parts.lay_out_parts``); the build runs ``meanwhile`` while it waits.
         The printer then stops."""
-        return self._ask(("parts", front, parts, drawing), diags, last=True, meanwhile=meanwhile)
+        return self._ask(("parts", front, parts, drawing), diags, meanwhile)
 
-    def _ask(self, request: tuple, diags: Diagnostics, last: bool, meanwhile: Callable[[], None] | None = None) -> Any:
+    def _ask(self, request: tuple, diags: Diagnostics, meanwhile: Callable[[], None] | None = None) -> Any:
+        """Send the printer its one request and wait for the reply; the printer then stops."""
         try:
             self.conn.send(request)
             if meanwhile is not None:
@@ -63,8 +64,7 @@ class Printer:
         if kind == "failed":
             self.close()
             raise RuntimeError(f"typesetting the PDF failed:\n{message[0]}")
-        if last:
-            self.close(wait=True)
+        self.close(wait=True)
         reply, items = message
         diags.items.extend(items)
         return reply
@@ -84,7 +84,7 @@ class Printer:
 
 
 def _serve(conn: Channel) -> None:
-    """The printer's side: import WeasyPrint, then do what it is asked until told to stop."""
+    """The printer's side: import WeasyPrint, then do the one thing it is asked, if anything."""
     failure = None
     try:
         from .pages import starts_of
@@ -94,32 +94,29 @@ def _serve(conn: Channel) -> None:
         import_weasyprint()
     except BaseException:  # reported when a job comes, as the build would have met it
         failure = traceback.format_exc()
-    while True:
-        try:
-            request = conn.recv()
-        except EOFError:
-            return
-        if request is None:
-            return
-        if failure is not None:
-            conn.send(("failed", failure))
-            return
-        kind, *args = request
-        try:
-            diags = Diagnostics()
-            if kind == "whole":
-                job, target = args
-                laid_out = typeset(job, diags)
-                try:
-                    if target is not None:
-                        draw(laid_out, target, diags)
-                    reply: Any = (len(laid_out.document.pages), starts_of(laid_out))
-                finally:
-                    laid_out.release()
-                del laid_out
-            else:
-                reply = lay_out_parts(*args, diags)
-            conn.send(("done", reply, diags.items))
-        except BaseException:
-            conn.send(("failed", traceback.format_exc()))
-            return
+    try:
+        request = conn.recv()
+    except EOFError:
+        return
+    if request is None:
+        return
+    if failure is not None:
+        conn.send(("failed", failure))
+        return
+    kind, *args = request
+    try:
+        diags = Diagnostics()
+        if kind == "whole":
+            job, target = args
+            laid_out = typeset(job, diags)
+            try:
+                if target is not None:
+                    draw(laid_out, target, diags)
+                reply: Any = (len(laid_out.document.pages), starts_of(laid_out))
+            finally:
+                laid_out.release()
+        else:
+            reply = lay_out_parts(*args, diags)
+        conn.send(("done", reply, diags.items))
+    except BaseException:
+        conn.send(("failed", traceback.format_exc()))

@@ -40,7 +40,7 @@ class PrintJob:
     identifier: str  # the brief's identifier, from which the PDF's is made
     modified: dt.date  # stamped into the embedded fonts
     start: int = 1  # the number the document's stylesheet gives its first page
-    # The links carry their target's printed page in ``data-page`` (the contents of a long brief laid out in
+    # The links carry their target's printed page in ``data-page`` (the contents of a brief laid out in
     # parts, whose targets are in other documents): the stylesheets' ``target-counter(attr(href), page)``
     # reads it instead.
     link_pages: bool = False

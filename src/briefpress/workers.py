@@ -1,14 +1,16 @@
-"""Workers: run the parts of a long brief's layout side by side, in processes forked from the build.
+"""Workers: run the parts of a brief's layout side by side, in processes forked from the printer (or from
+the build, where it has none).
 
 A part's page numbers depend on the length of every part before it. WeasyPrint paginates a whole part
 before it lays out the page margins, where the numbers are (see ``typeset.typeset``'s ``first_page_of``), so
 each job paginates its part, reports the page count and waits for its first page number, which is
-known as soon as the parts before it have been paginated, not drawn. The jobs are the same, and give
-the same bytes, whether they run in workers or one after another in the build's own process.
+known as soon as the parts before it have been paginated, not drawn. A job may also publish a value
+before it ends (where its anchors fell, for the contents). The jobs are the same, and give the same
+bytes, whether they run in workers or one after another in one process.
 
-Workers are forked once WeasyPrint is imported, so they share its import; each takes the next part as
-it finishes one, so at most one part per worker is held in memory. ``fork``, ``Channel`` and ``reap`` serve
-the printer process (``printer.py``) too.
+Workers forked from the printer share its import of WeasyPrint; each takes the next part as it finishes
+one, so at most one part per worker is held in memory. ``fork``, ``Channel`` and ``reap`` serve the printer
+process (``printer.py``) too.
 """
 
 from __future__ import annotations
