@@ -1,4 +1,4 @@
-"""Join the PDFs of a long brief's parts into one tagged PDF, as if it had been laid out whole.
+"""Join the PDFs of a brief's parts into one tagged PDF, as if it had been laid out whole.
 
 WeasyPrint writes each part as a complete PDF/UA document. Joining keeps the first part's catalogue
 (metadata, language, viewer preferences) and combines what spans the parts:

@@ -1,7 +1,7 @@
 """PDF writer: assemble the brief's print edition and have it typeset (``typeset.py``), whole or in parts.
 
-A long brief is laid out in parts, side by side where there are processors to spare (``workers.py``),
-and the parts are joined (``join.py``).
+A brief of more than a few pages is laid out in parts, side by side where there are processors to spare
+(``parts.py``, ``workers.py``), and the parts are joined (``join.py``).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ PART_CHARS = 60_000
 
 @dataclass(frozen=True)
 class Part:
-    """One part of a long brief: the cover and contents (``front``), or a run of sections."""
+    """One part of a brief laid out in parts: the cover and contents (``front``), or a run of sections."""
 
     section_ids: frozenset[str]
     front: bool
@@ -184,7 +184,7 @@ def paginate(rendered: Rendered, diags: Diagnostics, shared: dict) -> list[PageS
 def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict | None = None) -> int:
     """Write the brief as a tagged PDF (PDF/UA-1) to ``target``; return the page count.
 
-    A long brief is written part by part (see ``plan``), and the parts are joined into one PDF.
+    A brief of more than a few pages is written part by part (see ``plan``), and the parts are joined.
     """
     shared = {} if shared is None else shared
     runs = plan(rendered)
