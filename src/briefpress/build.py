@@ -16,8 +16,6 @@ from .render import Rendered, render_brief
 if TYPE_CHECKING:
     from .printer import Printer
 
-
-
 @dataclass(frozen=True)
 class Output:
     """One written file, for the progress line."""
@@ -90,7 +88,7 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
     slug = rendered.brief.metadata.slug
     staged: list[tuple[Path, Path]] = []
     outputs: list[Output] = []
-    shared: dict = {"out_dir": out_dir, "printer": printer, "formats": formats}
+    shared: dict = {"out_dir": out_dir, "printer": printer}
     done = False
     try:
         for fmt in sorted(formats, key=lambda f: f != "pdf"):  # the PDF's layout serves the EPUB's page list
@@ -110,8 +108,6 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
         from .pages import store_pending
         store_pending(shared)
     finally:
-        if "layout" in shared:  # a layout made in this process: the temporary copies of its fonts go
-            shared.pop("layout").release()
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
         for folder in [] if done else created:  # innermost first; one another build wrote into stays

@@ -17,11 +17,11 @@ from markupsafe import Markup
 
 from .assemble import Assembler, stylesheet_path
 from .errors import Diagnostics
-from .pages import PageStart, remember, starts_of
+from .pages import PageStart, remember
 from .parts import CROSS_PART, Drawn, lay_out_parts
 from .render import Rendered
 from .resources import FONT_PACKAGES, font_dir
-from .typeset import Layout, PrintJob, draw, typeset
+from .typeset import PrintJob, typeset_whole
 
 if TYPE_CHECKING:
     from .printer import Printer
@@ -50,9 +50,10 @@ def font_faces() -> list[dict[str, str]]:
 #: A brief whose sections hold more than ``WHOLE_CHARS`` characters of source (some 8 pages) is laid out in
 #: parts, at least two and none much over ``PART_CHARS`` (some 30 pages), side by side where there are
 #: processors to spare, and the parts' PDFs are joined. On two processors the brief's 13 pages take about
-#: an eighth less time in two parts than whole (on one, about 15% more); and WeasyPrint keeps every page of a document in memory
-#: until it is written, about 1.3 MB a page, so parts keep a long brief's peak down. The split
-#: depends on the brief alone, never on the machine, so that every machine makes the same PDF.
+#: an eighth less time in two parts than whole (on one, about 15% more); and WeasyPrint keeps every page
+#: of a document in memory until it is written, about 1.3 MB a page, so parts keep a long brief's peak
+#: down. The split depends on the brief alone, never on the machine, so that every machine makes the
+#: same PDF.
 WHOLE_CHARS = 16_000
 PART_CHARS = 60_000
 
@@ -85,12 +86,11 @@ def plan(rendered: Rendered) -> list[list[str]] | None:
     return runs if len(runs) > 1 else None
 
 
-def print_job(rendered: Rendered, part: Part | None = None, toc_pages: dict[str, int] | None = None) -> PrintJob:
-    """The brief's print edition, or one part of it, ready to typeset. ``toc_pages`` gives the contents of
-    a separately laid-out front its page numbers."""
+def print_job(rendered: Rendered, part: Part | None = None) -> PrintJob:
+    """The brief's print edition, or one part of it, ready to typeset."""
     source = Assembler(rendered).pdf(font_faces(), part)
     if part is not None:
-        source = _cross_part_links(rendered, source, part, toc_pages)
+        source = _cross_part_links(rendered, source, part)
     meta = rendered.brief.metadata
     return PrintJob(rendered.brief.root, dict(rendered.assets), source,
                     tuple(stylesheet_path(rendered, name) for name in STYLESHEETS), meta.lang,
@@ -98,19 +98,14 @@ def print_job(rendered: Rendered, part: Part | None = None, toc_pages: dict[str,
                     link_pages=part is not None and part.front)  # the contents' numbers are known
 
 
-def layout(rendered: Rendered, diags: Diagnostics) -> Layout:
-    """Lay the whole brief out in pages, in this process (see ``print_job`` and ``typeset.typeset``)."""
-    return typeset(print_job(rendered), diags)
-
-
-def _cross_part_links(rendered: Rendered, source: str, part: Part, toc_pages: dict[str, int] | None) -> str:
-    """Point links to other parts at ``CROSS_PART`` URIs; give the contents' links their page numbers."""
+def _cross_part_links(rendered: Rendered, source: str, part: Part) -> str:
+    """Point links to other parts at ``CROSS_PART`` URIs. The front's links get a ``data-page`` of 0, which
+    ``parts.with_pages`` fills in once the parts are paginated."""
     def link(match: re.Match) -> str:
         target = html_lib.unescape(match.group(1))
         if rendered.id_owner.get(target) in part.section_ids:
             return match.group(0)
-        page = f' data-page="{toc_pages.get(target, 0)}"' if toc_pages is not None else ""
-        return f'href="{CROSS_PART}{match.group(1)}"{page}'
+        return f'href="{CROSS_PART}{match.group(1)}"' + (' data-page="0"' if part.front else "")
 
     return re.sub(r'href="#([^"]*)"', link, source)
 
@@ -125,7 +120,7 @@ def in_parts(rendered: Rendered, diags: Diagnostics, runs: list[list[str]], draw
     """
     title = Markup(_css_string(rendered.brief.metadata.title))
     sections = {part.id: part for part in rendered.sections}
-    front = print_job(rendered, Part(frozenset(), True, 1, 0, title), toc_pages={})
+    front = print_job(rendered, Part(frozenset(), True, 1, 0, title))
     jobs = [print_job(rendered, Part(frozenset(run), False, 1, sections[run[0]].note_offset, title)) for run in runs]
     if printer is not None:  # its memory is freed as it exits
         return printer.parts(front, jobs, drawing, diags, meanwhile=_import_join if drawing else None)
@@ -143,42 +138,23 @@ def _css_string(text: str) -> str:
     return '"' + "".join(c if c.isalnum() and c.isascii() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
 
 
-def shared_layout(rendered: Rendered, diags: Diagnostics, shared: dict) -> Layout:
-    """Lay out once per build, whichever writer asks first."""
-    if "layout" not in shared:
-        shared["layout"] = layout(rendered, diags)
-        shared["pdf_source"] = shared["layout"].job.source  # for the page map's key
-    return shared["layout"]
-
-
-def _printer(shared: dict) -> Printer | None:
-    """The printer this build started (``printer.py``), taken for this layout; ``None`` where there is none,
-    or where a layout this build already made is reused (it is stopped)."""
-    printer = shared.pop("printer", None)
-    if printer is not None and "layout" in shared:
-        printer.close()
-        return None
-    return printer
-
-
-def _whole_by(printer: Printer, rendered: Rendered, diags: Diagnostics, shared: dict,
-              target: Path | None) -> tuple[int, list[PageStart]]:
-    """Typeset the whole brief in the printer, into ``target`` or for its page starts only."""
+def _whole(rendered: Rendered, diags: Diagnostics, shared: dict,
+           target: Path | None) -> tuple[int, list[PageStart]]:
+    """Typeset the whole brief, in the printer this build started if any, else here, into ``target`` or
+    for its page starts only; return the page count and the starts."""
     job = print_job(rendered)
     shared["pdf_source"] = job.source  # for the page map's key
-    return printer.print(job, target, diags)
+    printer: Printer | None = shared.pop("printer", None)
+    return printer.print(job, target, diags) if printer is not None else typeset_whole(job, target, diags)
 
 
 def paginate(rendered: Rendered, diags: Diagnostics, shared: dict) -> list[PageStart]:
-    """Where each printed page begins, from a layout made for the purpose (or already made in this build)."""
+    """Where each printed page begins, from a layout made for the purpose (in the printer, if there is one)."""
     runs = plan(rendered)
-    # A build with a PDF keeps the printer for it, and the layout made here serves the PDF too.
-    printer = _printer(shared) if "pdf" not in shared.get("formats", ()) else None
-    if runs is not None:
-        return [start for part in in_parts(rendered, diags, runs, False, printer) for start in part.starts]
-    if printer is not None:
-        return _whole_by(printer, rendered, diags, shared, None)[1]
-    return starts_of(shared_layout(rendered, diags, shared))
+    if runs is None:
+        return _whole(rendered, diags, shared, None)[1]
+    parts = in_parts(rendered, diags, runs, False, shared.pop("printer", None))
+    return [start for part in parts for start in part.starts]
 
 
 def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict | None = None) -> int:
@@ -188,22 +164,15 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict
     """
     shared = {} if shared is None else shared
     runs = plan(rendered)
-    printer = _printer(shared)
-    if runs is not None:
+    if runs is None:
+        pages, starts = _whole(rendered, diags, shared, target)
+    else:
         from .join import join_parts
 
-        parts = in_parts(rendered, diags, runs, True, printer)
+        parts = in_parts(rendered, diags, runs, True, shared.pop("printer", None))
         starts = [start for part in parts for start in part.starts]
         pages = join_parts([part.pdf for part in parts if part.pdf is not None], target, CROSS_PART)
-    elif printer is not None:
-        pages, starts = _whole_by(printer, rendered, diags, shared, target)
-    else:
-        laid_out = shared_layout(rendered, diags, shared)
-        starts = starts_of(laid_out)
-        draw(laid_out, target, diags)
-        pages = len(laid_out.document.pages)
-    if "pending_page_map" not in shared:
-        remember(rendered, starts, shared)
+    remember(rendered, starts, shared)
     return pages
 
 

@@ -87,9 +87,8 @@ def _serve(conn: Channel) -> None:
     """The printer's side: import WeasyPrint, then do the one thing it is asked, if anything."""
     failure = None
     try:
-        from .pages import starts_of
         from .parts import lay_out_parts
-        from .typeset import draw, import_weasyprint, typeset
+        from .typeset import import_weasyprint, typeset_whole
 
         import_weasyprint()
     except BaseException:  # reported when a job comes, as the build would have met it
@@ -106,17 +105,7 @@ def _serve(conn: Channel) -> None:
     kind, *args = request
     try:
         diags = Diagnostics()
-        if kind == "whole":
-            job, target = args
-            laid_out = typeset(job, diags)
-            try:
-                if target is not None:
-                    draw(laid_out, target, diags)
-                reply: Any = (len(laid_out.document.pages), starts_of(laid_out))
-            finally:
-                laid_out.release()
-        else:
-            reply = lay_out_parts(*args, diags)
+        reply = typeset_whole(*args, diags) if kind == "whole" else lay_out_parts(*args, diags)
         conn.send(("done", reply, diags.items))
     except BaseException:
         conn.send(("failed", traceback.format_exc()))

@@ -19,10 +19,13 @@ import sys
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from .errors import Diagnostics
 from .resources import ResourcePolicy
+
+if TYPE_CHECKING:
+    from .pages import PageStart
 
 # Log lines about the machine's libraries rather than the brief: not the author's problem.
 ENVIRONMENT_NOTICES = ("HarfBuzz-Subset",)
@@ -218,6 +221,21 @@ def draw(laid_out: Layout, target: Path | io.BytesIO, diags: Diagnostics) -> Non
     identifier = hashlib.sha256(job.identifier.encode("utf-8")).hexdigest()[:32]
     with _captured(job.root, diags), _fixed_font_timestamps(job.modified):
         laid_out.document.write_pdf(target, pdf_identifier=identifier.encode("ascii"), pdf_variant="pdf/ua-1")
+
+
+def typeset_whole(job: PrintJob, target: Path | io.BytesIO | None,
+                  diags: Diagnostics) -> tuple[int, list[PageStart]]:
+    """Typeset a whole document into ``target`` (or only lay it out); return its page count and where each
+    page starts."""
+    from .pages import starts_of
+
+    laid_out = typeset(job, diags)
+    try:
+        if target is not None:
+            draw(laid_out, target, diags)
+        return len(laid_out.document.pages), starts_of(laid_out)
+    finally:
+        laid_out.release()
 
 
 @contextmanager
