@@ -44,8 +44,10 @@ def test_printer_gives_the_bytes_the_build_would(printer: Printer, tmp_path: Pat
 
 
 def test_a_failure_in_the_printer_is_reported_with_its_cause(printer: Printer, tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match=r"typesetting the PDF failed:(.|\n)*AttributeError"):
+    with pytest.raises(RuntimeError, match=r"typesetting the PDF failed:(.|\n)*AttributeError") as raised:
         printer.print("not a print job", tmp_path / "x.pdf", Diagnostics())
+    # One line for the command line's message; the printer's traceback only in a note, which --debug shows.
+    assert "\n" not in str(raised.value) and "Traceback" in "".join(raised.value.__notes__)
 
 
 def test_a_printer_that_cannot_import_weasyprint_says_why(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import textwrap
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Collection, Sequence
 
 from markupsafe import Markup
@@ -93,7 +93,7 @@ class Assembler:
             meta=self.meta, created=self.created, modified=self.modified, **context)
 
     def pdf(self, fonts: list[dict[str, str]], part: Any = None) -> str:
-        """The HTML document WeasyPrint lays out: the whole brief, or one part (a ``pdf.Part``) of a long one."""
+        """The HTML document WeasyPrint lays out: the whole brief, or one part of it (a ``pdf.Part``)."""
         if part is None:
             return self.render("pdf.html.j2", sections=self.sections("pdf"), fonts=fonts, part=None)
         contents = [SectionView(p.id, p.section.title, p.section.short_title, p.section.role, p.headings, "",

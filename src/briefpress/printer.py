@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import Diagnostics
-from .workers import Channel, fork, reap, worker_count
+from .workers import Channel, failure, fork, reap, worker_count
 
 if TYPE_CHECKING:
     from .pages import PageStart
@@ -63,7 +63,7 @@ class Printer:
             raise RuntimeError("the PDF printer process stopped unexpectedly") from None
         if kind == "failed":
             self.close()
-            raise RuntimeError(f"typesetting the PDF failed:\n{message[0]}")
+            raise failure("typesetting the PDF", message[0])
         self.close(wait=True)
         reply, items = message
         diags.items.extend(items)

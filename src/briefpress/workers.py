@@ -134,6 +134,15 @@ def fork(serve: Callable[[Channel], None]) -> tuple[Channel, int]:
     return ours, pid
 
 
+def failure(what: str, trace: str) -> RuntimeError:
+    """The error for a forked process's failure: ``what`` failed, with the exception's own line; the
+    traceback goes in a note, which only ``--debug`` shows."""
+    lines = trace.strip().splitlines()
+    error = RuntimeError(f"{what} failed: {lines[-1] if lines else 'no reason given'}")
+    error.add_note(trace)
+    return error
+
+
 def reap(pid: int, kill: bool) -> None:
     """Wait for a forked process to exit; with ``kill``, end it first (a build that failed)."""
     if kill:
@@ -229,7 +238,7 @@ class _Pool:
                     except EOFError:
                         raise RuntimeError("a PDF layout worker stopped unexpectedly") from None
                     if kind == "failed":
-                        raise RuntimeError(f"laying out part {index + 1} of the PDF failed:\n{message[0]}")
+                        raise failure(f"laying out part {index + 1} of the PDF", message[0])
                     if kind == "count":
                         counts[index] = message[0]
                         asking[index] = conn
