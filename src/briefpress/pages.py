@@ -62,6 +62,12 @@ def remember(rendered: Rendered, starts: list[PageStart], shared: dict) -> list[
     return starts
 
 
+def page_map_key(rendered: Rendered, shared: dict) -> None:
+    """Work the page map's key out ahead, while the build would otherwise wait (see ``_cache``)."""
+    if "out_dir" in shared:
+        _cache(rendered, shared["out_dir"], shared)
+
+
 def _checked(rendered: Rendered, stored: list) -> list[PageStart]:
     """Page starts read back from the cache, refusing anything a layout could not have produced."""
     sections = {part.id for part in rendered.sections}

@@ -11,13 +11,13 @@ import html as html_lib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from markupsafe import Markup
 
 from .assemble import Assembler, stylesheet_path
 from .errors import Diagnostics
-from .pages import PageStart, remember
+from .pages import PageStart, page_map_key, remember
 from .parts import CROSS_PART, Drawn, lay_out_parts
 from .render import Rendered
 from .resources import FONT_PACKAGES, font_dir
@@ -111,9 +111,9 @@ def _cross_part_links(rendered: Rendered, source: str, part: Part) -> str:
 
 
 def in_parts(rendered: Rendered, diags: Diagnostics, runs: list[list[str]], drawing: bool = True,
-             printer: Printer | None = None) -> list[Drawn]:
+             printer: Printer | None = None, meanwhile: Callable[[], None] | None = None) -> list[Drawn]:
     """Lay a brief out part by part, the front (cover and contents) first in the result: in the printer
-    this build started, if any, else here (see ``parts.py``).
+    this build started, if any, while this process runs ``meanwhile``; else here (see ``parts.py``).
 
     Each run of sections is laid out starting from the page and note numbers the parts before it reached;
     each section begins a page, so the pages are those the whole brief laid out at once would have.
@@ -123,14 +123,10 @@ def in_parts(rendered: Rendered, diags: Diagnostics, runs: list[list[str]], draw
     front = print_job(rendered, Part(frozenset(), True, 1, 0, title))
     jobs = [print_job(rendered, Part(frozenset(run), False, 1, sections[run[0]].note_offset, title)) for run in runs]
     if printer is not None:  # its memory is freed as it exits
-        return printer.parts(front, jobs, drawing, diags, meanwhile=_import_join if drawing else None)
+        return printer.parts(front, jobs, drawing, diags, meanwhile)
     drawn = lay_out_parts(front, jobs, drawing, diags)
     gc.collect()  # the front's page boxes hold reference cycles: free them before the parts are joined
     return drawn
-
-
-def _import_join() -> None:
-    from . import join  # noqa: F401 -- pikepdf's import (0.1 s), done while the printer lays the parts out
 
 
 def _css_string(text: str) -> str:
@@ -167,9 +163,13 @@ def write_pdf(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict
     if runs is None:
         pages, starts = _whole(rendered, diags, shared, target)
     else:
+        def meanwhile() -> None:  # while the printer lays the parts out
+            from . import join  # noqa: F401 -- pikepdf's import, 0.1 s
+            page_map_key(rendered, shared)  # 20 ms (0.1 s at 287 pages)
+
+        parts = in_parts(rendered, diags, runs, True, shared.pop("printer", None), meanwhile)
         from .join import join_parts
 
-        parts = in_parts(rendered, diags, runs, True, shared.pop("printer", None))
         starts = [start for part in parts for start in part.starts]
         pages = join_parts([part.pdf for part in parts if part.pdf is not None], target, CROSS_PART)
     remember(rendered, starts, shared)
