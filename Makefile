@@ -8,14 +8,14 @@ BRIEF  ?= brief
 DIST   ?= dist
 SLUG   := $(shell sed -n 's/^slug:[[:space:]]*"\{0,1\}\([a-z0-9-]*\)"\{0,1\}.*/\1/p' $(BRIEF)/brief.yaml)
 STAMP  := $(VENV)/.installed
-# The package compiled ahead (its modules and templates), as an installed package is, the brief's
-# hyphenation patterns and WeasyPrint's C declarations parsed: builds then skip about 0.5 s of compiling
-# and parsing, which PYTHONDONTWRITEBYTECODE would otherwise make every build pay (see kept.py).
+# The package compiled ahead (its modules and templates), as an installed package is, and the brief's
+# hyphenation patterns parsed: builds then skip the compiling and parsing that PYTHONDONTWRITEBYTECODE
+# would otherwise make every build pay (see src/briefpress/kept.py).
 COMPILED := $(VENV)/.compiled
 
-# Everything an output depends on: the brief, the styles, the package, the project file.
+# Everything an output depends on: the brief, the package (with its templates and styles), the project file.
 PACKAGE := $(shell find src -type f -not -path '*/__pycache__/*' 2>/dev/null)
-DEPS := $(shell find $(BRIEF) styles -type f 2>/dev/null) $(PACKAGE) pyproject.toml $(STAMP) $(COMPILED)
+DEPS := $(shell find $(BRIEF) -type f 2>/dev/null) $(PACKAGE) pyproject.toml $(STAMP) $(COMPILED)
 
 PDF  := $(DIST)/$(SLUG).pdf
 EPUB := $(DIST)/$(SLUG).epub
@@ -38,9 +38,7 @@ $(STAMP): pyproject.toml
 
 $(COMPILED): $(PACKAGE) $(STAMP)
 	$(BIN)/python -m compileall -q src/briefpress
-	$(BIN)/python -m briefpress.templates >/dev/null
-	$(BIN)/python -m briefpress.hyphenation $(BRIEF) >/dev/null
-	$(BIN)/python -m briefpress.cdefs >/dev/null
+	$(BIN)/python -m briefpress.speedups $(BRIEF) >/dev/null
 	touch $@
 
 $(DIST)/$(SLUG).%: $(DEPS)

@@ -7,18 +7,25 @@ import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Collection, Sequence
+from typing import Any, Callable, Sequence
 
 from markupsafe import Markup
 
-from .markdown import page_break
-from .model import Metadata
+from .model import Metadata, PageStart
 from .render import Heading, Rendered, RenderedSection
+from .render.jinja import environment
+from .render.markdown import page_break
 from .resources import package_dir
-from .templates import environment
 
-if TYPE_CHECKING:
-    from .pages import PageStart
+
+@dataclass(frozen=True)
+class FontFace:
+    """One ``@font-face`` rule of the print design."""
+
+    family: str
+    url: str
+    weight: str
+    style: str
 
 
 @dataclass(frozen=True)
@@ -75,10 +82,10 @@ class Assembler:
         self.created, self.modified = build_date(self.meta)
 
     def sections(self, fmt: str, image_src: Callable[[str], str] | None = None,
-                 page_starts: Sequence[PageStart] = (), only: Collection[str] | None = None) -> list[SectionView]:
-        """Return the sections (all, or those in ``only``) rendered for ``fmt``, marking where pages begin."""
+                 page_starts: Sequence[PageStart] = ()) -> list[SectionView]:
+        """Return the sections rendered for ``fmt``, marking where the PDF's pages begin."""
         return [self._view(part, fmt, image_src, {p.block: p.page for p in page_starts if p.section == part.id})
-                for part in self.rendered.sections if only is None or part.id in only]
+                for part in self.rendered.sections]
 
     def _view(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None,
               breaks: dict[int, int]) -> SectionView:
@@ -92,14 +99,9 @@ class Assembler:
         return self.env.get_template(template).render(
             meta=self.meta, created=self.created, modified=self.modified, **context)
 
-    def pdf(self, fonts: list[dict[str, str]], part: Any = None) -> str:
-        """The HTML document WeasyPrint lays out: the whole brief, or one part of it (a ``pdf.Part``)."""
-        if part is None:
-            return self.render("pdf.html.j2", sections=self.sections("pdf"), fonts=fonts, part=None)
-        contents = [SectionView(p.id, p.section.title, p.section.short_title, p.section.role, p.headings, "",
-                                p.file_name) for p in self.rendered.sections] if part.front else []
-        return self.render("pdf.html.j2", sections=self.sections("pdf", only=part.section_ids), fonts=fonts,
-                           part=part, contents=contents)
+    def pdf(self, fonts: Sequence[FontFace]) -> str:
+        """The HTML document WeasyPrint lays out: cover, contents and every section."""
+        return self.render("pdf.html.j2", sections=self.sections("pdf"), fonts=fonts)
 
     def html(self, css: str, image_src: Callable[[str], str]) -> str:
         """The self-contained HTML edition."""

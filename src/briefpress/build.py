@@ -1,47 +1,27 @@
-"""Build: load, render, then write each requested format into the output folder, atomically."""
+"""Build: load → render → the requested editions → release, written into the output folder atomically.
+
+Nothing in the output folder changes unless every requested edition succeeds: each is written to a
+temporary file beside its final name, and all are renamed into place at the end.
+"""
 
 from __future__ import annotations
 
 import os
-import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
+from .editions import pages
+from .editions.base import Edition, EditionInput, EditionResult
+from .editions.pages import PageMap
+from .editions.typeset import InProcess, Typesetter
 from .errors import BriefError, Diagnostic, Diagnostics
 from .load import load_brief
+from .model import FORMATS
+from .outputs import Output, temporary_beside
+from .release import write_release
 from .render import Rendered, render_brief
-
-if TYPE_CHECKING:
-    from .printer import Printer
-
-@dataclass(frozen=True)
-class Output:
-    """One written file, for the progress line."""
-
-    path: Path
-    fmt: str
-    units: int
-    size: int
-    seconds: float
-
-    def describe(self) -> str:
-        """Return the progress line: path, pages or documents, size, seconds."""
-        unit = {"pdf": "pages", "epub": "documents", "html": "sections"}[self.fmt]
-        return f"{os.path.relpath(self.path)}  {self.units} {unit}  {self.size / 1024:.0f} KiB  {self.seconds:.2f} s"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to ``path`` through a temporary file in the same folder, then rename."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(name, 0o644)
-        os.replace(name, path)
-    finally:
-        Path(name).unlink(missing_ok=True)
 
 
 def prepare(brief_dir: Path, diags: Diagnostics, strict: bool = False, paper: str | None = None) -> Rendered:
@@ -55,58 +35,59 @@ def prepare(brief_dir: Path, diags: Diagnostics, strict: bool = False, paper: st
     return rendered
 
 
-def _writer(fmt: str) -> Callable[..., int]:
-    """Return the writer of a format: ``writer(rendered, target, diags, shared) -> units``.
-
-    Writers are imported on demand: the PDF writer pulls in WeasyPrint, which is slow to import.
-    ``shared`` carries work one writer can reuse from another in the same build (the page layout).
-    """
+def edition(fmt: str) -> Edition:
+    """The ``write`` function of an edition. Each is imported when asked for: an HTML-only build (``watch``)
+    need not import ebooklib."""
     if fmt == "pdf":
-        from .pdf import write_pdf
-        return write_pdf
+        from .editions import pdf
+        return pdf.write
     if fmt == "epub":
-        from .epub import write_epub
-        return write_epub
-    from .html import write_html
-    return write_html
+        from .editions import epub
+        return epub.write
+    from .editions import html
+    return html.write
 
 
 def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagnostics, strict: bool = False,
           paper: str | None = None, report: Callable[[Output], None] | None = None,
-          release: bool = False, printer: Printer | None = None) -> list[Output]:
+          release: bool = False, typesetter: Typesetter | None = None) -> list[Output]:
     """Build ``formats`` of the brief into ``out_dir``. Nothing in ``out_dir`` changes unless all succeed.
 
-    With ``release``, also write ``SHA256SUMS`` and ``manifest.json`` over the files built. A ``printer``
-    started before the build typesets its PDF (see ``printer.py``).
+    The editions are written in the order pdf, epub, html; the EPUB is handed the PDF's page map when the PDF
+    is built too. With ``release``, also write ``SHA256SUMS`` and ``manifest.json`` over the files built.
+    ``typesetter`` lays out the print edition (default: WeasyPrint in this process).
     """
     rendered = prepare(brief_dir, diags, strict, paper)
     if out_dir.exists() and not out_dir.is_dir():
         raise BriefError([Diagnostic(out_dir, None, "the output folder is a file")])
+    typesetter = typesetter or InProcess()
     # Folders this build creates are removed again if it fails, so that a failure leaves no trace.
     created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
     out_dir.mkdir(parents=True, exist_ok=True)
     slug = rendered.brief.metadata.slug
     staged: list[tuple[Path, Path]] = []
     outputs: list[Output] = []
-    shared: dict = {"out_dir": out_dir, "printer": printer}
+    page_map: PageMap | None = None
+    to_keep: PageMap | None = None
     done = False
     try:
-        for fmt in sorted(formats, key=lambda f: f != "pdf"):  # the PDF's layout serves the EPUB's page list
+        for fmt in (f for f in FORMATS if f in formats):
             start = time.perf_counter()
             final = out_dir / f"{slug}.{fmt}"
-            fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=out_dir)
-            os.close(fd)
-            temp = Path(name)
+            temp = temporary_beside(final)
             staged.append((temp, final))
-            units = _writer(fmt)(rendered, temp, diags, shared)
+            result: EditionResult = edition(fmt)(
+                EditionInput(rendered, temp, diags, typesetter, out_dir, page_map))
             diags.check(strict)
-            outputs.append(Output(final, fmt, units, temp.stat().st_size, time.perf_counter() - start))
+            if result.page_map is not None:
+                page_map = to_keep = result.page_map
+            outputs.append(Output(final, fmt, result.units, temp.stat().st_size, time.perf_counter() - start))
         for temp, final in staged:
             os.chmod(temp, 0o644)
             os.replace(temp, final)
         done = True
-        from .pages import store_pending
-        store_pending(shared)
+        if to_keep is not None:
+            pages.store(pages.cache_file(out_dir, slug), to_keep)
     finally:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
@@ -119,6 +100,5 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
         if report is not None:
             report(output)
     if release:
-        from .release import write_release
         write_release(out_dir, rendered.brief.metadata, outputs)
     return outputs

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
+from . import __version__, speedups
+from .editions import pages
+from .editions.typeset import Typesetter
 from .errors import BriefError, Diagnostics
 from .model import FORMATS
 
@@ -55,46 +56,30 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _build(args: argparse.Namespace) -> int:
-    # A build is short-lived and makes little cyclic garbage (under 1 MB for the brief's PDF), but Python's
-    # cycle collector would walk its objects several hundred times: 0.15 to 0.25 s of a PDF build. So it is
-    # off for the build and for the processes it forks; memory is freed by reference counting as usual.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _build_formats(args)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _build_formats(args: argparse.Namespace) -> int:
     chosen = [f for f in (args.formats or []) if f != "all"]
     formats = tuple(dict.fromkeys(chosen)) or FORMATS
-    printer = None
-    laying_out = "pdf" in formats or ("epub" in formats and not _page_map_kept(args.out))
-    if laying_out and "weasyprint" not in sys.modules:
-        from .printer import Printer  # forked before the build's imports: it imports WeasyPrint meanwhile
-
-        printer = Printer.start()
-    from .build import build  # imported here, so that --help and --version answer at once
-
-    diags = Diagnostics()
+    if not speedups.enabled():
+        return _run_build(args, formats, None)
+    # The printer is forked before the build's own imports, so that it imports WeasyPrint meanwhile.
+    laying_out = "pdf" in formats or ("epub" in formats and not pages.any_kept(args.out))
+    typesetter, printer = speedups.typesetter(laying_out)
     try:
-        build(args.brief, formats, args.out, diags, strict=args.strict, paper=args.paper, release=args.release,
-              report=lambda output: print(output.describe(), flush=True), printer=printer)
+        with speedups.no_cycle_collection():
+            return _run_build(args, formats, typesetter)
     finally:
         if printer is not None:
             printer.close()
+
+
+def _run_build(args: argparse.Namespace, formats: tuple[str, ...], typesetter: Typesetter | None) -> int:
+    from .build import build  # imported here, so that --help and --version answer at once
+
+    diags = Diagnostics()
+    build(args.brief, formats, args.out, diags, strict=args.strict, paper=args.paper, release=args.release,
+          report=lambda output: print(output.describe(), flush=True), typesetter=typesetter)
     for diagnostic in diags.warnings:
         print(diagnostic.format(), file=sys.stderr)
     return 0
-
-
-def _page_map_kept(out: Path) -> bool:
-    """Whether the output folder keeps a page map, so that an EPUB build likely needs no layout."""
-    from .pages import CACHE_FOLDER
-
-    return any((out / CACHE_FOLDER).glob("*.pages.json"))
 
 
 def _new(args: argparse.Namespace) -> int:

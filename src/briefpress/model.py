@@ -67,3 +67,14 @@ class Brief:
     @property
     def styles_dir(self) -> Path:
         return self.root / "styles"
+
+
+@dataclass(frozen=True)
+class PageStart:
+    """Printed page ``page`` of the PDF edition begins at block ``block`` of section ``section`` (0: the
+    section's title). Blocks are numbered in the same order in every edition, so the EPUB's page list can
+    cite the PDF's pages."""
+
+    page: int
+    section: str
+    block: int

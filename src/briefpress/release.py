@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .build import Output, write_atomic
 from .model import Metadata
-
-UNIT_KEYS = {"pdf": "pages", "epub": "documents", "html": "sections"}
+from .outputs import UNITS, Output, write_atomic
 
 
 def sha256(path: Path) -> str:
@@ -28,7 +26,7 @@ def write_release(out_dir: Path, meta: Metadata, outputs: Sequence[Output]) -> t
     files = []
     for output in sorted(outputs, key=lambda o: o.path.name):
         files.append({"file": output.path.name, "format": output.fmt, "size": output.path.stat().st_size,
-                      UNIT_KEYS[output.fmt]: output.units, "sha256": sha256(output.path)})
+                      UNITS[output.fmt]: output.units, "sha256": sha256(output.path)})
     sums = out_dir / "SHA256SUMS"
     manifest = out_dir / "manifest.json"
     write_atomic(sums, "".join(f"{f['sha256']}  {f['file']}\n" for f in files))

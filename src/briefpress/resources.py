@@ -7,11 +7,8 @@ import mimetypes
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 from urllib.parse import unquote, urlsplit
-
-if TYPE_CHECKING:
-    from .render import Rendered
 
 MEDIA_TYPES = {
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
@@ -26,7 +23,8 @@ class Refused(Exception):
 
 
 def package_dir(name: str) -> Path:
-    """Return the real folder of the package's ``templates`` or ``styles``."""
+    """Return the real folder of the package's ``templates``, ``styles`` or ``scaffold`` (package data, read
+    through ``importlib.resources``)."""
     return Path(str(resources.files("briefpress") / name)).resolve()
 
 
@@ -48,11 +46,6 @@ class ResourcePolicy:
     root: Path
     #: Files made during the build (charts), by path relative to the brief folder.
     assets: Mapping[str, bytes]
-
-    @classmethod
-    def of(cls, rendered: Rendered) -> ResourcePolicy:
-        """The policy of a rendered brief's build."""
-        return cls(rendered.brief.root, rendered.assets)
 
     def __post_init__(self) -> None:
         self.roots = [self.root, package_dir("templates"), package_dir("styles"),

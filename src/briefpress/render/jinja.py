@@ -10,9 +10,9 @@ from typing import Any, Iterable
 import jinja2
 import jinja2.sandbox
 
-from . import kept
-from .model import Brief
-from .resources import package_dir
+from .. import kept
+from ..model import Brief
+from ..resources import package_dir
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
@@ -137,6 +137,3 @@ def md_cell(value: Any) -> str:
     """Make a value safe inside one Markdown table cell."""
     return re.sub(r"\s+", " ", str(value)).replace("|", "\\|").strip()
 
-
-if __name__ == "__main__":
-    print(f"{precompile()} templates compiled")

@@ -1,4 +1,4 @@
-"""Hyphenation patterns, parsed once and kept beside the package's compiled modules.
+"""Hyphenation patterns, parsed once and kept beside the package's compiled modules (a speed-up).
 
 WeasyPrint hyphenates with pyphen, which parses a language's pattern file the first time a process needs
 it: 0.15 s for English, a twentieth of the brief's PDF build. The parsed patterns (strings, integers and
@@ -15,7 +15,7 @@ import marshal
 import sys
 from pathlib import Path
 
-from . import kept
+from .. import kept
 
 FOLDER = kept.FOLDER
 
@@ -23,7 +23,9 @@ FOLDER = kept.FOLDER
 def preload(lang: str, write: bool | None = None) -> bool:
     """Make pyphen's patterns for ``lang`` ready, from the cache if it holds them; return whether they are.
 
-    A language pyphen has no patterns for is left to WeasyPrint, which does not hyphenate it.
+    pyphen documents ``LANGUAGES``, ``language_fallback`` and ``Pyphen``, not its pattern cache
+    (``hdcache``) or the fields of a ``HyphDict``. They are used here only, guarded: if any is missing or
+    behaves differently, nothing is preloaded and pyphen parses the file itself, as it would anyway.
     """
     import pyphen
 
@@ -31,23 +33,44 @@ def preload(lang: str, write: bool | None = None) -> bool:
     if name is None:
         return False
     path = Path(pyphen.LANGUAGES[name])
-    if path in pyphen.hdcache:
-        return True
+    try:
+        cache_dict = pyphen.hdcache
+        if not isinstance(cache_dict, dict):
+            return False
+        if path in cache_dict:
+            return True
+        patterns_dict = _kept_patterns(pyphen, path, write)
+        cache_dict[path] = patterns_dict
+        expected = _EXPECTED.get(name)
+        if expected is not None and pyphen.Pyphen(lang=lang).inserted("hyphenation") != expected:
+            del cache_dict[path]  # pyphen no longer reads what was kept as it did: let it parse its file
+            return False
+    except (AttributeError, TypeError, KeyError, ValueError):
+        return False
+    return True
+
+
+#: A word hyphenated by pyphen's own patterns, to check that the kept ones are read as pyphen reads them.
+_EXPECTED = {"en": "hy-phen-a-tion", "en_GB": "hy-phen-a-tion", "en_US": "hy-phen-ation"}
+
+
+def _kept_patterns(pyphen: object, path: Path, write: bool | None) -> object:
+    """The patterns of ``path``, unmarshalled from the cache, else parsed by pyphen (and kept)."""
     source = path.read_bytes()
-    key = hashlib.sha256(source + pyphen.__version__.encode()).hexdigest()[:16]
+    key = hashlib.sha256(source + pyphen.__version__.encode()).hexdigest()[:16]  # type: ignore[attr-defined]
     cache = FOLDER / f"hyph-{path.stem}-{key}.{sys.implementation.cache_tag}.marshal"
+    hyph_dict = pyphen.HyphDict  # type: ignore[attr-defined]
     try:
         patterns, maxlen = marshal.loads(cache.read_bytes())
         if not (isinstance(patterns, dict) and isinstance(maxlen, int)):
             raise ValueError("not pyphen's patterns")
-        patterns_dict = pyphen.HyphDict.__new__(pyphen.HyphDict)
+        patterns_dict = hyph_dict.__new__(hyph_dict)
         patterns_dict.patterns, patterns_dict.cache, patterns_dict.maxlen = patterns, {}, maxlen
     except (OSError, ValueError, EOFError, TypeError):
-        patterns_dict = pyphen.HyphDict(path)
+        patterns_dict = hyph_dict(path)
         if kept.may_write(write):
             _store(cache, patterns_dict)
-    pyphen.hdcache[path] = patterns_dict
-    return True
+    return patterns_dict
 
 
 def _store(cache: Path, patterns_dict: object) -> None:
@@ -59,14 +82,17 @@ def _store(cache: Path, patterns_dict: object) -> None:
     kept.keep(cache, lambda f: f.write(data))
 
 
-if __name__ == "__main__":
-    # ``python -m briefpress.hyphenation BRIEF...``: keep the patterns of each brief's language ready.
+
+def prepare(folders: list[str]) -> list[str]:
+    """Keep the patterns of each brief's language ready (``make venv``); one line per brief."""
     import yaml
 
-    for folder in sys.argv[1:]:
+    lines = []
+    for folder in folders:
         try:
             lang = (yaml.safe_load((Path(folder) / "brief.yaml").read_text(encoding="utf-8")) or {}).get("lang")
         except (OSError, yaml.YAMLError, AttributeError):
             continue  # a broken brief is reported by its build, not here
         if isinstance(lang, str):
-            print(f"{lang}: {'ready' if preload(lang, write=True) else 'no hyphenation patterns'}")
+            lines.append(f"{lang}: {'ready' if preload(lang, write=True) else 'no hyphenation patterns'}")
+    return lines

@@ -1,4 +1,4 @@
-"""Render stage: Jinja2 over each section, then Markdown into tokens; check ids, links and images."""
+"""Sections rendered: Jinja2 over each section, then Markdown into tokens; ids, links and images checked."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ import jinja2
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from ..errors import Diagnostics
+from ..load import FORBIDDEN_CHARS, forbidden_char_message
+from ..model import Brief, Section
 from . import charts
-from .errors import Diagnostics
-from .load import FORBIDDEN_CHARS, forbidden_char_message
+from .jinja import environment
 from .markdown import create_parser, footnote_inline_html, render_tokens, slugify
-from .model import Brief, Section
-from .templates import environment
 
 LINK_SCHEMES = ("http", "https", "mailto")
 GENERATED = "charts"

@@ -12,11 +12,12 @@ from typing import Sequence
 
 from ebooklib import epub
 
-from .assemble import Assembler, stylesheet
-from .errors import Diagnostics
-from .pages import PageStart, page_map
-from .render import Rendered
-from .resources import ResourcePolicy, media_type
+from ..assemble import Assembler, stylesheet
+from ..model import PageStart
+from ..render import Rendered
+from ..resources import ResourcePolicy, media_type
+from . import pdf
+from .base import EditionInput, EditionResult
 
 STYLESHEETS = ("common.css", "epub.css")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -44,7 +45,7 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = ()) -> epu
     """Return the ebooklib book for a rendered brief, with page-break markers where PDF pages begin."""
     meta = rendered.brief.metadata
     assembler = Assembler(rendered)
-    policy = ResourcePolicy.of(rendered)
+    policy = ResourcePolicy(rendered.brief.root, rendered.assets)
     book = epub.EpubBook()
     book.set_identifier(meta.identifier)
     book.set_title(meta.title)
@@ -112,21 +113,24 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = ()) -> epu
     return book
 
 
-def write_epub(rendered: Rendered, target: Path, diags: Diagnostics, shared: dict) -> int:
-    """Write the brief as an EPUB 3 to ``target``; return the number of content documents.
+def write(inp: EditionInput) -> EditionResult:
+    """Write the brief as an EPUB 3; the result counts its content documents.
 
-    Its page list gives the PDF edition's printed page numbers, so readers of both cite the same pages.
+    Its page list gives the PDF edition's printed page numbers, so readers of both cite the same pages: from
+    the PDF this build made, else from the output folder's cache, else from a layout made for it.
     """
-    starts = page_map(rendered, shared["out_dir"], diags, shared)
-    book = build_book(rendered, starts)
+    rendered = inp.rendered
+    page_map, laid_out = ((inp.page_map, False) if inp.page_map is not None
+                          else pdf.page_map(rendered, inp.typesetter, inp.out_dir, inp.diags))
+    book = build_book(rendered, page_map.starts)
     meta = rendered.brief.metadata
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     modified = (dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch.isdigit()
                 else dt.datetime.combine(meta.last_modified, dt.time()))
     raw = io.BytesIO()
     epub.write_epub(raw, book, {"mtime": modified, "raise_exceptions": True})
-    target.write_bytes(_rezip(raw.getvalue(), meta.lang, _page_list(starts)))
-    return len(rendered.sections)
+    inp.target.write_bytes(_rezip(raw.getvalue(), meta.lang, _page_list(page_map.starts)))
+    return EditionResult("epub", len(rendered.sections), page_map if laid_out else None)
 
 
 def _page_list(starts: Sequence[PageStart]) -> bytes:
