@@ -14,16 +14,22 @@ within each round, the order flipped every round; medians and the median of the 
                                          [--quick] [--only PART]... [--profile] [--json FILE] [--keep]
     make bench BENCHFLAGS=--quick
 
-Parts: 1 PDF of the brief; 2 EPUB of the brief, with start-up and import cost; 3 scale (the brief's body
-repeated to ~30, ~100 and ~300 pages; ours against pandoc at the largest); 4 ``--format all`` in one process
-against three single-format builds. ``--profile`` adds cProfile summaries of PDF builds (the brief and
-~300 pages). pandoc gets the sections' Markdown as briefpress's Jinja stage makes it (see pandoc_input).
+Parts (``--only`` names in brackets): 1 [pdf] PDF of the brief; 2 [epub] EPUB of the brief, with start-up
+and import cost; 3 [scale] scale (the brief's body repeated to ~30, ~100 and ~300 pages; ours against pandoc
+at the largest); 4 [all] ``--format all`` in one process against three single-format builds; 5 [make] the
+job users run: ``briefpress build --format all`` into a new folder against pandoc making the same PDF, EPUB
+and standalone HTML one after the other (targets: wall ratio ≤ 0.7 and CPU ratio ≤ 1.0); 6 [speedups] the
+same builds (PDF; all formats) with the CLI's speed-ups on and off (``BRIEFPRESS_SPEEDUPS=off``), beside an
+A/A comparison (off against off) that shows the noise. ``--profile`` adds cProfile summaries of PDF builds
+(the brief and ~300 pages). pandoc gets the sections' Markdown as briefpress's Jinja stage makes it (see
+pandoc_input).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import os
 import platform
@@ -42,6 +48,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # .venv/bin when run as the Makefile does
 BRIEFPRESS = BIN / "briefpress"
 SCALE_TARGETS = (30, 100, 300)
+PARTS = ("pdf", "epub", "scale", "all", "make", "speedups")  # --only choices, in the order they run
+MAKE_TARGETS = {"ratio": 0.7, "cpu_ratio": 1.0}  # part 5: ours / pandoc, wall and CPU
+SPEEDUPS_VAR = "BRIEFPRESS_SPEEDUPS"  # =off turns every speed-up of the CLI off
 KIB_PER_MB = 1e6 / 1024  # ru_maxrss is in KiB on Linux; figures are in MB (10^6 bytes), as the target is
 
 _ID = r"[A-Za-z][\w.:-]*"
@@ -154,7 +163,7 @@ class Pair:
         }
 
 
-def alternate(name: str, ours, peer, rounds: int, warmup: bool = True) -> Pair:
+def alternate(name: str, ours, peer, rounds: int, warmup: bool = True, labels: tuple[str, str] = ("ours", "peer")) -> Pair:
     """Run ``ours()`` and ``peer()`` ``rounds`` times each, alternating, the order flipped every round."""
     if warmup:  # file cache, __pycache__, fontconfig cache: not what we measure
         ours()
@@ -167,8 +176,8 @@ def alternate(name: str, ours, peer, rounds: int, warmup: bool = True) -> Pair:
         else:
             pair.peer.append(peer())
             pair.ours.append(ours())
-        print(f"  {name} round {i + 1}/{rounds}: ours {pair.ours[-1].seconds:6.2f} s  "
-              f"peer {pair.peer[-1].seconds:6.2f} s  ratio {pair.ratios()[-1]:.2f}", flush=True)
+        print(f"  {name} round {i + 1}/{rounds}: {labels[0]} {pair.ours[-1].seconds:6.2f} s  "
+              f"{labels[1]} {pair.peer[-1].seconds:6.2f} s  ratio {pair.ratios()[-1]:.2f}", flush=True)
     return pair
 
 
@@ -177,6 +186,43 @@ def pair_row(case: str, s: dict[str, float], size: str = "", target: str = "≤ 
     ok = s["ratio"] < 1.0 if strict else s["ratio"] <= 1.0
     return (case, f"{s['ours_s']:.2f}", f"{s['peer_s']:.2f}", f"{s['ratio']:.2f}", f"{s['cpu_ratio']:.2f}",
             f"{s['ours_mb']:.0f} / {s['peer_mb']:.0f}", size, target, "met" if ok else "NOT met")
+
+
+def in_sequence(runs: list[Run]) -> Run:
+    """Several builds run one after the other as one: times and CPU summed, memory the largest."""
+    return Run(sum(r.seconds for r in runs), max(r.maxrss_kib for r in runs), "", "",
+               sum(r.cpu for r in runs), max(r.tree_kib for r in runs))
+
+
+def make_row(case: str, s: dict[str, float], size: str = "") -> tuple:
+    """A table row for part 5: two targets (wall and CPU ratio), each with its own verdict."""
+    wall_ok, cpu_ok = s["ratio"] <= MAKE_TARGETS["ratio"], s["cpu_ratio"] <= MAKE_TARGETS["cpu_ratio"]
+    return (case, f"{s['ours_s']:.2f}", f"{s['peer_s']:.2f}", f"{s['ratio']:.2f}", f"{s['cpu_ratio']:.2f}",
+            f"{s['ours_mb']:.0f} / {s['peer_mb']:.0f}", size,
+            f"wall ≤ {MAKE_TARGETS['ratio']}, CPU ≤ {MAKE_TARGETS['cpu_ratio']}",
+            f"wall {'met' if wall_ok else 'NOT met'}, CPU {'met' if cpu_ok else 'NOT met'}")
+
+
+def spread(values: list[float]) -> tuple[float, float]:
+    return (min(values), max(values)) if values else (float("nan"), float("nan"))
+
+
+def speedups_row(case: str, s: dict[str, float], aa: Pair) -> tuple:
+    """A row for on / off: the medians of the per-round ratios beside the A/A spread of the same builds.
+
+    A ratio is "beyond noise" when it lies outside the range of the per-round A/A ratios (below the lowest:
+    a gain no A/A round showed); otherwise "within noise". No target: the row only shows where the gain stands.
+    """
+    wall_lo, wall_hi = spread(aa.ratios())
+    cpu_lo, cpu_hi = spread(aa.cpu_ratios())
+
+    def verdict(ratio: float, lo: float, hi: float) -> str:
+        return "beyond noise" if ratio < lo or ratio > hi else "within noise"
+
+    return (case, f"{s['ours_s']:.2f}", f"{s['peer_s']:.2f}", f"{s['ratio']:.2f}", f"{s['cpu_ratio']:.2f}",
+            f"{s['ours_mb']:.0f} / {s['peer_mb']:.0f}",
+            f"A/A wall {wall_lo:.2f}–{wall_hi:.2f}, CPU {cpu_lo:.2f}–{cpu_hi:.2f}", "",
+            f"wall {verdict(s['ratio'], wall_lo, wall_hi)}, CPU {verdict(s['cpu_ratio'], cpu_lo, cpu_hi)}")
 
 
 def pages_of(r: Run) -> int:
@@ -227,12 +273,37 @@ class PandocInput:
     method: str
 
 
+def render_module():
+    """The module that defines both ``render_brief`` and ``_jinja``: the one whose ``_jinja`` to wrap.
+
+    ``render_brief`` looks ``_jinja`` up in its own module's globals, so the wrapper has to replace the name
+    there, not in a package that merely re-exports ``render_brief``. Tried in order: the package's layout
+    now (``briefpress.render.sections``), then the older one (``briefpress.render`` as a module).
+    """
+    failures = []
+    for name in ("briefpress.render.sections", "briefpress.render"):
+        try:
+            mod = importlib.import_module(name)
+        except Exception as exc:  # ImportError, or an error the module itself raised while loading
+            failures.append(f"{name}: {type(exc).__name__}: {exc}")
+            continue
+        render_brief = getattr(mod, "render_brief", None)
+        if not callable(getattr(mod, "_jinja", None)) or not callable(render_brief):
+            failures.append(f"{name}: no render_brief and _jinja")
+        elif getattr(render_brief, "__module__", None) != mod.__name__:
+            failures.append(f"{name}: render_brief is defined in {render_brief.__module__}, not here")
+        else:
+            return mod
+    raise ImportError("; ".join(failures))
+
+
 def pandoc_input(brief_dir: Path, dest: Path) -> PandocInput:
     """Write the brief's sections as plain Markdown files for pandoc, in ``dest``.
 
     Preferred: the Markdown exactly as briefpress's Jinja stage produced it (timeline tables and chart
-    figures included; charts written beside it), captured by wrapping ``briefpress.render._jinja`` during
-    a real ``render_brief``. Fallback (if those internals change): the section files with the front matter
+    figures included; charts written beside it), captured by wrapping ``_jinja`` during a real
+    ``render_brief`` (see render_module: ``briefpress.render.sections`` first, then the older
+    ``briefpress.render``). Fallback (if those internals change): the section files with the front matter
     and every ``{{ … }}`` line removed. Each file gets the section title as a level-1 heading with the
     section id, as briefpress puts it, so that cross-references resolve in pandoc too.
     """
@@ -244,7 +315,8 @@ def pandoc_input(brief_dir: Path, dest: Path) -> PandocInput:
     title = ""
     method = "briefpress Jinja output"
     try:
-        from briefpress import render
+        render = render_module()
+        method = f"briefpress Jinja output ({render.__name__}._jinja)"
         from briefpress.errors import Diagnostics
         from briefpress.load import load_brief
 
@@ -293,11 +365,42 @@ def pandoc_input(brief_dir: Path, dest: Path) -> PandocInput:
     return PandocInput(dest, files, title, method)
 
 
-def pandoc_cmd(pandoc: str, src: PandocInput, out: Path, pdf: bool) -> list[str]:
-    cmd = [pandoc, "-f", "markdown", "--standalone", "--metadata", f"title={src.title}", *src.files, "-o", str(out)]
+def pandoc_cmd(pandoc: str, src: PandocInput, out: Path, pdf: bool, extra: tuple[str, ...] = ()) -> list[str]:
+    cmd = [pandoc, "-f", "markdown", "--standalone", "--metadata", f"title={src.title}", *extra, *src.files,
+           "-o", str(out)]
     if pdf:
         cmd.insert(-2, "--pdf-engine=weasyprint")
     return cmd
+
+
+def embed_resources_offline(pandoc: str, src: PandocInput, out: Path) -> tuple[bool, str]:
+    """Whether ``pandoc --standalone --embed-resources`` makes the HTML of ``src`` without the network.
+
+    Tried once, with no network: in a new network namespace (``unshare -rn``, or ``-n`` as root) where that
+    is allowed, and always with the proxy variables pointing at a closed local port, so that a fetch fails
+    at once rather than succeeding. Returns (works, a few words on how it was tried or why it failed).
+    """
+    cmd = pandoc_cmd(pandoc, src, out, False, ("--embed-resources",))
+    env = dict(os.environ)
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        env[var] = "http://127.0.0.1:9"
+    for var in ("no_proxy", "NO_PROXY"):
+        env.pop(var, None)
+    isolation, how = [], "no network (dead proxy; no network namespace available)"
+    unshare = shutil.which("unshare")
+    for flags in (["-rn"], ["-n"]):
+        if unshare and subprocess.run([unshare, *flags, "true"], capture_output=True).returncode == 0:
+            isolation, how = [unshare, *flags], f"no network (unshare {flags[0]})"
+            break
+    try:
+        proc = subprocess.run([*isolation, *cmd], cwd=src.folder, env=env, capture_output=True, text=True,
+                              timeout=120)
+    except subprocess.TimeoutExpired:
+        return False, "timed out without the network"
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+        return False, f"failed without the network: {last[:120]}"
+    return True, how
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -426,10 +529,12 @@ def main() -> int:
     ap.add_argument("--scale-rounds", type=int, help="rounds of the ~30 and ~100 page builds (default 2; 1 with --quick)")
     ap.add_argument("--big-rounds", type=int, help="rounds of the ~300 page comparison (default 1: ~3.5 min a round)")
     ap.add_argument("--quick", action="store_true",
-                    help="2 rounds, scale builds once and up to ~100 pages only: a smoke run of every part (~3 min)")
+                    help="2 rounds, scale builds once and up to ~100 pages only: a smoke run of every part (~3 min for parts 1-4)")
     ap.add_argument("--profile", action="store_true", help="also print cProfile summaries of PDF builds")
-    ap.add_argument("--only", choices=("pdf", "epub", "scale", "all"), action="append",
-                    help="run only these parts (repeatable)")
+    ap.add_argument("--only", choices=PARTS, action="append",
+                    help="run only these parts (repeatable; default all of them): pdf, epub (with start-up), "
+                         "scale, all (--format all against 3 builds), make (build --format all against "
+                         "pandoc's PDF + EPUB + HTML), speedups (speed-ups on / off, with an A/A noise check)")
     ap.add_argument("--json", type=Path, help="write the figures to this JSON file too")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (its path is printed)")
     args = ap.parse_args()
@@ -437,7 +542,7 @@ def main() -> int:
     scale_rounds = args.scale_rounds or (1 if args.quick else 2)
     big_rounds = args.big_rounds or 1
     targets = SCALE_TARGETS[:-1] if args.quick else SCALE_TARGETS
-    parts = set(args.only or ("pdf", "epub", "scale", "all"))
+    parts = set(args.only or PARTS)
     brief_dir = args.brief.resolve()
     if not BRIEFPRESS.exists():
         raise SystemExit(f"bench: {BRIEFPRESS} not found; run with the venv's python (make bench)")
@@ -453,12 +558,12 @@ def main() -> int:
 
     counter = iter(range(1_000_000))
 
-    def ours(brief: Path, fmt: str, out: str, fresh: bool = True):
+    def ours(brief: Path, fmt: str, out: str, fresh: bool = True, env: dict[str, str] | None = None):
         """A build into a new output folder each time (cold: no cache a previous build left there),
-        or, with ``fresh=False``, into the same folder every time (warm)."""
+        or, with ``fresh=False``, into the same folder every time (warm); ``env``: the child's environment."""
         def go() -> Run:
             folder = work / (f"{out}-{next(counter)}" if fresh else out)
-            return run([str(BRIEFPRESS), "build", str(brief), "--format", fmt, "--out", str(folder)])
+            return run([str(BRIEFPRESS), "build", str(brief), "--format", fmt, "--out", str(folder)], env=env)
         return go
 
     def peer(src: PandocInput, out: str, pdf: bool):
@@ -577,14 +682,80 @@ def main() -> int:
             singles = [ours(brief_dir, f, f"all-{f}") for f in ("pdf", "epub", "html")]
 
             def three() -> Run:
-                runs = [f() for f in singles]
-                return Run(sum(r.seconds for r in runs), max(r.maxrss_kib for r in runs), "", "",
-                           sum(r.cpu for r in runs), max(r.tree_kib for r in runs))
+                return in_sequence([f() for f in singles])
 
             pair = alternate("all vs 3", one, three, rounds)
             s = pair.summary()
             rows.append(pair_row("all formats: one process vs 3 builds", s, target="< 1.0", strict=True))
             figures["all"] = s
+
+        if "make" in parts:
+            print("\n5. make: build --format all into a new folder against pandoc's PDF, EPUB and HTML", flush=True)
+            embed, how = embed_resources_offline(pandoc, src, work / "make-probe.html")
+            html_extra = ("--embed-resources",) if embed else ()
+            html_mode = ("standalone, --embed-resources" if embed
+                         else f"standalone only (--embed-resources {how})")
+            print(f"  peer HTML: {html_mode}" + (f"; checked with {how}" if embed else ""), flush=True)
+            peer_steps = {
+                "pdf": peer(src, "make-peer.pdf", True),
+                "epub": peer(src, "make-peer.epub", False),
+                "html": lambda: run(pandoc_cmd(pandoc, src, work / "make-peer.html", False, html_extra),
+                                    cwd=src.folder, env=env),
+            }
+            step_runs: dict[str, list[Run]] = {f: [] for f in peer_steps}
+
+            def peer_make() -> Run:
+                runs = []
+                for fmt, step in peer_steps.items():
+                    runs.append(step())
+                    step_runs[fmt].append(runs[-1])
+                return in_sequence(runs)
+
+            pair = alternate("make", ours(brief_dir, "all", "make-ours"), peer_make, rounds)
+            s = pair.summary()
+            ours_pages, peer_pages = pages_of(pair.ours[-1]), pdf_pages(work / "make-peer.pdf")
+            last = max(work.glob("make-ours-*"), key=lambda p: p.stat().st_mtime)
+            made = sorted(p.suffix for p in last.iterdir() if p.is_file())
+            if not {".pdf", ".epub", ".html"} <= set(made):
+                print(f"  warning: build --format all left {', '.join(made) or 'nothing'} in {last.name}", flush=True)
+            rows.append(make_row("make: build --format all vs pandoc PDF + EPUB + HTML", s,
+                                 f"{ours_pages} / {peer_pages} pages; peer HTML {html_mode}"))
+            figures["make"] = {**s, "targets": MAKE_TARGETS, "wall_met": s["ratio"] <= MAKE_TARGETS["ratio"],
+                               "cpu_met": s["cpu_ratio"] <= MAKE_TARGETS["cpu_ratio"], "ours_pages": ours_pages,
+                               "peer_pages": peer_pages, "ours_files": made, "peer_html": html_mode,
+                               "peer_html_embed_resources": embed,
+                               "peer_steps_s": {f: statistics.median(r.seconds for r in rs[1:] or rs)
+                                                for f, rs in step_runs.items()},
+                               "peer_steps_cpu_s": {f: statistics.median(r.cpu for r in rs[1:] or rs)
+                                                    for f, rs in step_runs.items()}}
+
+        if "speedups" in parts:
+            print(f"\n6. speed-ups on / off ({SPEEDUPS_VAR}=off), with an A/A comparison (off / off) for the noise",
+                  flush=True)
+            env_on = {k: v for k, v in os.environ.items() if k != SPEEDUPS_VAR}
+            env_off = {**env_on, SPEEDUPS_VAR: "off"}
+            speed_fig: dict[str, object] = {}
+            aa_spreads = []
+            for key, fmt, label in (("pdf", "pdf", "PDF"), ("all", "all", "all formats")):
+                on = ours(brief_dir, fmt, f"speedups-{key}-on", env=env_on)
+                off = ours(brief_dir, fmt, f"speedups-{key}-off", env=env_off)
+                pair = alternate(f"speed-ups {key} on/off", on, off, rounds, labels=("on", "off"))
+                # The same command against itself, same rounds, right after (caches as warm): the noise.
+                aa = alternate(f"speed-ups {key} off/off", off, off, rounds, warmup=False, labels=("off", "off"))
+                s = pair.summary()
+                rows.append(speedups_row(f"speed-ups on / off, {label}", s, aa))
+                wall_aa, cpu_aa = spread(aa.ratios()), spread(aa.cpu_ratios())
+                aa_spreads.append((label, wall_aa, cpu_aa))
+                speed_fig[key] = {**s, "wall_ratios": pair.ratios(), "cpu_ratios": pair.cpu_ratios(),
+                                  "aa": {"wall_ratios": aa.ratios(), "cpu_ratios": aa.cpu_ratios(),
+                                         "wall_spread": list(wall_aa), "cpu_spread": list(cpu_aa),
+                                         "wall_median": statistics.median(aa.ratios()),
+                                         "cpu_median": statistics.median(aa.cpu_ratios() or [float("nan")])}}
+            rows.append(("noise (off / off)", "", "",
+                         "; ".join(f"{label} {w[0]:.2f}–{w[1]:.2f}" for label, w, _ in aa_spreads),
+                         "; ".join(f"{label} {c[0]:.2f}–{c[1]:.2f}" for label, _, c in aa_spreads),
+                         "", f"min–max of {rounds} per-round A/A ratios", "", ""))
+            figures["speedups"] = {**speed_fig, "variable": f"{SPEEDUPS_VAR}=off"}
 
         if args.profile:
             profile(brief_dir, work, "brief")
