@@ -46,12 +46,12 @@ $(DIST)/$(SLUG).%: $(DEPS)
 
 check: BUILDFLAGS = --strict
 check: $(PDF) $(EPUB)
-	$(BIN)/python tests/checks.py $(PDF) $(EPUB)
+	$(BIN)/python tools/checks.py $(PDF) $(EPUB)
 
 # Every format with --strict, validated, then checksums and a manifest for readers to verify.
 release: $(STAMP)
 	$(BP) build $(BRIEF) --strict --release --out $(DIST)
-	$(BIN)/python tests/checks.py $(PDF) $(EPUB) || { rm -f $(DIST)/SHA256SUMS $(DIST)/manifest.json; exit 1; }
+	$(BIN)/python tools/checks.py $(PDF) $(EPUB) || { rm -f $(DIST)/SHA256SUMS $(DIST)/manifest.json; exit 1; }
 	cd $(DIST) && sha256sum -c SHA256SUMS
 
 test: $(STAMP) $(COMPILED)
@@ -74,6 +74,6 @@ check-a11y: $(EPUB)
 	test -x .a11y/node_modules/.bin/ace-cli || PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix .a11y \
 	  --no-audit --no-fund --loglevel=error @daisy/ace-cli@1.4.6
 	rm -rf .a11y/report
-	PUPPETEER_EXECUTABLE_PATH=$(CURDIR)/tests/a11y/chromium-wrapper.sh .a11y/node_modules/.bin/ace-cli \
+	PUPPETEER_EXECUTABLE_PATH=$(CURDIR)/tools/a11y/chromium-wrapper.sh .a11y/node_modules/.bin/ace-cli \
 	  --silent --outdir .a11y/report $(EPUB)
-	$(BIN)/python tests/a11y/ace_gate.py .a11y/report/report.json
+	$(BIN)/python tools/a11y/ace_gate.py .a11y/report/report.json

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,14 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from checks import PdfReport, epubcheck  # noqa: E402
-
-from briefpress.cli import main  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-BRIEF = ROOT / "brief"
+from briefpress.cli import main
+from tools.checks import PdfReport, epubcheck
+from tools.paths import BRIEF
 
 
 @dataclass
@@ -72,6 +66,12 @@ def epubcheck_messages(built: Built) -> list[dict]:
     return epubcheck(built.path("epub"))
 
 
-def child_processes() -> set[int]:
+def _child_processes() -> set[int]:
     """This process's child processes, running or exited but not yet reaped (so a test sees leaks)."""
     return {int(pid) for task in Path("/proc/self/task").iterdir() for pid in (task / "children").read_text().split()}
+
+
+@pytest.fixture
+def child_processes():
+    """A function that lists this process's child processes, to check that none is left behind."""
+    return _child_processes

@@ -1,6 +1,6 @@
 """Gate on an Ace by DAISY report: fail if axe found any serious or critical violation.
 
-Usage: python tests/a11y/ace_gate.py REPORT.json [--fail-on serious,critical]
+Usage: python tools/a11y/ace_gate.py REPORT.json [--fail-on serious,critical]
 
 Prints every violation (all impacts, so minor and moderate ones are seen too) as
 ``impact  rule  document  css-selector  description``, then a summary. Exit status 1 if any violation

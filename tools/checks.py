@@ -1,6 +1,6 @@
 """Checks of built files the way readers and stores meet them: EPUBCheck, and the PDF's text, outline and fonts.
 
-Used by the tests and by ``make check`` (``python tests/checks.py BRIEF.pdf BRIEF.epub``).
+Used by the tests and by ``make check`` (``python tools/checks.py BRIEF.pdf BRIEF.epub``).
 """
 
 from __future__ import annotations
