@@ -1,0 +1,74 @@
+"""The package's import graph: no cycles (function-local and ``TYPE_CHECKING`` imports count), the stages
+import only stages before them, and only the command line imports the speed-ups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.imports import cycles, graph, modules
+
+#: The pipeline's stages in reading order. A module may import modules of its own stage or an earlier one.
+STAGES = [
+    {"briefpress", "briefpress.errors", "briefpress.model", "briefpress.resources", "briefpress.outputs",
+     "briefpress.kept"},
+    {"briefpress.load"},
+    {"briefpress.render", "briefpress.render.sections", "briefpress.render.jinja", "briefpress.render.markdown",
+     "briefpress.render.charts"},
+    {"briefpress.assemble"},
+    {"briefpress.editions", "briefpress.editions.base", "briefpress.editions.typeset", "briefpress.editions.pages",
+     "briefpress.editions.pdf", "briefpress.editions.epub", "briefpress.editions.html"},
+    {"briefpress.release"},
+    {"briefpress.build"},
+    {"briefpress.speedups", "briefpress.speedups.printer", "briefpress.speedups.hyphenation",
+     "briefpress.speedups.__main__"},
+    {"briefpress.cli", "briefpress.watch", "briefpress.scaffold", "briefpress.__main__"},
+]
+
+
+def test_every_module_has_a_stage() -> None:
+    staged = set().union(*STAGES)
+    assert set(modules()) == staged
+
+
+def test_no_import_cycles() -> None:
+    assert cycles(graph()) == []
+
+
+def test_each_stage_imports_only_earlier_stages() -> None:
+    stage_of = {name: index for index, stage in enumerate(STAGES) for name in stage}
+    backwards = [(name, target) for name, targets in graph().items() for target in targets
+                 if stage_of[target] > stage_of[name]]
+    assert backwards == []
+
+
+def test_only_the_command_line_imports_the_speedups() -> None:
+    importers = {name for name, targets in graph().items()
+                 if any(t == "briefpress.speedups" or t.startswith("briefpress.speedups.") for t in targets)
+                 and not name.startswith("briefpress.speedups")}
+    assert importers == {"briefpress.cli"}
+
+
+@pytest.mark.parametrize("hidden", [
+    "def later():\n    from . import a\n",
+    "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import x\n",
+    "import pkg.a\n",
+])
+def test_a_hidden_cycle_is_found(tmp_path: Path, hidden: str) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from .b import y\nx = 1\n")
+    (package / "b.py").write_text(hidden + "y = 2\n")
+    assert cycles(graph(package)) == [["pkg.a", "pkg.b"]]
+
+
+def test_a_subpackage_init_counts_as_imported(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("from .. import top\n")
+    (package / "sub" / "leaf.py").write_text("")
+    (package / "top.py").write_text("from .sub import leaf\n")
+    assert cycles(graph(package)) == [["pkg.sub", "pkg.top"]]
