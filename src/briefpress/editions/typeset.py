@@ -201,9 +201,11 @@ def _starts(html: Any, document: Any) -> tuple[PageStart, ...] | None:
                     first = first or numbers[element]
             if first is not None:
                 starts.append(PageStart(index + 1, *first))
-        return tuple(starts)
     except (AttributeError, TypeError):
         return None
+    if len(seen) != len(numbers):  # some block was found on no page: the boxes no longer say what they did
+        return None
+    return tuple(starts)
 
 
 def _blocks(root: Any) -> Iterator[tuple[Any, tuple[str, int]]]:
