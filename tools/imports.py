@@ -2,7 +2,7 @@
 sits (module level, inside a function, under ``TYPE_CHECKING``). Finds cycles, and prints the graph as a
 Mermaid diagram for ``docs/architecture.md``.
 
-    python tools/imports.py [--mermaid]
+    python tools/imports.py [--mermaid] [--list]
 """
 
 from __future__ import annotations
@@ -108,10 +108,21 @@ def mermaid(edges: dict[str, set[str]]) -> str:
     return "\n".join(lines)
 
 
+def listing(edges: dict[str, set[str]]) -> str:
+    """The graph as text: one line per module, naming the package modules it imports."""
+    def short(name: str) -> str:
+        return name.removeprefix("briefpress.")
+
+    return "\n".join(f"{short(name)} -> {', '.join(short(t) for t in sorted(edges[name]) if t != 'briefpress') or '(none)'}"
+                     for name in sorted(edges) if name != "briefpress")
+
+
 def main(argv: list[str]) -> int:
     edges = graph()
     if "--mermaid" in argv:
         print(mermaid(edges))
+    if "--list" in argv:
+        print(listing(edges))
     found = cycles(edges)
     for group in found:
         print("import cycle: " + " <-> ".join(group), file=sys.stderr)

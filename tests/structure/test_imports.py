@@ -72,3 +72,11 @@ def test_a_subpackage_init_counts_as_imported(tmp_path: Path) -> None:
     (package / "sub" / "leaf.py").write_text("")
     (package / "top.py").write_text("from .sub import leaf\n")
     assert cycles(graph(package)) == [["pkg.sub", "pkg.top"]]
+
+
+def test_the_architecture_document_shows_todays_graph() -> None:
+    from tools.imports import listing
+    from tools.paths import ROOT
+
+    document = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert listing(graph()) in document, "docs/architecture.md: paste `python tools/imports.py --list`"
