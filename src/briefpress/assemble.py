@@ -7,7 +7,7 @@ import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 
 from markupsafe import Markup
 
@@ -99,9 +99,12 @@ class Assembler:
         return self.env.get_template(template).render(
             meta=self.meta, created=self.created, modified=self.modified, **context)
 
-    def pdf(self, fonts: Sequence[FontFace]) -> str:
-        """The HTML document WeasyPrint lays out: cover, contents and every section."""
-        return self.render("pdf.html.j2", sections=self.sections("pdf"), fonts=fonts)
+    def pdf(self, fonts: Sequence[FontFace], only: Collection[str] | None = None, front: bool = True) -> str:
+        """The HTML document WeasyPrint lays out: the cover and contents (``front``), then every section, or
+        those in ``only`` (one part of a brief laid out in parts)."""
+        contents = self.sections("pdf")
+        sections = [view for view in contents if only is None or view.id in only]
+        return self.render("pdf.html.j2", sections=sections, contents=contents, front=front, fonts=fonts)
 
     def html(self, css: str, image_src: Callable[[str], str]) -> str:
         """The self-contained HTML edition."""

@@ -18,11 +18,12 @@ STAGES = [
      "briefpress.render.charts"},
     {"briefpress.assemble"},
     {"briefpress.editions", "briefpress.editions.base", "briefpress.editions.typeset", "briefpress.editions.pages",
-     "briefpress.editions.pdf", "briefpress.editions.epub", "briefpress.editions.html"},
+     "briefpress.editions.pdf", "briefpress.editions.epub", "briefpress.editions.html", "briefpress.editions.join",
+     "briefpress.editions.fonts"},
     {"briefpress.release"},
     {"briefpress.build"},
     {"briefpress.speedups", "briefpress.speedups.printer", "briefpress.speedups.hyphenation",
-     "briefpress.speedups.__main__"},
+     "briefpress.speedups.drawing", "briefpress.speedups.processes", "briefpress.speedups.__main__"},
     {"briefpress.cli", "briefpress.watch", "briefpress.scaffold", "briefpress.__main__"},
 ]
 

@@ -1,8 +1,10 @@
-"""PDF edition: the brief's print document, assembled and laid out whole by WeasyPrint (``typeset``), as a
-tagged PDF (PDF/UA-1) with the design's fonts embedded once each."""
+"""PDF edition: the brief's print document, assembled and laid out by WeasyPrint (``typeset``) as a tagged PDF
+(PDF/UA-1) with the design's fonts embedded once each: whole, or a long brief in parts (``plan``)."""
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from ..assemble import Assembler, FontFace, stylesheet_path
@@ -12,7 +14,7 @@ from ..resources import FONT_PACKAGES, font_dir
 from . import pages
 from .base import EditionInput, EditionResult
 from .pages import PageMap
-from .typeset import PrintJob, Typesetter
+from .typeset import CROSS_PART, PrintJob, PrintPart, Typesetter
 
 # (family, package, file, weight, style)
 FONTS = (
@@ -35,12 +37,58 @@ def font_faces() -> list[FontFace]:
             for family, package, name, weight, style in FONTS]
 
 
+#: A brief whose sections hold more than ``WHOLE_CHARS`` characters of source (some 40 pages) is laid out in
+#: parts of at most about ``PART_CHARS``: WeasyPrint keeps every page of a document in memory until it is
+#: written, about 1.3 MB a page with this design (415 MB at 300 pages laid out whole). Each part is drawn,
+#: then dropped, and the parts' PDFs are joined into one that embeds each font once (``join``, ``fonts``).
+#: The split depends on the brief alone, so that every machine makes the same PDF.
+WHOLE_CHARS = 90_000
+PART_CHARS = 90_000
+
+
+def plan(rendered: Rendered) -> list[list[str]] | None:
+    """Split a long brief's sections into runs of about equal length; ``None`` for a brief laid out whole."""
+    sizes = [(part.id, len(part.section.source)) for part in rendered.sections]
+    total = sum(size for _, size in sizes)
+    if total <= WHOLE_CHARS:
+        return None
+    count = max(2, -(-total // PART_CHARS))
+    runs: list[list[str]] = [[] for _ in range(count)]
+    before = 0
+    for section_id, size in sizes:  # each section goes to the run its middle falls in
+        runs[min(count - 1, (2 * before + size) * count // (2 * total))].append(section_id)
+        before += size
+    runs = [run for run in runs if run]
+    return runs if len(runs) > 1 else None
+
+
 def print_job(rendered: Rendered) -> PrintJob:
-    """The brief's print edition, ready to lay out."""
+    """The brief's print edition, ready to lay out: whole, or in parts (see ``plan``)."""
     meta = rendered.brief.metadata
-    return PrintJob(rendered.brief.root, dict(rendered.assets), Assembler(rendered).pdf(font_faces()),
+    assembler = Assembler(rendered)
+    fonts = font_faces()
+    runs = plan(rendered)
+    parts: tuple[PrintPart, ...] = ()
+    if runs is not None:
+        notes = {part.id: part.note_offset for part in rendered.sections}
+        front = PrintPart(_cross_part_links(rendered, assembler.pdf(fonts, only=(), front=True), set(), True), 0, True)
+        parts = (front, *(PrintPart(_cross_part_links(rendered, assembler.pdf(fonts, only=run, front=False),
+                                                      set(run), False), notes[run[0]]) for run in runs))
+    return PrintJob(rendered.brief.root, dict(rendered.assets), assembler.pdf(fonts),
                     tuple(stylesheet_path(rendered, name) for name in STYLESHEETS), meta.lang,
-                    meta.identifier, meta.last_modified)
+                    meta.identifier, meta.last_modified, meta.title, parts)
+
+
+def _cross_part_links(rendered: Rendered, source: str, sections: set[str], front: bool) -> str:
+    """Point links to ids of other parts at ``CROSS_PART`` URIs; the front's carry a ``data-page`` of 0, for
+    their target's printed page."""
+    def link(match: re.Match) -> str:
+        owner = rendered.id_owner.get(html.unescape(match.group(1)))
+        if owner is None or owner in sections:
+            return match.group(0)
+        return f'href="{CROSS_PART}{match.group(1)}"' + (' data-page="0"' if front else "")
+
+    return re.sub(r'href="#([^"]*)"', link, source)
 
 
 def write(inp: EditionInput) -> EditionResult:

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import gc
 import hashlib
+import html as html_lib
 import io
 import logging
 import os
+import re
 import sys
 import tempfile
 from contextlib import contextmanager, redirect_stdout
@@ -34,16 +37,31 @@ BLOCK_TAGS = frozenset({"p", "li", "tr", "h2", "h3", "h4", "h5", "h6", "figure",
 
 
 @dataclass(frozen=True)
+class PrintPart:
+    """One part of a long brief's print edition: the cover and contents (``front``), or a run of sections.
+
+    Its links to other parts are ``CROSS_PART`` URIs, which joining makes internal again; the front's carry
+    their target's printed page in ``data-page``, filled in once the runs are laid out.
+    """
+
+    source: str  # the HTML
+    notes_before: int  # notes in the parts before it: its first note's number is one more
+    front: bool = False
+
+
+@dataclass(frozen=True)
 class PrintJob:
-    """A document to lay out: the brief's print edition."""
+    """A document to lay out: the brief's print edition, whole or in parts."""
 
     root: Path  # the brief folder: the document's base, and where its files may come from
     assets: Mapping[str, bytes]  # files made during the build (charts), by path relative to the root
-    source: str  # the HTML
+    source: str  # the HTML of the whole brief (laid out unless ``parts`` are given)
     stylesheets: tuple[Path, ...]
     lang: str
     identifier: str  # the brief's identifier, from which the PDF's is made
     modified: dt.date  # stamped into the embedded fonts
+    title: str = ""  # the brief's title, for the running heads of parts that have no cover
+    parts: tuple[PrintPart, ...] = ()  # a long brief's parts, the front first (see ``pdf.plan``)
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,33 @@ class Typesetter(Protocol):
         ...
 
 
+class Drawing(Protocol):
+    """Draws the laid-out parts of a brief into PDFs, in order."""
+
+    def draw(self, document: Any, job: PrintJob, diags: Diagnostics) -> None:
+        """Draw one laid-out part (WeasyPrint's ``Document``); it may be drawn later, elsewhere."""
+        ...
+
+    def results(self) -> list[bytes]:
+        """Every part's PDF, in the order they were given."""
+        ...
+
+
+class DrawnHere:
+    """The plain ``Drawing``: each part drawn at once, in this process."""
+
+    def __init__(self) -> None:
+        self.pdfs: list[bytes] = []
+
+    def draw(self, document: Any, job: PrintJob, diags: Diagnostics) -> None:
+        buffer = io.BytesIO()
+        draw(document, job, buffer, diags)
+        self.pdfs.append(buffer.getvalue())
+
+    def results(self) -> list[bytes]:
+        return self.pdfs
+
+
 class InProcess:
     """The plain typesetter: WeasyPrint in the build's own process."""
 
@@ -78,38 +123,134 @@ def import_weasyprint() -> Any:
     return sys.modules["weasyprint"]
 
 
-def typeset(job: PrintJob, target: Path | io.BytesIO | None, diags: Diagnostics) -> Typeset:
+def typeset(job: PrintJob, target: Path | io.BytesIO | None, diags: Diagnostics,
+            drawing: Drawing | None = None) -> Typeset:
     """Lay ``job`` out, reading only allowed files, and draw it into ``target`` if given; report refused
-    files and what WeasyPrint logs as diagnostics."""
-    weasyprint = import_weasyprint()
-    from weasyprint.text.fonts import FontConfiguration
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    policy = ResourcePolicy(job.root, job.assets)
-
-    class BriefFetcher(URLFetcher):
-        """Serves the brief's own files and the package's styles and fonts; nothing else."""
-
-        def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
-            data, mime = policy.read_url(url)
-            return URLFetcherResponse(url, data, {"Content-Type": mime})
-
-    fetcher = BriefFetcher()
+    files and what WeasyPrint logs as diagnostics. A brief in parts has its parts drawn by ``drawing``
+    (default: here, one after another), then joined."""
     with _private_temporary_folder():  # where WeasyPrint copies the fonts, removed with it
-        fonts = FontConfiguration()
+        session = _Session(job, diags)
+        if job.parts:
+            return _in_parts(session, target, drawing or DrawnHere())
+        html, document = session.lay_out(job.source, session.sheets)
+        starts = session.starts(html, document, job.source)
+        if target is not None:
+            draw(document, job, target, diags)
+        return Typeset(len(document.pages), starts)
+
+
+def draw(document: Any, job: PrintJob, target: Path | io.BytesIO, diags: Diagnostics) -> None:
+    """Write a laid-out document as a tagged PDF (PDF/UA-1), the same bytes for the same job."""
+    with _captured(job.root, diags), _fixed_font_timestamps(job.modified):
+        document.write_pdf(target, pdf_identifier=pdf_identifier(job), pdf_variant="pdf/ua-1")
+
+
+def pdf_identifier(job: PrintJob) -> bytes:
+    """The first half of the PDF's ``/ID``, from the brief's identifier: the same for every build of it."""
+    return hashlib.sha256(job.identifier.encode("utf-8")).hexdigest()[:32].encode("ascii")
+
+
+class _Session:
+    """What the layouts of one job share: WeasyPrint, the fonts, the fetcher and the parsed stylesheets."""
+
+    def __init__(self, job: PrintJob, diags: Diagnostics):
+        self.weasyprint = weasyprint = import_weasyprint()
+        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+        self.job, self.diags = job, diags
+        self.policy = policy = ResourcePolicy(job.root, job.assets)
+
+        class BriefFetcher(URLFetcher):
+            """Serves the brief's own files and the package's styles and fonts; nothing else."""
+
+            def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+                data, mime = policy.read_url(url)
+                return URLFetcherResponse(url, data, {"Content-Type": mime})
+
+        self.fetcher = BriefFetcher()
+        self.fonts = FontConfiguration()
         with _captured(job.root, diags, policy.refused):
-            sheets = [weasyprint.CSS(url=path.as_uri(), url_fetcher=fetcher, font_config=fonts)
-                      for path in job.stylesheets]
-            html = weasyprint.HTML(string=job.source, base_url=job.root.as_uri() + "/", url_fetcher=fetcher)
-            document = html.render(stylesheets=sheets, font_config=fonts)
+            self.sheets = [weasyprint.CSS(url=path.as_uri(), url_fetcher=self.fetcher, font_config=self.fonts)
+                           for path in job.stylesheets]
+
+    def css(self, text: str, base: Path | None = None) -> Any:
+        """A stylesheet from text."""
+        with _captured(self.job.root, self.diags, self.policy.refused):
+            return self.weasyprint.CSS(string=text, base_url=(base or self.job.root).as_uri(),
+                                       url_fetcher=self.fetcher, font_config=self.fonts)
+
+    def lay_out(self, source: str, sheets: list[Any], diags: Diagnostics | None = None) -> tuple[Any, Any]:
+        """Lay ``source`` out; return WeasyPrint's ``HTML`` and ``Document``."""
+        with _captured(self.job.root, diags or self.diags, self.policy.refused):
+            html = self.weasyprint.HTML(string=source, base_url=self.job.root.as_uri() + "/",
+                                        url_fetcher=self.fetcher)
+            return html, html.render(stylesheets=sheets, font_config=self.fonts)
+
+    def starts(self, html: Any, document: Any, source: str, sheets: list[Any] | None = None,
+               first_page: int = 1) -> tuple[PageStart, ...]:
+        """Where each page of a layout begins, its first page numbered ``first_page``."""
         starts = _starts(html, document)
         if starts is None:  # WeasyPrint's internals have changed: ask its public anchors instead
-            starts = _starts_from_anchors(weasyprint, job, sheets, fonts, fetcher, diags)
+            starts = _starts_from_anchors(self, source, sheets or self.sheets)
+        return tuple(PageStart(start.page + first_page - 1, start.section, start.block) for start in starts)
+
+
+def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Drawing) -> Typeset:
+    """Lay a long brief out part by part, each run of sections numbered on from the pages and notes before
+    it, the front (cover and contents) first for its length and, once every run is laid out, again with
+    the contents' page numbers; draw each part and join them. Only one part's layout is held at a time."""
+    from .join import join  # pikepdf and fontTools, only for a brief in parts
+
+    job = session.job
+    front, *runs = job.parts
+    front_sheets = [session.css(_LINK_PAGE.sub("attr(data-page)", path.read_text(encoding="utf-8")), path)
+                    for path in job.stylesheets]
+    _, document = session.lay_out(front.source, front_sheets, Diagnostics())  # reported when drawn
+    front_pages = len(document.pages)
+    del document
+    page = front_pages + 1
+    anchors: dict[str, int] = {}
+    starts: list[PageStart] = []
+    title = _css_string(job.title)
+    for run in runs:
+        sheets = [*session.sheets, session.css(
+            f"@page :first {{ counter-reset: page {page} }} html {{ string-set: brief-title {title} }} "
+            f"body {{ counter-reset: footnote {run.notes_before} }}")]
+        html, document = session.lay_out(run.source, sheets)
+        starts += session.starts(html, document, run.source, sheets, page)
+        for index, laid_page in enumerate(document.pages):
+            for name in laid_page.anchors:
+                anchors.setdefault(name, page + index)
+        page += len(document.pages)
         if target is not None:
-            identifier = hashlib.sha256(job.identifier.encode("utf-8")).hexdigest()[:32]
-            with _captured(job.root, diags), _fixed_font_timestamps(job.modified):
-                document.write_pdf(target, pdf_identifier=identifier.encode("ascii"), pdf_variant="pdf/ua-1")
-        return Typeset(len(document.pages), starts)
+            drawing.draw(document, job, session.diags)
+        del html, document
+        gc.collect()  # page boxes hold reference cycles: free this part's before the next is laid out
+    if target is None:
+        return Typeset(page - 1, tuple(starts))
+    source = _FRONT_LINK.sub(lambda m: f'href="{CROSS_PART}{m.group(1)}" '
+                                       f'data-page="{anchors.get(html_lib.unescape(m.group(1)), 0)}"', front.source)
+    _, document = session.lay_out(source, front_sheets)
+    if len(document.pages) != front_pages:  # the numbers sit in boxes of a set width, beside the titles
+        raise RuntimeError("the contents changed length once their page numbers were filled in")
+    front_drawing = DrawnHere()
+    front_drawing.draw(document, job, session.diags)
+    del document
+    join([*front_drawing.results(), *drawing.results()], target, pdf_identifier(job), CROSS_PART)
+    return Typeset(page - 1, tuple(starts))
+
+
+#: The stylesheets' page numbers of link targets; in the front of a brief in parts, read from ``data-page``.
+_LINK_PAGE = re.compile(r"target-counter\(\s*attr\(\s*href\s*\)\s*,\s*page\s*(?:,[^)]*)?\)")
+#: Links from one part to another leave WeasyPrint as URIs of this scheme; joining makes them internal.
+CROSS_PART = "briefpress-part:"
+_FRONT_LINK = re.compile(rf'href="{CROSS_PART}([^"]*)" data-page="0"')
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string, every character but ASCII letters, digits and spaces escaped."""
+    return '"' + "".join(c if c.isalnum() and c.isascii() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
 
 
 @contextmanager
@@ -223,21 +364,19 @@ def _blocks(root: Any) -> Iterator[tuple[Any, tuple[str, int]]]:
                 yield element, (section.get("id"), count)
 
 
-def _starts_from_anchors(weasyprint: Any, job: PrintJob, sheets: list[Any], fonts: Any, fetcher: Any,
-                         diags: Diagnostics) -> tuple[PageStart, ...]:
-    """Where each page begins, through WeasyPrint's public API only: the job laid out again with an id on
-    every block, and each page's ``anchors`` read. Ids change no page break."""
+def _starts_from_anchors(session: _Session, source: str, sheets: list[Any]) -> tuple[PageStart, ...]:
+    """Where each page begins, through WeasyPrint's public API only: ``source`` laid out again with an id
+    on every block, and each page's ``anchors`` read. Ids change no page break."""
     import lxml.html
 
-    tree = lxml.html.document_fromstring(job.source)
+    tree = lxml.html.document_fromstring(source)
     places: dict[str, tuple[str, int]] = {}
     for element, (section, block) in _blocks(tree):
-        places[element.get("id") or f"briefpress-block-{section}-{block}"] = (section, block)
-        element.set("id", element.get("id") or f"briefpress-block-{section}-{block}")
-    source = lxml.html.tostring(tree, doctype="<!DOCTYPE html>", encoding="unicode")
-    html = weasyprint.HTML(string=source, base_url=job.root.as_uri() + "/", url_fetcher=fetcher)
-    with _captured(job.root, Diagnostics()):  # the first layout reported everything already
-        document = html.render(stylesheets=sheets, font_config=fonts)
+        name = element.get("id") or f"briefpress-block-{section}-{block}"
+        element.set("id", name)
+        places[name] = (section, block)
+    marked = lxml.html.tostring(tree, doctype="<!DOCTYPE html>", encoding="unicode")
+    _, document = session.lay_out(marked, sheets, Diagnostics())  # the first layout reported everything
     names = list(places)
     order = {name: index for index, name in enumerate(names)}
     seen: set[str] = set()

@@ -2,6 +2,7 @@
 
 - ``printer``: a process forked as the build starts imports WeasyPrint while the build renders the brief,
   then lays out the print job (Linux, where ``fork`` is safe; the same bytes as a layout in-process).
+- ``drawing``: a long brief's parts drawn in forked processes while the next part is laid out.
 - ``hyphenation``: pyphen's patterns kept parsed in the package's ``__pycache__``.
 - ``no_cycle_collection``: Python's cycle collector off for the build's short life.
 
@@ -18,9 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from ..editions.typeset import InProcess, PrintJob, Typeset, Typesetter, typeset
+from ..editions.typeset import InProcess, PrintJob, Typeset, Typesetter
 from ..errors import Diagnostics
-from .hyphenation import preload
+from .drawing import typeset_fast
 from .printer import Printer
 
 
@@ -35,11 +36,10 @@ def can_fork() -> bool:
 
 
 class Preloading(InProcess):
-    """WeasyPrint in the build's own process, with the hyphenation patterns kept parsed."""
+    """WeasyPrint in the build's own process, with the speed-ups of ``drawing.typeset_fast``."""
 
     def typeset(self, job: PrintJob, target: Path | None, diags: Diagnostics) -> Typeset:
-        preload(job.lang)
-        return typeset(job, target, diags)
+        return typeset_fast(job, target, diags)
 
 
 def typesetter(laying_out: bool) -> tuple[Typesetter, Printer | None]:

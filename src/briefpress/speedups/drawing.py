@@ -1,0 +1,104 @@
+"""Parts drawn beside the layout: a long brief's next part is laid out while a forked process draws the last.
+
+Drawing (writing the PDF, with its font subsets) is about a third of a part's time. Once a part is laid
+out, ``ForkedDrawing.draw`` forks a process that inherits the layout, draws it into a file in the build's
+private temporary folder and exits, while this process goes on with the next part. One part is drawn at
+a time, so at most two parts' layouts are held in memory. The bytes are those the plain
+``typeset.DrawnHere`` gives (tested): the same layout, drawn by the same code.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any
+
+from ..editions.typeset import PrintJob, Typeset, draw, typeset
+from ..errors import Diagnostics
+from .hyphenation import preload
+from .processes import die_with_parent, failure
+
+
+class ForkedDrawing:
+    """A ``typeset.Drawing`` that draws each part in a forked process."""
+
+    def __init__(self) -> None:
+        self.files: list[Path] = []
+        self.running: tuple[int, int, Diagnostics] | None = None  # pid, pipe to read, diagnostics to extend
+
+    def draw(self, document: Any, job: PrintJob, diags: Diagnostics) -> None:
+        self._wait()
+        fd, name = tempfile.mkstemp(suffix=".pdf")
+        os.close(fd)
+        self.files.append(Path(name))
+        read, write = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                os.close(read)
+                die_with_parent(parent)
+                found = Diagnostics()
+                try:
+                    draw(document, job, Path(name), found)
+                    message: tuple = ("done", found.items)
+                    status = 0
+                except BaseException:
+                    message = ("failed", traceback.format_exc())
+                with os.fdopen(write, "wb") as stream:
+                    pickle.dump(message, stream)
+            finally:
+                os._exit(status)
+        os.close(write)
+        self.running = (pid, read, diags)
+
+    def _wait(self) -> None:
+        """Wait for the part being drawn, if any; add its diagnostics, or raise its failure."""
+        if self.running is None:
+            return
+        pid, read, diags = self.running
+        self.running = None
+        with os.fdopen(read, "rb") as stream:
+            data = stream.read()
+        os.waitpid(pid, 0)
+        try:
+            kind, payload = pickle.loads(data)
+        except Exception:
+            raise RuntimeError("a process drawing part of the PDF stopped unexpectedly") from None
+        if kind == "failed":
+            raise failure("drawing part of the PDF", payload)
+        diags.items.extend(payload)
+
+    def results(self) -> list[bytes]:
+        self._wait()
+        return [path.read_bytes() for path in self.files]
+
+    def abandon(self) -> None:
+        """Stop a drawing process still running (the build failed)."""
+        if self.running is not None:
+            pid, read, _ = self.running
+            self.running = None
+            os.close(read)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+
+
+def typeset_fast(job: PrintJob, target: Path | None, diags: Diagnostics) -> Typeset:
+    """``typeset.typeset`` with the speed-ups: hyphenation patterns kept parsed, and a long brief's parts
+    drawn beside the layout where processes can be forked."""
+    preload(job.lang)
+    if not (job.parts and hasattr(os, "fork")):
+        return typeset(job, target, diags)
+    drawing = ForkedDrawing()
+    try:
+        return typeset(job, target, diags, drawing)
+    finally:
+        drawing.abandon()
