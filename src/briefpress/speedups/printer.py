@@ -72,11 +72,36 @@ class Printer:
         self.pid = None
 
 
+def import_without_compilers() -> None:
+    """Import WeasyPrint with an empty ``PATH``, then set it back.
+
+    WeasyPrint tries several names for each C library, Windows and macOS ones first. For each name that does
+    not load, cffi asks ``ctypes.util.find_library``, which on Linux reads ``ldconfig``'s cache and then, as
+    documented, runs ``gcc`` and ``ld`` to search: a third of the import's time on a machine with a
+    compiler. Every list also holds the Linux soname, which loads directly. Without a ``PATH`` the search
+    skips the compilers. Should the import fail so, it is tried again with the ``PATH`` as it was.
+    """
+    saved = os.environ.get("PATH")
+    os.environ["PATH"] = ""
+    try:
+        import_weasyprint()
+        return
+    except OSError:
+        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+            del sys.modules[name]
+    finally:
+        if saved is None:
+            del os.environ["PATH"]
+        else:
+            os.environ["PATH"] = saved
+    import_weasyprint()
+
+
 def _serve(conn: Channel) -> None:
     """The printer's side: import WeasyPrint, then lay out the one job it is sent, if any."""
     failed = None
     try:
-        import_weasyprint()
+        import_without_compilers()
     except BaseException:  # reported when a job comes, as the build would have met it
         failed = traceback.format_exc()
     try:
