@@ -8,7 +8,8 @@ import pikepdf
 import yaml
 from lxml import etree
 
-from conftest import BRIEF
+from tools.checks import structure_problems
+from tools.paths import BRIEF
 
 
 def _figures(node, found: list) -> list:
@@ -29,7 +30,24 @@ def test_pdf_is_tagged_with_title_shown_and_language(built) -> None:
         assert root.ViewerPreferences.DisplayDocTitle is True
         assert str(root.Lang) == built.meta["lang"]
         with pdf.open_metadata() as xmp:
-            assert "pdfuaid:part" in str(xmp) or xmp.get("pdfuaid:part") == "1"
+            assert xmp.get("pdfuaid:part") == "1", "declares PDF/UA-1"
+
+
+def test_pdf_structure_tree_owns_every_page_and_link(built) -> None:
+    # Each page and link annotation has its parent-tree entry, and each marked content leads back to the
+    # structure element that holds it (what assistive technology follows).
+    assert structure_problems(built.path("pdf")) == []
+    with pikepdf.open(built.path("pdf")) as pdf:
+        kinds = set()
+        stack = [pdf.Root.StructTreeRoot.K]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Array):
+                stack.extend(node)
+            elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+                kinds.add(str(node.S))
+                stack.append(node.get("/K"))
+    assert {"/Document", "/H1", "/H2", "/P", "/L", "/LI", "/Table", "/Figure", "/Link"} <= kinds, sorted(kinds)
 
 
 def test_every_pdf_figure_has_alt_text_and_the_chart_has_its_own(built) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 
+import pytest
 from lxml import etree
+
+from tools.checks import normalise
+from tools.paths import BRIEF
 
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
@@ -109,25 +114,67 @@ def test_notes_are_epub3_footnotes_with_backlinks(epub: zipfile.ZipFile) -> None
         assert refs[note_id] == (doc, back), "each note links back to its call, in the same document"
 
 
-def test_page_list_cites_the_pdf_pages(epub: zipfile.ZipFile, pdf) -> None:
-    from checks import normalise
+#: The block elements a page can begin with, in the EPUB's documents.
+BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "figure", "blockquote", "pre")
 
+
+def _opening(element: etree._Element) -> str:
+    """The first 30 characters of an element's text, whitespace collapsed."""
+    return normalise("".join(element.itertext())).strip()[:30].strip()
+
+
+def test_page_list_cites_the_pdf_pages(epub: zipfile.ZipFile, pdf) -> None:
+    """The page list names every printed page from the first section's on, in order, each linked to a
+    page-break marker at the first block that begins on that page of the PDF."""
     opf, base = _opf(epub)
     nav = etree.fromstring(epub.read(f"{base}/nav.xhtml"))
     entries = nav.xpath("//x:nav[@epub:type='page-list']//x:a", namespaces=NS)
-    assert len(entries) >= len(pdf.pages) - 2, "every page after the cover and contents is listed"
+    # Every page of the real brief from the first section on begins a block (none is filled by the rest of
+    # one begun before), so every one is listed.
+    first = min(e.page_index for e in pdf.outline if e.level == 1) + 1
+    assert [int(a.text) for a in entries] == list(range(first, len(pdf.pages) + 1))
     for a in entries:
         page = int(a.text)
         doc_name, _, anchor = a.get("href").partition("#")
         doc = etree.fromstring(epub.read(f"{base}/{doc_name}"))
-        marker = doc.xpath(f"//*[@id='{anchor}']", namespaces=NS)[0]
+        markers = doc.xpath(f"//*[@id='{anchor}']", namespaces=NS)
+        assert len(markers) == 1, anchor
+        marker = markers[0]
         assert marker.get("{http://www.idpf.org/2007/ops}type") == "pagebreak" and marker.get("aria-label") == str(page)
         block = marker.getparent()
-        following = normalise("".join(block.itertext()))[:30].strip()
+        assert etree.QName(block).localname in BLOCKS, f"page {page}: the marker opens a block"
+        assert block.text is None or not block.text.strip(), f"page {page}: the marker is the block's start"
+        following = _opening(block)
         printed = normalise(pdf.pages[page - 1])
-        if block.tag.endswith("h1"):  # a section starts the page
+        if etree.QName(block).localname == "h1":  # a section starts the page
             assert printed.startswith(following), f"page {page} begins with the section '{following}'"
         else:  # the first block that starts on the page (the page may open with the end of another)
             assert following in printed, f"page {page} holds '{following}'"
             assert following not in normalise(pdf.pages[page - 2]), f"'{following}' starts on page {page}"
+            # ...and the block before it began on an earlier page of the sections (not the contents, which
+            # list the headings).
+            blocks = [el for el in doc.iter(*(f"{{{NS['x']}}}{tag}" for tag in BLOCKS)) if _opening(el)]
+            before = _opening(blocks[blocks.index(block) - 1])
+            sections_before = normalise("\n".join(pdf.pages[first - 1:page - 1]))
+            assert before in sections_before, f"'{before}' begins before page {page}"
+            assert not printed.startswith(before), f"page {page} does not begin with '{before}'"
         assert pdf.printed_number(page - 1) == page
+
+
+@pytest.mark.parametrize("how", ["speed-ups on", "speed-ups off", "page map kept"])
+def test_epub_built_alone_is_the_epub_built_beside_the_pdf(built, tmp_path, monkeypatch, how: str) -> None:
+    """An EPUB built without the PDF (laying the print edition out for its page list, or reading the page
+    map an earlier build kept) is, byte for byte, the one built with it."""
+    from briefpress.cli import main
+
+    if how == "speed-ups off":
+        monkeypatch.setenv("BRIEFPRESS_SPEEDUPS", "off")
+    else:
+        monkeypatch.delenv("BRIEFPRESS_SPEEDUPS", raising=False)
+    out = tmp_path / "alone"
+    if how == "page map kept":
+        shutil.copytree(built.out / ".briefpress-cache", out / ".briefpress-cache")
+    assert main(["build", str(BRIEF), "--format", "epub", "--out", str(out), "--strict"]) == 0
+    name = built.path("epub").name
+    assert sorted(path.name for path in out.iterdir()) == [".briefpress-cache", name]
+    assert (out / name).read_bytes() == built.path("epub").read_bytes()

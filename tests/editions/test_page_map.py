@@ -1,0 +1,102 @@
+"""The page map (where each printed page begins): read from WeasyPrint's page boxes, or, when those private
+internals are missing or changed, from its public anchors after a second layout. Both give the same."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pytest
+
+from briefpress.build import prepare
+from briefpress.editions import pdf, typeset
+from briefpress.errors import Diagnostics
+from tools.paths import BRIEF
+
+
+@dataclass(frozen=True)
+class Laid:
+    result: typeset.Typeset
+    data: bytes | None
+    diags: Diagnostics
+    fallbacks: int  # how many times the public-anchors path ran
+
+
+def _lay_out(job: typeset.PrintJob, monkeypatch: pytest.MonkeyPatch, draw: bool = True) -> Laid:
+    """Lay ``job`` out with the plain path (drawing it if ``draw``), counting the fallback's runs."""
+    original = typeset._starts_from_anchors
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(typeset, "_starts_from_anchors", counted)
+    target = io.BytesIO() if draw else None
+    diags = Diagnostics()
+    result = typeset.typeset(job, target, diags)
+    return Laid(result, target.getvalue() if target is not None else None, diags, len(calls))
+
+
+@pytest.fixture(scope="module")
+def job() -> typeset.PrintJob:
+    job = pdf.print_job(prepare(BRIEF, Diagnostics(), strict=True))
+    assert not job.parts, "the brief is laid out whole"
+    return job
+
+
+@pytest.fixture(scope="module")
+def plain(job: typeset.PrintJob) -> Laid:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        laid = _lay_out(job, monkeypatch)
+    assert laid.fallbacks == 0, "WeasyPrint's boxes were read"
+    assert laid.diags.items == []
+    return laid
+
+
+def test_the_plain_path_gives_a_start_for_each_page_after_the_contents(plain: Laid, built) -> None:
+    # Every page of the real brief from the first section on begins a block (none is filled by the rest of
+    # a block begun before), and each section's title begins the page its section starts on.
+    starts = plain.result.starts
+    assert [start.page for start in starts] == list(range(3, plain.result.pages + 1))
+    titles = [start.section for start in starts if start.block == 0]
+    assert titles == [section["id"] for section in built.sections]
+    assert plain.data == built.path("pdf").read_bytes(), "the build's PDF is this layout, drawn"
+
+
+def test_fallback_gives_the_same_starts_and_bytes(job: typeset.PrintJob, plain: Laid,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(typeset, "_starts", lambda html, document: None)
+    fallback = _lay_out(job, monkeypatch)
+    assert fallback.fallbacks == 1
+    assert fallback.result == plain.result
+    assert fallback.data == plain.data
+    assert fallback.diags.items == []
+
+
+def test_fallback_when_weasyprint_pages_have_no_boxes(job: typeset.PrintJob, plain: Laid,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A WeasyPrint whose pages keep no ``_page_box``: the guard notices and the anchors give the starts.
+    Layout only, since drawing needs the boxes."""
+    from weasyprint.document import Page
+
+    original_init = Page.__init__
+
+    def boxless(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        del self._page_box
+
+    monkeypatch.setattr(Page, "__init__", boxless)
+    original_starts = typeset._starts
+    read = []
+
+    def watched(html, document):
+        read.append(original_starts(html, document))
+        return read[-1]
+
+    monkeypatch.setattr(typeset, "_starts", watched)
+    broken = _lay_out(job, monkeypatch, draw=False)
+    assert read == [None], "the private path gives up"
+    assert broken.fallbacks == 1
+    assert broken.result == plain.result
+    assert broken.diags.items == []
