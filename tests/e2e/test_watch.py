@@ -7,31 +7,57 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 import pytest
+import watchfiles.main
 
 from briefpress.watch import watch
+from tools.paths import ROOT
 
-MINIMAL = Path(__file__).parent / "briefs" / "minimal"
+MINIMAL = ROOT / "tests" / "briefs" / "minimal"
+#: How long to wait for the watcher before giving up: a guard against a hang only, never a measure of speed.
+HANG_GUARD = 120.0
 
 
 def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:
+    with urllib.request.urlopen(url, timeout=HANG_GUARD) as response:
         return response.read().decode("utf-8")
 
 
-def _wait_for_version(base: str, after: int, timeout: float = 15) -> int:
-    end = time.monotonic() + timeout
+def _wait_for_rebuild(base: str, after: int, shows: Callable[[str], bool]) -> int:
+    """Wait for a version of the page after ``after`` that ``shows`` what the edit made; return its version.
+
+    (A save can be seen as more than one change, each a rebuild: the version is polled, not counted.)
+    """
+    end = time.monotonic() + HANG_GUARD
     while time.monotonic() < end:
         version = int(_get(base + "__version"))
-        if version > after:
+        if version > after and shows(_get(base)):
             return version
-        time.sleep(0.05)
-    raise AssertionError("no rebuild after the edit")
+        time.sleep(0.05)  # a polling interval, not a wait for something to have happened
+    raise AssertionError(f"no rebuild showing the edit in {HANG_GUARD:.0f} s")
 
 
 @pytest.fixture
-def served(tmp_path: Path):
+def watching(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set once the file watcher watches the brief: watchfiles' ``RustNotify`` watches the paths it is given
+    when it is made, and records every change from then on. (``watch`` says it is ready once it serves the
+    page, before it starts watching files.)"""
+    started = threading.Event()
+    real = watchfiles.main.RustNotify
+
+    def rust_notify(*args, **kwargs):
+        notify = real(*args, **kwargs)
+        started.set()
+        return notify
+
+    monkeypatch.setattr(watchfiles.main, "RustNotify", rust_notify)
+    return started
+
+
+@pytest.fixture
+def served(tmp_path: Path, watching: threading.Event):
     brief = tmp_path / "brief"
     shutil.copytree(MINIMAL, brief)
     stop, ready, lines = threading.Event(), threading.Event(), []
@@ -44,11 +70,15 @@ def served(tmp_path: Path):
     thread = threading.Thread(target=watch, args=(brief, tmp_path / "dist", 0),
                               kwargs={"stop": stop, "ready": on_ready, "log": lines.append}, daemon=True)
     thread.start()
-    assert ready.wait(30)
-    time.sleep(0.3)  # let the file watcher start
-    yield brief, url[0], lines
-    stop.set()
-    thread.join(10)
+    try:
+        assert ready.wait(HANG_GUARD), "the page was never served"
+        assert any(line.startswith("rebuilt ") for line in lines), lines  # the first build, before serving
+        assert watching.wait(HANG_GUARD), "the brief's files were never watched"
+        yield brief, url[0], lines
+    finally:
+        stop.set()
+        thread.join(HANG_GUARD)
+    assert not thread.is_alive(), "watch did not stop when asked"
 
 
 def test_serves_rebuilds_shows_errors_and_recovers(served) -> None:
@@ -60,19 +90,18 @@ def test_serves_rebuilds_shows_errors_and_recovers(served) -> None:
     good = section.read_text(encoding="utf-8")
 
     section.write_text(good.replace("This brief is called", "This edited brief is called"), encoding="utf-8")
-    version = _wait_for_version(base, version)
-    assert "This edited brief is called" in _get(base)
+    version = _wait_for_rebuild(base, version, lambda page: "This edited brief is called" in page)
     assert (brief.parent / "dist" / "minimal.html").read_text(encoding="utf-8").count("<script") == 0
 
     section.write_text(good + "\n{{ no_such_name }}\n", encoding="utf-8")
-    version = _wait_for_version(base, version)
+    version = _wait_for_rebuild(base, version, lambda page: "did not build" in page)
     page = _get(base)
     assert "did not build" in page and "01-intro.md:" in page and "no_such_name" in page
     assert any("01-intro.md:" in line and "error:" in line for line in lines)
 
     section.write_text(good, encoding="utf-8")
-    _wait_for_version(base, version)
-    assert "<h1 class=\"section-title\">Introduction</h1>" in _get(base)
+    _wait_for_rebuild(base, version, lambda page: "<h1 class=\"section-title\">Introduction</h1>" in page)
+    assert "This edited brief is called" not in _get(base)
     timings = [float(line.split(" in ")[1].split()[0]) for line in lines if line.startswith("rebuilt ")]
     assert len(timings) >= 3
     print(f"HTML rebuild times: {', '.join(f'{t:.3f}' for t in timings)} s")

@@ -1,143 +1,230 @@
-"""The printer process that imports WeasyPrint while a build renders the brief (``briefpress.printer``)."""
+"""The printer: a process forked as a build starts, which imports WeasyPrint and lays out the print job
+(``briefpress.speedups.printer``)."""
 
 from __future__ import annotations
 
 import os
+import select
+import signal
 import subprocess
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-import briefpress.workers
-from briefpress.build import prepare
+import briefpress.speedups.printer as printer_module
+from briefpress.editions.typeset import InProcess, PrintJob
 from briefpress.errors import Diagnostics
-from briefpress.pages import starts_of
-from briefpress.pdf import print_job
-from briefpress.printer import Printer
-from briefpress.typeset import draw, typeset
-from conftest import BRIEF, child_processes
+from briefpress.speedups.printer import Printer
+from tools.paths import BRIEF
+
+#: Bounds on waits for another process: they only keep a hang from blocking the run, never measure speed.
+HANG_GUARD = 60.0
 
 
-@pytest.fixture
-def printer(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(briefpress.workers, "WORKERS", 2)
-    before = child_processes()
-    started = Printer.start()
-    assert started is not None
-    yield started
-    started.close()
-    assert child_processes() == before, "the printer was not reaped"
+def test_the_printer_gives_the_bytes_and_page_starts_of_a_layout_here(
+        printer: Printer, brief_job: PrintJob, tmp_path: Path) -> None:
+    printed_diags, here_diags = Diagnostics(), Diagnostics()
+    printed = printer.typeset(brief_job, tmp_path / "printed.pdf", printed_diags)
+    here = InProcess().typeset(brief_job, tmp_path / "here.pdf", here_diags)
 
-
-def test_printer_gives_the_bytes_the_build_would(printer: Printer, tmp_path: Path) -> None:
-    rendered = prepare(BRIEF, Diagnostics())
-    job = print_job(rendered)
-    diags = Diagnostics()
-    pages, starts = printer.print(job, tmp_path / "printed.pdf", diags)
-
-    laid_out = typeset(job, Diagnostics())
-    draw(laid_out, tmp_path / "here.pdf", Diagnostics())
     assert (tmp_path / "printed.pdf").read_bytes() == (tmp_path / "here.pdf").read_bytes()
-    assert pages == len(laid_out.document.pages) and starts == starts_of(laid_out)
-    assert not diags.items
+    assert printed == here
+    assert printed.pages > 1 and len(printed.starts) > 1, "a real layout, with page starts to compare"
+    assert printed_diags.items == here_diags.items
+    assert printer.pid is None, "the printer stops after its job, and is reaped (the fixture checks)"
 
 
-def test_a_failure_in_the_printer_is_reported_with_its_cause(printer: Printer, tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match=r"typesetting the PDF failed:(.|\n)*AttributeError") as raised:
-        printer.print("not a print job", tmp_path / "x.pdf", Diagnostics())
-    # One line for the command line's message; the printer's traceback only in a note, which --debug shows.
-    assert "\n" not in str(raised.value) and "Traceback" in "".join(raised.value.__notes__)
+def test_a_failure_in_the_printer_is_one_line_with_its_cause(
+        printer: Printer, brief_job: PrintJob, tmp_path: Path) -> None:
+    broken = replace(brief_job, source=None)  # WeasyPrint refuses a document without a source
+    with pytest.raises(Exception) as in_process:
+        InProcess().typeset(broken, tmp_path / "here.pdf", Diagnostics())
+
+    with pytest.raises(RuntimeError) as raised:
+        printer.typeset(broken, tmp_path / "printed.pdf", Diagnostics())
+    cause = f"{type(in_process.value).__name__}: {in_process.value}"
+    assert str(raised.value) == f"typesetting the PDF failed: {cause}"
+    assert "\n" not in str(raised.value)
+    # The printer's traceback is kept in a note only (the command line shows notes with --debug).
+    notes = "\n".join(getattr(raised.value, "__notes__", []))
+    assert notes.startswith("Traceback (most recent call last):") and notes.rstrip().endswith(cause)
+    assert not (tmp_path / "printed.pdf").exists()
+    assert printer.pid is None
 
 
-def test_a_printer_that_cannot_import_weasyprint_says_why(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import briefpress.typeset
-
+def test_a_printer_that_cannot_import_weasyprint_says_why(
+        monkeypatch: pytest.MonkeyPatch, reaped: None, brief_job: PrintJob, tmp_path: Path) -> None:
     def missing() -> None:
-        raise OSError("cannot load library 'libpango-1.0-0'")
+        raise OSError("cannot load library 'libpango-1.0-0': libpango-1.0-0: cannot open shared object file")
 
-    monkeypatch.setattr(briefpress.typeset, "import_weasyprint", missing)  # as the forked printer will find it
-    monkeypatch.setattr(briefpress.workers, "WORKERS", 2)
+    # As a machine without Pango would have the forked printer find it (the fork inherits the patch).
+    monkeypatch.setattr(printer_module, "import_weasyprint", missing)
     printer = Printer.start()
-    assert printer is not None
-    with pytest.raises(RuntimeError, match=r"typesetting the PDF failed:(.|\n)*cannot load library 'libpango"):
-        printer.print(print_job(prepare(BRIEF, Diagnostics())), tmp_path / "x.pdf", Diagnostics())
+    try:
+        with pytest.raises(RuntimeError) as raised:
+            printer.typeset(brief_job, tmp_path / "x.pdf", Diagnostics())
+    finally:
+        printer.close()
+    assert str(raised.value) == ("typesetting the PDF failed: OSError: cannot load library 'libpango-1.0-0': "
+                                 "libpango-1.0-0: cannot open shared object file")
+    assert "Traceback" in "".join(raised.value.__notes__)
+    assert not (tmp_path / "x.pdf").exists()
 
 
-def test_a_printer_never_sent_a_job_stops(printer: Printer) -> None:
-    printer.close()  # as a build does when the brief turns out broken; the fixture checks it was reaped
+@pytest.mark.parametrize("wait", [False, True], ids=["killed", "waited-for"])
+def test_a_printer_never_sent_a_job_is_reaped(printer: Printer, wait: bool) -> None:
+    # As a build does when the brief turns out to be broken (killed), or has nothing to lay out (waited for).
+    pid = printer.pid
+    assert pid is not None and _state(pid) is not None
+    printer.close(wait=wait)
+    assert printer.pid is None
+    assert _state(pid) is None, "the printer's process is gone, not a zombie"
+    printer.close()  # closing again does nothing
 
 
-def _cli(out: Path, workers: str, brief: Path, fmt: str = "pdf", temp: Path | None = None) -> subprocess.CompletedProcess:
-    # A fresh process, as the command line runs: only there is WeasyPrint not yet imported.
-    code = ("import sys; from briefpress.cli import main; status = main(sys.argv[1:]); "
-            "print('weasyprint imported by the build:', 'weasyprint' in sys.modules); sys.exit(status)")
-    env = {**os.environ, "BRIEFPRESS_WORKERS": workers, **({"TMPDIR": str(temp)} if temp else {})}
-    return subprocess.run([sys.executable, "-c", code, "build", str(brief), "--format", fmt, "--out", str(out)],
-                          capture_output=True, text=True, env=env)
+def test_a_printer_that_died_is_reported_in_one_line_and_reaped(
+        printer: Printer, brief_job: PrintJob, tmp_path: Path) -> None:
+    assert printer.pid is not None
+    os.kill(printer.pid, signal.SIGKILL)
+    with pytest.raises(RuntimeError) as raised:
+        printer.typeset(brief_job, tmp_path / "x.pdf", Diagnostics())
+    assert str(raised.value) == "the PDF printer process stopped unexpectedly"
+    assert printer.pid is None
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_a_build_leaves_no_temporary_files(tmp_path: Path, workers: str) -> None:
+# The build's side, in a process of its own: a printer whose import never ends (it stands for one busy with a
+# layout, which would not notice its build is gone), and the two ids the test needs.
+# Each line is one write, so that the two processes' lines do not mix.
+ORPHANED = """
+import os, time
+import briefpress.speedups.printer as printer_module
+
+def importing():
+    os.write(1, b"importing\\n")
+    time.sleep(3600)
+
+printer_module.import_weasyprint = importing
+printer = printer_module.Printer.start()
+os.write(1, f"printer {printer.pid}\\n".encode())
+time.sleep(3600)
+"""
+
+
+def test_a_printer_dies_when_its_build_is_killed() -> None:
+    build = subprocess.Popen([sys.executable, "-c", ORPHANED], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    printer_pid = None
+    try:
+        lines = sorted(_read_lines(build, 2))
+        assert lines[0] == "importing" and lines[1].startswith("printer "), lines
+        printer_pid = int(lines[1].split()[1])
+        state = _state(printer_pid)
+        assert state is not None and state[1] == build.pid, "the printer is the build's child, at work"
+        started = state[2]
+
+        build.kill()  # SIGKILL: the build has no chance to close its printer
+        build.wait(timeout=HANG_GUARD)
+        deadline = time.monotonic() + HANG_GUARD
+        while _alive(printer_pid, started) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _alive(printer_pid, started), "the printer outlived the build it worked for"
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
+        if printer_pid is not None and _alive(printer_pid, None):
+            os.kill(printer_pid, signal.SIGKILL)
+        build.stdout.close()
+        build.stderr.close()
+
+
+@pytest.mark.parametrize("in_parts", [False, True], ids=["whole", "in-parts"])
+@pytest.mark.parametrize("on", [True, False], ids=["speedups-on", "speedups-off"])
+def test_a_pdf_build_leaves_nothing_in_tmpdir(tmp_path: Path, run_cli, on: bool, in_parts: bool) -> None:
     """WeasyPrint copies the fonts of each document it lays out into a temporary folder (1.8 MB), which it
-    removes only when it is garbage-collected: every layout of a build, in whichever process, must remove it."""
+    removes only when it is garbage-collected, and a brief in parts is drawn into temporary files: every
+    layout must remove them, in the printer and its drawing processes as in the build."""
     temp = tmp_path / "temp"
     temp.mkdir()
-    run = _cli(tmp_path / "out", workers, BRIEF, "all", temp=temp)
+    run = run_cli("build", str(BRIEF), "--format", "pdf", "--out", str(tmp_path / "out"),
+                  on=on, reporting=True, in_parts=in_parts, TMPDIR=str(temp))
     assert run.returncode == 0, run.stderr
-    assert list(temp.iterdir()) == []
+    assert list((tmp_path / "out").glob("*.pdf")), run.stdout
+    # With the speed-ups on, the printer lays the PDF out and the build never imports WeasyPrint.
+    assert run.stdout.splitlines()[-1] == f"weasyprint imported by the build: {not on}"
+    assert sorted(temp.iterdir()) == []
 
 
-@pytest.mark.parametrize("fmt", ["pdf", "epub"])
-def test_command_line_typesets_through_the_printer(tmp_path: Path, fmt: str) -> None:
-    # An EPUB into a new output folder needs the layout for its page list: the printer makes that too.
-    printed = _cli(tmp_path / "printed", "2", BRIEF, fmt)
-    here = _cli(tmp_path / "here", "1", BRIEF, fmt)
-    assert printed.returncode == here.returncode == 0, printed.stderr + here.stderr
-    assert "weasyprint imported by the build: False" in printed.stdout  # the printer did the typesetting
-    assert "weasyprint imported by the build: True" in here.stdout  # one processor: no printer
-    [a], [b] = (tmp_path / "printed").glob(f"*.{fmt}"), (tmp_path / "here").glob(f"*.{fmt}")
-    assert a.read_bytes() == b.read_bytes()
-    if fmt == "epub":  # built again with the page map kept: no layout, so no printer and no WeasyPrint
-        again = _cli(tmp_path / "printed", "2", BRIEF, fmt)
-        assert "weasyprint imported by the build: False" in again.stdout
-        assert a.read_bytes() == b.read_bytes()
-
-
-def test_command_line_with_a_broken_brief_stops_the_printer(tmp_path: Path) -> None:
-    broken = tmp_path / "brief"
-    broken.mkdir()
-    (broken / "brief.yaml").write_text("title: Broken\nlang: en\nsections: [missing.md]\n", encoding="utf-8")
-    result = _cli(tmp_path / "out", "2", broken)
-    assert result.returncode == 1
-    assert "brief.yaml:3: error:" in result.stderr and "Traceback" not in result.stderr
-    assert not (tmp_path / "out").exists()
-
-
-FALLBACK = """
-import ctypes.util
+# WeasyPrint imported as the printer imports it, in a new process, cffi's loading of C libraries watched;
+# with "refuse", no library loads while the PATH is empty (as on a machine whose sonames are not the ones
+# WeasyPrint tries first).
+IMPORT = """
+import os, sys
 import cffi.api
 
 real_dlopen = cffi.api.FFI.dlopen
-refused = []
+paths, refused = [], []
 
 def dlopen(self, name, flags=0):
-    if ctypes.util.find_library("c") is None:  # the library search is off: act as if no soname loaded
+    paths.append(os.environ.get("PATH"))
+    if sys.argv[1] == "refuse" and os.environ.get("PATH") == "":
         refused.append(name)
         raise OSError(f"cannot load library {name!r}")
     return real_dlopen(self, name, flags)
 
 cffi.api.FFI.dlopen = dlopen
-from briefpress.typeset import import_weasyprint
+path = os.environ["PATH"]
+from briefpress.speedups.printer import import_without_compilers
 
-weasyprint = import_weasyprint()
-assert refused, "the import without the library search was not tried first"
-assert ctypes.util.find_library("c") is not None, "the library search was not switched back on"
-print(weasyprint.HTML(string="<p>Astana</p>").write_pdf()[:5].decode())
+import_without_compilers()
+assert os.environ["PATH"] == path, "the PATH was not set back"
+assert paths and paths[0] == "", "WeasyPrint was not imported with an empty PATH first"
+if sys.argv[1] == "refuse":
+    assert refused and paths[-1] == path, "the import was not tried again with the PATH"
+else:
+    assert set(paths) == {""}, paths
+print(sys.modules["weasyprint"].HTML(string="<p>Astana</p>").write_pdf()[:5].decode())
 """
 
 
-def test_weasyprint_is_imported_the_ordinary_way_where_sonames_do_not_load() -> None:
-    run = subprocess.run([sys.executable, "-c", FALLBACK], capture_output=True, text=True, check=False)
+@pytest.mark.parametrize("libraries", ["load", "refuse"])
+def test_the_printer_imports_weasyprint_without_a_path_else_with_it(libraries: str) -> None:
+    run = subprocess.run([sys.executable, "-c", IMPORT, libraries], capture_output=True, text=True,
+                         timeout=HANG_GUARD * 5)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[-1] == "%PDF-"
+
+
+def _read_lines(process: subprocess.Popen, count: int) -> list[str]:
+    """The first ``count`` lines ``process`` writes to its output."""
+    buffer = b""
+    deadline = time.monotonic() + HANG_GUARD
+    while buffer.count(b"\n") < count:
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([process.stdout], [], [], max(left, 0))
+        if not ready:
+            raise AssertionError(f"no output from the build's process: {buffer!r}")
+        chunk = os.read(process.stdout.fileno(), 4096)
+        if not chunk:
+            raise AssertionError(f"the build's process ended: {buffer!r} {process.stderr.read()!r}")
+        buffer += chunk
+    return buffer.decode().splitlines()[:count]
+
+
+def _state(pid: int) -> tuple[str, int, int] | None:
+    """A process's state letter, parent and start time, from ``/proc``; ``None`` if it does not exist."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[0], int(fields[1]), int(fields[19])
+
+
+def _alive(pid: int, started: int | None) -> bool:
+    """Whether the process ``pid`` started at ``started`` (any, if ``None``) still runs: a process that has
+    exited but was not reaped yet (a zombie, left to its new parent) has stopped."""
+    state = _state(pid)
+    return state is not None and state[0] not in "ZX" and started in (None, state[2])
