@@ -1,5 +1,6 @@
 """Fixtures of the speed-ups' tests: the real brief's print job, whole or in parts, a check that no child
 process is left behind, a printer, and builds of the real brief by the command line in a new process."""
+
 from __future__ import annotations
 
 import os
