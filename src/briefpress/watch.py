@@ -109,17 +109,24 @@ def watch(brief_dir: Path, out_dir: Path, port: int, stop: threading.Event | Non
 
     say = log or (lambda line: print(line, file=sys.stderr, flush=True))
     state = State()
-    rebuild(brief_dir, out_dir, state, say)
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(state))
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    say(f"serving {url} (Ctrl-C to stop)")
-    if ready is not None:
-        ready(url)
     watched = [p for p in (brief_dir, package_dir("styles"), package_dir("templates")) if p.exists()]
+    # The first build waits for the watcher's first (empty) round, so that a save made while it runs is
+    # seen and rebuilt.
+    first = True
     try:
-        for _ in watch_files(*watched, stop_event=stop, debounce=150, step=30, raise_interrupt=False):
-            rebuild(brief_dir, out_dir, state, say)
+        for changes in watch_files(*watched, stop_event=stop, debounce=150, step=30, raise_interrupt=False,
+                                   yield_on_timeout=True, rust_timeout=100):
+            if first:
+                first = False
+                rebuild(brief_dir, out_dir, state, say)
+                say(f"serving {url} (Ctrl-C to stop)")
+                if ready is not None:
+                    ready(url)
+            elif changes:
+                rebuild(brief_dir, out_dir, state, say)
     finally:
         server.shutdown()
         server.server_close()
