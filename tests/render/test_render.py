@@ -1,4 +1,4 @@
-"""Unit tests of the load and render stages on the small fixture brief under tests/briefs/."""
+"""Unit tests of the render stage on the small fixture brief under tests/briefs/."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from lxml import etree
 from briefpress.errors import Diagnostics
 from briefpress.load import load_brief
 from briefpress.render import render_brief
-from briefpress.templates import human_date
+from briefpress.render.jinja import human_date
 
-MINIMAL = Path(__file__).parent / "briefs" / "minimal"
+MINIMAL = Path(__file__).parents[1] / "briefs" / "minimal"
 
 
 @pytest.fixture(scope="module")
@@ -24,24 +24,6 @@ def rendered():
     result = render_brief(brief, diags)
     assert result is not None and diags.items == []
     return result
-
-
-def test_metadata_is_loaded_into_a_frozen_model() -> None:
-    brief = load_brief(MINIMAL, Diagnostics())
-    meta = brief.metadata
-    assert meta.title == "A Minimal Brief" and meta.lang == "en-GB" and meta.date == dt.date(2024, 5, 1)
-    assert meta.authors == ("Test Desk",) and meta.subjects == ("Testing",)
-    with pytest.raises(Exception):
-        meta.title = "changed"  # type: ignore[misc]
-
-
-def test_sections_follow_brief_yaml_with_ids_and_lines() -> None:
-    brief = load_brief(MINIMAL, Diagnostics())
-    assert [s.id for s in brief.sections] == ["intro", "data"]
-    intro = brief.sections[0]
-    assert intro.short_title == "Intro" and intro.role == "body"
-    assert intro.first_line == 5  # the body starts after the 4 lines of front matter
-    assert brief.data["events"]["events"][0]["event"] == "Later | piped"
 
 
 def _xhtml(rendered, index: int, fmt: str = "epub") -> etree._Element:
@@ -96,6 +78,24 @@ def test_raw_html_is_shown_as_text(rendered) -> None:
     assert not doc.xpath("//x:b", namespaces=NS)
     assert "Raw <b>HTML</b> is shown as text." in "".join(doc.itertext())
     assert "Jinja comment" not in "".join(doc.itertext())
+
+
+def test_headings_and_ids_belong_to_their_sections(rendered) -> None:
+    intro, data = rendered.sections
+    assert [(h.level, h.id, h.text) for h in intro.headings] == [(2, "first-heading", "First heading")]
+    assert [(h.level, h.id, h.text) for h in data.headings] == [(2, "data-table", "The table")]
+    assert dict(rendered.id_owner) == {"intro": "intro", "first-heading": "intro", "fig-square": "intro",
+                                       "data": "data", "data-table": "data"}
+
+
+def test_line_map_points_past_a_jinja_expansion_at_the_source_line() -> None:
+    """Lines that Jinja grew from one source line map back to it; the lines after map to their own."""
+    from briefpress.render.sections import _LineMap
+
+    source = "First.\n{{ rows }}\n\nLast.\n"
+    output = "First.\nrow 1\nrow 2\nrow 3\n\nLast.\n"
+    line_of = _LineMap(source, output, first_line=5)  # the body starts on line 5 of the file
+    assert [line_of(i) for i in range(6)] == [5, 6, 6, 6, 7, 8]
 
 
 @pytest.mark.parametrize("value,expected", [
