@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from types import MappingProxyType
@@ -166,7 +167,8 @@ def _metadata(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
     for key in raw:
         if key not in METADATA_KEYS:
             diags.error(path, doc.line(key), f"unknown key '{key}'{did_you_mean(str(key), METADATA_KEYS)}")
-    missing = [key for key in REQUIRED_METADATA if raw.get(key) in (None, "", [])]
+    missing = [key for key in REQUIRED_METADATA
+               if raw.get(key) in (None, "", []) or (isinstance(raw.get(key), str) and not raw[key].strip())]
     for key in missing:
         diags.error(path, 1, f"missing required key '{key}'")
 
@@ -239,12 +241,14 @@ def _sections(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
     sections: list[Section] = []
     id_lines: dict[Path, int] = {}
     seen: set[Path] = set()
+    named: set[Path] = set()  # as listed, before links are followed: such a file is listed, if refused
     for index, entry in enumerate(listed):
         line = doc.line("sections", index)
         if not isinstance(entry, str) or not entry.strip():
             diags.error(path, line, "each entry of 'sections' must be a file path")
             diags.lost.add("sections")
             continue
+        named.add(Path(os.path.normpath(root / entry)))
         file = (root / entry).resolve()
         if not file.is_relative_to(root):
             diags.error(path, line, f"section '{entry}' is outside the brief folder")
@@ -265,7 +269,8 @@ def _sections(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
             sections.append(loaded[0])
             id_lines[loaded[0].path] = loaded[1]
     for stray in sorted(root.rglob("*.md")):
-        if stray.resolve() not in seen and not stray.relative_to(root).parts[0] in ("templates", "styles"):
+        if (stray.resolve() not in seen and Path(os.path.normpath(stray)) not in named
+                and stray.relative_to(root).parts[0] not in ("templates", "styles")):
             diags.warning(stray, None, "section file is not listed in brief.yaml 'sections' and is not built")
     _check_ids(sections, id_lines, diags)
     return sections
