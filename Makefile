@@ -49,13 +49,13 @@ $(DIST)/$(SLUG).%: $(DEPS)
 	$(BP) build $(BRIEF) --format $* --out $(DIST) $(BUILDFLAGS)
 
 check: BUILDFLAGS = --strict
-check: $(PDF) $(EPUB)
-	$(BIN)/python tools/checks.py $(PDF) $(EPUB)
+check: $(PDF) $(EPUB) $(VENV)/.java
+	$(WITH_JAVA) $(BIN)/python tools/checks.py $(PDF) $(EPUB)
 
 # Every format with --strict, validated, then checksums and a manifest for readers to verify.
-release: $(STAMP)
+release: $(STAMP) $(VENV)/.java
 	$(BP) build $(BRIEF) --strict --release --out $(DIST)
-	$(BIN)/python tools/checks.py $(PDF) $(EPUB) || { rm -f $(DIST)/SHA256SUMS $(DIST)/manifest.json; exit 1; }
+	$(WITH_JAVA) $(BIN)/python tools/checks.py $(PDF) $(EPUB) || { rm -f $(DIST)/SHA256SUMS $(DIST)/manifest.json; exit 1; }
 	cd $(DIST) && sha256sum -c SHA256SUMS
 
 test: test-setup $(STAMP) $(COMPILED)
