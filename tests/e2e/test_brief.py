@@ -7,12 +7,13 @@ import re
 import zipfile
 from pathlib import Path
 
+import pikepdf
 import pytest
 import yaml
-from checks import PdfReport, normalise
 from lxml import etree, html as lxml_html
 
-from conftest import BRIEF
+from tools.checks import PdfReport, normalise
+from tools.paths import BRIEF, ROOT
 
 NS = {"x": "http://www.w3.org/1999/xhtml"}
 BODY_TITLES = ["Summary", "Reform chronology", "Election motives", "Outlook"]
@@ -48,8 +49,7 @@ def test_five_body_sections_in_order(pdf: PdfReport, built) -> None:
 def test_summary_fits_on_one_page(pdf: PdfReport) -> None:
     starts = {e.title: e.page_index for e in pdf.outline if e.level == 1}
     assert starts["Reform chronology"] - starts["Summary"] == 1
-    summary = normalise(pdf.pages[starts["Summary"]])
-    assert summary.count("•") >= 4 or len(re.findall(r"•", pdf.pages[starts["Summary"]])) >= 4
+    assert pdf.pages[starts["Summary"]].count("•") >= 4
 
 
 def _events_in_date_order() -> list[dict]:
@@ -94,12 +94,16 @@ def test_chart_in_epub_with_alt_text(epub: zipfile.ZipFile) -> None:
         assert bar["display"] in "".join(svg.itertext())
 
 
-def test_chart_in_pdf(pdf: PdfReport) -> None:
+def test_chart_in_pdf_with_alt_text(pdf: PdfReport, built) -> None:
     chart = _data("support")
     text = pdf.text
     assert normalise(chart["caption"]) in text
     for bar in chart["bars"]:
         assert bar["display"] in text and bar["label"] in text
+    with pikepdf.open(built.path("pdf")) as doc:
+        figures = [str(obj.get("/Alt")) for obj in doc.objects
+                   if isinstance(obj, pikepdf.Dictionary) and obj.get("/S") == "/Figure"]
+    assert normalise(chart["alt"]) in figures
 
 
 def test_chart_in_html_with_alt_text(built) -> None:
@@ -111,6 +115,7 @@ def test_chart_in_html_with_alt_text(built) -> None:
 
 
 def test_cross_references_work(epub: zipfile.ZipFile, pdf: PdfReport, built) -> None:
+    # EPUB: every link inside the book leads to a document and an id that exist.
     ids = {}
     for name in epub.namelist():
         if name.endswith(".xhtml"):
@@ -119,6 +124,7 @@ def test_cross_references_work(epub: zipfile.ZipFile, pdf: PdfReport, built) -> 
     summary = _epub_doc(epub, "summary")
     links = summary.xpath("//x:a[contains(@href, 'chronology')]/@href", namespaces=NS)
     assert links, "the summary links to the chronology"
+    assert all(link.partition("#")[0] == "chronology.xhtml" for link in links), links
     for name in epub.namelist():
         if name.endswith(".xhtml") and not name.endswith("nav.xhtml"):
             for href in etree.fromstring(epub.read(name)).xpath("//x:a/@href", namespaces=NS):
@@ -128,10 +134,27 @@ def test_cross_references_work(epub: zipfile.ZipFile, pdf: PdfReport, built) -> 
                 file = file or name.rsplit("/", 1)[-1]
                 assert file in ids, href
                 assert not frag or frag in ids[file], href
-    with __import__("pikepdf").open(built.path("pdf")) as doc:
-        internal = [a for page in doc.pages for a in page.get("/Annots", [])
-                    if a.get("/Subtype") == "/Link" and "/Dest" in a or (a.get("/A") or {}).get("/S") == "/GoTo"]
-        assert len(internal) >= 3
+
+    # PDF: every internal link names a destination that exists; the summary's lead to the chronology's page.
+    starts = {e.title: e.page_index for e in pdf.outline if e.level == 1}
+    with pikepdf.open(built.path("pdf")) as doc:
+        pages = {page.obj.objgen: index for index, page in enumerate(doc.pages)}
+        dests = {str(name): pages[dest[0].objgen] for name, dest in pikepdf.NameTree(doc.Root.Names.Dests).items()}
+        internal = [(index, str(annot.Dest)) for index, page in enumerate(doc.pages)
+                    for annot in page.obj.get("/Annots", []) if annot.get("/Subtype") == "/Link" and "/Dest" in annot]
+    body_links = [(index, name) for index, name in internal if index >= starts["Summary"]]
+    assert len(body_links) >= 3
+    missing = [name for _, name in internal if name not in dests]
+    assert missing == []
+    from_summary = [name for index, name in internal if index == starts["Summary"] and name == "chronology"]
+    assert from_summary and dests["chronology"] == starts["Reform chronology"]
+
+    # HTML: every fragment link leads to an id on the page.
+    page = lxml_html.fromstring(built.path("html").read_bytes())
+    page_ids = set(page.xpath("//@id"))
+    fragments = [href[1:] for href in page.xpath("//a/@href") if href.startswith("#")]
+    assert "#chronology" in page.xpath("//section[@id='summary']//a/@href")
+    assert [f for f in fragments if f not in page_ids] == []
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "epub", "html"])
@@ -146,7 +169,7 @@ def test_no_scraping_artefacts(built, fmt: str, pdf: PdfReport, epub: zipfile.Zi
         assert artefact not in text
 
 
-KEY_FACTS = yaml.safe_load((Path(__file__).parent / "data" / "key_facts.yaml").read_text(encoding="utf-8"))
+KEY_FACTS = yaml.safe_load((ROOT / "tests" / "data" / "key_facts.yaml").read_text(encoding="utf-8"))
 
 
 def test_key_facts_list_is_substantial() -> None:

@@ -1,17 +1,21 @@
-"""The command line: help for every command, release checksums, and a new brief that builds cleanly."""
+"""The command line: help for every command, release checksums and manifest, and a new brief that builds
+cleanly."""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import re
 import subprocess
+import tomllib
 
 import pytest
-from checks import PdfReport, epub_problems, pdf_problems
 
 from briefpress import cli
 from briefpress.cli import main
-from conftest import BRIEF
+from tools.checks import PdfReport, epub_problems, pdf_problems
+from tools.paths import BRIEF, ROOT
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
@@ -38,8 +42,12 @@ def test_every_command_has_help(name: str, capsys: pytest.CaptureFixture[str]) -
 def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    for name in _commands():
-        assert name in out
+    parser = cli._parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {choice.dest: choice.help for choice in action._choices_actions}
+    assert set(helps) == set(_commands())
+    for name, text in helps.items():
+        assert text and re.search(rf"^ +{name} +{re.escape(text)}$", out, re.MULTILINE), name
 
 
 def test_release_writes_checksums_and_manifest(tmp_path, built) -> None:
@@ -49,14 +57,19 @@ def test_release_writes_checksums_and_manifest(tmp_path, built) -> None:
     assert check.stdout.count(": OK") == 3
     manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["identifier"] == built.meta["identifier"] and manifest["title"] == built.meta["title"]
-    assert manifest["date"] and manifest["version"]
+    assert manifest["date"] == built.meta.get("modified", built.meta["date"]).isoformat()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert manifest["version"] == project["project"]["version"]
     files = {f["format"]: f for f in manifest["files"]}
     assert set(files) == {"pdf", "epub", "html"}
+    assert {f["file"] for f in files.values()} == {built.path(fmt).name for fmt in files}
     pdf = tmp_path / files["pdf"]["file"]
     assert files["pdf"]["pages"] == len(PdfReport(pdf).pages)
+    assert files["epub"]["documents"] == len(built.meta["sections"])
     for entry in files.values():
-        assert entry["size"] == (tmp_path / entry["file"]).stat().st_size
-        assert len(entry["sha256"]) == 64
+        path = tmp_path / entry["file"]
+        assert entry["size"] == path.stat().st_size
+        assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_new_brief_builds_cleanly(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -80,19 +93,3 @@ def test_new_refuses_a_folder_in_use(tmp_path, capsys: pytest.CaptureFixture[str
     assert main(["new", str(tmp_path)]) == 1
     assert "not empty" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
-
-
-def test_a_build_runs_without_the_cycle_collector_and_restores_it(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import gc
-
-    import briefpress.build
-
-    seen = []
-    real = briefpress.build.build
-    monkeypatch.setattr(briefpress.build, "build", lambda *a, **k: (seen.append(gc.isenabled()), real(*a, **k))[1])
-    assert gc.isenabled()
-    assert main(["build", str(BRIEF), "--format", "html", "--out", str(tmp_path)]) == 0
-    assert seen == [False]
-    assert gc.isenabled()  # a build run in a longer process (watch, tests) leaves collection as it found it
-    assert main(["build", str(tmp_path / "missing"), "--format", "html", "--out", str(tmp_path)]) == 1
-    assert gc.isenabled()
