@@ -22,8 +22,8 @@ _MAKE_ENVIRONMENT = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SOURCE_DATE_EPOCH", "B
 class RepoCopy:
     """The repository's tracked files, copied with their times, where ``make`` runs without touching the
     working tree. ``make`` uses the test run's virtual environment (``VENV``), and the Makefile's stamps of
-    an installed and compiled package (``STAMP``, ``COMPILED``) point at files in ``stamps``, as new as the
-    newest copied file, so that no target installs or compiles anything."""
+    an installed and compiled package (``STAMP``, ``COMPILED``) point at files in ``stamps``, as new as what
+    they depend on, so that no target installs or compiles anything."""
 
     root: Path
     venv: Path
@@ -40,12 +40,13 @@ class RepoCopy:
         env.setdefault("JAVA_TOOL_OPTIONS", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1")
         return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
 
-    def stamp(self, name: str) -> Path:
-        """A new stamp file in ``stamps``, as new as the newest copied file: up to date for ``make``, and
-        older than any output built after it."""
+    def stamp(self, name: str, as_new_as: Path | None = None) -> Path:
+        """A new stamp file in ``stamps``, as new as the copied file ``as_new_as``, else as the newest copied
+        file: up to date for ``make``, and older than any output built after it."""
         path = self.stamps / name
         path.touch()
-        newest = max(p.stat().st_mtime_ns for p in self.root.rglob("*") if p.is_file())
+        files = [self.root / as_new_as] if as_new_as else [p for p in self.root.rglob("*") if p.is_file()]
+        newest = max(p.stat().st_mtime_ns for p in files)
         os.utime(path, ns=(newest, newest))
         return path
 
@@ -66,6 +67,8 @@ def e2e_repo_copy(tmp_path_factory: pytest.TempPathFactory) -> RepoCopy:
     stamps = base / "stamps"
     stamps.mkdir()
     copy = RepoCopy(root, venv, stamps)
-    copy.stamp("installed")
+    # The installed package is as new as pyproject.toml, and no newer: the venv's own stamps made after it
+    # (``$(VENV)/.java``) stay up to date.
+    copy.stamp("installed", Path("pyproject.toml"))
     copy.stamp("compiled")
     return copy
