@@ -53,7 +53,7 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = ()) -> epu
     for author in meta.authors:
         book.add_author(author)
     dc = {"publisher": meta.publisher, "rights": meta.rights, "description": meta.description,
-          "date": meta.date.isoformat()}
+          "date": assembler.created}  # the brief's date, or SOURCE_DATE_EPOCH's, as in the other editions
     for name, value in dc.items():
         if value:
             book.add_metadata("DC", name, value)
@@ -90,6 +90,8 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = ()) -> epu
         book.add_item(item)
         documents.append((view, item))
     for index, relative in enumerate(rendered.images):
+        if relative == cover_name:
+            continue  # a section shows the cover image: it is packed once, as the cover
         book.add_item(epub.EpubItem(uid=f"img-{index + 1}", file_name=relative, media_type=media_type(relative),
                                     content=policy.read_relative(relative)))
 

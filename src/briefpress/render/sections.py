@@ -238,9 +238,14 @@ def _check_references(brief: Brief, part: RenderedSection, id_owner: Mapping[str
     """Check that every link points at a known id or a web address, and that every image exists."""
     path = part.section.path
     line = part.section.first_line
+    block = None  # the output line of the block whose inline tokens are walked
     for token in _walk(part.tokens):
         if token.map:
-            line = line_of(token.map[0])
+            block = token.map[0]
+            line = line_of(block)
+        elif token.type in ("softbreak", "hardbreak") and block is not None:
+            block += 1  # inline tokens carry no line: count the line breaks before them
+            line = line_of(block)
         if token.type == "link_open":
             href = str(token.attrGet("href") or "")
             problem = check_link(href, id_owner)
