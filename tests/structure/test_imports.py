@@ -23,7 +23,7 @@ STAGES = [
     {"briefpress.release"},
     {"briefpress.build"},
     {"briefpress.speedups", "briefpress.speedups.printer", "briefpress.speedups.hyphenation",
-     "briefpress.speedups.drawing", "briefpress.speedups.processes", "briefpress.speedups.__main__"},
+     "briefpress.speedups.drawing", "briefpress.speedups.processes", "briefpress.speedups.switches", "briefpress.speedups.__main__"},
     {"briefpress.cli", "briefpress.watch", "briefpress.scaffold", "briefpress.__main__"},
 ]
 

@@ -6,8 +6,9 @@
 - ``hyphenation``: pyphen's patterns kept parsed in the package's ``__pycache__``.
 - ``no_cycle_collection``: Python's cycle collector off for the build's short life.
 
-``BRIEFPRESS_SPEEDUPS=off`` turns them all off, for A/B measurement (``make bench``) and for debugging. A
-build called as a library (``briefpress.build.build``) uses none of them.
+``BRIEFPRESS_SPEEDUPS=off`` turns them all off, and ``BRIEFPRESS_SPEEDUPS=no-printer,no-gc`` those named
+(``switches``), for A/B measurement (``make bench``) and for debugging. A build called as a library
+(``briefpress.build.build``) uses none of them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..editions.typeset import InProcess, PrintJob, Typeset, Typesetter
 from ..errors import Diagnostics
 from .drawing import typeset_fast
 from .printer import Printer
+from .switches import on
 
 
 def enabled() -> bool:
@@ -45,7 +47,7 @@ class Preloading(InProcess):
 def typesetter(laying_out: bool) -> tuple[Typesetter, Printer | None]:
     """The typesetter for a build, and the printer to close after it, if one was forked (only when the
     build will lay the brief out)."""
-    if laying_out and can_fork():
+    if laying_out and can_fork() and on("printer"):
         printer = Printer.start()
         return printer, printer
     return Preloading(), None
@@ -58,6 +60,9 @@ def no_cycle_collection() -> Iterator[None]:
     A build is short-lived and makes little cyclic garbage, but the collector would walk its objects several
     hundred times. Memory is freed by reference counting as usual.
     """
+    if not on("gc"):
+        yield
+        return
     collecting = gc.isenabled()
     gc.disable()
     try:

@@ -21,6 +21,7 @@ from ..editions.typeset import PrintJob, Typeset, draw, typeset
 from ..errors import Diagnostics
 from .hyphenation import preload
 from .processes import die_with_parent, failure
+from .switches import on
 
 
 class ForkedDrawing:
@@ -94,8 +95,9 @@ class ForkedDrawing:
 def typeset_fast(job: PrintJob, target: Path | None, diags: Diagnostics) -> Typeset:
     """``typeset.typeset`` with the speed-ups: hyphenation patterns kept parsed, and a long brief's parts
     drawn beside the layout where processes can be forked."""
-    preload(job.lang)
-    if not (job.parts and hasattr(os, "fork")):
+    if on("hyphenation"):
+        preload(job.lang)
+    if not (job.parts and hasattr(os, "fork") and on("drawing")):
         return typeset(job, target, diags)
     drawing = ForkedDrawing()
     try:

@@ -20,6 +20,7 @@ from ..editions.typeset import PrintJob, Typeset, import_weasyprint
 from ..errors import Diagnostics
 from .drawing import typeset_fast
 from .processes import Channel, failure, fork
+from .switches import on
 
 
 class Printer:
@@ -101,7 +102,10 @@ def _serve(conn: Channel) -> None:
     """The printer's side: import WeasyPrint, then lay out the one job it is sent, if any."""
     failed = None
     try:
-        import_without_compilers()
+        if on("path"):
+            import_without_compilers()
+        else:
+            import_weasyprint()
     except BaseException:  # reported when a job comes, as the build would have met it
         failed = traceback.format_exc()
     try:
