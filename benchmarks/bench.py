@@ -20,7 +20,9 @@ at the largest); 4 [all] ``--format all`` in one process against three single-fo
 job users run: ``briefpress build --format all`` into a new folder against pandoc making the same PDF, EPUB
 and standalone HTML one after the other (targets: wall ratio ≤ 0.7 and CPU ratio ≤ 1.0); 6 [speedups] the
 same builds (PDF; all formats) with the CLI's speed-ups on and off (``BRIEFPRESS_SPEEDUPS=off``), beside an
-A/A comparison (off against off) that shows the noise. ``--profile`` adds cProfile summaries of PDF builds
+A/A comparison (off against off) that shows the noise; 7 [speedups-each] each speed-up on its own: all on
+against all on but it (``BRIEFPRESS_SPEEDUPS=no-NAME``), the brief's PDF (~100 pages for ``drawing``, which
+serves only a brief in parts), beside an A/A of all on. ``--profile`` adds cProfile summaries of PDF builds
 (the brief and ~300 pages). pandoc gets the sections' Markdown as briefpress's Jinja stage makes it (see
 pandoc_input).
 """
@@ -48,9 +50,11 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # .venv/bin when run as the Makefile does
 BRIEFPRESS = BIN / "briefpress"
 SCALE_TARGETS = (30, 100, 300)
-PARTS = ("pdf", "epub", "scale", "all", "make", "speedups")  # --only choices, in the order they run
+PARTS = ("pdf", "epub", "scale", "all", "make", "speedups", "speedups-each")  # --only choices, in the order they run
 MAKE_TARGETS = {"ratio": 0.7, "cpu_ratio": 1.0}  # part 5: ours / pandoc, wall and CPU
-SPEEDUPS_VAR = "BRIEFPRESS_SPEEDUPS"  # =off turns every speed-up of the CLI off
+SPEEDUPS_VAR = "BRIEFPRESS_SPEEDUPS"  # =off turns every speed-up of the CLI off; =no-NAME,... those named
+# briefpress.speedups.switches.NAMES, spelled out so that the bench runs against any checkout.
+SPEEDUP_NAMES = ("printer", "path", "hyphenation", "gc", "drawing")
 KIB_PER_MB = 1e6 / 1024  # ru_maxrss is in KiB on Linux; figures are in MB (10^6 bytes), as the target is
 
 _ID = r"[A-Za-z][\w.:-]*"
@@ -534,7 +538,8 @@ def main() -> int:
     ap.add_argument("--only", choices=PARTS, action="append",
                     help="run only these parts (repeatable; default all of them): pdf, epub (with start-up), "
                          "scale, all (--format all against 3 builds), make (build --format all against "
-                         "pandoc's PDF + EPUB + HTML), speedups (speed-ups on / off, with an A/A noise check)")
+                         "pandoc's PDF + EPUB + HTML), speedups (speed-ups on / off, with an A/A noise check), "
+                         "speedups-each (each speed-up: all on / all on but it)")
     ap.add_argument("--json", type=Path, help="write the figures to this JSON file too")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (its path is printed)")
     args = ap.parse_args()
@@ -756,6 +761,28 @@ def main() -> int:
                          "; ".join(f"{label} {c[0]:.2f}–{c[1]:.2f}" for label, _, c in aa_spreads),
                          "", f"min–max of {rounds} per-round A/A ratios", "", ""))
             figures["speedups"] = {**speed_fig, "variable": f"{SPEEDUPS_VAR}=off"}
+
+        if "speedups-each" in parts:
+            print(f"\n7. each speed-up: all on / all on but it ({SPEEDUPS_VAR}=no-NAME), with an A/A (all on / all on)",
+                  flush=True)
+            env_on = {k: v for k, v in os.environ.items() if k != SPEEDUPS_VAR}
+            each_fig: dict[str, object] = {}
+            # drawing serves only a brief laid out in parts: measured on ~100 pages (12 copies of the body).
+            long_brief = scale_brief(brief_dir, work / "speedups-each-long", 12)
+            aa_pdf = alternate("each: all on / all on", ours(brief_dir, "pdf", "each-aa", env=env_on),
+                               ours(brief_dir, "pdf", "each-aa2", env=env_on), rounds, labels=("on", "on"))
+            for name in SPEEDUP_NAMES:
+                brief = long_brief if name == "drawing" else brief_dir
+                env_without = {**env_on, SPEEDUPS_VAR: f"no-{name}"}
+                pair = alternate(f"each: all on / no-{name}", ours(brief, "pdf", f"each-{name}-on", env=env_on),
+                                 ours(brief, "pdf", f"each-{name}-off", env=env_without), rounds,
+                                 labels=("on", f"no-{name}"))
+                s = pair.summary()
+                label = f"speed-up {name}: all on / without it, PDF" + (", ~100 pages" if name == "drawing" else "")
+                rows.append(speedups_row(label, s, aa_pdf))
+                each_fig[name] = {**s, "wall_ratios": pair.ratios(), "cpu_ratios": pair.cpu_ratios()}
+            each_fig["aa"] = {"wall_ratios": aa_pdf.ratios(), "cpu_ratios": aa_pdf.cpu_ratios()}
+            figures["speedups_each"] = each_fig
 
         if args.profile:
             profile(brief_dir, work, "brief")
