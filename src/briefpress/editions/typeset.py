@@ -4,8 +4,10 @@ A ``PrintJob`` is everything a layout needs, made by ``pdf.py`` from the rendere
 stylesheets and the files the document may read. A ``Typesetter`` turns a job into a PDF (or only into its
 page breaks, for the EPUB's page list). ``InProcess`` is the plain one, in the build's own process; the
 command line may hand the build another of the same shape (``briefpress.speedups``), which must give the
-same bytes. This module imports neither Jinja nor markdown-it, and WeasyPrint only when a job is laid out,
-so that builds without a PDF do not pay for its import.
+same bytes. A long brief comes in parts (``PrintPart``): they are laid out one at a time, each numbered on
+from the pages and notes before it, drawn (by a ``Drawing``: here, or elsewhere) and joined (``join.py``).
+This module imports neither Jinja nor markdown-it, and WeasyPrint only when a job is laid out, so that
+builds without a PDF do not pay for its import.
 """
 
 from __future__ import annotations
