@@ -8,9 +8,8 @@ BRIEF  ?= brief
 DIST   ?= dist
 SLUG   := $(shell sed -n 's/^slug:[[:space:]]*"\{0,1\}\([a-z0-9-]*\)"\{0,1\}.*/\1/p' $(BRIEF)/brief.yaml)
 STAMP  := $(VENV)/.installed
-# The package compiled ahead (its modules and templates), as an installed package is, and the brief's
-# hyphenation patterns parsed: builds then skip the compiling and parsing that PYTHONDONTWRITEBYTECODE
-# would otherwise make every build pay (see src/briefpress/kept.py).
+# The package compiled ahead (its modules and templates), as an installed package is: builds then skip the
+# compiling that PYTHONDONTWRITEBYTECODE would otherwise make every build pay (see src/briefpress/kept.py).
 COMPILED := $(VENV)/.compiled
 
 # Everything an output depends on: the brief, the package (with its templates and styles), the project file.
@@ -42,7 +41,7 @@ $(STAMP): pyproject.toml
 
 $(COMPILED): $(PACKAGE) $(STAMP)
 	$(BIN)/python -m compileall -q src/briefpress
-	$(BIN)/python -m briefpress.speedups $(BRIEF) >/dev/null
+	$(BIN)/python -c 'from briefpress.render.jinja import precompile; precompile()'
 	touch $@
 
 $(DIST)/$(SLUG).%: $(DEPS)

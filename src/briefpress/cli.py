@@ -64,8 +64,7 @@ def _build(args: argparse.Namespace) -> int:
     laying_out = "pdf" in formats or ("epub" in formats and not pages.any_kept(args.out))
     typesetter, printer = speedups.typesetter(laying_out)
     try:
-        with speedups.no_cycle_collection():
-            return _run_build(args, formats, typesetter)
+        return _run_build(args, formats, typesetter)
     finally:
         if printer is not None:
             printer.close()

@@ -53,14 +53,23 @@ class Diagnostics:
     items: list[Diagnostic] = field(default_factory=list)
     #: What failed to load ("sections", "data.<name>"), so later stages skip the follow-on errors.
     lost: set[str] = field(default_factory=set)
+    _recorded: set[Diagnostic] = field(default_factory=set, repr=False, compare=False)
 
     def error(self, path: Path | None, line: int | None, message: str) -> None:
         """Record an error."""
-        self.items.append(Diagnostic(path, line, message, "error"))
+        self.add(Diagnostic(path, line, message, "error"))
 
     def warning(self, path: Path | None, line: int | None, message: str) -> None:
         """Record a warning."""
-        self.items.append(Diagnostic(path, line, message, "warning"))
+        self.add(Diagnostic(path, line, message, "warning"))
+
+    def add(self, *diagnostics: Diagnostic) -> None:
+        """Record diagnostics, each once: a problem met again (a file refused in each part of a long brief's
+        layout) is the same problem."""
+        for diagnostic in diagnostics:
+            if diagnostic not in self._recorded:
+                self._recorded.add(diagnostic)
+                self.items.append(diagnostic)
 
     @property
     def errors(self) -> list[Diagnostic]:

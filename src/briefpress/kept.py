@@ -1,10 +1,9 @@
 """What the package keeps beside its compiled modules, in its ``__pycache__``: work a build would otherwise
 repeat every time, because Python keeps only compiled modules across processes.
 
-Three things are kept: the package's templates compiled by Jinja (``templates``), hyphenation patterns
-parsed by pyphen (``hyphenation``) and WeasyPrint's C declarations parsed by cffi (``cdefs``). Each is
-keyed by what it was made from, so a change to its source or to the library that made it is a miss, and a
-miss only costs the work it would have saved. They are written under the rule Python follows for ``.pyc``
+One thing is kept: the package's templates compiled by Jinja (``render.jinja``), through Jinja's own
+``BytecodeCache``, which keys each by its source and checks it, so a change is a miss, and a miss only
+costs the work it would have saved. They are written under the rule Python follows for ``.pyc``
 files: not under ``PYTHONDONTWRITEBYTECODE`` unless asked (``make venv`` asks), and silently not where the
 package is read-only.
 """

@@ -2,52 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
-from typing import Iterator
-
-import pytest
 
 from briefpress.build import build
 from briefpress.errors import Diagnostics
 from briefpress.model import FORMATS
-from briefpress.speedups import no_cycle_collection
 from tools.paths import BRIEF
-
-
-@pytest.fixture
-def collector() -> Iterator[None]:
-    """Python's cycle collector set back as it was, whatever the test did to it."""
-    was = gc.isenabled()
-    yield
-    (gc.enable if was else gc.disable)()
-
-
-def test_no_cycle_collection_turns_the_collector_off_and_back_on(collector: None) -> None:
-    gc.enable()
-    with no_cycle_collection():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-
-
-def test_no_cycle_collection_turns_it_back_on_after_an_exception(collector: None) -> None:
-    gc.enable()
-    with pytest.raises(KeyError):
-        with no_cycle_collection():
-            assert not gc.isenabled()
-            raise KeyError("a build that failed")
-    assert gc.isenabled()
-
-
-def test_no_cycle_collection_leaves_it_off_if_it_was_off(collector: None) -> None:
-    gc.disable()
-    with no_cycle_collection():
-        assert not gc.isenabled()
-    assert not gc.isenabled()
-    with pytest.raises(KeyError):
-        with no_cycle_collection():
-            raise KeyError("a build that failed")
-    assert not gc.isenabled()
 
 
 def test_the_same_editions_with_and_without_the_speedups(tmp_path: Path, run_cli) -> None:

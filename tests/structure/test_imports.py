@@ -22,8 +22,8 @@ STAGES = [
      "briefpress.editions.fonts"},
     {"briefpress.release"},
     {"briefpress.build"},
-    {"briefpress.speedups", "briefpress.speedups.printer", "briefpress.speedups.hyphenation",
-     "briefpress.speedups.drawing", "briefpress.speedups.processes", "briefpress.speedups.switches", "briefpress.speedups.__main__"},
+    {"briefpress.speedups", "briefpress.speedups.printer", "briefpress.speedups.drawing",
+     "briefpress.speedups.processes", "briefpress.speedups.switches"},
     {"briefpress.cli", "briefpress.watch", "briefpress.scaffold", "briefpress.__main__"},
 ]
 

@@ -208,7 +208,8 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
     front, *runs = job.parts
     front_sheets = [session.css(_LINK_PAGE.sub("attr(data-page)", path.read_text(encoding="utf-8")), path)
                     for path in job.stylesheets]
-    _, document = session.lay_out(front.source, front_sheets, Diagnostics())  # reported when drawn
+    # Once more with its page numbers if the PDF is drawn: what this layout finds is reported then.
+    _, document = session.lay_out(front.source, front_sheets, session.diags if target is None else Diagnostics())
     front_pages = len(document.pages)
     del document
     page = front_pages + 1
@@ -285,15 +286,17 @@ class _LogCapture(logging.Handler):
 
 @contextmanager
 def _captured(root: Path, diags: Diagnostics, refused: list[tuple[str, str]] | None = None) -> Iterator[None]:
-    """Turn what WeasyPrint logs meanwhile, and the resources it was refused, into diagnostics."""
+    """Turn what WeasyPrint logs meanwhile, and the resources it was refused meanwhile (``refused`` is the
+    fetcher's list, which grows), into diagnostics."""
     capture = _LogCapture()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(capture)
+    before = len(refused or [])
     try:
         yield
     finally:
         logger.removeHandler(capture)
-    refused = refused or []
+    refused = (refused or [])[before:]
     for _url, reason in refused:
         diags.error(root, None, f"refused to load {reason}")
     for record in capture.records:

@@ -19,7 +19,6 @@ from typing import Any
 
 from ..editions.typeset import PrintJob, Typeset, draw, typeset
 from ..errors import Diagnostics
-from .hyphenation import preload
 from .processes import die_with_parent, failure
 from .switches import on
 
@@ -73,7 +72,7 @@ class ForkedDrawing:
             raise RuntimeError("a process drawing part of the PDF stopped unexpectedly") from None
         if kind == "failed":
             raise failure("drawing part of the PDF", payload)
-        diags.items.extend(payload)
+        diags.add(*payload)
 
     def results(self) -> list[bytes]:
         self._wait()
@@ -93,10 +92,8 @@ class ForkedDrawing:
 
 
 def typeset_fast(job: PrintJob, target: Path | None, diags: Diagnostics) -> Typeset:
-    """``typeset.typeset`` with the speed-ups: hyphenation patterns kept parsed, and a long brief's parts
-    drawn beside the layout where processes can be forked."""
-    if on("hyphenation"):
-        preload(job.lang)
+    """``typeset.typeset`` with a long brief's parts drawn beside the layout, where processes can be
+    forked."""
     if not (job.parts and hasattr(os, "fork") and on("drawing")):
         return typeset(job, target, diags)
     drawing = ForkedDrawing()

@@ -51,7 +51,7 @@ class Printer:
             raise failure("typesetting the PDF", message[0])
         self.close(wait=True)
         result, items = message
-        diags.items.extend(items)
+        diags.add(*items)
         return result
 
     def close(self, wait: bool = False) -> None:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 
 #: printer: WeasyPrint imported in a forked process while the brief renders, which then lays it out;
-#: path: that import made with an empty PATH; hyphenation: pyphen's patterns kept parsed; gc: no cycle
-#: collector during a build; drawing: a long brief's parts drawn in forked processes.
-NAMES = ("printer", "path", "hyphenation", "gc", "drawing")
+#: path: that import made with an empty PATH; drawing: a long brief's parts drawn in forked processes.
+NAMES = ("printer", "path", "drawing")
 
 
 def on(name: str) -> bool:
