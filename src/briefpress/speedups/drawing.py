@@ -10,7 +10,6 @@ a time, so at most two parts' layouts are held in memory. The bytes are those th
 from __future__ import annotations
 
 import os
-import pickle
 import signal
 import tempfile
 import traceback
@@ -19,7 +18,7 @@ from typing import Any
 
 from ..editions.typeset import PrintJob, Typeset, draw, typeset
 from ..errors import Diagnostics
-from .processes import die_with_parent, failure
+from .processes import Channel, failure, fork
 from .switches import on
 
 
@@ -28,48 +27,39 @@ class ForkedDrawing:
 
     def __init__(self) -> None:
         self.files: list[Path] = []
-        self.running: tuple[int, int, Diagnostics] | None = None  # pid, pipe to read, diagnostics to extend
+        self.running: tuple[int, Channel, Diagnostics] | None = None  # the part being drawn
 
     def draw(self, document: Any, job: PrintJob, diags: Diagnostics) -> None:
         self._wait()
         fd, name = tempfile.mkstemp(suffix=".pdf")
         os.close(fd)
-        self.files.append(Path(name))
-        read, write = os.pipe()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:
-            status = 1
+        path = Path(name)
+        self.files.append(path)
+
+        def serve(conn: Channel) -> None:
+            found = Diagnostics()
             try:
-                os.close(read)
-                die_with_parent(parent)
-                found = Diagnostics()
-                try:
-                    draw(document, job, Path(name), found)
-                    message: tuple = ("done", found.items)
-                    status = 0
-                except BaseException:
-                    message = ("failed", traceback.format_exc())
-                with os.fdopen(write, "wb") as stream:
-                    pickle.dump(message, stream)
-            finally:
-                os._exit(status)
-        os.close(write)
-        self.running = (pid, read, diags)
+                draw(document, job, path, found)
+                conn.send(("done", found.items))
+            except BaseException:
+                conn.send(("failed", traceback.format_exc()))
+
+        conn, pid = fork(serve)
+        self.running = (pid, conn, diags)
 
     def _wait(self) -> None:
         """Wait for the part being drawn, if any; add its diagnostics, or raise its failure."""
         if self.running is None:
             return
-        pid, read, diags = self.running
+        pid, conn, diags = self.running
         self.running = None
-        with os.fdopen(read, "rb") as stream:
-            data = stream.read()
-        os.waitpid(pid, 0)
         try:
-            kind, payload = pickle.loads(data)
-        except Exception:
+            kind, payload = conn.recv()
+        except (EOFError, OSError):
             raise RuntimeError("a process drawing part of the PDF stopped unexpectedly") from None
+        finally:
+            conn.close()
+            os.waitpid(pid, 0)
         if kind == "failed":
             raise failure("drawing part of the PDF", payload)
         diags.add(*payload)
@@ -81,9 +71,9 @@ class ForkedDrawing:
     def abandon(self) -> None:
         """Stop a drawing process still running (the build failed)."""
         if self.running is not None:
-            pid, read, _ = self.running
+            pid, conn, _ = self.running
             self.running = None
-            os.close(read)
+            conn.close()
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
