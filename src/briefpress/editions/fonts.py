@@ -43,7 +43,10 @@ def merge_fonts(pdf: pikepdf.Pdf) -> int:
     for face, distinct in fonts.items():
         if len(distinct) < 2:
             continue
-        font = _merged(pdf, list(distinct.values()))
+        try:
+            font = _merged(pdf, list(distinct.values()))
+        except (ImportError, AttributeError, TypeError, KeyError, ValueError, IndexError):
+            font = None  # fontTools or the subsets not as expected: keep them apart, the text is right
         if font is None:
             continue
         for resources, key in holders[face]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import tempfile
 import traceback
 from pathlib import Path
@@ -84,7 +85,7 @@ class ForkedDrawing:
 def typeset_fast(job: PrintJob, target: Path | None, diags: Diagnostics) -> Typeset:
     """``typeset.typeset`` with a long brief's parts drawn beside the layout, where processes can be
     forked."""
-    if not (job.parts and hasattr(os, "fork") and on("drawing")):
+    if not (job.parts and sys.platform.startswith("linux") and on("drawing")):  # fork is safe on Linux
         return typeset(job, target, diags)
     drawing = ForkedDrawing()
     try:
