@@ -14,8 +14,7 @@ import pytest
 from tools.paths import ROOT
 
 #: Environment variables that would change what ``make`` or a build does, removed from the child's.
-_MAKE_ENVIRONMENT = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SOURCE_DATE_EPOCH", "BRIEFPRESS_SPEEDUPS",
-                     "BRIEFPRESS_WORKERS")
+_MAKE_ENVIRONMENT = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SOURCE_DATE_EPOCH", "BRIEFPRESS_SPEEDUPS")
 
 
 @dataclass

@@ -43,7 +43,7 @@ def test_two_builds_are_byte_identical(built, rebuilt, fmt: str) -> None:
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
     """Run the installed ``briefpress`` command in a new process, with ``env`` added to a plain environment."""
     plain = {name: value for name, value in os.environ.items()
-             if name not in ("SOURCE_DATE_EPOCH", "BRIEFPRESS_SPEEDUPS", "BRIEFPRESS_WORKERS")}
+             if name not in ("SOURCE_DATE_EPOCH", "BRIEFPRESS_SPEEDUPS")}
     return subprocess.run([BRIEFPRESS, *args], capture_output=True, text=True, env={**plain, **env}, timeout=600)
 
 
