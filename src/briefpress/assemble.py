@@ -99,10 +99,12 @@ class Assembler:
         return self.env.get_template(template).render(
             meta=self.meta, created=self.created, modified=self.modified, **context)
 
-    def pdf(self, fonts: Sequence[FontFace], only: Collection[str] | None = None, front: bool = True) -> str:
+    def pdf(self, fonts: Sequence[FontFace], only: Collection[str] | None = None, front: bool = True,
+            views: Sequence[SectionView] | None = None) -> str:
         """The HTML document WeasyPrint lays out: the cover and contents (``front``), then every section, or
-        those in ``only`` (one part of a brief laid out in parts)."""
-        contents = self.sections("pdf")
+        those in ``only`` (one part of a brief laid out in parts). ``views`` are the sections already
+        rendered for the PDF, for a caller that assembles several parts."""
+        contents = list(views) if views is not None else self.sections("pdf")
         sections = [view for view in contents if only is None or view.id in only]
         return self.render("pdf.html.j2", sections=sections, contents=contents, front=front, fonts=fonts)
 

@@ -67,8 +67,7 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
     slug = rendered.brief.metadata.slug
     staged: list[tuple[Path, Path]] = []
     outputs: list[Output] = []
-    page_map: PageMap | None = None
-    to_keep: PageMap | None = None
+    page_map: PageMap | None = None  # the PDF's, handed to the EPUB; or the EPUB's own layout; kept at the end
     done = False
     try:
         for fmt in (f for f in FORMATS if f in formats):
@@ -80,14 +79,14 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
                 EditionInput(rendered, temp, diags, typesetter, out_dir, page_map))
             diags.check(strict)
             if result.page_map is not None:
-                page_map = to_keep = result.page_map
+                page_map = result.page_map
             outputs.append(Output(final, fmt, result.units, temp.stat().st_size, time.perf_counter() - start))
         for temp, final in staged:
             os.chmod(temp, 0o644)
             os.replace(temp, final)
         done = True
-        if to_keep is not None:
-            pages.store(pages.cache_file(out_dir, slug), to_keep)
+        if page_map is not None:
+            pages.store(pages.cache_file(out_dir, slug), page_map)
     finally:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)

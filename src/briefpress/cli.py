@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from . import __version__, speedups
-from .editions import pages
-from .editions.typeset import Typesetter
+from . import __version__
 from .errors import BriefError, Diagnostics
 from .model import FORMATS
+
+if TYPE_CHECKING:
+    from .editions.typeset import Typesetter
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
 def _build(args: argparse.Namespace) -> int:
     chosen = [f for f in (args.formats or []) if f != "all"]
     formats = tuple(dict.fromkeys(chosen)) or FORMATS
+    # Imported here, like the build, so that --help, --version, new and watch answer without them.
+    from . import speedups
+    from .editions import pages
+
     if not speedups.enabled():
         return _run_build(args, formats, None)
     # The printer is forked before the build's own imports, so that it imports WeasyPrint meanwhile.

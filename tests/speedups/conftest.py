@@ -45,7 +45,10 @@ def brief_in_parts(monkeypatch: pytest.MonkeyPatch) -> PrintJob:
     diags = Diagnostics()
     job = print_job(prepare(BRIEF, diags))
     assert not diags.items, [d.format() for d in diags.items]
-    assert len(job.parts) >= 3 and job.parts[0].front, "the front and at least two runs of sections"
+    front, *runs = job.parts
+    assert len(runs) >= 2 and 'id="contents"' in front.source and not any('id="contents"' in run.source
+                                                                         for run in runs), \
+        "the front (cover and contents) and at least two runs of sections"
     return job
 
 

@@ -126,8 +126,7 @@ def _merged(pdf: pikepdf.Pdf, fonts: list[Any]) -> Any | None:
         if len(order) > len(base_order):
             return None
         glyf = program["glyf"]
-        wanted = sorted(set(widths[index]) - used)
-        pending = list(wanted)
+        pending = sorted(set(widths[index]) - used)
         while pending:
             gid = pending.pop()
             if gid in used or gid >= len(order):

@@ -68,13 +68,14 @@ def print_job(rendered: Rendered) -> PrintJob:
     assembler = Assembler(rendered)
     fonts = font_faces()
     runs = plan(rendered)
+    views = assembler.sections("pdf")  # rendered once, for the whole document and every part
     parts: tuple[PrintPart, ...] = ()
     if runs is not None:
         notes = {part.id: part.note_offset for part in rendered.sections}
-        front = PrintPart(_cross_part_links(rendered, assembler.pdf(fonts, only=(), front=True), set(), True), 0, True)
-        parts = (front, *(PrintPart(_cross_part_links(rendered, assembler.pdf(fonts, only=run, front=False),
-                                                      set(run), False), notes[run[0]]) for run in runs))
-    return PrintJob(rendered.brief.root, dict(rendered.assets), assembler.pdf(fonts),
+        front = PrintPart(_cross_part_links(rendered, assembler.pdf(fonts, (), True, views), set(), True), 0)
+        parts = (front, *(PrintPart(_cross_part_links(rendered, assembler.pdf(fonts, run, False, views), set(run),
+                                                      False), notes[run[0]]) for run in runs))
+    return PrintJob(rendered.brief.root, dict(rendered.assets), assembler.pdf(fonts, views=views),
                     tuple(stylesheet_path(rendered, name) for name in STYLESHEETS), meta.lang,
                     meta.identifier, meta.last_modified, meta.title, parts)
 

@@ -40,7 +40,8 @@ BLOCK_TAGS = frozenset({"p", "li", "tr", "h2", "h3", "h4", "h5", "h6", "figure",
 
 @dataclass(frozen=True)
 class PrintPart:
-    """One part of a long brief's print edition: the cover and contents (``front``), or a run of sections.
+    """One part of a long brief's print edition: the cover and contents (the first part), or a run of
+    sections.
 
     Its links to other parts are ``CROSS_PART`` URIs, which joining makes internal again; the front's carry
     their target's printed page in ``data-page``, filled in once the runs are laid out.
@@ -48,7 +49,6 @@ class PrintPart:
 
     source: str  # the HTML
     notes_before: int  # notes in the parts before it: its first note's number is one more
-    front: bool = False
 
 
 @dataclass(frozen=True)

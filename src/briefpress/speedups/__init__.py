@@ -24,12 +24,12 @@ from ..editions.typeset import InProcess, PrintJob, Typeset, Typesetter
 from ..errors import Diagnostics
 from .drawing import typeset_fast
 from .printer import Printer
-from .switches import on
+from .switches import NAMES, on
 
 
 def enabled() -> bool:
-    """Whether speed-ups are on: unless ``BRIEFPRESS_SPEEDUPS=off``."""
-    return os.environ.get("BRIEFPRESS_SPEEDUPS", "").strip().lower() != "off"
+    """Whether any speed-up is on (``switches``)."""
+    return any(on(name) for name in NAMES)
 
 
 def can_fork() -> bool:
