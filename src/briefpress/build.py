@@ -20,6 +20,7 @@ from .errors import BriefError, Diagnostic, Diagnostics
 from .load import load_brief
 from .model import FORMATS
 from .outputs import Output, temporary_beside
+from .references import attach
 from .release import write_release
 from .render import Rendered, render_brief
 
@@ -27,6 +28,8 @@ from .render import Rendered, render_brief
 def prepare(brief_dir: Path, diags: Diagnostics, strict: bool = False, paper: str | None = None) -> Rendered:
     """Load and render a brief, stopping with every problem found if it is broken."""
     brief = load_brief(brief_dir, diags)
+    if brief is not None:
+        brief = attach(brief, diags)
     if brief is not None and paper is not None:
         brief = replace(brief, metadata=replace(brief.metadata, paper=paper))
     rendered = render_brief(brief, diags) if brief is not None else None

@@ -17,6 +17,7 @@ from .model import ROLES, Brief, Metadata, Section
 METADATA_KEYS = {
     "title", "subtitle", "authors", "date", "modified", "lang", "identifier", "publisher",
     "rights", "description", "subjects", "slug", "sections", "paper",
+    "bibliography", "csl", "reference-section-title",
 }
 REQUIRED_METADATA = ("title", "lang", "sections")
 FRONT_MATTER_KEYS = {"title", "id", "short_title", "role"}

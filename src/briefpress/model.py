@@ -52,6 +52,28 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """One work the brief may cite: its CSL-JSON item, and where it is written."""
+
+    id: str
+    item: Mapping[str, Any]
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
+class Bibliography:
+    """The references a brief names in ``brief.yaml`` (``bibliography:``) and the CSL style they are cited in."""
+
+    references: Mapping[str, Reference]
+    style_name: str
+    style_xml: str
+    #: ``brief.yaml`` and the line of its ``bibliography`` key, where problems of the whole list are reported.
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
 class Brief:
     """A loaded and validated brief folder."""
 
@@ -59,6 +81,7 @@ class Brief:
     metadata: Metadata
     sections: tuple[Section, ...]
     data: Mapping[str, Any]
+    bibliography: Bibliography | None = None
 
     @property
     def templates_dir(self) -> Path:

@@ -16,6 +16,8 @@ from markdown_it.utils import OptionsDict
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from . import citations
+
 _HEADING_ID_RE = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
 
 
@@ -28,6 +30,7 @@ def create_parser() -> MarkdownIt:
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     md.use(footnote_plugin, inline=False)
     md.use(attrs_plugin, allowed=["id", "class"])
+    citations.setup(md)
     md.core.ruler.push("briefpress_blocks", _mark_blocks)
     for name, rule in _RULES.items():
         md.add_render_rule(name, rule)
@@ -157,7 +160,22 @@ def _footnote_anchor(self: Any, tokens: Sequence[Token], idx: int, options: Opti
     return ""
 
 
+def _citation(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    return f'<span class="citation">{citations.citation_html(tokens[idx], env)}</span>'
+
+
+def _citation_author(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    return f'<span class="citation">{citations.citation_author_html(tokens[idx], env)}</span>'
+
+
+def _bibliography(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    return citations.bibliography_html(env.get("citations"), env["format"])
+
+
 _RULES = {
+    "citation": _citation,
+    "citation_author": _citation_author,
+    "bibliography": _bibliography,
     "paragraph_open": _paragraph_open,
     "figure": _figure,
     "image": _image,

@@ -15,10 +15,11 @@ import jinja2
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from ..errors import Diagnostics
+from ..errors import Diagnostics, did_you_mean
 from ..load import FORBIDDEN_CHARS, forbidden_char_message
 from ..model import Brief, Section
-from . import charts
+from . import charts, citeproc
+from .citations import CiteSyntax, CitedWorks, cluster_of, locator_labels, walk_reading_order
 from .jinja import environment
 from .markdown import create_parser, footnote_inline_html, render_tokens, slugify
 
@@ -68,6 +69,8 @@ class Rendered:
     #: Which section holds each id.
     id_owner: Mapping[str, str]
     parser: MarkdownIt = field(repr=False, compare=False, default_factory=create_parser)
+    #: The citations and bibliography, formatted once (None: the brief names no bibliography).
+    cited: CitedWorks | None = None
 
     def html(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None = None,
              page_breaks: Mapping[int, int] | None = None) -> str:
@@ -82,6 +85,7 @@ class Rendered:
             "note_offset": part.note_offset,
             "image_src": image_src or (lambda src: src),
             "link_href": lambda href: self._href(href, part, fmt),
+            "citations": self.cited,
         }
         if fmt == "pdf":
             env["note_inline"] = footnote_inline_html(self.parser, part.tokens, env)
@@ -134,6 +138,7 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
         **{name: getattr(macros, name) for name in dir(macros) if not name.startswith("_")},
     )
 
+    syntax = _cite_syntax(brief)
     parsed: list[tuple[Section, list[Token], dict, _LineMap]] = []
     for section in brief.sections:
         text = _jinja(jinja, section, diags, lost_data)
@@ -144,7 +149,7 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
             line_of = _LineMap(section.source, text, section.first_line)
             diags.error(section.path, line_of(text.count("\n", 0, bad.start())), forbidden_char_message(bad.group()))
             continue
-        env: dict[str, Any] = {}
+        env: dict[str, Any] = {"cite_syntax": syntax}
         tokens = parser.parse(text, env)
         parsed.append((section, tokens, env, _LineMap(section.source, text, section.first_line)))
 
@@ -158,12 +163,59 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
         sections.append(RenderedSection(section, tokens, MappingProxyType(env.get("footnotes", {})),
                                         offset, tuple(headings)))
         offset += count
+    clusters = _number_citations(brief, sections, id_owner)
     for part, (_, _, _, line_of) in zip(sections, parsed):
         _check_references(brief, part, id_owner, assets, images, line_of, diags, incomplete)
     if len(parsed) != len(brief.sections) or diags.errors:
         return None
+    cited = _format_citations(brief, clusters, diags)
     return Rendered(brief, tuple(sections), MappingProxyType(assets), tuple(dict.fromkeys(images)),
-                    MappingProxyType(id_owner), parser)
+                    MappingProxyType(id_owner), parser, cited)
+
+
+def _cite_syntax(brief: Brief) -> CiteSyntax | None:
+    """What the parser needs for citations; None when the brief names no bibliography (``@`` is then text)."""
+    bib = brief.bibliography
+    if bib is None:
+        return None
+    labels = locator_labels(citeproc.locale_xml(citeproc.locale_tag(brief.metadata.lang)))
+    return CiteSyntax(frozenset(bib.references), labels, notes=_note_style(bib.style_xml))
+
+
+def _note_style(style_xml: str) -> bool:
+    match = re.search(r"<style\b[^>]*\bclass=\"([a-z-]+)\"", style_xml)
+    return bool(match and match.group(1) == "note")
+
+
+def _number_citations(brief: Brief, sections: list[RenderedSection], id_owner: dict[str, str]) -> list[citeproc.Cluster]:
+    """Number every citation in reading order across the brief; give the bibliography's entries their ids."""
+    clusters: list[citeproc.Cluster] = []
+    for part in sections:
+        for token, note in walk_reading_order(part.tokens, part.note_offset):
+            token.meta["cluster"] = len(clusters)
+            clusters.append(cluster_of(token, note))
+        if brief.bibliography is not None and any(t.type == "bibliography" for t in part.tokens):
+            for key in brief.bibliography.references:
+                id_owner.setdefault(f"ref-{key}", part.id)
+    return clusters
+
+
+def _format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Diagnostics) -> CitedWorks | None:
+    """Format every citation and the bibliography with the brief's style; warn of references never cited."""
+    bib = brief.bibliography
+    if bib is None:
+        return None
+    cited = {item.id for cluster in clusters for item in cluster.items}
+    for key, ref in bib.references.items():
+        if key not in cited:
+            diags.warning(ref.path, ref.line, f"reference '{key}' is never cited")
+    items = {key: dict(ref.item) for key, ref in bib.references.items()}
+    with citeproc.Engine(bib.style_xml, brief.metadata.lang, items) as engine:
+        out = engine.format(clusters)
+    for key in out.unprinted:
+        ref = bib.references[key]
+        diags.warning(ref.path, ref.line, f"reference '{key}' has no bibliography entry in style '{bib.style_name}'")
+    return CitedWorks(out.clusters, out.entries, out.note_style, out.hanging_indent)
 
 
 def _jinja(env: jinja2.Environment, section: Section, diags: Diagnostics, lost_data: set[str]) -> str | None:
@@ -251,6 +303,12 @@ def _check_references(brief: Brief, part: RenderedSection, id_owner: Mapping[str
             problem = check_link(href, id_owner)
             if problem and not (incomplete and href.startswith("#")):
                 diags.error(path, line, problem)
+        elif token.type == "citation":
+            for item in token.meta["items"]:
+                if brief.bibliography is not None and item.id not in brief.bibliography.references:
+                    files = sorted({r.path.name for r in brief.bibliography.references.values()}) or ["the bibliography"]
+                    diags.error(path, line, f"no reference '{item.id}' in {', '.join(files)}"
+                                            f"{did_you_mean(item.id, brief.bibliography.references)}")
         elif token.type == "image":
             src = str(token.attrGet("src") or "")
             resolved, problem = resolve_image(brief.root, src, assets)

