@@ -228,7 +228,7 @@ def _sentence_case(text: str, first: bool) -> tuple[str, bool]:
             first = True
             result.append(part)
             continue
-        result.append(re.sub(r"[^\W\d_][\w’'-]*", word, part))
+        result.append(re.sub(r"\w[\w’'-]*", word, part))
     trailing = bool(re.search(r":\s*$", text))
     return "".join(result), first or trailing
 

@@ -13,9 +13,10 @@ from tools.imports import cycles, graph, modules
 STAGES = [
     {"briefpress", "briefpress.errors", "briefpress.model", "briefpress.resources", "briefpress.outputs",
      "briefpress.kept"},
-    {"briefpress.load"},
+    {"briefpress.load", "briefpress.bibtex"},
+    {"briefpress.references"},
     {"briefpress.render", "briefpress.render.sections", "briefpress.render.jinja", "briefpress.render.markdown",
-     "briefpress.render.charts"},
+     "briefpress.render.charts", "briefpress.render.citations", "briefpress.render.citeproc"},
     {"briefpress.assemble"},
     {"briefpress.editions", "briefpress.editions.base", "briefpress.editions.typeset", "briefpress.editions.pages",
      "briefpress.editions.pdf", "briefpress.editions.epub", "briefpress.editions.html", "briefpress.editions.join",
