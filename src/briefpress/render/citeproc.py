@@ -117,6 +117,7 @@ class Engine:
         # ``system_id`` lets citeproc-js wrap each cite of a cluster in a link to its entry (``wrapCitationEntry``)
         items = {key: {**item, "system_id": key} for key, item in items.items()}
         self._ctx.call("bp_start", style_xml, tag, locales, items, timeout_sec=TIMEOUT)
+        self.note_style = bool(self._ctx.eval('bp_engine.opt.xclass === "note"'))
 
     def __enter__(self) -> "Engine":
         return self
@@ -128,15 +129,26 @@ class Engine:
         """Stop V8 (an engine left open keeps the interpreter from exiting)."""
         self._ctx.close()
 
+    def entry(self, key: str) -> str:
+        """The bibliography entry of one reference, alone; empty if the style prints none."""
+        html = self._ctx.call("bp_entry", key, timeout_sec=TIMEOUT)
+        return _merge_punctuation(html or "")
+
     def format(self, clusters: Sequence[Cluster], cited_only: bool = True) -> Output:
         """Format every cluster, in reading order, and the bibliography of the references cited."""
+        # Under a note style, a citation inside a note of the brief's own is set in the note's text as pandoc sets
+        # it: in parentheses, or (narrative) whole, without the layout's closing full stop.
+        inline = [self.note_style and c.note > 0 and not c.own_note for c in clusters]
         citations = [
             {"citationID": f"c{n}", "properties": {"noteIndex": c.note},
-             "citationItems": [_item(i, suppress=c.narrative or i.suppress_author) for i in c.items],
-             "bp_own_note": c.own_note}
+             "citationItems": [_item(i, suppress=(c.narrative and not inline[n]) or i.suppress_author)
+                               for i in c.items],
+             "bp_own_note": c.own_note, "bp_inline": inline[n] and not c.narrative,
+             "bp_whole": inline[n] and c.narrative}
             for n, c in enumerate(clusters)
         ]
-        authors = [[{"id": c.items[0].id, "author-only": True}] if c.narrative else None for c in clusters]
+        authors = [[{"id": c.items[0].id, "author-only": True}] if c.narrative and not inline[n] else None
+                   for n, c in enumerate(clusters)]
         result = json.loads(self._ctx.call("bp_format", json.dumps(citations), json.dumps(authors),
                                            timeout_sec=TIMEOUT))
         texts = [_merge_punctuation(t, result["inQuote"]) for t in result["texts"]]
@@ -159,6 +171,12 @@ def _merge_punctuation(html: str, in_quote: bool = False) -> str:
     if in_quote:
         html = _OUTSIDE.sub(r"\2”\1", html)
     return _DOUBLED.sub(r"\1", html)
+
+
+def entry(style_xml: str, lang: str, item: Mapping[str, Any]) -> str:
+    """One work's bibliography entry in a style (for "Cite this brief"), as HTML."""
+    with Engine(style_xml, lang, {str(item["id"]): item}) as engine:
+        return engine.entry(str(item["id"]))
 
 
 def _item(item: CiteItem, suppress: bool) -> dict[str, Any]:
@@ -197,6 +215,12 @@ function bp_start(style, tag, locales, items) {
     bp_engine.opt.development_extensions.apply_citation_wrapper = true;
     bp_engine.setOutputFormat("html");
     return true;
+}
+
+function bp_entry(key) {
+    bp_engine.updateItems([key]);
+    var bib = bp_engine.makeBibliography();
+    return bib && bib[1].length ? bib[1][0] : "";
 }
 
 function bp_format(citationsJson, authorsJson) {
@@ -238,14 +262,14 @@ function bp_format(citationsJson, authorsJson) {
         var s = s0;
         var plain = s.replace(/<[^>]*>/g, "");
         var end = plain.charAt(plain.length - 1);
-        var rest = suf;
+        var rest = (citations[n].bp_inline || citations[n].bp_whole) ? "" : suf;
         if (rest && ".!?".indexOf(end) >= 0 && rest.charAt(0) === ".") rest = rest.slice(1);
         if (rest && inQuote && ".,".indexOf(rest.charAt(0)) >= 0 && (end === "\u201d" || end === "\u2019")) {
             var at = s.lastIndexOf(end);  // the full stop goes inside the closing quotation mark
             s = s.slice(0, at) + rest.charAt(0) + s.slice(at);
             rest = rest.slice(1);
         }
-        s = pre + s + rest;
+        s = citations[n].bp_inline ? "(" + s + ")" : (citations[n].bp_whole ? s : pre + s + rest);
         if (citations[n].bp_own_note) {  // a note that is a citation starts with a capital, as pandoc's do
             s = s.replace(/^((?:<[^>]*>)*)([a-z])/, function (m, tags, c) { return tags + c.toUpperCase(); });
         }

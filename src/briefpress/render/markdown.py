@@ -149,7 +149,10 @@ def _footnote_open(self: Any, tokens: Sequence[Token], idx: int, options: Option
     n = _note_number(tokens[idx], env)
     env["pending_note_label"] = f'<a class="note-back" href="#fnref-{n}" role="doc-backlink">{n}.</a> '
     epub_type = ' epub:type="footnote"' if env["format"] == "epub" else ""
-    return f'<aside class="footnote" id="fn-{n}"{epub_type} role="doc-footnote">\n'
+    entry = env.get("footnotes", {}).get("list", {}).get(tokens[idx].meta["id"], {})
+    own = [t.type for t in entry.get("tokens", ())] == ["citation"]  # a note that is a citation (note styles)
+    cls = "footnote citation-note" if own else "footnote"
+    return f'<aside class="{cls}" id="fn-{n}"{epub_type} role="doc-footnote">\n'
 
 
 def _footnote_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -172,7 +175,12 @@ def _bibliography(self: Any, tokens: Sequence[Token], idx: int, options: Options
     return citations.bibliography_html(env.get("citations"), env["format"])
 
 
+def _cite_this_brief(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    return citations.cite_this_brief_html(env.get("citations"))
+
+
 _RULES = {
+    "cite_this_brief": _cite_this_brief,
     "citation": _citation,
     "citation_author": _citation_author,
     "bibliography": _bibliography,

@@ -18,6 +18,7 @@ from markdown_it.token import Token
 from ..errors import Diagnostics, did_you_mean
 from ..load import FORBIDDEN_CHARS, forbidden_char_message
 from ..model import Brief, Section
+from ..references import brief_item, default_style
 from . import charts, citeproc
 from .citations import CiteSyntax, CitedWorks, cluster_of, locator_labels, walk_reading_order
 from .jinja import environment
@@ -168,7 +169,7 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
         _check_references(brief, part, id_owner, assets, images, line_of, diags, incomplete)
     if len(parsed) != len(brief.sections) or diags.errors:
         return None
-    cited = _format_citations(brief, clusters, diags)
+    cited = _format_citations(brief, clusters, diags, any(t.type == "cite_this_brief" for s in sections for t in s.tokens))
     return Rendered(brief, tuple(sections), MappingProxyType(assets), tuple(dict.fromkeys(images)),
                     MappingProxyType(id_owner), parser, cited)
 
@@ -200,11 +201,15 @@ def _number_citations(brief: Brief, sections: list[RenderedSection], id_owner: d
     return clusters
 
 
-def _format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Diagnostics) -> CitedWorks | None:
-    """Format every citation and the bibliography with the brief's style; warn of references never cited."""
+def _format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Diagnostics,
+                      cite_this: bool = False) -> CitedWorks | None:
+    """Format every citation and the bibliography with the brief's style; warn of references never cited.
+    With ``cite_this``, also the brief's own entry (in Chicago author-date if the brief names no style)."""
     bib = brief.bibliography
+    own = citeproc.entry(bib.style_xml if bib else default_style(), brief.metadata.lang,
+                         brief_item(brief.metadata)) if cite_this else ""
     if bib is None:
-        return None
+        return CitedWorks((), (), False, False, own) if own else None
     cited = {item.id for cluster in clusters for item in cluster.items}
     for key, ref in bib.references.items():
         if key not in cited:
@@ -215,7 +220,7 @@ def _format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Dia
     for key in out.unprinted:
         ref = bib.references[key]
         diags.warning(ref.path, ref.line, f"reference '{key}' has no bibliography entry in style '{bib.style_name}'")
-    return CitedWorks(out.clusters, out.entries, out.note_style, out.hanging_indent)
+    return CitedWorks(out.clusters, out.entries, out.note_style, out.hanging_indent, own)
 
 
 def _jinja(env: jinja2.Environment, section: Section, diags: Diagnostics, lost_data: set[str]) -> str | None:
@@ -304,6 +309,8 @@ def _check_references(brief: Brief, part: RenderedSection, id_owner: Mapping[str
             if problem and not (incomplete and href.startswith("#")):
                 diags.error(path, line, problem)
         elif token.type == "citation":
+            if "line" in token.meta:
+                line = line_of(token.meta["line"])
             for item in token.meta["items"]:
                 if brief.bibliography is not None and item.id not in brief.bibliography.references:
                     files = sorted({r.path.name for r in brief.bibliography.references.values()}) or ["the bibliography"]

@@ -1,0 +1,220 @@
+"""Citations as readers meet them: the same numbers and texts in the PDF, the EPUB and the HTML edition; errors at
+their lines; the brief's own reference on its about page and in the HTML's citation tags.
+
+A small brief cites six works of the test corpus (tests/data/references/corpus.yaml), beside a note of its own.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from lxml import html as lxml_html
+
+from briefpress.cli import main
+from tools.checks import PdfReport, epubcheck, normalise
+
+CORPUS = Path(__file__).parents[1] / "data" / "references" / "corpus.yaml"
+XHTML = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
+
+SECTION = """\
+---
+title: Findings
+id: findings
+---
+
+The election was called early [@decree-law; @tokayev2022sept].[^own] Cummings describes the elite
+[@cummings2005, p. 12]. @olcott2010 [chap. 3] is older; see also [-@many2021]. Mail to desk@example.org.
+An escaped \\@cummings2005 stays text.
+
+Again the elite [@cummings2005, p. 12], and once more [@cummings2005, p. 14].
+
+[^own]: A note of the brief's own, citing [@imf2023].
+"""
+
+ABOUT = """\
+---
+title: About
+id: about
+role: back
+---
+
+::: {#cite-this-brief}
+:::
+"""
+
+
+def _brief(tmp_path: Path, csl: str | None = "chicago-notes-bibliography", section: str = SECTION,
+           extra_yaml: str = "") -> Path:
+    root = tmp_path / "brief"
+    (root / "sections").mkdir(parents=True)
+    refs = CORPUS.read_text(encoding="utf-8").replace("id: amendments2022", "id: decree-law")
+    (root / "refs.yaml").write_text(refs, encoding="utf-8")
+    (root / "sections" / "findings.md").write_text(section, encoding="utf-8")
+    (root / "sections" / "about.md").write_text(ABOUT, encoding="utf-8")
+    (root / "brief.yaml").write_text(
+        "title: Cited brief\nlang: en-US\nidentifier: urn:test:cited\nslug: cited\ndate: 2026-03-02\n"
+        "authors: [Test Desk]\npublisher: Test Desk\n"
+        "sections: [sections/findings.md, sections/about.md]\nbibliography: refs.yaml\n"
+        + (f"csl: {csl}\n" if csl else "") + extra_yaml, encoding="utf-8")
+    return root
+
+
+def _build(root: Path, out: Path, *flags: str) -> int:
+    return main(["build", str(root), "--out", str(out), *flags])
+
+
+def _notes_html(path: Path) -> list[tuple[int, str]]:
+    tree = lxml_html.fromstring(path.read_bytes())
+    notes = []
+    for aside in tree.xpath('//aside[contains(@class, "footnote")]'):
+        number = int(aside.get("id").removeprefix("fn-"))
+        label = aside.xpath('.//a[@class="note-back"]')[0]
+        label.drop_tree()
+        notes.append((number, normalise(aside.text_content()).strip()))
+    return notes
+
+
+def _notes_epub(path: Path) -> list[tuple[int, str]]:
+    notes = []
+    with zipfile.ZipFile(path) as epub:
+        for name in sorted(n for n in epub.namelist() if n.endswith(".xhtml") and "nav" not in n):
+            doc = etree.fromstring(epub.read(name))
+            for aside in doc.xpath('//x:aside[@epub:type="footnote"]', namespaces=XHTML):
+                back = aside.xpath('.//x:a[@class="note-back"]', namespaces=XHTML)[0]
+                back.getparent().remove(back) if back.tail is None else None
+                text = normalise("".join(aside.itertext())).strip()
+                number = int(aside.get("id").removeprefix("fn-"))
+                notes.append((number, re.sub(rf"^{number}\. ?", "", text)))
+    return notes
+
+
+@pytest.fixture(scope="module")
+def note_style(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("notes")
+    out = tmp / "dist"
+    assert _build(_brief(tmp), out) == 0
+    return out
+
+
+def test_note_style_citations_are_notes_numbered_with_the_briefs_own(note_style: Path) -> None:
+    notes = _notes_html(note_style / "cited.html")
+    assert [n for n, _ in notes] == list(range(1, 8))
+    texts = dict(notes)
+    # The first citation is note 1; the brief's own note is 2 and cites inside itself; the rest follow.
+    assert texts[1].startswith("Law on Amendments and Additions to the Constitution") and "Tokayev" in texts[1]
+    # A citation inside the brief's own note is set in its text, in parentheses, as pandoc sets it.
+    assert texts[2] == ("A note of the brief’s own, citing (International Monetary Fund, Republic of Kazakhstan: "
+                        "2023 Article IV Consultation, IMF Country Report (International Monetary Fund, 2023)).")
+    assert texts[3] == "Sally N. Cummings, Kazakhstan: Power and the Elite (I.B. Tauris, 2005), 12."
+    # A narrative citation leaves the author in the text and the rest in its note.
+    assert texts[4].startswith("Kazakhstan: Unfulfilled Promise?") and texts[4].endswith("chap. 3.")
+    # Repeats take the style's short form.
+    assert texts[6] == "Cummings, Kazakhstan: Power and the Elite, 12."
+    assert texts[7] == "Cummings, Kazakhstan: Power and the Elite, 14."
+    body = lxml_html.fromstring((note_style / "cited.html").read_bytes())
+    text = normalise(body.xpath('//section[@id="findings"]')[0].text_content())
+    assert "Martha Brill Olcott" in text and "desk@example.org" in text and "@cummings2005 stays text" in text
+
+
+def test_every_edition_carries_the_same_notes(note_style: Path) -> None:
+    html = _notes_html(note_style / "cited.html")
+    assert _notes_epub(note_style / "cited.epub") == html
+    pdf = PdfReport(note_style / "cited.pdf").text
+    for number, text in html:
+        assert f"{number}. {text}" in pdf, (number, text)
+
+
+def test_the_bibliography_and_its_links(note_style: Path) -> None:
+    tree = lxml_html.fromstring((note_style / "cited.html").read_bytes())
+    entries = tree.xpath('//div[contains(@class, "csl-entry")]')
+    keys = [e.get("id") for e in entries]
+    # The works cited, in the style's order; the address has no entry in this style (and is not linked).
+    assert keys == ["ref-cummings2005", "ref-imf2023", "ref-decree-law", "ref-olcott2010", "ref-many2021"]
+    assert tree.xpath('//section[@id="references"]/h1')[0].text_content() == "References"
+    links = {a.get("href") for a in tree.xpath('//span[@class="citation"]//a')}
+    assert links and links <= {f"#{k}" for k in keys}
+    with zipfile.ZipFile(note_style / "cited.epub") as epub:
+        doc = etree.fromstring(epub.read(next(n for n in epub.namelist() if n.endswith("findings.xhtml"))))
+    hrefs = set(doc.xpath('//x:span[@class="citation"]//x:a/@href', namespaces=XHTML))
+    assert hrefs and all(h.startswith("references.xhtml#ref-") for h in hrefs)
+
+
+def test_the_epub_with_citations_passes_epubcheck(note_style: Path) -> None:
+    serious = [m for m in epubcheck(note_style / "cited.epub") if m["severity"] in ("WARNING", "ERROR", "FATAL")]
+    assert serious == []
+
+
+def test_cite_this_brief_in_every_edition(note_style: Path) -> None:
+    expected = "Test Desk. Cited Brief. Test Desk, 2026."
+    html = lxml_html.fromstring((note_style / "cited.html").read_bytes())
+    assert normalise(html.xpath('//p[@class="cite-this-brief"]')[0].text_content()) == expected
+    with zipfile.ZipFile(note_style / "cited.epub") as epub:
+        doc = etree.fromstring(epub.read(next(n for n in epub.namelist() if n.endswith("about.xhtml"))))
+    assert normalise("".join(doc.xpath('//x:p[@class="cite-this-brief"]', namespaces=XHTML)[0].itertext())) == expected
+    assert expected in PdfReport(note_style / "cited.pdf").text
+    tags = {(m.get("name"), m.get("content")) for m in html.xpath("//meta[starts-with(@name, 'citation_')]")}
+    assert {("citation_title", "Cited brief"), ("citation_author", "Test Desk"),
+            ("citation_publication_date", "2026/03/02"), ("citation_publisher", "Test Desk")} <= tags
+
+
+def test_author_date_citations_read_the_same_in_every_edition(tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    assert _build(_brief(tmp_path, csl=None), out) == 0
+    html = lxml_html.fromstring((out / "cited.html").read_bytes())
+    cites = [normalise(s.text_content()) for s in html.xpath('//section[@id="findings"]//span[@class="citation"]')]
+    assert cites[:2] == ["(Law on Amendments and Additions to the Constitution of the Republic of Kazakhstan "
+                         "2022; Tokayev 2022)", "(Cummings 2005, 12)"]
+    assert cites[-1] == "(International Monetary Fund 2023)"  # in the note, printed at the end of the section
+    assert "Olcott (2010, chap. 3)" in cites
+    with zipfile.ZipFile(out / "cited.epub") as epub:
+        doc = etree.fromstring(epub.read(next(n for n in epub.namelist() if n.endswith("findings.xhtml"))))
+    epub_cites = [normalise("".join(s.itertext())) for s in doc.xpath('//x:span[@class="citation"]', namespaces=XHTML)]
+    assert epub_cites == cites
+    pdf = PdfReport(out / "cited.pdf").text
+    assert all(c in pdf for c in cites)
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda root: _edit(root / "sections" / "findings.md", "[@cummings2005, p. 12]. @olcott",
+                        "[@cumings2005, p. 12]. @olcott"),
+     r"sections/findings.md:7: error: no reference 'cumings2005' in refs.yaml \(did you mean 'cummings2005'\?\)"),
+    (lambda root: _edit(root / "brief.yaml", "csl: chicago-notes-bibliography", "csl: chicago-author-dates"),
+     r"brief.yaml:10: error: unknown citation style 'chicago-author-dates'; nearest: chicago-author-date"),
+    (lambda root: _replace_refs(root, "refs.bib", "@book{a, title = {A}, year = 2020}\n\n@book{b,\n  title = {B\n"),
+     r"refs.bib:3: error: invalid BibTeX"),
+    (lambda root: _replace_refs(root, "refs.json", '[\n  {"id": "a", "type": "book"},\n  {"id": "b" "type": 1}\n]\n'),
+     r"refs.json:3: error: invalid JSON: Expecting ','"),
+])
+def test_errors_are_reported_at_their_lines(tmp_path: Path, capsys, change, expected: str) -> None:
+    root = _brief(tmp_path)
+    change(root)
+    out = tmp_path / "dist"
+    assert _build(root, out) == 1
+    err = capsys.readouterr().err
+    assert re.search(expected, err), err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_a_reference_never_cited_is_a_warning_and_strict_makes_it_fail(tmp_path: Path, capsys) -> None:
+    root = _brief(tmp_path)
+    assert _build(root, tmp_path / "dist") == 0
+    err = capsys.readouterr().err
+    assert re.search(r"refs.yaml:\d+: warning: reference 'xi2022' is never cited", err)
+    assert _build(root, tmp_path / "strict", "--strict") == 1
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _replace_refs(root: Path, name: str, content: str) -> None:
+    (root / "refs.yaml").unlink()
+    (root / name).write_text(content, encoding="utf-8")
+    _edit(root / "brief.yaml", "bibliography: refs.yaml", f"bibliography: {name}")
