@@ -75,16 +75,24 @@ def in_session(sid: int) -> list[int]:
 class Build:
     """``briefpress build`` in a process of its own, in a session of its own."""
 
-    def __init__(self, tmp_path: Path, brief: Path, *args: str, speedups: str = "", **popen: object):
-        self.out, self.temp = tmp_path / "out", tmp_path / "temp"
+    def __init__(self, tmp_path: Path, brief: Path, *args: str, speedups: str = "", out: Path | None = None,
+                 **popen: object):
+        self.out, self.temp = out or tmp_path / "out", tmp_path / "temp"
         self.temp.mkdir()
         env = {key: value for key, value in os.environ.items() if key != "BRIEFPRESS_SPEEDUPS"}
         env.update(TMPDIR=str(self.temp), BRIEFPRESS_SPEEDUPS=speedups)
         self.stderr_file = tmp_path / "stderr"
         with self.stderr_file.open("wb") as stderr:
-            popen = {"stdout": subprocess.DEVNULL, "stderr": stderr, **popen}
+            popen = {"stdout": subprocess.DEVNULL, "stderr": stderr, "cwd": tmp_path, **popen}
             self.process = subprocess.Popen([str(BRIEFPRESS), "build", str(brief), "--out", str(self.out), *args],
                                             env=env, start_new_session=True, **popen)
+
+    def wait_clean(self, status: int, stderr: str, before: dict[str, tuple[bytes, int]]) -> None:
+        """Wait for the build; check its status and ``stderr``, that the output folder holds what it held
+        ``before`` and that ``TMPDIR`` is empty."""
+        assert (self.wait(), self.stderr) == (status, stderr)
+        assert snapshot(self.out) == before
+        assert snapshot(self.temp) == {}
 
     @property
     def stderr(self) -> str:
@@ -221,3 +229,161 @@ def test_helpers_of_a_killed_build_stop_at_once(started, long_brief: Path, speed
     while set(helpers) & set(in_session(build.process.pid)) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not set(helpers) & set(in_session(build.process.pid)), "a helper outlived the build it worked for"
+
+
+# --- A full disk ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def full_disk(tmp_path: Path):
+    """An output folder on a file system with no space left: a small tmpfs, mounted for the test, holding a
+    previous build's outputs and a file that takes the rest. Mounting needs root; elsewhere, the build's
+    files are limited in size (``RLIMIT_FSIZE``, with ``SIGXFSZ`` ignored), which a file system reports
+    as 'file too large'. Yields the output folder, what the build is started with, and the reason."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(mount)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        import resource
+
+        def limited() -> None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 10, 16 << 10))
+
+        yield mount / "out", {"preexec_fn": limited}, "file too large"
+        return
+    try:
+        (mount / "out").mkdir()
+        populated(mount / "out")
+        with (mount / "filler").open("wb") as filler:
+            try:
+                while True:
+                    filler.write(bytes(1 << 16))
+                    filler.flush()
+            except OSError:
+                pass
+        yield mount / "out", {}, "no space left on device"
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=True)
+
+
+@pytest.mark.parametrize("formats, speedups, failing", [
+    ((), "", "pdf"), ((), "off", "pdf"), (("--format", "html"), "off", "html"),
+], ids=["in-parts-printer", "in-parts-here", "html"])
+def test_a_full_disk_is_one_error_and_leaves_everything_as_it_was(started, parted_brief: Path, tmp_path: Path,
+                                                                  full_disk, formats: tuple[str, ...],
+                                                                  speedups: str, failing: str) -> None:
+    """The PDF of a brief in parts is joined by qpdf, whose C++ exception at a full disk used to abort the
+    process (``terminate``, exit 134) and leave temporary files behind."""
+    out, popen, reason = full_disk
+    before = populated(out)
+    build = started(parted_brief, *formats, speedups=speedups, out=out, **popen)
+    build.wait_clean(1, f"{os.path.relpath(out / f'long.{failing}', tmp_path)}: error: {reason}\n", before)
+
+
+# --- All or nothing ---------------------------------------------------------------------------------------
+
+def test_a_target_that_cannot_be_replaced_stops_the_build_before_any_is(started, parted_brief: Path,
+                                                                       tmp_path: Path) -> None:
+    """The HTML's path is a folder: nothing is replaced, the PDF and EPUB included (they come first)."""
+    populated(tmp_path / "out")
+    (tmp_path / "out" / "long.html").unlink()
+    (tmp_path / "out" / "long.html").mkdir()
+    (tmp_path / "out" / "long.html" / "index.html").write_bytes(b"someone's")
+    before = snapshot(tmp_path / "out")
+    build = started(parted_brief, "--release")
+    build.wait_clean(1, "out/long.html: error: is a folder: it cannot be replaced by the output\n", before)
+
+
+def test_a_replacement_that_fails_part_way_puts_the_others_back(parted_brief: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The last of a release's files cannot be renamed into place (an I/O error): those renamed before it
+    are put back as they were."""
+    from briefpress.cli import main
+
+    out = tmp_path / "out"
+    populated(out)
+    for name in ("SHA256SUMS", "manifest.json"):
+        (out / name).write_bytes(f"previous {name}\n".encode())
+    before = snapshot(out)
+    real_replace = os.replace
+    renamed: list[str] = []
+
+    def replace(source: str | Path, target: str | Path) -> None:
+        if Path(target).name == "manifest.json" and Path(source).name.startswith(".manifest.json."):
+            raise OSError(5, os.strerror(5), str(target))
+        real_replace(source, target)
+        renamed.append(Path(target).name)
+
+    monkeypatch.setattr(os, "replace", replace)
+    status = main(["build", str(parted_brief), "--format", "html", "--release", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 1, err
+    assert err == f"{os.path.relpath(out / 'manifest.json')}: error: {os.strerror(5).lower()}\n"
+    assert renamed[:2] == ["long.html", "SHA256SUMS"], "two were replaced before the third failed"
+    assert snapshot(out) == before
+
+
+# --- Progress that cannot be written ---------------------------------------------------------------------
+
+def full_device() -> dict[str, object]:
+    return {"stdout": open("/dev/full", "wb")}
+
+
+def closed() -> dict[str, object]:
+    return {"preexec_fn": lambda: os.close(1)}
+
+
+def broken_pipe() -> dict[str, object]:
+    read, write = os.pipe()
+    os.close(read)  # nobody reads: writing fails with EPIPE
+    return {"stdout": write}
+
+
+@pytest.mark.parametrize("stdout", [full_device, closed, broken_pipe], ids=["dev-full", "closed", "broken-pipe"])
+def test_progress_that_cannot_be_written_does_not_fail_a_finished_build(started, parted_brief: Path,
+                                                                       tmp_path: Path, stdout) -> None:
+    before = populated(tmp_path / "out")
+    popen = stdout()
+    try:
+        build = started(parted_brief, "--format", "html", "--format", "epub", "--release", **popen)
+        assert (build.wait(), build.stderr) == (0, "")
+    finally:
+        if isinstance(popen.get("stdout"), int):
+            os.close(popen["stdout"])
+        elif popen.get("stdout") is not None:
+            popen["stdout"].close()
+    after = snapshot(build.out)
+    assert {name for name in after if name.startswith(".")} == {".briefpress-cache", ".briefpress-cache/long.pages.json"}
+    for name in ("long.html", "long.epub"):
+        assert after[name] != before[name], f"{name} is the new one"
+    assert after["long.pdf"] == before["long.pdf"] and after["notes.txt"] == before["notes.txt"]
+    assert snapshot(build.temp) == {}
+
+
+def test_errors_that_cannot_be_written_still_fail_the_build(started, tmp_path: Path) -> None:
+    with open("/dev/full", "wb") as full:
+        build = started(tmp_path / "no-such-brief", stderr=full)
+        assert build.wait() == 1
+
+
+# --- Temporary files left by a killed build ---------------------------------------------------------------
+
+def test_a_build_removes_the_temporary_files_a_killed_one_left(started, parted_brief: Path, tmp_path: Path) -> None:
+    """Only its own outputs' temporary files, and only those no running build holds (locked)."""
+    import fcntl
+
+    out = tmp_path / "out"
+    out.mkdir()
+    left = [out / ".long.html.k1ll3d_x.tmp", out / ".long.pdf.a1b2c3d4.tmp", out / ".SHA256SUMS.zz99yy88.tmp"]
+    kept = [out / ".long.html.mine.tmp", out / ".other.html.a1b2c3d4.tmp", out / "long.html.a1b2c3d4.tmp",
+            out / ".long.html.h3ld_b1d.tmp"]
+    for path in left + kept:
+        path.write_bytes(b"partial")
+    with open(kept[-1], "rb") as held:  # as a build running meanwhile holds its own
+        fcntl.flock(held, fcntl.LOCK_EX)
+        build = started(parted_brief, "--format", "html", "--release")
+        assert (build.wait(), build.stderr) == (0, "")
+    assert not any(path.exists() for path in left)
+    assert all(path.read_bytes() == b"partial" for path in kept)
