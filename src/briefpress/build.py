@@ -69,7 +69,9 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
     # Folders this build creates are removed again if it fails, so that a failure leaves no trace.
     created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
     out_dir.mkdir(parents=True, exist_ok=True)
-    stale([*finals, pages.cache_file(out_dir, slug)])  # what a killed build of these files left
+    # What a killed build of this brief left: the temporary files of its outputs, and of its page map.
+    stale([*(out_dir / f"{slug}.{fmt}" for fmt in FORMATS), *(out_dir / name for name in NAMES),
+           pages.cache_file(out_dir, slug)])
     staging = Staging()
     outputs: list[Output] = []
     page_map: PageMap | None = None  # the PDF's, handed to the EPUB; or the EPUB's own layout; kept at the end
@@ -86,7 +88,8 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
                 page_map = result.page_map
             outputs.append(Output(final, fmt, result.units, temp.stat().st_size, time.perf_counter() - start))
         if release:
-            files = release_files(rendered.brief.metadata, outputs, {o.path: staging.temporary(o.path) for o in outputs})
+            staged = {output.path: staging.temporary(output.path) for output in outputs}
+            files = release_files(rendered.brief.metadata, outputs, staged)
             for name, text in files.items():
                 with writing(out_dir / name):
                     staging.add(out_dir / name).write_text(text, encoding="utf-8", newline="\n")

@@ -355,7 +355,8 @@ def test_progress_that_cannot_be_written_does_not_fail_a_finished_build(started,
         elif popen.get("stdout") is not None:
             popen["stdout"].close()
     after = snapshot(build.out)
-    assert {name for name in after if name.startswith(".")} == {".briefpress-cache", ".briefpress-cache/long.pages.json"}
+    hidden = {name for name in after if name.startswith(".")}
+    assert hidden == {".briefpress-cache", ".briefpress-cache/long.pages.json"}, "no temporary file is left"
     for name in ("long.html", "long.epub"):
         assert after[name] != before[name], f"{name} is the new one"
     assert after["long.pdf"] == before["long.pdf"] and after["notes.txt"] == before["notes.txt"]
