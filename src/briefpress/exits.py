@@ -39,19 +39,32 @@ def status(exc: BaseException) -> int:
     return 128 + signum
 
 
+def _stop(signum: int) -> BaseException:
+    return KeyboardInterrupt() if signum == signal.SIGINT else Stopped(signum)
+
+
 class _Handler:
-    """Raises the first stopping signal as an exception; later ones are noted and dropped."""
+    """Raises the first stopping signal as an exception; later ones are dropped."""
 
     def __init__(self) -> None:
-        self.raised = False
+        self.signum: int | None = None
 
     def __call__(self, signum: int, frame: Any) -> None:
-        if self.raised:
+        if self.signum is not None:
             return
-        self.raised = True
-        if signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        raise Stopped(signum)
+        self.signum = signum
+        raise _stop(signum)
+
+
+#: The handler of the build under way, if any.
+_handler: _Handler | None = None
+
+
+def check() -> None:
+    """Raise the stop a signal asked for, if one did: once more, should a library's bare ``except:`` have
+    swallowed it the first time. Called before anything is replaced."""
+    if _handler is not None and _handler.signum is not None:
+        raise _stop(_handler.signum)
 
 
 @contextmanager
@@ -61,13 +74,15 @@ def orderly_stop() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    handler = _Handler()
+    global _handler
+    handler = _handler = _Handler()
     saved = {signum: signal.signal(signum, handler) for signum in STOPPING}
     try:
         yield
     finally:
         for signum, previous in saved.items():
             signal.signal(signum, previous)
+        _handler = None
 
 
 @contextmanager

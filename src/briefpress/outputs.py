@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import BriefError, Diagnostic
+from .exits import check as check_stopped
 from .exits import deferred
 
 try:
@@ -146,6 +147,7 @@ class Staging:
     def commit(self) -> None:
         """Rename every staged file into place, or none: a failure puts back the files already replaced."""
         with deferred():
+            check_stopped()  # a stop asked for meanwhile is a failure, even if it went unseen
             self.check(final for _, final, _ in self.staged)
             replaced: list[tuple[Path, Path | None]] = []  # (final, its previous content, kept aside)
             kept: list[int] = []  # descriptors that lock what is kept aside, until it is removed
