@@ -110,8 +110,9 @@ def private_temporary_folder() -> Iterator[str]:
     ``mkstemp`` create their files, and forked processes inherit it.
     """
     saved = tempfile.tempdir
-    folder = tempfile.mkdtemp(prefix="briefpress-")
-    tempfile.tempdir = folder
+    with deferred():  # made and in use together, so that it is removed whatever happens
+        folder = tempfile.mkdtemp(prefix="briefpress-")
+        tempfile.tempdir = folder
     try:
         yield folder
     finally:

@@ -132,12 +132,13 @@ class Staging:
 
     def add(self, final: Path) -> Path:
         """Stage ``final``: return the new, empty temporary file to write it into."""
-        try:
-            fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-        except OSError as exc:
-            raise _error(final, exc) from exc
-        _lock(fd)
-        self.staged.append((Path(name), final, fd))
+        with deferred():  # made and recorded together, so that ``discard`` removes it whatever happens
+            try:
+                fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+            except OSError as exc:
+                raise _error(final, exc) from exc
+            _lock(fd)
+            self.staged.append((Path(name), final, fd))
         return Path(name)
 
     def temporary(self, final: Path) -> Path:
