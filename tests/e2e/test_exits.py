@@ -197,17 +197,18 @@ def test_ctrl_c_stops_every_process_of_a_build(started, long_brief: Path, tmp_pa
     assert snapshot(build.temp) == {}
 
 
-@pytest.mark.parametrize("stage, name", [(laying_out, "laying out"), (forked(2), "drawing")],
-                         ids=["laying-out", "drawing"])
-def test_a_printer_stopped_on_its_own_fails_the_build_cleanly(started, long_brief: Path, tmp_path: Path,
-                                                              stage, name: str) -> None:
-    """SIGTERM to the printer alone (by a process manager, say): the build fails in one line, and nothing
-    is left behind."""
+@pytest.mark.parametrize("stage, name, depth", [(laying_out, "laying out", 1), (forked(2), "drawing", 1),
+                                               (forked(2), "drawing", 2)],
+                         ids=["printer-laying-out", "printer-drawing", "drawing-process"])
+def test_a_helper_stopped_on_its_own_fails_the_build_cleanly(started, long_brief: Path, tmp_path: Path,
+                                                             stage, name: str, depth: int) -> None:
+    """SIGTERM to the printer or a drawing process alone (by a process manager, say): the build fails in
+    one line, and nothing is left behind."""
     before = populated(tmp_path / "out")
     build = started(long_brief, "--format", "pdf")
     build.wait_for(stage, name)
-    [printer] = children(build.process.pid)
-    os.kill(printer, signal.SIGTERM)
+    [helper] = [pid for pid, found in descendants(build.process.pid) if found == depth]
+    os.kill(helper, signal.SIGTERM)
 
     assert build.wait() == 1, build.stderr
     assert len(build.stderr.splitlines()) == 1 and build.stderr.startswith("briefpress: error: "), build.stderr
