@@ -49,11 +49,25 @@ def children(pid: int) -> list[int]:
         return []
 
 
+def stat(pid: int) -> list[str]:
+    """The fields of ``/proc/PID/stat`` after the command's name: state, parent, …; ``["X"]`` if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return ["X"]
+
+
+def state(pid: int) -> str:
+    """A process's state (``R`` running, ``S`` sleeping, ``Z`` exited, not yet reaped…); ``X`` if gone."""
+    return stat(pid)[0]
+
+
 def descendants(pid: int, depth: int = 1) -> list[tuple[int, int]]:
-    """``pid``'s descendants, each with its depth (1: a child)."""
+    """``pid``'s descendants at work (not exited), each with its depth (1: a child)."""
     found = []
     for child in children(pid):
-        found += [(child, depth), *descendants(child, depth + 1)]
+        if state(child) not in "ZX":
+            found += [(child, depth), *descendants(child, depth + 1)]
     return found
 
 
@@ -135,10 +149,13 @@ def started(tmp_path: Path):
 
 
 def forked(depth: int) -> Callable[[Build], bool]:
-    """The build has a process forked at ``depth``: the printer (1), or a drawing process (the printer's, at
-    2; the build's own, without a printer, at 1)."""
+    """The build has a process forked at ``depth`` at work: the printer (1), or a drawing process (the
+    printer's, at 2; the build's own, without a printer, at 1). At work: it has used some processor time,
+    so it runs its own code. (A signal that reaches a process in the microseconds between its fork and
+    Python's reset of its signal state is lost: a test would see what no one meets.)"""
     def stage(build: Build) -> bool:
-        return any(found == depth for _, found in descendants(build.process.pid))
+        return any(found == depth and sum(map(int, stat(pid)[11:13])) >= 5
+                   for pid, found in descendants(build.process.pid))
     return stage
 
 
