@@ -75,3 +75,32 @@ def _child_processes() -> set[int]:
 def child_processes():
     """A function that lists this process's child processes, to check that none is left behind."""
     return _child_processes
+
+
+def write_long_brief(root: Path, sections: int) -> Path:
+    """Write a plain brief of ``sections`` sections of 30 paragraphs each (about 4 pages a section, and over
+    the 90,000 characters from which a brief is laid out in parts from 7 sections on)."""
+    (root / "sections").mkdir(parents=True)
+    names = []
+    for number in range(sections):
+        sentence = "The reform of the constitution went on through the year, step by step. " * 6
+        body = "\n\n".join(f"Paragraph {p} of section {number}: {sentence}" for p in range(30))
+        names.append(f"sections/s{number:03d}.md")
+        (root / names[-1]).write_text(f"---\ntitle: Section {number}\n---\n\n## Part {number}\n\n{body}\n",
+                                      encoding="utf-8")
+    (root / "brief.yaml").write_text(
+        'title: "Long"\nlang: en\nslug: long\ndate: 2026-11-28\nidentifier: "urn:x-test:long"\nsections:\n'
+        + "".join(f"  - {name}\n" for name in names), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def long_brief(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A brief of some 160 pages, laid out in parts: long enough to stop a build of it at any stage."""
+    return write_long_brief(tmp_path_factory.mktemp("long") / "brief", 40)
+
+
+@pytest.fixture(scope="session")
+def parted_brief(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A brief of some 30 pages: the shortest laid out in parts."""
+    return write_long_brief(tmp_path_factory.mktemp("parted") / "brief", 8)

@@ -1,12 +1,12 @@
 """Build: load → render → the requested editions → release, written into the output folder atomically.
 
 Nothing in the output folder changes unless every requested edition succeeds: each is written to a
-temporary file beside its final name, and all are renamed into place at the end.
+temporary file beside its final name, and all are renamed into place together at the end, or none is
+(``outputs.Staging``).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -19,9 +19,9 @@ from .editions.typeset import InProcess, Typesetter
 from .errors import BriefError, Diagnostic, Diagnostics
 from .load import load_brief
 from .model import FORMATS
-from .outputs import Output, temporary_beside
+from .outputs import Output, Staging, stale, writing
 from .references import attach
-from .release import write_release
+from .release import NAMES, release_files
 from .render import Rendered, render_brief
 
 
@@ -58,49 +58,59 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
 
     The editions are written in the order pdf, epub, html; the EPUB is handed the PDF's page map when the PDF
     is built too. With ``release``, also write ``SHA256SUMS`` and ``manifest.json`` over the files built.
-    ``typesetter`` lays out the print edition (default: WeasyPrint in this process).
+    ``typesetter`` lays out the print edition (default: WeasyPrint in this process). ``report`` is told of
+    each output once all are in place.
     """
     rendered = prepare(brief_dir, diags, strict, paper)
     if out_dir.exists() and not out_dir.is_dir():
         raise BriefError([Diagnostic(out_dir, None, "the output folder is a file")])
     typesetter = typesetter or InProcess()
+    slug = rendered.brief.metadata.slug
+    chosen = [fmt for fmt in FORMATS if fmt in formats]
+    finals = [out_dir / f"{slug}.{fmt}" for fmt in chosen] + [out_dir / name for name in NAMES if release]
+    Staging.check(finals)  # before the work, which may take minutes, and before anything is written
     # Folders this build creates are removed again if it fails, so that a failure leaves no trace.
     created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
     out_dir.mkdir(parents=True, exist_ok=True)
-    slug = rendered.brief.metadata.slug
-    staged: list[tuple[Path, Path]] = []
+    # What a killed build of this brief left: the temporary files of its outputs, and of its page map.
+    stale([*(out_dir / f"{slug}.{fmt}" for fmt in FORMATS), *(out_dir / name for name in NAMES),
+           pages.cache_file(out_dir, slug)])
+    staging = Staging()
     outputs: list[Output] = []
     page_map: PageMap | None = None  # the PDF's, handed to the EPUB; or the EPUB's own layout; kept at the end
     done = False
     try:
-        for fmt in (f for f in FORMATS if f in formats):
+        for fmt, final in zip(chosen, finals):
             start = time.perf_counter()
-            final = out_dir / f"{slug}.{fmt}"
-            temp = temporary_beside(final)
-            staged.append((temp, final))
-            result: EditionResult = edition(fmt)(
-                EditionInput(rendered, temp, diags, typesetter, out_dir, page_map))
+            temp = staging.add(final)
+            with writing(final):
+                result: EditionResult = edition(fmt)(
+                    EditionInput(rendered, temp, diags, typesetter, out_dir, page_map))
             diags.check(strict)
             if result.page_map is not None:
                 page_map = result.page_map
             outputs.append(Output(final, fmt, result.units, temp.stat().st_size, time.perf_counter() - start))
-        for temp, final in staged:
-            os.chmod(temp, 0o644)
-            os.replace(temp, final)
+        if release:
+            staged = {output.path: staging.temporary(output.path) for output in outputs}
+            files = release_files(rendered.brief.metadata, outputs, staged)
+            for name, text in files.items():
+                with writing(out_dir / name):
+                    staging.add(out_dir / name).write_text(text, encoding="utf-8", newline="\n")
+        staging.commit()
         done = True
-        if page_map is not None:
-            pages.store(pages.cache_file(out_dir, slug), page_map)
     finally:
-        for temp, _ in staged:
-            temp.unlink(missing_ok=True)
+        staging.discard()
         for folder in [] if done else created:  # innermost first; one another build wrote into stays
             try:
                 folder.rmdir()
             except OSError:
                 break
+    if page_map is not None:
+        try:
+            pages.store(pages.cache_file(out_dir, slug), page_map)
+        except (OSError, BriefError):  # only a cache: the next build lays the brief out again
+            pass
     for output in outputs:
         if report is not None:
             report(output)
-    if release:
-        write_release(out_dir, rendered.brief.metadata, outputs)
     return outputs

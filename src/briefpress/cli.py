@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, TextIO
 
 from . import __version__
 from .errors import BriefError, Diagnostics
+from .exits import Stopped, orderly_stop, private_temporary_folder, status
 from .model import FORMATS
 
 if TYPE_CHECKING:
@@ -63,16 +66,19 @@ def _build(args: argparse.Namespace) -> int:
     from . import speedups
     from .editions import pages
 
-    if not speedups.enabled():
-        return _run_build(args, formats, None)
-    # The printer is forked before the build's own imports, so that it imports WeasyPrint meanwhile.
-    laying_out = "pdf" in formats or ("epub" in formats and not pages.any_kept(args.out))
-    typesetter, printer = speedups.typesetter(laying_out)
-    try:
-        return _run_build(args, formats, typesetter)
-    finally:
-        if printer is not None:
-            printer.close()
+    # Whatever the build and the processes it forks make outside the output folder goes in one private
+    # folder, removed however the build ends, once they are stopped.
+    with orderly_stop(), private_temporary_folder():
+        if not speedups.enabled():
+            return _run_build(args, formats, None)
+        # The printer is forked before the build's own imports, so that it imports WeasyPrint meanwhile.
+        laying_out = "pdf" in formats or ("epub" in formats and not pages.any_kept(args.out))
+        typesetter, printer = speedups.typesetter(laying_out)
+        try:
+            return _run_build(args, formats, typesetter)
+        finally:
+            if printer is not None:
+                printer.close()
 
 
 def _run_build(args: argparse.Namespace, formats: tuple[str, ...], typesetter: Typesetter | None) -> int:
@@ -80,17 +86,29 @@ def _run_build(args: argparse.Namespace, formats: tuple[str, ...], typesetter: T
 
     diags = Diagnostics()
     build(args.brief, formats, args.out, diags, strict=args.strict, paper=args.paper, release=args.release,
-          report=lambda output: print(output.describe(), flush=True), typesetter=typesetter)
+          report=lambda output: _say(output.describe(), sys.stdout), typesetter=typesetter)
     for diagnostic in diags.warnings:
-        print(diagnostic.format(), file=sys.stderr)
+        _say(diagnostic.format(), sys.stderr)
     return 0
 
 
+def _say(line: str, stream: TextIO | None) -> None:
+    """Write a line of progress or diagnostics. Output that cannot be written (closed, a full disk, a pipe
+    whose reader left) changes nothing: the build's outcome and exit status are what they are without it."""
+    if stream is None:  # started with the descriptor closed
+        return
+    try:
+        print(line, file=stream, flush=True)
+    except (OSError, ValueError):
+        try:  # what stays in the buffer would fail again as Python exits, and change the exit status
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        except (OSError, ValueError):
+            pass
 def _new(args: argparse.Namespace) -> int:
     from .scaffold import create
 
     for path in create(args.folder, args.title):
-        print(path, flush=True)
+        _say(str(path), sys.stdout)
     return 0
 
 
@@ -102,7 +120,9 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 1 broken brief, 2 usage)."""
+    """Run the command line; return the exit status (0 ok, 1 broken brief, 2 usage, 128 + a signal's number
+    when stopped by it)."""
+    _standard_descriptors()
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -113,13 +133,24 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     except BriefError as exc:
         for diagnostic in exc.diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
+            _say(diagnostic.format(), sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 130
+    except (KeyboardInterrupt, Stopped) as exc:
+        _say(f"briefpress: error: {exc if isinstance(exc, Stopped) else Stopped(signal.SIGINT)}", sys.stderr)
+        return status(exc)
     except Exception as exc:  # an unexpected failure is still reported in one line
         if args.debug:
             raise
         summary = " ".join(str(exc).split())
-        print(f"briefpress: error: {type(exc).__name__}: {summary} (run with --debug for details)", file=sys.stderr)
+        _say(f"briefpress: error: {type(exc).__name__}: {summary} (run with --debug for details)", sys.stderr)
         return 1
+
+
+def _standard_descriptors() -> None:
+    """Open the null device on any of descriptors 0, 1 and 2 that the command was started without, so that
+    no file the build opens takes their place, where a library's message to ``stderr`` would land in it."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: this one

@@ -508,7 +508,8 @@ def assert_disk_full_report(status: int, err: str) -> None:
     assert "Traceback" not in err
     assert len(err.splitlines()) == 1 and err.endswith("\n"), err
     assert DIAGNOSTIC_RE.match(err), err
-    assert os.strerror(errno.ENOSPC) in err, err
+    # Named by the output it could not write, as ``path: error: no space left on device``.
+    assert re.fullmatch(rf"\S+/{SLUG}\.\w+: error: {os.strerror(errno.ENOSPC).lower()}\n", err), err
 
 
 def test_failing_writer_leaves_output_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -88,8 +88,15 @@ def join(parts: list[bytes], target: Path | BinaryIO, identifier: bytes, cross_p
     count = len(joined.pages)
     # The parts keep their small objects (the tagged structure's elements, thousands of them) compressed
     # in object streams; without them again the joined PDF would be three times the size of its parts.
-    joined.save(target, min_version=first.pdf_version, deterministic_id=True,
+    # Saved in memory, and written here: qpdf's own writing, met with a full disk, throws a C++ exception
+    # that can end the process (``terminate``); written by Python, it is an ``OSError`` like any other.
+    buffer = io.BytesIO()
+    joined.save(buffer, min_version=first.pdf_version, deterministic_id=True,
                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    if isinstance(target, Path):
+        target.write_bytes(buffer.getbuffer())
+    else:
+        target.write(buffer.getbuffer())
     return count
 
 

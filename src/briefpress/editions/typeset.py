@@ -22,13 +22,13 @@ import logging
 import os
 import re
 import sys
-import tempfile
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Protocol
 
 from ..errors import Diagnostics
+from ..exits import private_temporary_folder
 from ..model import PageStart
 from ..resources import ResourcePolicy
 
@@ -130,7 +130,7 @@ def typeset(job: PrintJob, target: Path | io.BytesIO | None, diags: Diagnostics,
     """Lay ``job`` out, reading only allowed files, and draw it into ``target`` if given; report refused
     files and what WeasyPrint logs as diagnostics. A brief in parts has its parts drawn by ``drawing``
     (default: here, one after another), then joined."""
-    with _private_temporary_folder():  # where WeasyPrint copies the fonts, removed with it
+    with private_temporary_folder():  # where WeasyPrint copies the fonts, removed with it
         session = _Session(job, diags)
         if job.parts:
             return _in_parts(session, target, drawing or DrawnHere())
@@ -254,23 +254,6 @@ _FRONT_LINK = re.compile(rf'href="{CROSS_PART}([^"]*)" data-page="0"')
 def _css_string(text: str) -> str:
     """``text`` as a CSS string, every character but ASCII letters, digits and spaces escaped."""
     return '"' + "".join(c if c.isalnum() and c.isascii() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
-
-
-@contextmanager
-def _private_temporary_folder() -> Iterator[None]:
-    """Point ``tempfile``'s default folder at a new private one for the duration, then remove it.
-
-    WeasyPrint copies each ``@font-face`` font into a temporary folder per document (1.8 MB for the design's
-    fonts) and removes it only when its font configuration is garbage-collected. ``tempfile.tempdir`` is the
-    documented way to choose where ``mkdtemp`` creates folders, so nothing is left behind.
-    """
-    saved = tempfile.tempdir
-    with tempfile.TemporaryDirectory(prefix="briefpress-") as folder:
-        tempfile.tempdir = folder
-        try:
-            yield
-        finally:
-            tempfile.tempdir = saved
 
 
 class _LogCapture(logging.Handler):

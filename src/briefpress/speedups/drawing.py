@@ -13,13 +13,12 @@ import os
 import signal
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 from typing import Any
 
 from ..editions.typeset import PrintJob, Typeset, draw, typeset
 from ..errors import Diagnostics
-from .processes import Channel, failure, fork
+from .processes import Channel, failed, failure, fork
 from .switches import on
 
 
@@ -42,8 +41,8 @@ class ForkedDrawing:
             try:
                 draw(document, job, path, found)
                 conn.send(("done", found.items))
-            except BaseException:
-                conn.send(("failed", traceback.format_exc()))
+            except BaseException as exc:
+                failed(conn, exc)
 
         conn, pid = fork(serve)
         self.running = (pid, conn, diags)
@@ -53,17 +52,18 @@ class ForkedDrawing:
         if self.running is None:
             return
         pid, conn, diags = self.running
-        self.running = None
         try:
-            kind, payload = conn.recv()
+            kind, *payload = conn.recv()
         except (EOFError, OSError):
+            self.abandon()
             raise RuntimeError("a process drawing part of the PDF stopped unexpectedly") from None
-        finally:
-            conn.close()
-            os.waitpid(pid, 0)
+        # Stopped meanwhile (a signal), it is still running: ``abandon`` stops it.
+        self.running = None
+        conn.close()
+        os.waitpid(pid, 0)
         if kind == "failed":
-            raise failure("drawing part of the PDF", payload)
-        diags.add(*payload)
+            raise failure("drawing part of the PDF", *payload)
+        diags.add(*payload[0])
 
     def results(self) -> list[bytes]:
         self._wait()

@@ -13,13 +13,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import traceback
 from pathlib import Path
 
 from ..editions.typeset import PrintJob, Typeset, import_weasyprint
 from ..errors import Diagnostics
 from .drawing import typeset_fast
-from .processes import Channel, failure, fork
+from .processes import Channel, failed, failure, fork
 from .switches import on
 
 
@@ -46,9 +45,12 @@ class Printer:
         except (EOFError, OSError):
             self.close()
             raise RuntimeError("the PDF printer process stopped unexpectedly") from None
+        except BaseException:  # stopped (a signal): the printer stops too, before the build removes its files
+            self.close()
+            raise
         if kind == "failed":
             self.close()
-            raise failure("typesetting the PDF", message[0])
+            raise failure("typesetting the PDF", *message)
         self.close(wait=True)
         result, items = message
         diags.add(*items)
@@ -100,28 +102,28 @@ def import_without_compilers() -> None:
 
 def _serve(conn: Channel) -> None:
     """The printer's side: import WeasyPrint, then lay out the one job it is sent, if any."""
-    failed = None
+    error: BaseException | None = None
     try:
         if on("path"):
             import_without_compilers()
         else:
             import_weasyprint()
-    except BaseException:  # reported when a job comes, as the build would have met it
-        failed = traceback.format_exc()
+    except BaseException as exc:  # reported when a job comes, as the build would have met it
+        error = exc
     try:
         request = conn.recv()
     except EOFError:
         return
     if request is None:
         return
-    if failed is not None:
-        conn.send(("failed", failed))
+    if error is not None:
+        failed(conn, error)
         return
     job, target = request
     try:
         diags = Diagnostics()
         result = typeset_fast(job, target, diags)
         conn.send(("done", result, diags.items))
-    except BaseException:
-        conn.send(("failed", traceback.format_exc()))
+    except BaseException as exc:
+        failed(conn, exc)
     sys.stdout.flush()

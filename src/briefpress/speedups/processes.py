@@ -8,7 +8,10 @@ import os
 import pickle
 import signal
 import struct
+import traceback
 from typing import Any, Callable
+
+from ..outputs import NO_ROOM
 
 PR_SET_PDEATHSIG = 1
 
@@ -92,10 +95,20 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def failure(what: str, trace: str) -> RuntimeError:
-    """The error for the printer's failure: ``what`` failed, with the exception's own line; the traceback
-    goes in a note, which only ``--debug`` shows."""
+def failed(conn: Channel, exc: BaseException) -> None:
+    """Tell the build that the work failed with ``exc``: its traceback and, for a file system's error (a full
+    disk), the error itself, which the build reports as its own."""
+    trace = "".join(traceback.format_exception(exc))
+    conn.send(("failed", trace, exc if isinstance(exc, OSError) and exc.errno in NO_ROOM else None))
+
+
+def failure(what: str, trace: str, error: OSError | None = None) -> Exception:
+    """The error for a forked process's failure: a file system's error as it was met, else ``what``
+    failed, with the exception's own line; the traceback goes in a note, which only ``--debug`` shows."""
+    if error is not None:
+        error.add_note(trace)
+        return error
     lines = trace.strip().splitlines()
-    error = RuntimeError(f"{what} failed: {lines[-1] if lines else 'no reason given'}")
-    error.add_note(trace)
-    return error
+    failed = RuntimeError(f"{what} failed: {lines[-1] if lines else 'no reason given'}")
+    failed.add_note(trace)
+    return failed

@@ -1,0 +1,121 @@
+"""Clean on every exit: the signals that stop a build become exceptions, so that every ``finally`` runs, and
+what a build makes outside its output folder lives in one private temporary folder, removed whatever happens.
+
+``SIGINT`` raises ``KeyboardInterrupt``, as Python's own handler does, and ``SIGTERM`` (what ``kill``, a CI
+time limit or a service manager sends) raises :class:`Stopped`; each only once, so that a second signal
+cannot cut the cleanup of the first short. Where a few steps must happen together (renaming the outputs
+into place, or removing what a failed build made), ``deferred`` holds those signals back until they are done.
+Processes forked by a build inherit all of this; one killed outright leaves its files in the private folder,
+which the process that started it removes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import tempfile
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+#: The signals a build turns into an orderly stop, and the exit status for each (128 + the signal's number).
+STOPPING = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stopped(BaseException):
+    """The build was asked to stop by a signal other than ``SIGINT`` (which raises ``KeyboardInterrupt``).
+
+    A ``BaseException``, like ``KeyboardInterrupt``: no ``except Exception`` takes it for a failure of the
+    work it interrupts."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+
+
+def status(exc: BaseException) -> int:
+    """The exit status for a stop: 128 + the signal's number, as a shell reports a process it ended."""
+    signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+    return 128 + signum
+
+
+def _stop(signum: int) -> BaseException:
+    return KeyboardInterrupt() if signum == signal.SIGINT else Stopped(signum)
+
+
+class _Handler:
+    """Raises the first stopping signal as an exception; later ones are dropped."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.signum is not None:
+            return
+        self.signum = signum
+        raise _stop(signum)
+
+
+#: The handler of the build under way, if any.
+_handler: _Handler | None = None
+
+
+def check() -> None:
+    """Raise the stop a signal asked for, if one did: once more, should a library's bare ``except:`` have
+    swallowed it the first time. Called before anything is replaced."""
+    if _handler is not None and _handler.signum is not None:
+        raise _stop(_handler.signum)
+
+
+@contextmanager
+def orderly_stop() -> Iterator[None]:
+    """Turn ``SIGINT`` and ``SIGTERM`` into exceptions meanwhile (in the main thread; elsewhere nothing
+    changes), then put the previous handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    global _handler
+    handler = _handler = _Handler()
+    saved = {signum: signal.signal(signum, handler) for signum in STOPPING}
+    try:
+        yield
+    finally:
+        for signum, previous in saved.items():
+            signal.signal(signum, previous)
+        _handler = None
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold ``SIGINT`` and ``SIGTERM`` back meanwhile, in this thread; one that came is handled at the end,
+    once the steps inside are all done (or all undone)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    saved = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, saved)
+
+
+@contextmanager
+def private_temporary_folder() -> Iterator[str]:
+    """Point ``tempfile``'s default folder at a new private one for the duration, then remove it with all
+    it holds, whatever happens (a signal that comes meanwhile is handled once it is removed).
+
+    WeasyPrint copies each ``@font-face`` font into a temporary folder per document (1.8 MB for the design's
+    fonts) and removes it only when its font configuration is garbage-collected, and a process killed
+    outright removes nothing. ``tempfile.tempdir`` is the documented way to choose where ``mkdtemp`` and
+    ``mkstemp`` create their files, and forked processes inherit it.
+    """
+    saved = tempfile.tempdir
+    with deferred():  # made and in use together, so that it is removed whatever happens
+        folder = tempfile.mkdtemp(prefix="briefpress-")
+        tempfile.tempdir = folder
+    try:
+        yield folder
+    finally:
+        with deferred():
+            tempfile.tempdir = saved
+            shutil.rmtree(folder, ignore_errors=True)
