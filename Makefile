@@ -19,6 +19,7 @@ DEPS := $(shell find $(BRIEF) -type f 2>/dev/null) $(PACKAGE) pyproject.toml $(S
 PDF  := $(DIST)/$(SLUG).pdf
 EPUB := $(DIST)/$(SLUG).epub
 HTML := $(DIST)/$(SLUG).html
+CITATION := $(DIST)/$(SLUG).bib $(DIST)/$(SLUG).json
 
 .PHONY: all pdf epub html check release test bench clean venv
 .DELETE_ON_ERROR:
@@ -51,10 +52,11 @@ check: BUILDFLAGS = --strict
 check: $(PDF) $(EPUB) $(VENV)/.java
 	$(WITH_JAVA) $(BIN)/python tools/checks.py $(PDF) $(EPUB)
 
-# Every format with --strict, validated, then checksums and a manifest for readers to verify.
+# Every format with --strict, validated, then the brief's own reference (BibTeX, CSL-JSON), and checksums and a
+# manifest for readers to verify.
 release: $(STAMP) $(VENV)/.java
 	$(BP) build $(BRIEF) --strict --release --out $(DIST)
-	$(WITH_JAVA) $(BIN)/python tools/checks.py $(PDF) $(EPUB) || { rm -f $(DIST)/SHA256SUMS $(DIST)/manifest.json; exit 1; }
+	$(WITH_JAVA) $(BIN)/python tools/checks.py $(PDF) $(EPUB) || { rm -f $(CITATION) $(DIST)/SHA256SUMS $(DIST)/manifest.json; exit 1; }
 	cd $(DIST) && sha256sum -c SHA256SUMS
 
 test: test-setup $(STAMP) $(COMPILED)
@@ -113,7 +115,7 @@ bench: $(STAMP) $(COMPILED)
 	$(BIN)/python benchmarks/bench.py $(BENCHFLAGS)
 
 clean:
-	rm -f $(PDF) $(EPUB) $(HTML) $(DIST)/SHA256SUMS $(DIST)/manifest.json $(DIST)/.$(SLUG).*.tmp
+	rm -f $(PDF) $(EPUB) $(HTML) $(CITATION) $(DIST)/SHA256SUMS $(DIST)/manifest.json $(DIST)/.$(SLUG).*.tmp
 	rm -rf $(DIST)/.briefpress-cache
 	rm -f $(COMPILED)
 	find src -name __pycache__ -type d -prune -exec rm -rf {} +

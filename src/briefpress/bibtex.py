@@ -119,6 +119,41 @@ def to_csl(key: str, entry_type: str, fields: dict[str, str]) -> dict[str, Any]:
     return item
 
 
+_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_LANGIDS = {"en": "english", "en-US": "american", "en-GB": "british", "ru": "russian", "de": "german",
+            "fr": "french", "kk": "kazakh", "zh": "chinese", "uk": "ukrainian"}
+
+
+def _escape(text: str) -> str:
+    return "".join(_SPECIAL.get(char, char) for char in text)
+
+
+def to_bibtex(item: dict[str, Any]) -> str:
+    """A CSL item (a report: the brief itself) as a BibLaTeX entry. Text is UTF-8, LaTeX's special characters
+    escaped; the title is braced, to keep its case, and authors given as written are braced as one name."""
+    fields = []
+    names = " and ".join("{" + _escape(n["literal"]) + "}" if "literal" in n
+                         else f"{_escape(n.get('family', ''))}, {_escape(n.get('given', ''))}"
+                         for n in item.get("author", []))
+    if names:
+        fields.append(("author", names))
+    fields.append(("title", "{" + _escape(item["title"]) + "}"))
+    if item.get("publisher"):
+        fields.append(("institution", _escape(item["publisher"])))
+    parts = item.get("issued", {}).get("date-parts", [[]])[0]
+    if parts:
+        fields.append(("date", "-".join(f"{p:02d}" if i else f"{p:04d}" for i, p in enumerate(parts))))
+    lang = item.get("language", "")
+    langid = _LANGIDS.get(lang) or _LANGIDS.get(lang.split("-")[0])
+    if langid:
+        fields.append(("langid", langid))
+    if item.get("abstract"):
+        fields.append(("abstract", _escape(item["abstract"])))
+    body = "".join(f"  {key} = {{{value}}},\n" for key, value in fields)
+    return f"@report{{{item['id']},\n{body}}}\n"
+
+
 def names(value: str) -> list[dict[str, str]]:
     """``Last, First and {Body Corporate}`` as CSL names."""
     out: list[dict[str, str]] = []

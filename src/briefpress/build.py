@@ -21,7 +21,7 @@ from .load import load_brief
 from .model import FORMATS
 from .outputs import Output, Staging, stale, writing
 from .references import attach
-from .release import NAMES, release_files
+from .release import release_files, release_names
 from .render import Rendered, render_brief
 
 
@@ -67,13 +67,13 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
     typesetter = typesetter or InProcess()
     slug = rendered.brief.metadata.slug
     chosen = [fmt for fmt in FORMATS if fmt in formats]
-    finals = [out_dir / f"{slug}.{fmt}" for fmt in chosen] + [out_dir / name for name in NAMES if release]
+    finals = [out_dir / f"{slug}.{fmt}" for fmt in chosen] + [out_dir / name for name in release_names(slug) if release]
     Staging.check(finals)  # before the work, which may take minutes, and before anything is written
     # Folders this build creates are removed again if it fails, so that a failure leaves no trace.
     created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
     out_dir.mkdir(parents=True, exist_ok=True)
     # What a killed build of this brief left: the temporary files of its outputs, and of its page map.
-    stale([*(out_dir / f"{slug}.{fmt}" for fmt in FORMATS), *(out_dir / name for name in NAMES),
+    stale([*(out_dir / f"{slug}.{fmt}" for fmt in FORMATS), *(out_dir / name for name in release_names(slug)),
            pages.cache_file(out_dir, slug)])
     staging = Staging()
     outputs: list[Output] = []

@@ -218,3 +218,38 @@ def _replace_refs(root: Path, name: str, content: str) -> None:
     (root / "refs.yaml").unlink()
     (root / name).write_text(content, encoding="utf-8")
     _edit(root / "brief.yaml", "bibliography: refs.yaml", f"bibliography: {name}")
+
+
+def test_release_writes_the_briefs_reference_as_bibtex_and_csl_json(tmp_path: Path) -> None:
+    """``<slug>.bib`` parses as BibTeX (bibtexparser, and pandoc reads the same work from it); ``<slug>.json``
+    is valid against the CSL-JSON schema (citation-style-language/schema, csl-data.json)."""
+    import json
+
+    import bibtexparser
+    import jsonschema
+
+    root = _brief(tmp_path, csl=None)
+    _edit(root / "brief.yaml", "title: Cited brief", 'title: "Costs & 100% of {braces}: a_test"')
+    out = tmp_path / "dist"
+    assert main(["build", str(root), "--out", str(out), "--release", "--format", "html"]) == 0
+    library = bibtexparser.parse_string((out / "cited.bib").read_text(encoding="utf-8"))
+    assert library.failed_blocks == [] and [e.key for e in library.entries] == ["cited"]
+    fields = {f.key: f.value for f in library.entries[0].fields}
+    assert fields["author"] == "{Test Desk}" and fields["date"] == "2026-03-02"
+    pypandoc = pytest.importorskip("pypandoc")
+    import subprocess
+    read = json.loads(subprocess.run([pypandoc.get_pandoc_path(), "-f", "biblatex", "-t", "csljson",
+                                      str(out / "cited.bib")], capture_output=True, text=True, check=True).stdout)
+    assert read[0]["title"] == "Costs & 100% of {braces}: a_test"
+    assert read[0]["author"] == [{"literal": "Test Desk"}] and read[0]["type"] == "report"
+
+    items = json.loads((out / "cited.json").read_text(encoding="utf-8"))
+    schema = json.loads((CORPUS.parent / "csl-data.json").read_text(encoding="utf-8"))
+    jsonschema.validate(items, schema)
+    assert items[0]["title"] == "Costs & 100% of {braces}: a_test"
+    assert items[0]["issued"] == {"date-parts": [[2026, 3, 2]]}
+    bad = [dict(items[0], issued="2026")]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert {f["file"] for f in manifest["files"]} == {"cited.html", "cited.bib", "cited.json"}

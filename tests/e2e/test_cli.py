@@ -54,15 +54,17 @@ def test_release_writes_checksums_and_manifest(tmp_path, built) -> None:
     assert main(["build", str(BRIEF), "--strict", "--release", "--out", str(tmp_path)]) == 0
     check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert check.stdout.count(": OK") == 3
+    assert check.stdout.count(": OK") == 5
     manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["identifier"] == built.meta["identifier"] and manifest["title"] == built.meta["title"]
     assert manifest["date"] == built.meta.get("modified", built.meta["date"]).isoformat()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert manifest["version"] == project["project"]["version"]
     files = {f["format"]: f for f in manifest["files"]}
-    assert set(files) == {"pdf", "epub", "html"}
-    assert {f["file"] for f in files.values()} == {built.path(fmt).name for fmt in files}
+    assert set(files) == {"pdf", "epub", "html", "bibtex", "csl-json"}
+    assert {files[fmt]["file"] for fmt in ("pdf", "epub", "html")} == {built.path(fmt).name for fmt in ("pdf", "epub", "html")}
+    slug = built.path("pdf").stem
+    assert files["bibtex"]["file"] == f"{slug}.bib" and files["csl-json"]["file"] == f"{slug}.json"
     pdf = tmp_path / files["pdf"]["file"]
     assert files["pdf"]["pages"] == len(PdfReport(pdf).pages)
     assert files["epub"]["documents"] == len(built.meta["sections"])

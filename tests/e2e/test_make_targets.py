@@ -18,6 +18,8 @@ from tools.paths import BRIEF
 META = yaml.safe_load((BRIEF / "brief.yaml").read_text(encoding="utf-8"))
 SLUG = META["slug"]
 OUTPUTS = tuple(f"{SLUG}.{fmt}" for fmt in ("pdf", "epub", "html"))
+#: What a release adds: the brief's own reference.
+CITATION = (f"{SLUG}.bib", f"{SLUG}.json")
 
 
 @pytest.fixture(scope="module")
@@ -99,12 +101,12 @@ def test_make_release_writes_checksums_that_verify(released) -> None:
     for line in sums:
         digest, name = line.split("  ", 1)
         listed[name] = digest
-    assert sorted(listed) == sorted(OUTPUTS)
+    assert sorted(listed) == sorted(OUTPUTS + CITATION)
     for name, digest in listed.items():
         assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == digest, name
     check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=dist, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert sorted(check.stdout.splitlines()) == sorted(f"{name}: OK" for name in OUTPUTS)
+    assert sorted(check.stdout.splitlines()) == sorted(f"{name}: OK" for name in OUTPUTS + CITATION)
 
     manifest = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["title"] == META["title"] and manifest["identifier"] == META["identifier"]
@@ -131,7 +133,7 @@ def test_make_clean_removes_our_outputs_and_nothing_else(released, e2e_repo_copy
     assert made.returncode == 0, made.stdout + made.stderr
     dist = tmp_path / "dist"
     shutil.copytree(released_dist, dist)
-    ours = {*OUTPUTS, "SHA256SUMS", "manifest.json", ".briefpress-cache"}
+    ours = {*OUTPUTS, *CITATION, "SHA256SUMS", "manifest.json", ".briefpress-cache"}
     assert ours <= {p.name for p in dist.iterdir()}, "the release left every output to remove"
     assert any((dist / ".briefpress-cache").iterdir())
     (dist / f".{SLUG}.pdf.x1y2z3.tmp").write_bytes(b"left by a build that was killed")
