@@ -134,7 +134,7 @@ class Engine:
         html = self._ctx.call("bp_entry", key, timeout_sec=TIMEOUT)
         return _merge_punctuation(html or "")
 
-    def format(self, clusters: Sequence[Cluster], cited_only: bool = True) -> Output:
+    def format(self, clusters: Sequence[Cluster]) -> Output:
         """Format every cluster, in reading order, and the bibliography of the references cited."""
         # Under a note style, a citation inside a note of the brief's own is set in the note's text as pandoc sets
         # it: in parentheses, or (narrative) whole, without the layout's closing full stop.
@@ -171,12 +171,6 @@ def _merge_punctuation(html: str, in_quote: bool = False) -> str:
     if in_quote:
         html = _OUTSIDE.sub(r"\2”\1", html)
     return _DOUBLED.sub(r"\1", html)
-
-
-def entry(style_xml: str, lang: str, item: Mapping[str, Any]) -> str:
-    """One work's bibliography entry in a style (for "Cite this brief"), as HTML."""
-    with Engine(style_xml, lang, {str(item["id"]): item}) as engine:
-        return engine.entry(str(item["id"]))
 
 
 def _item(item: CiteItem, suppress: bool) -> dict[str, Any]:

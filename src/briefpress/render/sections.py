@@ -26,6 +26,8 @@ from .markdown import create_parser, footnote_inline_html, render_tokens, slugif
 
 LINK_SCHEMES = ("http", "https", "mailto")
 GENERATED = "charts"
+#: The brief's own reference, among the references it is formatted with: no citation key can hold a space.
+THIS_BRIEF = "this brief"
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,8 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
         _check_references(brief, part, id_owner, assets, images, line_of, diags, incomplete)
     if len(parsed) != len(brief.sections) or diags.errors:
         return None
-    cited = _format_citations(brief, clusters, diags, any(t.type == "cite_this_brief" for s in sections for t in s.tokens))
+    cite_this = any(t.type == "cite_this_brief" for part in sections for t in part.tokens)
+    cited = _format_citations(brief, clusters, diags, cite_this)
     return Rendered(brief, tuple(sections), MappingProxyType(assets), tuple(dict.fromkeys(images)),
                     MappingProxyType(id_owner), parser, cited)
 
@@ -203,20 +206,23 @@ def _number_citations(brief: Brief, sections: list[RenderedSection], id_owner: d
 
 def _format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Diagnostics,
                       cite_this: bool = False) -> CitedWorks | None:
-    """Format every citation and the bibliography with the brief's style; warn of references never cited.
-    With ``cite_this``, also the brief's own entry (in Chicago author-date if the brief names no style)."""
+    """Format every citation and the bibliography with the brief's style, in one engine; warn of references never
+    cited. With ``cite_this``, also the brief's own entry (in Chicago author-date if the brief names no style)."""
     bib = brief.bibliography
-    own = citeproc.entry(bib.style_xml if bib else default_style(), brief.metadata.lang,
-                         brief_item(brief.metadata)) if cite_this else ""
-    if bib is None:
-        return CitedWorks((), (), False, False, own) if own else None
+    if bib is None and not cite_this:
+        return None
+    items = {key: dict(ref.item) for key, ref in bib.references.items()} if bib else {}
+    if cite_this:
+        items[THIS_BRIEF] = {**brief_item(brief.metadata), "id": THIS_BRIEF}
+    with citeproc.Engine(bib.style_xml if bib else default_style(), brief.metadata.lang, items) as engine:
+        out = engine.format(clusters) if bib else None
+        own = engine.entry(THIS_BRIEF) if cite_this else ""
+    if bib is None or out is None:
+        return CitedWorks((), (), False, False, own)
     cited = {item.id for cluster in clusters for item in cluster.items}
     for key, ref in bib.references.items():
         if key not in cited:
             diags.warning(ref.path, ref.line, f"reference '{key}' is never cited")
-    items = {key: dict(ref.item) for key, ref in bib.references.items()}
-    with citeproc.Engine(bib.style_xml, brief.metadata.lang, items) as engine:
-        out = engine.format(clusters)
     for key in out.unprinted:
         ref = bib.references[key]
         diags.warning(ref.path, ref.line, f"reference '{key}' has no bibliography entry in style '{bib.style_name}'")
