@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # .venv/bin when run as the Makefile does
 BRIEFPRESS = BIN / "briefpress"
 SCALE_TARGETS = (30, 100, 300)
-PARTS = ("pdf", "epub", "scale", "all", "make", "speedups", "speedups-each")  # --only choices, in the order they run
+PARTS = ("pdf", "epub", "scale", "all", "make", "speedups", "speedups-each", "cite")  # --only choices, in the order they run
 MAKE_TARGETS = {"ratio": 0.7, "cpu_ratio": 1.0}  # part 5: ours / pandoc, wall and CPU
 SPEEDUPS_VAR = "BRIEFPRESS_SPEEDUPS"  # =off turns every speed-up of the CLI off; =no-NAME,... those named
 # briefpress.speedups.switches.NAMES, spelled out so that the bench runs against any checkout.
@@ -275,6 +275,8 @@ class PandocInput:
     files: list[str]
     title: str
     method: str
+    #: pandoc's options for the brief's citations (``--citeproc`` and its bibliography), if it has any
+    citeproc: tuple[str, ...] = ()
 
 
 def render_module():
@@ -366,12 +368,32 @@ def pandoc_input(brief_dir: Path, dest: Path) -> PandocInput:
         name = f"{n:04d}-{sid}.md"
         (dest / name).write_text(f"# {section_title} {{#{sid}}}\n\n{text}\n", encoding="utf-8")
         files.append(name)
-    return PandocInput(dest, files, title, method)
+    citeproc: tuple[str, ...] = ()
+    listed = yaml_bibliography(brief_dir)
+    if listed:
+        citeproc = ("--citeproc", *(f"--bibliography={brief_dir / name}" for name in listed))
+    return PandocInput(dest, files, title, method, citeproc)
+
+
+def yaml_bibliography(brief_dir: Path) -> list[str]:
+    """The files ``bibliography:`` names in ``brief.yaml``."""
+    import yaml
+    named = (yaml.safe_load((brief_dir / "brief.yaml").read_text(encoding="utf-8")) or {}).get("bibliography")
+    return [named] if isinstance(named, str) else list(named or [])
+
+
+def without_bibliography(brief_dir: Path, dest: Path) -> Path:
+    """A copy of the brief that names no bibliography: its citations are then read as text."""
+    shutil.copytree(brief_dir, dest)
+    meta = dest / "brief.yaml"
+    meta.write_text("".join(line for line in meta.read_text(encoding="utf-8").splitlines(keepends=True)
+                            if not line.startswith(("bibliography:", "csl:"))), encoding="utf-8")
+    return dest
 
 
 def pandoc_cmd(pandoc: str, src: PandocInput, out: Path, pdf: bool, extra: tuple[str, ...] = ()) -> list[str]:
-    cmd = [pandoc, "-f", "markdown", "--standalone", "--metadata", f"title={src.title}", *extra, *src.files,
-           "-o", str(out)]
+    cmd = [pandoc, "-f", "markdown", "--standalone", "--metadata", f"title={src.title}", *src.citeproc, *extra,
+           *src.files, "-o", str(out)]
     if pdf:
         cmd.insert(-2, "--pdf-engine=weasyprint")
     return cmd
@@ -539,7 +561,7 @@ def main() -> int:
                     help="run only these parts (repeatable; default all of them): pdf, epub (with start-up), "
                          "scale, all (--format all against 3 builds), make (build --format all against "
                          "pandoc's PDF + EPUB + HTML), speedups (speed-ups on / off, with an A/A noise check), "
-                         "speedups-each (each speed-up: all on / all on but it)")
+                         "speedups-each (each speed-up: all on / all on but it), cite (the cost of formatting citations)")
     ap.add_argument("--json", type=Path, help="write the figures to this JSON file too")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (its path is printed)")
     args = ap.parse_args()
@@ -783,6 +805,19 @@ def main() -> int:
                 each_fig[name] = {**s, "wall_ratios": pair.ratios(), "cpu_ratios": pair.cpu_ratios()}
             each_fig["aa"] = {"wall_ratios": aa_pdf.ratios(), "cpu_ratios": aa_pdf.cpu_ratios()}
             figures["speedups_each"] = each_fig
+
+        if "cite" in parts:
+            print("\n8. Citations: the brief's HTML with its bibliography against the same brief naming none", flush=True)
+            plain = without_bibliography(brief_dir, work / "cite-plain")
+            pair = alternate("cite", ours(brief_dir, "html", "cite-on"), ours(plain, "html", "cite-off"), rounds,
+                             labels=("cited", "plain"))
+            s = pair.summary()
+            extra_s = s["ours_s"] - s["peer_s"]
+            extra_cpu = s["ours_cpu_s"] - s["peer_cpu_s"]
+            rows.append((f"citations formatted (HTML): cited / plain", f"{s['ours_s']:.2f}", f"{s['peer_s']:.2f}",
+                         f"{s['ratio']:.2f}", f"{s['cpu_ratio']:.2f}", f"{s['ours_mb']:.0f} / {s['peer_mb']:.0f}",
+                         f"+{extra_s:.2f} s wall, +{extra_cpu:.2f} s CPU", "", "cost"))
+            figures["cite"] = {**s, "extra_s": extra_s, "extra_cpu_s": extra_cpu}
 
         if args.profile:
             profile(brief_dir, work, "brief")
