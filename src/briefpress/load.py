@@ -95,8 +95,8 @@ def parse_yaml(text: str, path: Path, diags: Diagnostics, offset: int = 0) -> Ya
     try:
         loader = _Loader(text)
         node = loader.get_single_node()
+        _check_nodes(node, text)
         value = loader.construct_document(node) if node is not None else None
-        _check_scalars(node)
     except yaml.reader.ReaderError as exc:  # a character YAML does not accept; it has no mark
         line = text.count("\n", 0, exc.position) + 1 + offset
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
@@ -116,19 +116,59 @@ def parse_yaml(text: str, path: Path, diags: Diagnostics, offset: int = 0) -> Ya
     return YamlDocument(value, node, offset)
 
 
-def _check_scalars(node: yaml.Node | None) -> None:
-    """Refuse control characters written as escapes ("\\x08") in any value."""
-    if isinstance(node, yaml.ScalarNode):
-        bad = FORBIDDEN_CHARS.search(node.value)
-        if bad:
-            raise yaml.MarkedYAMLError(problem=forbidden_char_message(bad.group()), problem_mark=node.start_mark)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _check_scalars(item)
-    elif isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            _check_scalars(key)
-            _check_scalars(value)
+#: Deeper nesting than this is refused: no brief needs it, and every later stage may walk the values.
+MAX_DEPTH = 50
+_NON_FINITE = re.compile(r"[-+]?\.(inf|nan)", re.I)
+
+
+def _check_nodes(node: yaml.Node | None, text: str) -> None:
+    """Walk the parsed nodes once each, refusing aliases, nesting deeper than ``MAX_DEPTH``, control characters
+    written as escapes ("\\x08") and numbers that are not finite (``.nan``, ``.inf``).
+
+    An alias is the node it names once more: a kilobyte of nested aliases is a tree of billions of values to
+    every stage that walks it. A node met twice is such an alias.
+    """
+    if node is None:
+        return
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(node, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            raise _alias_error(text, node)
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise _marked(f"values nested more than {MAX_DEPTH} levels deep", node)
+        if isinstance(node, yaml.ScalarNode):
+            bad = FORBIDDEN_CHARS.search(node.value)
+            if bad:
+                raise _marked(forbidden_char_message(bad.group()), node)
+            if node.tag == "tag:yaml.org,2002:float" and _NON_FINITE.fullmatch(node.value):
+                raise _marked(f"'{node.value}' is not a finite number (no output can show it)", node)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                stack.extend(((value, depth + 1), (key, depth + 1)))
+
+
+def _marked(problem: str, node: yaml.Node | yaml.Token) -> yaml.MarkedYAMLError:
+    return yaml.MarkedYAMLError(problem=problem, problem_mark=node.start_mark)
+
+
+def _alias_error(text: str, node: yaml.Node) -> yaml.MarkedYAMLError:
+    """The error for an alias, at the first alias of the text (the node itself is marked where it is anchored)."""
+    scanner = _Loader(text)
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()
+            if isinstance(token, yaml.AliasToken):
+                return _marked(f"alias '*{token.value}' is not allowed: write the value out again", token)
+    except yaml.YAMLError:
+        pass
+    finally:
+        scanner.dispose()
+    return _marked("aliases ('*name') are not allowed: write the value out again", node)
 
 
 def load_brief(root: Path, diags: Diagnostics) -> Brief | None:

@@ -361,6 +361,29 @@ CASES = [
          ("brief/sections/02-details.md:10: | template error: ZeroDivisionError",)),
     Case("yaml-data-follow-on", {"data/facts.yaml": "count: [3\n"},
          ("brief/data/facts.yaml:1: | invalid YAML",)),
+    # Values no stage can walk or show: nesting without end, numbers that are not numbers, impossible dates.
+    Case("yaml-nested-deep", {"data/facts.yaml": FACTS_YAML + "deep: " + "[" * 999 + "]" * 999 + "\n"},
+         ("brief/data/facts.yaml:3: | nested more than 50 levels deep",)),
+    Case("yaml-nested-deep-front-matter",
+         {"sections/02-details.md": _replace(DETAILS_MD, "id: details", "id: details\nx: " + "[" * 999 + "]" * 999)},
+         ("brief/sections/02-details.md:4: | nested more than 50 levels deep",)),
+    Case("data-nan", {"data/facts.yaml": "count: .nan\nname: Tiny\n"},
+         ("brief/data/facts.yaml:1: | '.nan' is not a finite number",)),
+    Case("data-infinite", {"data/facts.yaml": "count: 3\nname: [1, -.Inf]\n"},
+         ("brief/data/facts.yaml:2: | '-.Inf' is not a finite number",)),
+    Case("date-impossible-month", {"data/facts.yaml": FACTS_YAML + "events:\n  - {date: '2019-13-45', event: x}\n",
+                                   "sections/02-details.md": DETAILS_MD + "\n{{ timeline(data.facts.events) }}\n"},
+         ("brief/sections/02-details.md:10: | not a date: '2019-13-45' (there is no month 13)",)),
+    Case("date-impossible-day", {"data/facts.yaml": FACTS_YAML + "events:\n  - {date: '2022-06-31', event: x}\n",
+                                 "sections/02-details.md": DETAILS_MD + "\n{{ timeline(data.facts.events) }}\n"},
+         ("brief/sections/02-details.md:10: | not a date: '2022-06-31' (June 2022 has no day 31)",)),
+    Case("date-impossible-day-yaml", {"data/facts.yaml": FACTS_YAML + "day: 2022-06-31\n"},
+         ("brief/data/facts.yaml:3: | bad value '2022-06-31'",)),
+    Case("brief-date-impossible-day", {"brief.yaml": BRIEF_YAML + "date: 2022-06-31\n"},
+         ("brief/brief.yaml:8: | bad value '2022-06-31'",)),
+    Case("chart-max-nan", {"sections/02-details.md": DETAILS_MD + "\n{{ bar_chart({'id': 'c', 'caption': 'C', 'alt': 'A', "
+                                                                   "'max': 'nan', 'bars': [{'label': 'L', 'value': 1}]}) }}\n"},
+         ("brief/sections/02-details.md:10: | bar_chart() 'max' must be a finite number, not 'nan'",)),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from pathlib import Path
@@ -124,7 +125,11 @@ def human_date(value: Any) -> str:
     year, month, day = match.groups()
     if month is None:
         return year
+    if not 1 <= int(month) <= 12:
+        raise ValueError(f"not a date: '{text}' (there is no month {int(month)})")
     name = _MONTHS[int(month) - 1]
+    if day and not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
+        raise ValueError(f"not a date: '{text}' ({name} {year} has no day {int(day)})")
     return f"{int(day)} {name} {year}" if day else f"{name} {year}"
 
 
