@@ -11,11 +11,12 @@ from typing import Any, Callable, Collection, Sequence
 
 from markupsafe import Markup
 
+from .errors import BriefError, Diagnostic
 from .model import Metadata, PageStart
 from .render import Heading, Rendered, RenderedSection
 from .render.jinja import environment
 from .render.markdown import page_break
-from .resources import package_dir
+from .resources import Refused, package_dir, read_regular
 
 
 @dataclass(frozen=True)
@@ -58,17 +59,20 @@ def build_date(meta: Metadata) -> tuple[str, str]:
 def stylesheet_path(rendered: Rendered, name: str) -> Path:
     """Return the path of a stylesheet: the brief's own ``styles/<name>`` if present, else the package's.
 
-    A brief's stylesheet that is a symbolic link out of the brief folder is ignored.
+    The load stage has checked that each of the brief's is a regular file inside the brief folder.
     """
     own = rendered.brief.styles_dir / name
-    if own.is_file() and own.resolve().is_relative_to(rendered.brief.root):
-        return own
-    return package_dir("styles") / name
+    return own if os.path.lexists(own) else package_dir("styles") / name
 
 
 def stylesheet(rendered: Rendered, name: str) -> str:
-    """Return a stylesheet's text (the brief's override, else the package's)."""
-    return stylesheet_path(rendered, name).read_text(encoding="utf-8")
+    """Return a stylesheet's text (the brief's override, else the package's), read only if it is a regular
+    file inside the brief folder or the package (the load stage has reported any other as an error)."""
+    path = stylesheet_path(rendered, name)
+    try:
+        return read_regular(path, (rendered.brief.root, package_dir("styles"))).decode("utf-8")
+    except Refused as exc:
+        raise BriefError([Diagnostic(path, None, f"file {exc}")]) from None
 
 
 class Assembler:

@@ -13,6 +13,7 @@ import yaml
 
 from .errors import Diagnostics, did_you_mean
 from .model import ROLES, Brief, Metadata, Section
+from .resources import Refused, not_regular, read_regular, real_path
 
 METADATA_KEYS = {
     "title", "subtitle", "authors", "date", "modified", "lang", "identifier", "publisher",
@@ -20,6 +21,8 @@ METADATA_KEYS = {
 }
 REQUIRED_METADATA = ("title", "lang", "sections")
 FRONT_MATTER_KEYS = {"title", "id", "short_title", "role"}
+#: The brief's own templates and stylesheets, which replace the package's of the same name.
+OVERRIDES = ("templates", "styles")
 PAPERS = ("a4", "letter")
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 #: Characters no output can hold (XML 1.0 forbids them), whether typed, escaped in YAML or made by Jinja.
@@ -54,12 +57,13 @@ class YamlDocument:
         return line
 
 
-def read_text(path: Path, diags: Diagnostics) -> str | None:
-    """Read a UTF-8 file; report the line of the first bad byte if it is not UTF-8."""
+def read_text(path: Path, diags: Diagnostics, root: Path | None = None) -> str | None:
+    """Read a UTF-8 file, which must be a regular file (inside ``root``, if given); report the line of the
+    first bad byte if it is not UTF-8."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        diags.error(path, None, f"cannot read file: {exc.strerror}")
+        raw = read_regular(path, (root or Path(path.anchor),))
+    except Refused as exc:
+        diags.error(path, None, f"file {exc}")
         return None
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
@@ -178,12 +182,10 @@ def load_brief(root: Path, diags: Diagnostics) -> Brief | None:
         return None
     root = root.resolve()
     meta_path = root / "brief.yaml"
-    if not meta_path.is_file():
+    if not_regular(meta_path) == "does not exist":
         diags.error(meta_path, None, "brief.yaml is missing")
         return None
-    if not inside(meta_path, root, diags):
-        return None
-    text = read_text(meta_path, diags)
+    text = read_text(meta_path, diags, root)
     doc = parse_yaml(text, meta_path, diags) if text is not None else None
     if doc is None:
         return None
@@ -197,6 +199,8 @@ def load_brief(root: Path, diags: Diagnostics) -> Brief | None:
     metadata = _metadata(doc, meta_path, root, diags)
     sections = _sections(doc, meta_path, root, diags)
     data = _data(root, diags)
+    for folder in OVERRIDES:
+        _check_overrides(root / folder, root, diags)
     if metadata is None or sections is None:
         return None
     return Brief(root=root, metadata=metadata, sections=tuple(sections), data=data)
@@ -289,7 +293,12 @@ def _sections(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
             diags.lost.add("sections")
             continue
         named.add(Path(os.path.normpath(root / entry)))
-        file = (root / entry).resolve()
+        try:
+            file = real_path(root / entry)
+        except Refused as exc:
+            diags.error(path, line, f"section '{entry}' {exc}")
+            diags.lost.add("sections")
+            continue
         if not file.is_relative_to(root):
             diags.error(path, line, f"section '{entry}' is outside the brief folder")
             diags.lost.add("sections")
@@ -298,33 +307,40 @@ def _sections(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
             diags.error(path, line, f"section '{entry}' is listed twice")
             continue
         seen.add(file)
-        if not file.is_file():
-            diags.error(path, line, f"section file '{entry}' does not exist")
+        problem = not_regular(file)
+        if problem:
+            diags.error(path, line, f"section file '{entry}' {problem}")
             diags.lost.add("sections")
             continue
-        loaded = _load_section(file, diags)
+        loaded = _load_section(file, diags, root)
         if loaded is None:
             diags.lost.add("sections")
         else:
             sections.append(loaded[0])
             id_lines[loaded[0].path] = loaded[1]
     for stray in sorted(root.rglob("*.md")):
-        if (stray.resolve() not in seen and Path(os.path.normpath(stray)) not in named
-                and stray.relative_to(root).parts[0] not in ("templates", "styles")):
+        if Path(os.path.normpath(stray)) in named or stray.relative_to(root).parts[0] in OVERRIDES:
+            continue
+        try:
+            listed_as = real_path(stray) in seen
+        except Refused as exc:
+            diags.error(stray, None, f"file {exc}")
+            continue
+        if not listed_as:
             diags.warning(stray, None, "section file is not listed in brief.yaml 'sections' and is not built")
     _check_ids(sections, id_lines, diags)
     return sections
 
 
-def load_section(path: Path, diags: Diagnostics) -> Section | None:
+def load_section(path: Path, diags: Diagnostics, root: Path | None = None) -> Section | None:
     """Load one Markdown section file with its YAML front matter."""
-    loaded = _load_section(path, diags)
+    loaded = _load_section(path, diags, root)
     return loaded[0] if loaded is not None else None
 
 
-def _load_section(path: Path, diags: Diagnostics) -> tuple[Section, int] | None:
+def _load_section(path: Path, diags: Diagnostics, root: Path | None) -> tuple[Section, int] | None:
     """Load a section; return it with the line its id comes from (for duplicate-id errors)."""
-    text = read_text(path, diags)
+    text = read_text(path, diags, root)
     if text is None:
         return None
     match = _FRONT_MATTER_RE.match(text)
@@ -381,8 +397,13 @@ def _data(root: Path, diags: Diagnostics) -> MappingProxyType:
     data: dict[str, Any] = {}
     folder = root / "data"
     if folder.is_dir():
-        for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-            text = read_text(file, diags) if inside(file, root, diags) else None
+        try:
+            names = sorted(name for name in os.listdir(folder) if name.endswith((".yaml", ".yml")))
+        except OSError as exc:
+            diags.error(folder, None, f"folder cannot be read: {exc.strerror}")
+            names = []
+        for file in (folder / name for name in names):
+            text = read_text(file, diags, root)
             doc = parse_yaml(text, file, diags) if text is not None else None
             if doc is not None:
                 data[file.stem] = doc.value
@@ -391,12 +412,32 @@ def _data(root: Path, diags: Diagnostics) -> MappingProxyType:
     return MappingProxyType(data)
 
 
-def inside(path: Path, root: Path, diags: Diagnostics) -> bool:
-    """Check that a file's real path (after symbolic links) lies in the brief folder."""
-    if path.resolve().is_relative_to(root):
-        return True
-    diags.error(path, None, "file resolves outside the brief folder (symbolic link); a build reads nothing outside it")
-    return False
+def _check_overrides(folder: Path, root: Path, diags: Diagnostics) -> None:
+    """Check that everything in a folder of overrides (``templates/``, ``styles/``) is, links followed, a
+    regular file or folder inside the brief: later stages may then open any of them by name."""
+    if not os.path.lexists(folder):
+        return
+    pending = [folder]
+    seen: set[Path] = set()  # folders, links followed: a link to a folder above it is walked once
+    while pending:
+        current = pending.pop()
+        try:
+            real = real_path(current)
+            if not real.is_relative_to(root):
+                raise Refused("resolves outside the brief folder (symbolic link); a build reads nothing outside it")
+            if real.is_dir():
+                if real in seen:
+                    continue
+                seen.add(real)
+                pending.extend(sorted(current.iterdir(), reverse=True))
+                continue
+            problem = not_regular(real)
+            if problem:
+                raise Refused(problem)
+        except Refused as exc:
+            diags.error(current, None, f"file {exc}")
+        except OSError as exc:
+            diags.error(current, None, f"folder cannot be read: {exc.strerror}")
 
 
 def _slugify(text: str) -> str:

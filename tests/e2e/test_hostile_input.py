@@ -60,3 +60,107 @@ def test_yaml_aliases_are_refused_at_once(where: str, tmp_path: Path) -> None:
         expected = "brief/sections/02-details.md:6: error: invalid YAML: alias '*a0'"
     write_brief(tmp_path, files)
     assert_refused(build(tmp_path), expected)
+
+
+# --- Only regular files inside the brief are opened -----------------------------------------------
+
+#: Where a file is expected, the line that makes the build read it, and the diagnostic's start.
+NOT_REGULAR = {
+    "data": ("data/fifo.yaml", {}, "brief/data/fifo.yaml: error: file is a named pipe"),
+    "section": ("sections/03-fifo.md", {"brief.yaml": BRIEF_YAML + "  - sections/03-fifo.md\n"},
+                "brief/brief.yaml:8: error: section file 'sections/03-fifo.md' is a named pipe"),
+    "image": ("images/fifo.png", {"sections/02-details.md": DETAILS_MD + "\n![A pipe](images/fifo.png)\n"},
+              "brief/sections/02-details.md:10: error: image 'images/fifo.png' is a named pipe"),
+    "template": ("templates/html.html.j2", {}, "brief/templates/html.html.j2: error: file is a named pipe"),
+    "stylesheet": ("styles/html.css", {}, "brief/styles/html.css: error: file is a named pipe"),
+}
+
+
+@pytest.mark.parametrize("where", NOT_REGULAR)
+def test_named_pipe_is_an_error(where: str, tmp_path: Path) -> None:
+    """A named pipe where a file is expected is reported by its path, never opened (opening one for reading
+    waits for a writer: the build hung)."""
+    import os
+
+    relative, files, expected = NOT_REGULAR[where]
+    root = write_brief(tmp_path, files)
+    (root / relative).parent.mkdir(exist_ok=True)
+    os.mkfifo(root / relative)
+    assert_refused(build(tmp_path), expected)
+
+
+def test_symlink_loops_are_errors_and_the_rest_is_reported(tmp_path: Path) -> None:
+    """Symbolic link loops in sections/ and data/ are errors naming their paths, beside the brief's other
+    errors (a loop stopped the build with a Python exception and nothing else reported)."""
+    root = write_brief(tmp_path, {"brief.yaml": BRIEF_YAML + "  - sections/03-loop.md\nsubtitel: x\n"})
+    for relative in ("sections/03-loop.md", "sections/04-loop.md", "data/loop.yaml"):
+        (root / relative).symlink_to(root / relative)
+    assert_refused(build(tmp_path),
+                   "brief/brief.yaml:8: error: section 'sections/03-loop.md' is a symbolic link loop",
+                   "brief/sections/04-loop.md: error: file is a symbolic link loop",
+                   "brief/data/loop.yaml: error: file is a symbolic link loop",
+                   "brief/brief.yaml:9: error: unknown key 'subtitel'")
+
+
+def test_overrides_leading_outside_are_errors(tmp_path: Path) -> None:
+    """A template or stylesheet of the brief that links outside it is an error naming it (they were read
+    first, then quietly replaced by the package's), and so is one in a linked folder."""
+    root = write_brief(tmp_path, {"styles/print.css": "p { color: red }\n"})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "html.html.j2").write_text("{{ meta.title }} from outside\n")
+    (outside / "html.css").write_text("p { color: red }\n")
+    (root / "templates").mkdir()
+    (root / "templates" / "html.html.j2").symlink_to(outside / "html.html.j2")
+    (root / "styles" / "html.css").symlink_to(outside / "html.css")
+    (root / "styles" / "more").symlink_to(outside)
+    assert_refused(build(tmp_path),
+                   "brief/templates/html.html.j2: error: file resolves outside the brief folder",
+                   "brief/styles/html.css: error: file resolves outside the brief folder",
+                   "brief/styles/more: error: file resolves outside the brief folder")
+
+
+def _without_privileges() -> None:
+    """Drop every capability from the bounding set, so that a build run as root meets file permissions as
+    any user does (a root process bypasses them); then limit memory."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in range(64):
+        libc.prctl(24, capability, 0, 0, 0)  # PR_CAPBSET_DROP; beyond the last capability it fails, harmlessly
+    _limited()
+
+
+@pytest.mark.parametrize("where", ["sections", "images", "data", "styles", "styles/html.css"])
+def test_permission_problems_name_the_path(where: str, tmp_path: Path) -> None:
+    """A file or folder the build may not read is an error naming it (it was a PermissionError)."""
+    import os
+
+    root = write_brief(tmp_path, {"styles/html.css": "p { color: black }\n"})
+    expected = {
+        "sections": "brief/brief.yaml:6: error: section file 'sections/01-intro.md' cannot be read: Permission denied",
+        "images": "brief/sections/01-intro.md:8: error: image 'images/pic.png' cannot be read: Permission denied",
+        "data": "brief/data: error: folder cannot be read: Permission denied",
+        "styles": "brief/styles: error: folder cannot be read: Permission denied",
+        "styles/html.css": "brief/styles/html.css: error: file cannot be read: Permission denied",
+    }[where]
+    mode = (root / where).stat().st_mode
+    os.chmod(root / where, 0)
+    try:
+        argv = [sys.executable, "-m", "briefpress", "build", "brief", "--format", "html", "--out", "out"]
+        result = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=HANG,
+                                preexec_fn=_without_privileges)
+    finally:
+        os.chmod(root / where, mode)
+    assert_refused(result, expected)
+
+
+# --- Huge input costs about linear time -----------------------------------------------------------
+
+def test_long_section_maps_lines_in_bounded_time(tmp_path: Path) -> None:
+    """A section of 40,000 paragraphs, each grown by Jinja, builds in bounded time (mapping Jinja's output
+    back to the source was quadratic: 34 s at 20,000), and an error at its end names its own line."""
+    paragraphs = "\n\n".join(f"Paragraph {n} of {{{{ brief.title }}}}, with a few words." for n in range(40_000))
+    write_brief(tmp_path, {"sections/02-details.md": f"{DETAILS_MD}\n{paragraphs}\n\nSee [nowhere](#nowhere).\n"})
+    line = DETAILS_MD.count("\n") + 1 + 2 * 40_000 + 1
+    assert_refused(build(tmp_path), f"brief/sections/02-details.md:{line}: error: link to '#nowhere'")

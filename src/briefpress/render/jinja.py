@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Any, Iterable
 
 import jinja2
 import jinja2.sandbox
+from jinja2.loaders import split_template_path
 
 from .. import kept
 from ..model import Brief
-from ..resources import package_dir
+from ..resources import Refused, package_dir, read_regular
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
@@ -97,18 +99,25 @@ def precompile() -> int:
     return count
 
 
-class _ContainedLoader(jinja2.FileSystemLoader):
-    """Loads the brief's own templates, refusing any whose real path leaves the brief folder."""
+class _ContainedLoader(jinja2.BaseLoader):
+    """Loads the brief's own templates: only a regular file whose real path lies in the brief folder is
+    opened (the load stage has reported any other as an error)."""
 
     def __init__(self, folder: Path, root: Path):
-        super().__init__(folder)
+        self.folder = folder
         self.root = root.resolve()
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
-        source, filename, uptodate = super().get_source(environment, template)
-        if not Path(filename).resolve().is_relative_to(self.root):
-            raise jinja2.TemplateNotFound(f"{template} (it leads outside the brief folder)")
-        return source, filename, uptodate
+        path = self.folder.joinpath(*split_template_path(template))
+        if not os.path.lexists(path):
+            raise jinja2.TemplateNotFound(template)
+        try:
+            source = read_regular(path, (self.root,)).decode("utf-8")
+        except Refused as exc:
+            raise jinja2.TemplateNotFound(f"{template} (it {exc})") from None
+        except UnicodeDecodeError:
+            raise jinja2.TemplateNotFound(f"{template} (it is not UTF-8)") from None
+        return source, str(path), lambda: True  # an environment lasts one build
 
 
 def iso_date(value: Any) -> str:
