@@ -14,6 +14,7 @@ from markupsafe import Markup
 from .errors import BriefError, Diagnostic
 from .model import Metadata, PageStart
 from .render import Heading, Rendered, RenderedSection
+from .render import budget
 from .render.jinja import environment
 from .render.markdown import page_break
 from .resources import Refused, package_dir, read_regular
@@ -100,8 +101,8 @@ class Assembler:
 
     def render(self, template: str, **context: Any) -> str:
         """Render a package (or brief) template with the brief's metadata in scope."""
-        return self.env.get_template(template).render(
-            meta=self.meta, created=self.created, modified=self.modified, **context)
+        return budget.render(self.env.get_template(template), meta=self.meta, created=self.created,
+                             modified=self.modified, **context)
 
     def pdf(self, fonts: Sequence[FontFace], only: Collection[str] | None = None, front: bool = True,
             views: Sequence[SectionView] | None = None) -> str:

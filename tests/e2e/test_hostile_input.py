@@ -158,9 +158,50 @@ def test_permission_problems_name_the_path(where: str, tmp_path: Path) -> None:
 # --- Huge input costs about linear time -----------------------------------------------------------
 
 def test_long_section_maps_lines_in_bounded_time(tmp_path: Path) -> None:
-    """A section of 40,000 paragraphs, each grown by Jinja, builds in bounded time (mapping Jinja's output
-    back to the source was quadratic: 34 s at 20,000), and an error at its end names its own line."""
-    paragraphs = "\n\n".join(f"Paragraph {n} of {{{{ brief.title }}}}, with a few words." for n in range(40_000))
+    """A section of 40,000 paragraphs builds in bounded time (mapping Jinja's output back to the source was
+    quadratic: 34 s at 20,000), and an error at its end names its own line."""
+    paragraphs = "\n\n".join(f"Paragraph {n} of {{{{ brief.title }}}}, with a few words." if n % 1000 == 0
+                               else f"Paragraph {n}, with a few words." for n in range(40_000))
     write_brief(tmp_path, {"sections/02-details.md": f"{DETAILS_MD}\n{paragraphs}\n\nSee [nowhere](#nowhere).\n"})
     line = DETAILS_MD.count("\n") + 1 + 2 * 40_000 + 1
     assert_refused(build(tmp_path), f"brief/sections/02-details.md:{line}: error: link to '#nowhere'")
+
+
+# --- Section templates have a budget --------------------------------------------------------------
+
+TEMPLATE_BUDGET = {
+    "repeat": ("{{ 'x' * 10**9 }}", "'*' would make a value of 1,000,000,000 characters"),
+    "loops": ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+              "the template budget of 1,000,000 operations"),
+    "loops-over-text": ("{% set s = 'x' * 10000000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}",
+                        "the template budget of 1,000,000 operations"),
+    "recursion": ("{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}",
+                  "the template budget of 1,000,000 operations"),
+    "doubling": ("{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+                 "'~' would make a value of 16,777,216 characters"),
+    "captured": ("{% set s %}{% for i in range(100000) %}{{ 'y' * 1000 }}{% endfor %}{% endset %}",
+                 "the template budget of 16,000,000 characters of output"),
+    "width": ("{{ 'x' | center(10**9) }}", "'center' was given 1,000,000,000, over the template budget's width"),
+    "format": ("{{ '{:>1000000000}'.format('x') }}", "'format' was given a width over the template budget's"),
+    "power": ("{{ 2 ** 100000000 }}", "'**' would make a number of over 100,000 bits"),
+}
+
+
+@pytest.mark.parametrize("case", TEMPLATE_BUDGET)
+def test_template_budget(case: str, tmp_path: Path) -> None:
+    """A section template that would run without bound (a string of a gigabyte, ten billion loop steps) stops
+    at its line, naming the limit it reached, within bounded memory and time."""
+    body, message = TEMPLATE_BUDGET[case]
+    write_brief(tmp_path, {"sections/02-details.md": f"{DETAILS_MD}\nLine nine.\n\n{body}\n"})
+    assert_refused(build(tmp_path), f"brief/sections/02-details.md:12: error: template error: {message}")
+
+
+def test_template_budget_leaves_room_for_real_work(tmp_path: Path) -> None:
+    """Loops, lookups and filters of a real size stay well within the budget."""
+    body = ("{% for i in range(20000) %}{{ loop.index }} {{ data.facts.name | upper }}{% endfor %}\n\n"
+            "{{ ('word ' * 100000) | wordcount }}")
+    write_brief(tmp_path, {"sections/02-details.md": f"{DETAILS_MD}\n{body}\n"})
+    result = build(tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "out" / "tiny.html").read_text(encoding="utf-8")
+    assert "20000 TINY" in page and "100000" in page

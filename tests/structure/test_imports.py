@@ -15,7 +15,7 @@ STAGES = [
      "briefpress.kept"},
     {"briefpress.load"},
     {"briefpress.render", "briefpress.render.sections", "briefpress.render.jinja", "briefpress.render.markdown",
-     "briefpress.render.charts"},
+     "briefpress.render.charts", "briefpress.render.budget"},
     {"briefpress.assemble"},
     {"briefpress.editions", "briefpress.editions.base", "briefpress.editions.typeset", "briefpress.editions.pages",
      "briefpress.editions.pdf", "briefpress.editions.epub", "briefpress.editions.html", "briefpress.editions.join",

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import jinja2
-import jinja2.sandbox
 from jinja2.loaders import split_template_path
 
 from .. import kept
 from ..model import Brief
 from ..resources import Refused, package_dir, read_regular
+from .budget import CODE_VERSION, BudgetedSandbox
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
@@ -34,8 +34,9 @@ def environment(brief: Brief, sections: bool = False) -> jinja2.Environment:
 
 
 def _environment(loader: jinja2.BaseLoader, sections: bool, cache: jinja2.BytecodeCache) -> jinja2.Environment:
-    # Sections and templates come from many hands: the sandbox keeps them away from Python's internals.
-    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+    # Sections and templates come from many hands: the sandbox keeps them away from Python's internals, and its
+    # budget bounds what each render may cost.
+    env = BudgetedSandbox(
         loader=loader,
         undefined=jinja2.StrictUndefined,
         autoescape=True,
@@ -47,6 +48,7 @@ def _environment(loader: jinja2.BaseLoader, sections: bool, cache: jinja2.Byteco
         bytecode_cache=cache,
     )
     env.filters.update(human_date=human_date, by_date=by_date, md_cell=md_cell, iso_date=iso_date)
+    env.budget_filters()
     return env
 
 
@@ -65,6 +67,10 @@ class PackageBytecodeCache(jinja2.BytecodeCache):
         self.folder = kept.FOLDER
         self.syntax = "section" if sections else "template"
         self.write = kept.may_write(write)
+
+    def get_source_checksum(self, source: str) -> str:
+        # What a template compiles to depends on the budget's code as well as on its source.
+        return super().get_source_checksum(f"{source}\0{CODE_VERSION}")
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         if filename is None or Path(filename).parent != self.templates:

@@ -19,7 +19,7 @@ from ..errors import Diagnostics
 from ..load import FORBIDDEN_CHARS, forbidden_char_message
 from ..model import Brief, Section
 from ..resources import Refused, not_regular, real_path
-from . import charts
+from . import budget, charts
 from .jinja import environment
 from .markdown import create_parser, footnote_inline_html, render_tokens, slugify
 
@@ -263,8 +263,7 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
 
 def _jinja(env: jinja2.Environment, section: Section, diags: Diagnostics, lost_data: set[str]) -> str | None:
     try:
-        template = env.from_string(section.source)
-        return template.render()
+        return budget.render(env.from_string(section.source))
     except jinja2.TemplateSyntaxError as exc:
         diags.error(section.path, section.first_line + (exc.lineno or 1) - 1, f"template syntax error: {exc.message}")
     except Exception as exc:  # whatever a section's template raises is the author's to fix, at its line
@@ -281,7 +280,7 @@ def _template_problem(exc: Exception) -> str:
         return f"undefined name in template: {exc.message}"
     if isinstance(exc, jinja2.TemplateNotFound):
         return f"template not found: {exc.name}"
-    if isinstance(exc, (charts.ChartError, TypeError, ValueError, KeyError)):
+    if isinstance(exc, (charts.ChartError, budget.BudgetExceeded, TypeError, ValueError, KeyError)):
         return f"template error: {exc}"
     return f"template error: {type(exc).__name__}: {exc}"
 
