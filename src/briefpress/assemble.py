@@ -11,8 +11,9 @@ from typing import Any, Callable, Collection, Sequence
 
 from markupsafe import Markup
 
-from .errors import BriefError, Diagnostic
+from .errors import BriefError, Diagnostic, Diagnostics
 from .model import Metadata, PageStart
+from .policy import css_problems
 from .render import Heading, Rendered, RenderedSection
 from .render import budget
 from .render.jinja import environment
@@ -74,6 +75,26 @@ def stylesheet(rendered: Rendered, name: str) -> str:
         return read_regular(path, (rendered.brief.root, package_dir("styles"))).decode("utf-8")
     except Refused as exc:
         raise BriefError([Diagnostic(path, None, f"file {exc}")]) from None
+
+
+def checked_stylesheets(rendered: Rendered, names: Sequence[str], diags: Diagnostics) -> list[str]:
+    """The texts of the stylesheets ``names`` for an edition that holds them (HTML, EPUB); each URL in them
+    that would load something from outside the edition is an error at its line."""
+    texts = []
+    for name in names:
+        text = stylesheet(rendered, name)
+        for line, problem in css_problems(text):
+            diags.error(stylesheet_path(rendered, name), line, problem)
+        texts.append(text)
+    return texts
+
+
+def report_document(rendered: Rendered, edition: str, problems: Sequence[str], diags: Diagnostics) -> None:
+    """Report what an assembled document holds that runs script or loads from outside the edition: it comes
+    from the brief's own templates (the package's hold none)."""
+    templates = rendered.brief.templates_dir
+    for problem in problems:
+        diags.error(templates if templates.is_dir() else rendered.brief.root, None, f"{edition} edition: {problem}")
 
 
 class Assembler:

@@ -205,3 +205,76 @@ def test_template_budget_leaves_room_for_real_work(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "out" / "tiny.html").read_text(encoding="utf-8")
     assert "20000 TINY" in page and "100000" in page
+
+
+# --- One policy for every edition, the brief's own templates and stylesheets included ---------------
+
+OWN_HTML_TEMPLATE = """<!DOCTYPE html>
+<html lang="{{ meta.lang }}"><head><meta charset="utf-8"><title>{{ meta.title }}</title>
+<style>{{ css }}</style></head>
+<body>{% for s in sections %}<section id="{{ s.id }}">{{ s.html }}</section>{% endfor %}
+EXTRA
+</body></html>
+"""
+
+
+@pytest.mark.parametrize("extra,problem", [
+    ("<script>alert(1)</script>", "<script> is not allowed"),
+    ('<img src="http://127.0.0.1:9/pixel.png" alt="">', '<img src="http://127.0.0.1:9/pixel.png"> would load'),
+    ('<p style="background: url(https://127.0.0.1:9/x.png)">x</p>', "'https://127.0.0.1:9/x.png' would be loaded"),
+    ('<p onclick="alert(1)">x</p>', 'the attribute onclick="…" is not allowed'),
+], ids=["script", "remote-image", "style-attribute", "event-handler"])
+def test_own_html_template_is_held_to_the_policy(extra: str, problem: str, tmp_path: Path) -> None:
+    """The brief's own HTML template may not add script or a remote load to the HTML edition (it went in, with
+    exit 0), as the PDF's layout refuses remote loads."""
+    write_brief(tmp_path, {"templates/html.html.j2": OWN_HTML_TEMPLATE.replace("EXTRA", extra)})
+    assert_refused(build(tmp_path), f"brief/templates: error: HTML edition: {problem}")
+
+
+def test_own_epub_template_is_held_to_the_policy(tmp_path: Path) -> None:
+    """So may the brief's own EPUB templates."""
+    from importlib import resources
+
+    package = (resources.files("briefpress") / "templates" / "section.xhtml.j2").read_text(encoding="utf-8")
+    own = package.replace("</body>", '<script>alert(1)</script><img src="https://127.0.0.1:9/x.png" alt=""/></body>')
+    assert own != package
+    write_brief(tmp_path, {"templates/section.xhtml.j2": own})
+    assert_refused(build(tmp_path, "--format", "epub"),
+                   "brief/templates: error: EPUB edition: <script> is not allowed",
+                   'brief/templates: error: EPUB edition: <img src="https://127.0.0.1:9/x.png"> would load')
+
+
+@pytest.mark.parametrize("fmt", ["html", "epub"])
+def test_own_stylesheet_is_held_to_the_policy(fmt: str, tmp_path: Path) -> None:
+    """A remote @import or url() in the brief's own stylesheet is an error at its line in the HTML and EPUB
+    editions too (it went into the HTML edition with exit 0)."""
+    css = "p { color: black }\n@import url(http://127.0.0.1:9/x.css);\nh1 { background: url('https://127.0.0.1:9/x.png') }\n"
+    write_brief(tmp_path, {f"styles/{fmt}.css": css, "styles/common.css": "@import 'http://127.0.0.1:9/y.css';\n"})
+    assert_refused(build(tmp_path, "--format", fmt),
+                   f"brief/styles/{fmt}.css:2: error: 'http://127.0.0.1:9/x.css' would be loaded from outside",
+                   f"brief/styles/{fmt}.css:3: error: 'https://127.0.0.1:9/x.png' would be loaded from outside",
+                   "brief/styles/common.css:1: error: 'http://127.0.0.1:9/y.css' would be loaded from outside")
+
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="4" height="4">BODY</svg>'
+HOSTILE_SVG = {
+    "external": (SVG.replace("BODY", '<image xlink:href="http://127.0.0.1:9/x.png" width="4" height="4"/>'),
+                 '<image href="http://127.0.0.1:9/x.png"> would load something from outside the edition'),
+    "entities": ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+                 + SVG.replace("BODY", "<text>&b;</text>"), "the SVG declares XML entities"),
+    "script": (SVG.replace("BODY", "<script>alert(1)</script>"), "<script> is not allowed"),
+    "file-entity": ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+                    + SVG.replace("BODY", "<text>&x;</text>"), "the SVG declares XML entities"),
+}
+
+
+@pytest.mark.parametrize("fmt", ["html", "epub", "pdf"])
+@pytest.mark.parametrize("case", HOSTILE_SVG)
+def test_svg_images_are_held_to_one_policy(case: str, fmt: str, tmp_path: Path) -> None:
+    """An SVG image with external references, XML entities or script is refused in every edition, at the
+    line of the section that uses it (it went into the HTML edition unchanged)."""
+    svg, problem = HOSTILE_SVG[case]
+    write_brief(tmp_path, {"images/bad.svg": svg,
+                           "sections/02-details.md": DETAILS_MD + "\n![A picture](images/bad.svg)\n"})
+    assert_refused(build(tmp_path, "--format", fmt),
+                   f"brief/sections/02-details.md:10: error: image 'images/bad.svg': {problem}")

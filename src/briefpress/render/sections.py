@@ -18,7 +18,8 @@ from markdown_it.token import Token
 from ..errors import Diagnostics
 from ..load import FORBIDDEN_CHARS, forbidden_char_message
 from ..model import Brief, Section
-from ..resources import Refused, not_regular, real_path
+from ..policy import svg_problems
+from ..resources import Refused, media_type, not_regular, read_regular, real_path
 from . import budget, charts
 from .jinja import environment
 from .markdown import create_parser, footnote_inline_html, render_tokens, slugify
@@ -395,4 +396,11 @@ def resolve_image(root: Path, src: str, assets: Mapping[str, bytes]) -> tuple[st
         return None, f"image '{src}' {problem}"
     if not file.is_relative_to(root):
         return None, f"image '{src}' resolves outside the brief folder (symbolic link)"
+    if media_type(key) == "image/svg+xml":  # an SVG can hold script and load other files: the editions' rules
+        try:
+            problems = svg_problems(read_regular(file, (root,)))
+        except Refused as exc:
+            problems = [f"it {exc}"]
+        if problems:
+            return None, f"image '{src}': {problems[0]}"
     return key, None
