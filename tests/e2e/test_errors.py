@@ -385,6 +385,12 @@ CASES = [
          ("brief/data/facts.yaml:3: | bad value '2022-06-31'",)),
     Case("brief-date-impossible-day", {"brief.yaml": BRIEF_YAML + "date: 2022-06-31\n"},
          ("brief/brief.yaml:8: | bad value '2022-06-31'",)),
+    Case("quote-nested-too-deep", {"sections/02-details.md": DETAILS_MD + "\n" + "> " * 25 + "Deep text.\n"},
+         ("brief/sections/02-details.md:10: warning: | nested more than 20 deep: the text nested deeper is left out",),
+         status=0),
+    Case("list-nested-too-deep",
+         {"sections/02-details.md": DETAILS_MD + "\n" + "".join("  " * i + f"- item {i}\n" for i in range(30))},
+         ("brief/sections/02-details.md:19: warning: | nested more than 20 deep",), args=("--strict",)),
     Case("chart-max-nan", {"sections/02-details.md": DETAILS_MD + "\n{{ bar_chart({'id': 'c', 'caption': 'C', 'alt': 'A', "
                                                                    "'max': 'nan', 'bars': [{'label': 'L', 'value': 1}]}) }}\n"},
          ("brief/sections/02-details.md:10: | bar_chart() 'max' must be a finite number, not 'nan'",)),

@@ -242,7 +242,12 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
             continue
         env: dict[str, Any] = {}
         tokens = parser.parse(text, env)
-        parsed.append((section, tokens, env, _LineMap(section.source, text, section.first_line)))
+        line_of = _LineMap(section.source, text, section.first_line)
+        if "too_deep" in env:
+            diags.warning(section.path, line_of(env["too_deep"]),
+                          f"lists or block quotes nested more than {parser.options.maxNesting} deep: the text "
+                          "nested deeper is left out")
+        parsed.append((section, tokens, env, line_of))
 
     sections: list[RenderedSection] = []
     id_owner: dict[str, str] = {s.id: s.id for s in brief.sections}
