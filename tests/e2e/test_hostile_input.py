@@ -278,3 +278,15 @@ def test_svg_images_are_held_to_one_policy(case: str, fmt: str, tmp_path: Path) 
                            "sections/02-details.md": DETAILS_MD + "\n![A picture](images/bad.svg)\n"})
     assert_refused(build(tmp_path, "--format", fmt),
                    f"brief/sections/02-details.md:10: error: image 'images/bad.svg': {problem}")
+
+
+@pytest.mark.parametrize("case", ["script", "outside"])
+def test_own_epub_cover_is_held_to_the_policy(case: str, tmp_path: Path) -> None:
+    """The brief's own cover (images/cover.svg), which only the EPUB shows, is checked as any image is."""
+    root = write_brief(tmp_path, {"images/cover.svg": HOSTILE_SVG["script"][0]} if case == "script" else {})
+    if case == "outside":
+        (tmp_path / "elsewhere.svg").write_text(SVG.replace("BODY", ""))
+        (root / "images" / "cover.svg").symlink_to(tmp_path / "elsewhere.svg")
+    expected = ("brief/images/cover.svg: error: cover image: <script> is not allowed" if case == "script"
+                else "brief/images/cover.svg: error: cover image resolves outside the brief folder")
+    assert_refused(build(tmp_path, "--format", "epub"), expected)

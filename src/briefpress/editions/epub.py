@@ -15,9 +15,9 @@ from ebooklib import epub
 from ..assemble import Assembler, checked_stylesheets, report_document
 from ..errors import Diagnostics
 from ..model import PageStart
-from ..policy import xhtml_problems
+from ..policy import svg_problems, xhtml_problems
 from ..render import Rendered
-from ..resources import ResourcePolicy, media_type
+from ..resources import Refused, ResourcePolicy, media_type, read_regular
 from . import pdf
 from .base import EditionInput, EditionResult
 
@@ -78,9 +78,9 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = (),
                                     content=css.encode("utf-8")))
 
     own_cover = next((p for p in ("images/cover.svg", "images/cover.png", "images/cover.jpg")
-                      if (rendered.brief.root / p).is_file()), None)
+                      if os.path.lexists(rendered.brief.root / p)), None)
     cover_name = own_cover or "images/cover.svg"
-    cover_bytes = policy.read_relative(own_cover) if own_cover else assembler.cover_svg().encode("utf-8")
+    cover_bytes = _own_cover(rendered, own_cover, diags) if own_cover else assembler.cover_svg().encode("utf-8")
     book.set_cover(cover_name, cover_bytes, create_page=True)
     book.get_item_with_id("cover").title = meta.title
 
@@ -118,6 +118,19 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = (),
         {"type": "text", "href": first_body.file_name, "title": first_body.title},
     ]
     return book
+
+
+def _own_cover(rendered: Rendered, name: str, diags: Diagnostics) -> bytes:
+    """The brief's own cover image, read and checked as any image a section uses; a problem is an error."""
+    path = rendered.brief.root / name
+    try:
+        data = read_regular(path, (rendered.brief.root,))
+    except Refused as exc:
+        diags.error(path, None, f"cover image {exc}")
+        return b""
+    for problem in svg_problems(data) if name.endswith(".svg") else []:
+        diags.error(path, None, f"cover image: {problem}")
+    return data
 
 
 def _checked(rendered: Rendered, document: str, diags: Diagnostics) -> bytes:
