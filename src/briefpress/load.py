@@ -13,6 +13,7 @@ import yaml
 
 from .errors import Diagnostics, did_you_mean
 from .model import ROLES, Brief, Metadata, Section
+from .policy import css_problems
 from .resources import Refused, not_regular, read_regular, real_path
 
 METADATA_KEYS = {
@@ -434,10 +435,20 @@ def _check_overrides(folder: Path, root: Path, diags: Diagnostics) -> None:
             problem = not_regular(real)
             if problem:
                 raise Refused(problem)
+            if current.suffix == ".css":
+                _check_stylesheet(current, root, diags)
         except Refused as exc:
             diags.error(current, None, f"file {exc}")
         except OSError as exc:
             diags.error(current, None, f"folder cannot be read: {exc.strerror}")
+
+
+def _check_stylesheet(path: Path, root: Path, diags: Diagnostics) -> None:
+    """Report each URL of the brief's own stylesheet that would load something from outside the brief, at its
+    line, for every edition (the HTML and EPUB editions allow only ``data:`` URLs, and check that too)."""
+    text = read_text(path, diags, root)
+    for line, problem in css_problems(text or "", relative=True):
+        diags.error(path, line, problem)
 
 
 def _slugify(text: str) -> str:

@@ -290,3 +290,12 @@ def test_own_epub_cover_is_held_to_the_policy(case: str, tmp_path: Path) -> None
     expected = ("brief/images/cover.svg: error: cover image: <script> is not allowed" if case == "script"
                 else "brief/images/cover.svg: error: cover image resolves outside the brief folder")
     assert_refused(build(tmp_path, "--format", "epub"), expected)
+
+
+def test_own_print_stylesheet_remote_url_is_an_error_at_its_line(tmp_path: Path) -> None:
+    """The PDF refused a remote URL in the brief's print stylesheet with no line; it is an error at its line,
+    found before anything is laid out."""
+    css = "p { color: black }\n@import url(http://127.0.0.1:9/x.css);\n"
+    write_brief(tmp_path, {"styles/print.css": css})
+    assert_refused(build(tmp_path, "--format", "pdf"),
+                   "brief/styles/print.css:2: error: 'http://127.0.0.1:9/x.css' would be loaded from outside")
