@@ -397,6 +397,12 @@ def _check_ids(sections: list[Section], id_lines: dict[Path, int], diags: Diagno
 def _data(root: Path, diags: Diagnostics) -> MappingProxyType:
     data: dict[str, Any] = {}
     folder = root / "data"
+    if os.path.lexists(folder) and not folder.is_dir():
+        try:
+            problem = "is not a folder" if real_path(folder).exists() else "leads nowhere (a broken link)"
+        except Refused as exc:
+            problem = str(exc)
+        diags.error(folder, None, f"folder {problem}")
     if folder.is_dir():
         try:
             names = sorted(name for name in os.listdir(folder) if name.endswith((".yaml", ".yml")))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_errors import BRIEF_YAML, DETAILS_MD, assert_clean_report, write_brief
+from tests.e2e.test_errors import BRIEF_YAML, DETAILS_MD, INTRO_MD, assert_clean_report, write_brief
 
 #: Address space a hostile build may use: a build of the tiny brief needs under 300 MB.
 MEMORY = 600 * 2**20
@@ -87,6 +87,34 @@ def test_named_pipe_is_an_error(where: str, tmp_path: Path) -> None:
     (root / relative).parent.mkdir(exist_ok=True)
     os.mkfifo(root / relative)
     assert_refused(build(tmp_path), expected)
+
+
+@pytest.mark.parametrize("kind", ["socket", "device"])
+def test_socket_or_device_is_an_error(kind: str, tmp_path: Path) -> None:
+    """A socket or a device where a data file is expected is reported by its path, never opened."""
+    import os
+    import socket
+    import stat
+
+    root = write_brief(tmp_path)
+    path = root / "data" / f"{kind}.yaml"
+    if kind == "socket":
+        with socket.socket(socket.AF_UNIX) as server:
+            server.bind(str(path))
+    else:
+        try:
+            os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 3))  # as /dev/null
+        except PermissionError:
+            pytest.skip("this machine may not make device files")
+    assert_refused(build(tmp_path), f"brief/data/{kind}.yaml: error: file is a {kind}, not a regular file")
+
+
+def test_data_folder_that_is_a_link_loop_is_an_error(tmp_path: Path) -> None:
+    """A data folder that is a symbolic link loop is an error naming it, not a brief without data."""
+    root = write_brief(tmp_path, {"data/facts.yaml": None, "sections/01-intro.md": INTRO_MD.replace(
+        "{{ data.facts.count }}", "3")})
+    (root / "data").symlink_to(root / "data")
+    assert_refused(build(tmp_path), "brief/data: error: folder is a symbolic link loop")
 
 
 def test_symlink_loops_are_errors_and_the_rest_is_reported(tmp_path: Path) -> None:
