@@ -122,8 +122,12 @@ class Assembler:
 
     def render(self, template: str, **context: Any) -> str:
         """Render a package (or brief) template with the brief's metadata in scope."""
-        return budget.render(self.env.get_template(template), meta=self.meta, created=self.created,
-                             modified=self.modified, **context)
+        try:
+            return budget.render(self.env.get_template(template), meta=self.meta, created=self.created,
+                                 modified=self.modified, **context)
+        except budget.BudgetExceeded as exc:  # in the brief's own templates: the package's keep within it
+            path, line = budget.origin(exc)
+            raise BriefError([Diagnostic(path, line, f"template error: {exc}")]) from None
 
     def pdf(self, fonts: Sequence[FontFace], only: Collection[str] | None = None, front: bool = True,
             views: Sequence[SectionView] | None = None) -> str:

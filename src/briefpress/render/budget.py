@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import jinja2
@@ -237,6 +238,19 @@ class BudgetedSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
         self.budget.step()
         self.budget.size(sum(self.budget.weight(part) for part in parts), "'~'")
         return join(parts)
+
+
+def origin(exc: BaseException) -> tuple[Path | None, int | None]:
+    """The template file and line a render was at when it raised ``exc`` (Jinja puts the template's lines in
+    the traceback), or ``(None, None)``."""
+    found: tuple[Path | None, int | None] = (None, None)
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".j2"):
+            found = (Path(name), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
 
 
 def render(template: jinja2.Template, **context: Any) -> str:
