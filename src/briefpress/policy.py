@@ -60,6 +60,8 @@ def css_problems(css: str, relative: bool = False, attribute: bool = False) -> l
                 walk(token.arguments)
             elif kind in ("() block", "[] block", "{} block"):
                 walk(token.content)
+            elif kind == "at-rule" and token.lower_at_keyword == "namespace":
+                continue  # a namespace's URL names it: nothing loads it
             elif kind in ("at-rule", "qualified-rule"):
                 if kind == "at-rule" and token.lower_at_keyword == "import":
                     for part in token.prelude:

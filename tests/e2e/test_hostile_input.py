@@ -279,9 +279,12 @@ def test_own_epub_template_is_held_to_the_policy(tmp_path: Path) -> None:
 def test_own_stylesheet_is_held_to_the_policy(fmt: str, tmp_path: Path) -> None:
     """A remote @import or url() in the brief's own stylesheet is an error at its line in the HTML and EPUB
     editions too (it went into the HTML edition with exit 0)."""
-    css = "p { color: black }\n@import url(http://127.0.0.1:9/x.css);\nh1 { background: url('https://127.0.0.1:9/x.png') }\n"
+    css = ("p { color: black }\n@import url(http://127.0.0.1:9/x.css);\nh1 { background: url('https://127.0.0.1:9/x.png') }\n"
+           "@namespace svg url(http://www.w3.org/2000/svg);\np { background: url(data:image/png;base64,iVBORw0K) }\n")
     write_brief(tmp_path, {f"styles/{fmt}.css": css, "styles/common.css": "@import 'http://127.0.0.1:9/y.css';\n"})
-    assert_refused(build(tmp_path, "--format", fmt),
+    result = build(tmp_path, "--format", fmt)
+    assert len(result.stderr.splitlines()) == 3, "a namespace's URL and a data: URL load nothing"
+    assert_refused(result,
                    f"brief/styles/{fmt}.css:2: error: 'http://127.0.0.1:9/x.css' would be loaded from outside",
                    f"brief/styles/{fmt}.css:3: error: 'https://127.0.0.1:9/x.png' would be loaded from outside",
                    "brief/styles/common.css:1: error: 'http://127.0.0.1:9/y.css' would be loaded from outside")
