@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import jinja2
-from jinja2.loaders import split_template_path
 
 from .. import kept
 from ..model import Brief
@@ -114,7 +113,10 @@ class _ContainedLoader(jinja2.BaseLoader):
         self.root = root.resolve()
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
-        path = self.folder.joinpath(*split_template_path(template))
+        pieces = [piece for piece in template.split("/") if piece not in ("", ".")]
+        if any(piece == ".." or os.sep in piece for piece in pieces):
+            raise jinja2.TemplateNotFound(template)
+        path = self.folder.joinpath(*pieces)
         if not os.path.lexists(path):
             raise jinja2.TemplateNotFound(template)
         try:
