@@ -33,6 +33,8 @@ _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_I
 def real_path(path: Path) -> Path:
     """``path`` with every symbolic link followed (it need not exist); ``Refused`` for a loop of links or a
     folder on the way that cannot be read."""
+    if "\0" in str(path):
+        raise Refused("is not a path: it holds a NUL character")
     try:
         return path.resolve()
     except RuntimeError:  # Python before 3.13 reports a loop so
@@ -48,6 +50,8 @@ def not_regular(path: Path) -> str | None:
 
     Only its mode is read: a named pipe or a device is never opened, since opening one may block or act.
     """
+    if "\0" in str(path):
+        return "is not a path: it holds a NUL character"
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:

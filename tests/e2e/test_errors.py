@@ -305,6 +305,8 @@ CASES = [
     Case("image-symlinked-folder",
          {"sections/01-intro.md": _replace(INTRO_MD, "images/pic.png", "images/linked/x.png")},
          ("brief/sections/01-intro.md:8: | outside the brief folder",), setup=_symlink_folder),
+    Case("image-nul", {"sections/01-intro.md": _replace(INTRO_MD, "images/pic.png", "images/%00.png")},
+         ("brief/sections/01-intro.md:8: | image 'images/%00.png' is not a path: it holds a NUL character",)),
     Case("image-is-folder", {"sections/01-intro.md": _replace(INTRO_MD, "images/pic.png", "images")},
          ("brief/sections/01-intro.md:8: | not found",)),
     # Links and ids.
