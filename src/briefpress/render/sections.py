@@ -252,9 +252,10 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
     sections: list[RenderedSection] = []
     id_owner: dict[str, str] = {s.id: s.id for s in brief.sections}
     images: list[str] = []
+    suffixes: dict[str, int] = {}
     offset = 0
     for section, tokens, env, line_of in parsed:
-        headings = _assign_ids(section, tokens, id_owner, line_of, diags)
+        headings = _assign_ids(section, tokens, id_owner, suffixes, line_of, diags)
         count = len(env.get("footnotes", {}).get("list", {}))
         sections.append(RenderedSection(section, tokens, MappingProxyType(env.get("footnotes", {})),
                                         offset, tuple(headings)))
@@ -302,9 +303,11 @@ def _template_line(section: Section) -> int:
     return section.first_line + (line or 1) - 1
 
 
-def _assign_ids(section: Section, tokens: list[Token], id_owner: dict[str, str],
+def _assign_ids(section: Section, tokens: list[Token], id_owner: dict[str, str], suffixes: dict[str, int],
                 line_of: _LineMap, diags: Diagnostics) -> list[Heading]:
-    """Give each heading a unique id; report explicit ids (on headings or inline elements) used twice."""
+    """Give each heading a unique id (``suffixes``: the next number to try after each slug, so that many
+    headings of the same text cost linear time); report explicit ids (on headings or inline elements) used
+    twice."""
     headings = []
 
     def claim(value: str, line: int) -> None:
@@ -316,9 +319,10 @@ def _assign_ids(section: Section, tokens: list[Token], id_owner: dict[str, str],
         line = line_of(token.map[0]) if token.map else section.first_line
         if token.type == "heading_open" and not token.meta.get("explicit_id"):
             base = slugify(tokens[i + 1].content)
-            candidate, n = base, 2
+            candidate, n = base, suffixes.get(base, 2)  # ids are only added: the numbers before n are taken
             while candidate in id_owner:
                 candidate, n = f"{base}-{n}", n + 1
+            suffixes[base] = n
             token.attrSet("id", candidate)
             id_owner[candidate] = section.id
         elif token.attrGet("id") is not None:
