@@ -11,8 +11,10 @@ within each round, the order flipped every round; medians and the median of the 
 (ours / peer) are printed, then one table.
 
     .venv/bin/python benchmarks/bench.py [BRIEF] [--rounds N] [--scale-rounds N] [--big-rounds N]
-                                         [--quick] [--only PART]... [--profile] [--json FILE] [--keep]
+                                         [--large-rounds N] [--quick] [--only PART]... [--profile]
+                                         [--json FILE] [--keep]
     make bench BENCHFLAGS=--quick
+    make bench BENCHFLAGS="--only large --large-rounds 1"
 
 Parts (``--only`` names in brackets): 1 [pdf] PDF of the brief; 2 [epub] EPUB of the brief, with start-up
 and import cost; 3 [scale] scale (the brief's body repeated to ~30, ~100 and ~300 pages; ours against pandoc
@@ -22,8 +24,10 @@ and standalone HTML one after the other (targets: wall ratio ≤ 0.7 and CPU rat
 same builds (PDF; all formats) with the CLI's speed-ups on and off (``BRIEFPRESS_SPEEDUPS=off``), beside an
 A/A comparison (off against off) that shows the noise; 7 [speedups-each] each speed-up on its own: all on
 against all on but it (``BRIEFPRESS_SPEEDUPS=no-NAME``), the brief's PDF (~100 pages for ``drawing``, which
-serves only a brief in parts), beside an A/A of all on. ``--profile`` adds cProfile summaries of PDF builds
-(the brief and ~300 pages). pandoc gets the sections' Markdown as briefpress's Jinja stage makes it (see
+serves only a brief in parts), beside an A/A of all on; 8 [large] one section of 10,000, 20,000 and 40,000
+paragraphs, HTML and PDF, ours alone: the time per paragraph, which stays flat when every stage costs time
+linear in the size of the brief (``--large-rounds``; no pandoc needed when it runs alone). ``--profile`` adds
+cProfile summaries of PDF builds (the brief and ~300 pages). pandoc gets the sections' Markdown as briefpress's Jinja stage makes it (see
 pandoc_input).
 """
 
@@ -50,7 +54,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # .venv/bin when run as the Makefile does
 BRIEFPRESS = BIN / "briefpress"
 SCALE_TARGETS = (30, 100, 300)
-PARTS = ("pdf", "epub", "scale", "all", "make", "speedups", "speedups-each", "cite")  # --only choices, in the order they run
+PARTS = ("pdf", "epub", "scale", "all", "make", "speedups", "speedups-each", "large", "cite")  # --only choices, in order
+LARGE_PARAGRAPHS = (10_000, 20_000, 40_000)  # part 8
 MAKE_TARGETS = {"ratio": 0.7, "cpu_ratio": 1.0}  # part 5: ours / pandoc, wall and CPU
 SPEEDUPS_VAR = "BRIEFPRESS_SPEEDUPS"  # =off turns every speed-up of the CLI off; =no-NAME,... those named
 # briefpress.speedups.switches.NAMES, spelled out so that the bench runs against any checkout.
@@ -484,6 +489,19 @@ def _copy_section(dest: Path, rel: str, sid: str, raw: str, k: int, body_ids: se
     return new_rel
 
 
+def large_brief(dest: Path, paragraphs: int) -> Path:
+    """A brief of one section of ``paragraphs`` one-sentence paragraphs (part 8). Every hundredth holds a Jinja
+    expression, so that Jinja's output differs from the source here and there, as a real section's does."""
+    (dest / "sections").mkdir(parents=True)
+    (dest / "brief.yaml").write_text("title: Large\nlang: en\nidentifier: urn:briefpress:bench-large\nslug: large\n"
+                                     "date: 2026-11-29\nsections:\n  - sections/01-long.md\n", encoding="utf-8")
+    body = "\n\n".join(f"Paragraph {n} of {{{{ brief.title }}}}, a sentence about as long as one in a brief."
+                        if n % 100 == 0 else f"Paragraph {n}, a sentence about as long as one in a brief, no more."
+                        for n in range(paragraphs))
+    (dest / "sections" / "01-long.md").write_text(f"---\ntitle: Long\n---\n\n{body}\n", encoding="utf-8")
+    return dest
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Import time
 
@@ -554,6 +572,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5, help="rounds of each comparison (default 5)")
     ap.add_argument("--scale-rounds", type=int, help="rounds of the ~30 and ~100 page builds (default 2; 1 with --quick)")
     ap.add_argument("--big-rounds", type=int, help="rounds of the ~300 page comparison (default 1: ~3.5 min a round)")
+    ap.add_argument("--large-rounds", type=int, default=1,
+                    help="rounds of each build of the large section, part 8 (default 1: ~4 min a round)")
     ap.add_argument("--quick", action="store_true",
                     help="2 rounds, scale builds once and up to ~100 pages only: a smoke run of every part (~3 min for parts 1-4)")
     ap.add_argument("--profile", action="store_true", help="also print cProfile summaries of PDF builds")
@@ -561,7 +581,8 @@ def main() -> int:
                     help="run only these parts (repeatable; default all of them): pdf, epub (with start-up), "
                          "scale, all (--format all against 3 builds), make (build --format all against "
                          "pandoc's PDF + EPUB + HTML), speedups (speed-ups on / off, with an A/A noise check), "
-                         "speedups-each (each speed-up: all on / all on but it), cite (the cost of formatting citations)")
+                         "speedups-each (each speed-up: all on / all on but it), large (a section of 10k, 20k "
+                         "and 40k paragraphs, HTML and PDF), cite (the cost of formatting citations)")
     ap.add_argument("--json", type=Path, help="write the figures to this JSON file too")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (its path is printed)")
     args = ap.parse_args()
@@ -573,9 +594,10 @@ def main() -> int:
     brief_dir = args.brief.resolve()
     if not BRIEFPRESS.exists():
         raise SystemExit(f"bench: {BRIEFPRESS} not found; run with the venv's python (make bench)")
-    pandoc = pandoc_path()
+    peerless = parts <= {"large"}  # no part that runs compares with pandoc
+    pandoc = "" if peerless else pandoc_path()
     env = peer_env()
-    pandoc_version = run([pandoc, "--version"]).stdout.splitlines()[0]
+    pandoc_version = "none" if peerless else run([pandoc, "--version"]).stdout.splitlines()[0]
     work = Path(tempfile.mkdtemp(prefix="briefpress-bench-"))
     started = time.perf_counter()
     print(f"briefpress bench: {machine()}; load average {os.getloadavg()[0]:.2f} at start\npeer: {pandoc_version} (+ WeasyPrint for PDF); work folder {work}\n"
@@ -598,9 +620,10 @@ def main() -> int:
         return lambda: run(cmd, cwd=src.folder, env=env)
 
     big_copies = 39  # ~300 pages of the brief as it was when this was written; measured in part 3
-    src = pandoc_input(brief_dir, work / "pandoc-brief")
-    print(f"pandoc input: {src.method}\n", flush=True)
-    figures["pandoc_input"] = src.method
+    src = None if peerless else pandoc_input(brief_dir, work / "pandoc-brief")
+    method = src.method if src is not None else "none"
+    print(f"pandoc input: {method}\n", flush=True)
+    figures["pandoc_input"] = method
 
     try:
         if "pdf" in parts:
@@ -806,8 +829,43 @@ def main() -> int:
             each_fig["aa"] = {"wall_ratios": aa_pdf.ratios(), "cpu_ratios": aa_pdf.cpu_ratios()}
             figures["speedups_each"] = each_fig
 
+        if "large" in parts:
+            print("\n8. A large section: 10k, 20k and 40k paragraphs, HTML and PDF", flush=True)
+            large_fig = []
+            for count in LARGE_PARAGRAPHS:
+                brief = large_brief(work / f"large-{count}", count)
+                for fmt in ("html", "pdf"):
+                    results = []
+                    for i in range(args.large_rounds):
+                        results.append(ours(brief, fmt, f"large-{count}-{fmt}")())
+                        if "error" in results[-1].stderr:
+                            raise SystemExit(f"bench: the large brief failed to build:\n{results[-1].stderr}")
+                    secs = statistics.median(r.seconds for r in results)
+                    cpu = statistics.median(r.cpu for r in results)
+                    mb = max(r.mb for r in results)
+                    point = {"paragraphs": count, "format": fmt, "seconds": secs, "cpu_s": cpu, "peak_mb": mb,
+                             "us_per_paragraph": secs / count * 1e6, "cpu_us_per_paragraph": cpu / count * 1e6}
+                    if fmt == "pdf":
+                        point["pages"] = pages_of(results[0])
+                    large_fig.append(point)
+                    print(f"  {count} paragraphs, {fmt}: {secs:.2f} s wall ({point['us_per_paragraph']:.0f} µs a "
+                          f"paragraph), {cpu:.2f} s CPU ({point['cpu_us_per_paragraph']:.0f} µs), peak {mb:.0f} MB"
+                          + (f", {point['pages']} pages" if fmt == "pdf" else ""), flush=True)
+            figures["large"] = large_fig
+            for fmt in ("html", "pdf"):
+                points = [p for p in large_fig if p["format"] == fmt]
+                for p in points:
+                    rows.append((f"{fmt.upper()}, one section of {p['paragraphs']:,} paragraphs (ours)",
+                                 f"{p['seconds']:.2f}", "", "", "", f"{p['peak_mb']:.0f}",
+                                 f"{p['cpu_us_per_paragraph']:.0f} µs CPU a paragraph"
+                                 + (f", {p['pages']} pages" if "pages" in p else ""), "", ""))
+                # Judged on CPU time; the start-up of a build is in every point, so a falling figure is flat too.
+                flatness = points[-1]["cpu_us_per_paragraph"] / points[0]["cpu_us_per_paragraph"]
+                figures[f"large_flatness_{fmt}"] = flatness
+                rows.append((f"{fmt.upper()}: CPU time a paragraph, 40k / 10k", f"{flatness:.2f}", "", "", "", "", "",
+                             "flat (≤ 1.2)", "met" if flatness <= 1.2 else "NOT met"))
         if "cite" in parts:
-            print("\n8. Citations: the brief's HTML with its bibliography against the same brief naming none", flush=True)
+            print("\n9. Citations: the brief's HTML with its bibliography against the same brief naming none", flush=True)
             plain = without_bibliography(brief_dir, work / "cite-plain")
             pair = alternate("cite", ours(brief_dir, "html", "cite-on"), ours(plain, "html", "cite-off"), rounds,
                              labels=("cited", "plain"))
@@ -836,7 +894,7 @@ def main() -> int:
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print(f"\n(bench took {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.2f} at the end; "
-          f"pandoc input: {src.method})")
+          f"pandoc input: {method})")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
     return 0

@@ -11,11 +11,14 @@ from typing import Any, Callable, Collection, Sequence
 
 from markupsafe import Markup
 
+from .errors import BriefError, Diagnostic, Diagnostics
 from .model import Metadata, PageStart
+from .policy import css_problems
 from .render import Heading, Rendered, RenderedSection
+from .render import budget
 from .render.jinja import environment
 from .render.markdown import page_break
-from .resources import package_dir
+from .resources import Refused, package_dir, read_regular
 
 
 @dataclass(frozen=True)
@@ -58,17 +61,40 @@ def build_date(meta: Metadata) -> tuple[str, str]:
 def stylesheet_path(rendered: Rendered, name: str) -> Path:
     """Return the path of a stylesheet: the brief's own ``styles/<name>`` if present, else the package's.
 
-    A brief's stylesheet that is a symbolic link out of the brief folder is ignored.
+    The load stage has checked that each of the brief's is a regular file inside the brief folder.
     """
     own = rendered.brief.styles_dir / name
-    if own.is_file() and own.resolve().is_relative_to(rendered.brief.root):
-        return own
-    return package_dir("styles") / name
+    return own if os.path.lexists(own) else package_dir("styles") / name
 
 
 def stylesheet(rendered: Rendered, name: str) -> str:
-    """Return a stylesheet's text (the brief's override, else the package's)."""
-    return stylesheet_path(rendered, name).read_text(encoding="utf-8")
+    """Return a stylesheet's text (the brief's override, else the package's), read only if it is a regular
+    file inside the brief folder or the package (the load stage has reported any other as an error)."""
+    path = stylesheet_path(rendered, name)
+    try:
+        return read_regular(path, (rendered.brief.root, package_dir("styles"))).decode("utf-8")
+    except Refused as exc:
+        raise BriefError([Diagnostic(path, None, f"file {exc}")]) from None
+
+
+def checked_stylesheets(rendered: Rendered, names: Sequence[str], diags: Diagnostics) -> list[str]:
+    """The texts of the stylesheets ``names`` for an edition that holds them (HTML, EPUB); each URL in them
+    that would load something from outside the edition is an error at its line."""
+    texts = []
+    for name in names:
+        text = stylesheet(rendered, name)
+        for line, problem in css_problems(text):
+            diags.error(stylesheet_path(rendered, name), line, problem)
+        texts.append(text)
+    return texts
+
+
+def report_document(rendered: Rendered, edition: str, problems: Sequence[str], diags: Diagnostics) -> None:
+    """Report what an assembled document holds that runs script or loads from outside the edition: it comes
+    from the brief's own templates (the package's hold none)."""
+    templates = rendered.brief.templates_dir
+    for problem in problems:
+        diags.error(templates if templates.is_dir() else rendered.brief.root, None, f"{edition} edition: {problem}")
 
 
 class Assembler:
@@ -96,8 +122,12 @@ class Assembler:
 
     def render(self, template: str, **context: Any) -> str:
         """Render a package (or brief) template with the brief's metadata in scope."""
-        return self.env.get_template(template).render(
-            meta=self.meta, created=self.created, modified=self.modified, **context)
+        try:
+            return budget.render(self.env.get_template(template), meta=self.meta, created=self.created,
+                                 modified=self.modified, **context)
+        except budget.BudgetExceeded as exc:  # in the brief's own templates: the package's keep within it
+            path, line = budget.origin(exc)
+            raise BriefError([Diagnostic(path, line, f"template error: {exc}")]) from None
 
     def pdf(self, fonts: Sequence[FontFace], only: Collection[str] | None = None, front: bool = True,
             views: Sequence[SectionView] | None = None) -> str:

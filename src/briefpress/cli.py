@@ -18,6 +18,13 @@ if TYPE_CHECKING:
     from .editions.typeset import Typesetter
 
 
+def _path(text: str) -> Path:
+    """A path given on the command line; an empty one is a mistake, not the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path names no folder")
+    return Path(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="briefpress", description="Publish a brief folder as PDF, EPUB and HTML.")
@@ -30,10 +37,10 @@ def _parser() -> argparse.ArgumentParser:
                             description="Build a brief into PDF, EPUB and/or HTML. Every problem found "
                                         "is reported as 'path:line: error: message'; nothing in the "
                                         "output folder changes unless the build succeeds.")
-    b.add_argument("brief", nargs="?", default="brief", type=Path, help="the brief folder (default: brief)")
+    b.add_argument("brief", nargs="?", default="brief", type=_path, help="the brief folder (default: brief)")
     b.add_argument("--format", choices=(*FORMATS, "all"), action="append", dest="formats",
                    help="format to build; repeat for several (default: all)")
-    b.add_argument("--out", default="dist", type=Path, help="output folder (default: dist)")
+    b.add_argument("--out", default="dist", type=_path, help="output folder (default: dist)")
     b.add_argument("--paper", choices=("a4", "letter"), help="PDF paper size (default: the brief's, else a4)")
     b.add_argument("--strict", action="store_true", help="treat warnings as errors")
     b.add_argument("--release", action="store_true",
@@ -44,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
                             description="Create a brief folder with brief.yaml and three example sections "
                                         "(front matter, a footnote, a data-driven table and an image). "
                                         "It builds cleanly at once.")
-    n.add_argument("folder", type=Path, help="the folder to create (it must not exist, or be empty)")
+    n.add_argument("folder", type=_path, help="the folder to create (it must not exist, or be empty)")
     n.add_argument("--title", default="Untitled brief", help="the brief's title")
     n.set_defaults(run=_new)
 
@@ -52,9 +59,9 @@ def _parser() -> argparse.ArgumentParser:
                             description="Watch a brief folder, rebuild the HTML edition on every save and "
                                         "serve it on 127.0.0.1, reloading the page after each rebuild. "
                                         "Errors are shown in the terminal and in the page.")
-    w.add_argument("brief", nargs="?", default="brief", type=Path, help="the brief folder (default: brief)")
+    w.add_argument("brief", nargs="?", default="brief", type=_path, help="the brief folder (default: brief)")
     w.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks one)")
-    w.add_argument("--out", default="dist", type=Path, help="output folder for the HTML file (default: dist)")
+    w.add_argument("--out", default="dist", type=_path, help="output folder for the HTML file (default: dist)")
     w.set_defaults(run=_watch)
     return parser
 

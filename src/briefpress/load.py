@@ -13,6 +13,8 @@ import yaml
 
 from .errors import Diagnostics, did_you_mean
 from .model import ROLES, Brief, Metadata, Section
+from .policy import css_problems
+from .resources import Refused, not_regular, read_regular, real_path
 
 METADATA_KEYS = {
     "title", "subtitle", "authors", "date", "modified", "lang", "identifier", "publisher",
@@ -21,6 +23,8 @@ METADATA_KEYS = {
 }
 REQUIRED_METADATA = ("title", "lang", "sections")
 FRONT_MATTER_KEYS = {"title", "id", "short_title", "role"}
+#: The brief's own templates and stylesheets, which replace the package's of the same name.
+OVERRIDES = ("templates", "styles")
 PAPERS = ("a4", "letter")
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 #: Characters no output can hold (XML 1.0 forbids them), whether typed, escaped in YAML or made by Jinja.
@@ -55,12 +59,13 @@ class YamlDocument:
         return line
 
 
-def read_text(path: Path, diags: Diagnostics) -> str | None:
-    """Read a UTF-8 file; report the line of the first bad byte if it is not UTF-8."""
+def read_text(path: Path, diags: Diagnostics, root: Path | None = None) -> str | None:
+    """Read a UTF-8 file, which must be a regular file (inside ``root``, if given); report the line of the
+    first bad byte if it is not UTF-8."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        diags.error(path, None, f"cannot read file: {exc.strerror}")
+        raw = read_regular(path, (root or Path(path.anchor),))
+    except Refused as exc:
+        diags.error(path, None, f"file {exc}")
         return None
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
@@ -96,8 +101,8 @@ def parse_yaml(text: str, path: Path, diags: Diagnostics, offset: int = 0) -> Ya
     try:
         loader = _Loader(text)
         node = loader.get_single_node()
+        _check_nodes(node, text)
         value = loader.construct_document(node) if node is not None else None
-        _check_scalars(node)
     except yaml.reader.ReaderError as exc:  # a character YAML does not accept; it has no mark
         line = text.count("\n", 0, exc.position) + 1 + offset
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
@@ -117,19 +122,59 @@ def parse_yaml(text: str, path: Path, diags: Diagnostics, offset: int = 0) -> Ya
     return YamlDocument(value, node, offset)
 
 
-def _check_scalars(node: yaml.Node | None) -> None:
-    """Refuse control characters written as escapes ("\\x08") in any value."""
-    if isinstance(node, yaml.ScalarNode):
-        bad = FORBIDDEN_CHARS.search(node.value)
-        if bad:
-            raise yaml.MarkedYAMLError(problem=forbidden_char_message(bad.group()), problem_mark=node.start_mark)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _check_scalars(item)
-    elif isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            _check_scalars(key)
-            _check_scalars(value)
+#: Deeper nesting than this is refused: no brief needs it, and every later stage may walk the values.
+MAX_DEPTH = 50
+_NON_FINITE = re.compile(r"[-+]?\.(inf|nan)", re.I)
+
+
+def _check_nodes(node: yaml.Node | None, text: str) -> None:
+    """Walk the parsed nodes once each, refusing aliases, nesting deeper than ``MAX_DEPTH``, control characters
+    written as escapes ("\\x08") and numbers that are not finite (``.nan``, ``.inf``).
+
+    An alias is the node it names once more: a kilobyte of nested aliases is a tree of billions of values to
+    every stage that walks it. A node met twice is such an alias.
+    """
+    if node is None:
+        return
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(node, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            raise _alias_error(text, node)
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise _marked(f"values nested more than {MAX_DEPTH} levels deep", node)
+        if isinstance(node, yaml.ScalarNode):
+            bad = FORBIDDEN_CHARS.search(node.value)
+            if bad:
+                raise _marked(forbidden_char_message(bad.group()), node)
+            if node.tag == "tag:yaml.org,2002:float" and _NON_FINITE.fullmatch(node.value):
+                raise _marked(f"'{node.value}' is not a finite number (no output can show it)", node)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                stack.extend(((value, depth + 1), (key, depth + 1)))
+
+
+def _marked(problem: str, node: yaml.Node | yaml.Token) -> yaml.MarkedYAMLError:
+    return yaml.MarkedYAMLError(problem=problem, problem_mark=node.start_mark)
+
+
+def _alias_error(text: str, node: yaml.Node) -> yaml.MarkedYAMLError:
+    """The error for an alias, at the first alias of the text (the node itself is marked where it is anchored)."""
+    scanner = _Loader(text)
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()
+            if isinstance(token, yaml.AliasToken):
+                return _marked(f"alias '*{token.value}' is not allowed: write the value out again", token)
+    except yaml.YAMLError:
+        pass
+    finally:
+        scanner.dispose()
+    return _marked("aliases ('*name') are not allowed: write the value out again", node)
 
 
 def load_brief(root: Path, diags: Diagnostics) -> Brief | None:
@@ -139,12 +184,10 @@ def load_brief(root: Path, diags: Diagnostics) -> Brief | None:
         return None
     root = root.resolve()
     meta_path = root / "brief.yaml"
-    if not meta_path.is_file():
+    if not_regular(meta_path) == "does not exist":
         diags.error(meta_path, None, "brief.yaml is missing")
         return None
-    if not inside(meta_path, root, diags):
-        return None
-    text = read_text(meta_path, diags)
+    text = read_text(meta_path, diags, root)
     doc = parse_yaml(text, meta_path, diags) if text is not None else None
     if doc is None:
         return None
@@ -158,6 +201,8 @@ def load_brief(root: Path, diags: Diagnostics) -> Brief | None:
     metadata = _metadata(doc, meta_path, root, diags)
     sections = _sections(doc, meta_path, root, diags)
     data = _data(root, diags)
+    for folder in OVERRIDES:
+        _check_overrides(root / folder, root, diags)
     if metadata is None or sections is None:
         return None
     return Brief(root=root, metadata=metadata, sections=tuple(sections), data=data)
@@ -250,7 +295,12 @@ def _sections(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
             diags.lost.add("sections")
             continue
         named.add(Path(os.path.normpath(root / entry)))
-        file = (root / entry).resolve()
+        try:
+            file = real_path(root / entry)
+        except Refused as exc:
+            diags.error(path, line, f"section '{entry}' {exc}")
+            diags.lost.add("sections")
+            continue
         if not file.is_relative_to(root):
             diags.error(path, line, f"section '{entry}' is outside the brief folder")
             diags.lost.add("sections")
@@ -259,33 +309,40 @@ def _sections(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
             diags.error(path, line, f"section '{entry}' is listed twice")
             continue
         seen.add(file)
-        if not file.is_file():
-            diags.error(path, line, f"section file '{entry}' does not exist")
+        problem = not_regular(file)
+        if problem:
+            diags.error(path, line, f"section file '{entry}' {problem}")
             diags.lost.add("sections")
             continue
-        loaded = _load_section(file, diags)
+        loaded = _load_section(file, diags, root)
         if loaded is None:
             diags.lost.add("sections")
         else:
             sections.append(loaded[0])
             id_lines[loaded[0].path] = loaded[1]
     for stray in sorted(root.rglob("*.md")):
-        if (stray.resolve() not in seen and Path(os.path.normpath(stray)) not in named
-                and stray.relative_to(root).parts[0] not in ("templates", "styles")):
+        if Path(os.path.normpath(stray)) in named or stray.relative_to(root).parts[0] in OVERRIDES:
+            continue
+        try:
+            listed_as = real_path(stray) in seen
+        except Refused as exc:
+            diags.error(stray, None, f"file {exc}")
+            continue
+        if not listed_as:
             diags.warning(stray, None, "section file is not listed in brief.yaml 'sections' and is not built")
     _check_ids(sections, id_lines, diags)
     return sections
 
 
-def load_section(path: Path, diags: Diagnostics) -> Section | None:
+def load_section(path: Path, diags: Diagnostics, root: Path | None = None) -> Section | None:
     """Load one Markdown section file with its YAML front matter."""
-    loaded = _load_section(path, diags)
+    loaded = _load_section(path, diags, root)
     return loaded[0] if loaded is not None else None
 
 
-def _load_section(path: Path, diags: Diagnostics) -> tuple[Section, int] | None:
+def _load_section(path: Path, diags: Diagnostics, root: Path | None) -> tuple[Section, int] | None:
     """Load a section; return it with the line its id comes from (for duplicate-id errors)."""
-    text = read_text(path, diags)
+    text = read_text(path, diags, root)
     if text is None:
         return None
     match = _FRONT_MATTER_RE.match(text)
@@ -341,9 +398,20 @@ def _check_ids(sections: list[Section], id_lines: dict[Path, int], diags: Diagno
 def _data(root: Path, diags: Diagnostics) -> MappingProxyType:
     data: dict[str, Any] = {}
     folder = root / "data"
+    if os.path.lexists(folder) and not folder.is_dir():
+        try:
+            problem = "is not a folder" if real_path(folder).exists() else "leads nowhere (a broken link)"
+        except Refused as exc:
+            problem = str(exc)
+        diags.error(folder, None, f"folder {problem}")
     if folder.is_dir():
-        for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-            text = read_text(file, diags) if inside(file, root, diags) else None
+        try:
+            names = sorted(name for name in os.listdir(folder) if name.endswith((".yaml", ".yml")))
+        except OSError as exc:
+            diags.error(folder, None, f"folder cannot be read: {exc.strerror}")
+            names = []
+        for file in (folder / name for name in names):
+            text = read_text(file, diags, root)
             doc = parse_yaml(text, file, diags) if text is not None else None
             if doc is not None:
                 data[file.stem] = doc.value
@@ -352,12 +420,42 @@ def _data(root: Path, diags: Diagnostics) -> MappingProxyType:
     return MappingProxyType(data)
 
 
-def inside(path: Path, root: Path, diags: Diagnostics) -> bool:
-    """Check that a file's real path (after symbolic links) lies in the brief folder."""
-    if path.resolve().is_relative_to(root):
-        return True
-    diags.error(path, None, "file resolves outside the brief folder (symbolic link); a build reads nothing outside it")
-    return False
+def _check_overrides(folder: Path, root: Path, diags: Diagnostics) -> None:
+    """Check that everything in a folder of overrides (``templates/``, ``styles/``) is, links followed, a
+    regular file or folder inside the brief: later stages may then open any of them by name."""
+    if not os.path.lexists(folder):
+        return
+    pending = [folder]
+    seen: set[Path] = set()  # folders, links followed: a link to a folder above it is walked once
+    while pending:
+        current = pending.pop()
+        try:
+            real = real_path(current)
+            if not real.is_relative_to(root):
+                raise Refused("resolves outside the brief folder (symbolic link); a build reads nothing outside it")
+            if real.is_dir():
+                if real in seen:
+                    continue
+                seen.add(real)
+                pending.extend(sorted(current.iterdir(), reverse=True))
+                continue
+            problem = not_regular(real)
+            if problem:
+                raise Refused(problem)
+            if current.suffix == ".css":
+                _check_stylesheet(current, root, diags)
+        except Refused as exc:
+            diags.error(current, None, f"file {exc}")
+        except OSError as exc:
+            diags.error(current, None, f"folder cannot be read: {exc.strerror}")
+
+
+def _check_stylesheet(path: Path, root: Path, diags: Diagnostics) -> None:
+    """Report each URL of the brief's own stylesheet that would load something from outside the brief, at its
+    line, for every edition (the HTML and EPUB editions allow only ``data:`` URLs, and check that too)."""
+    text = read_text(path, diags, root)
+    for line, problem in css_problems(text or "", relative=True):
+        diags.error(path, line, problem)
 
 
 def _slugify(text: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import bibtex
 from .errors import Diagnostics
-from .load import inside, parse_yaml, read_text
+from .load import parse_yaml, read_text
 from .model import Bibliography, Brief, Metadata, Reference, Section
 
 DEFAULT_STYLE = "chicago-author-date"
@@ -63,7 +63,7 @@ def default_style() -> str:
 def attach(brief: Brief, diags: Diagnostics) -> Brief:
     """Return the brief with its references and style, if ``brief.yaml`` names a bibliography."""
     path = brief.root / "brief.yaml"
-    text = read_text(path, diags)
+    text = read_text(path, diags, brief.root)
     doc = parse_yaml(text, path, diags) if text is not None else None
     if doc is None or not isinstance(doc.value, dict):
         return brief
@@ -100,12 +100,10 @@ def _read_file(root: Path, name: str, listed_in: Path, line: int, references: di
         diags.error(listed_in, line, f"bibliography '{name}': use a .bib (BibTeX), .json (CSL-JSON) "
                                      "or .yaml (CSL-YAML) file")
         return
-    if not file.is_file():
+    if not file.exists() and not file.is_symlink():
         diags.error(listed_in, line, f"bibliography file '{name}' does not exist")
         return
-    if not inside(file, root, diags):
-        return
-    text = read_text(file, diags)
+    text = read_text(file, diags, root)  # a regular file inside the brief, or an error naming it
     if text is None:
         return
     suffix = file.suffix.lower()
@@ -192,10 +190,10 @@ def _style(root: Path, value: Any, listed_in: Path, line: int, diags: Diagnostic
     name = DEFAULT_STYLE if value is None else str(value).strip()
     if name.endswith(".csl"):
         file = root / name
-        if not file.is_file():
+        if not file.exists() and not file.is_symlink():
             diags.error(listed_in, line, f"style file '{name}' does not exist")
             return None
-        text = read_text(file, diags) if inside(file, root, diags) else None
+        text = read_text(file, diags, root)
         return (Path(name).stem, text) if text is not None else None
     if name not in style_names():
         close = difflib.get_close_matches(name, style_names(), n=5, cutoff=0.5)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import errno
 import mimetypes
+import os
+import stat
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,6 +23,72 @@ FONT_PACKAGES = ("font_source_serif_pro", "font_source_sans_pro")
 
 class Refused(Exception):
     """A resource the build will not read."""
+
+
+#: What a path that is not a regular file is, by the test of its mode.
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+
+
+def real_path(path: Path) -> Path:
+    """``path`` with every symbolic link followed (it need not exist); ``Refused`` for a loop of links or a
+    folder on the way that cannot be read."""
+    if "\0" in str(path):
+        raise Refused("is not a path: it holds a NUL character")
+    try:
+        return path.resolve()
+    except RuntimeError:  # Python before 3.13 reports a loop so
+        raise Refused("is a symbolic link loop") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Refused("is a symbolic link loop") from None
+        raise Refused(f"cannot be read: {exc.strerror}") from None
+
+
+def not_regular(path: Path) -> str | None:
+    """Why ``path`` (links followed) is not a regular file that can be opened, or None if it is one.
+
+    Only its mode is read: a named pipe or a device is never opened, since opening one may block or act.
+    """
+    if "\0" in str(path):
+        return "is not a path: it holds a NUL character"
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as exc:
+        return "is a symbolic link loop" if exc.errno == errno.ELOOP else f"cannot be read: {exc.strerror}"
+    for test, kind in _KINDS:
+        if test(mode):
+            return f"is {kind}, not a regular file"
+    return None if stat.S_ISREG(mode) else "is not a regular file"
+
+
+def read_regular(path: Path, roots: tuple[Path, ...]) -> bytes:
+    """Read a file that is, links followed, a regular file inside one of ``roots``; ``Refused`` says why not.
+
+    The real path is checked before it is opened, and opened without blocking or following a link that was
+    put in its place meanwhile, and checked again once open.
+    """
+    real = real_path(path)
+    if not any(real.is_relative_to(root) for root in roots):
+        linked = any(Path(os.path.abspath(path)).is_relative_to(root) for root in roots)
+        raise Refused("resolves outside the brief folder (symbolic link); a build reads nothing outside it"
+                      if linked else "is outside the brief folder")
+    problem = not_regular(real)
+    if problem:
+        raise Refused(problem)
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        raise Refused(f"cannot be read: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Refused("is not a regular file")
+        try:
+            return file.read()
+        except OSError as exc:
+            raise Refused(f"cannot be read: {exc.strerror}") from None
 
 
 def package_dir(name: str) -> Path:
@@ -63,12 +132,10 @@ class ResourcePolicy:
         generated = self._generated(path)
         if generated is not None:
             return generated
-        real = path.resolve()
-        if not any(real.is_relative_to(root) for root in self.roots):
-            raise Refused(f"'{path}' is outside the brief folder")
-        if not real.is_file():
-            raise Refused(f"'{path}' does not exist")
-        return real.read_bytes()
+        try:
+            return read_regular(path, tuple(self.roots))
+        except Refused as exc:
+            raise Refused(f"'{path}' {exc}") from None
 
     def _generated(self, path: Path) -> bytes | None:
         try:

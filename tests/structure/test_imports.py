@@ -12,11 +12,12 @@ from tools.imports import cycles, graph, modules
 #: The pipeline's stages in reading order. A module may import modules of its own stage or an earlier one.
 STAGES = [
     {"briefpress", "briefpress.errors", "briefpress.model", "briefpress.resources", "briefpress.outputs",
-     "briefpress.kept", "briefpress.exits"},
+     "briefpress.kept", "briefpress.exits", "briefpress.policy"},
     {"briefpress.load", "briefpress.bibtex"},
     {"briefpress.references"},
     {"briefpress.render", "briefpress.render.sections", "briefpress.render.jinja", "briefpress.render.markdown",
-     "briefpress.render.charts", "briefpress.render.citations", "briefpress.render.citeproc"},
+     "briefpress.render.charts", "briefpress.render.budget", "briefpress.render.citations",
+     "briefpress.render.citeproc"},
     {"briefpress.assemble"},
     {"briefpress.editions", "briefpress.editions.base", "briefpress.editions.typeset", "briefpress.editions.pages",
      "briefpress.editions.pdf", "briefpress.editions.epub", "briefpress.editions.html", "briefpress.editions.join",
@@ -24,7 +25,7 @@ STAGES = [
     {"briefpress.release"},
     {"briefpress.build"},
     {"briefpress.speedups", "briefpress.speedups.printer", "briefpress.speedups.drawing",
-     "briefpress.speedups.processes", "briefpress.speedups.switches"},
+     "briefpress.speedups.processes", "briefpress.speedups.switches", "briefpress.speedups.citeproc"},
     {"briefpress.cli", "briefpress.watch", "briefpress.scaffold", "briefpress.__main__"},
 ]
 

@@ -12,10 +12,12 @@ from typing import Sequence
 
 from ebooklib import epub
 
-from ..assemble import Assembler, stylesheet
+from ..assemble import Assembler, checked_stylesheets, report_document
+from ..errors import Diagnostics
 from ..model import PageStart
+from ..policy import svg_problems, xhtml_problems
 from ..render import Rendered
-from ..resources import ResourcePolicy, media_type
+from ..resources import Refused, ResourcePolicy, media_type, read_regular
 from . import pdf
 from .base import EditionInput, EditionResult
 
@@ -41,8 +43,11 @@ ACCESSIBILITY = (
 )
 
 
-def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = ()) -> epub.EpubBook:
-    """Return the ebooklib book for a rendered brief, with page-break markers where PDF pages begin."""
+def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = (),
+               diags: Diagnostics | None = None) -> epub.EpubBook:
+    """Return the ebooklib book for a rendered brief, with page-break markers where PDF pages begin; what its
+    documents or stylesheets would load from outside it, or run, is reported in ``diags``."""
+    diags = diags if diags is not None else Diagnostics()
     meta = rendered.brief.metadata
     assembler = Assembler(rendered)
     policy = ResourcePolicy(rendered.brief.root, rendered.assets)
@@ -68,25 +73,25 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = ()) -> epu
         book.add_metadata(None, "meta", value, {"property": prop})
 
     css_names = [f"styles/{name}" for name in STYLESHEETS]
-    for name, file_name in zip(STYLESHEETS, css_names):
+    for name, file_name, css in zip(STYLESHEETS, css_names, checked_stylesheets(rendered, STYLESHEETS, diags)):
         book.add_item(epub.EpubItem(uid=f"css-{Path(name).stem}", file_name=file_name, media_type="text/css",
-                                    content=stylesheet(rendered, name).encode("utf-8")))
+                                    content=css.encode("utf-8")))
 
     own_cover = next((p for p in ("images/cover.svg", "images/cover.png", "images/cover.jpg")
-                      if (rendered.brief.root / p).is_file()), None)
+                      if os.path.lexists(rendered.brief.root / p)), None)
     cover_name = own_cover or "images/cover.svg"
-    cover_bytes = policy.read_relative(own_cover) if own_cover else assembler.cover_svg().encode("utf-8")
+    cover_bytes = _own_cover(rendered, own_cover, diags) if own_cover else assembler.cover_svg().encode("utf-8")
     book.set_cover(cover_name, cover_bytes, create_page=True)
     book.get_item_with_id("cover").title = meta.title
 
     titlepage = epub.EpubItem(uid="titlepage", file_name="titlepage.xhtml", media_type="application/xhtml+xml",
-                              content=assembler.epub_titlepage(css_names).encode("utf-8"))
+                              content=_checked(rendered, assembler.epub_titlepage(css_names), diags))
     book.add_item(titlepage)
 
     documents = []
     for view in assembler.sections("epub", page_starts=page_starts):
         item = epub.EpubItem(uid=f"sec-{view.id}", file_name=view.file_name, media_type="application/xhtml+xml",
-                             content=assembler.epub_section(view, css_names).encode("utf-8"))
+                             content=_checked(rendered, assembler.epub_section(view, css_names), diags))
         book.add_item(item)
         documents.append((view, item))
     for index, relative in enumerate(rendered.images):
@@ -115,6 +120,26 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = ()) -> epu
     return book
 
 
+def _own_cover(rendered: Rendered, name: str, diags: Diagnostics) -> bytes:
+    """The brief's own cover image, read and checked as any image a section uses; a problem is an error."""
+    path = rendered.brief.root / name
+    try:
+        data = read_regular(path, (rendered.brief.root,))
+    except Refused as exc:
+        diags.error(path, None, f"cover image {exc}")
+        return b""
+    for problem in svg_problems(data) if name.endswith(".svg") else []:
+        diags.error(path, None, f"cover image: {problem}")
+    return data
+
+
+def _checked(rendered: Rendered, document: str, diags: Diagnostics) -> bytes:
+    """A content document, with what it would run or load from outside the EPUB reported."""
+    content = document.encode("utf-8")
+    report_document(rendered, "EPUB", xhtml_problems(content), diags)
+    return content
+
+
 def write(inp: EditionInput) -> EditionResult:
     """Write the brief as an EPUB 3; the result counts its content documents.
 
@@ -124,7 +149,7 @@ def write(inp: EditionInput) -> EditionResult:
     rendered = inp.rendered
     page_map, laid_out = ((inp.page_map, False) if inp.page_map is not None
                           else pdf.page_map(rendered, inp.typesetter, inp.out_dir, inp.diags))
-    book = build_book(rendered, page_map.starts)
+    book = build_book(rendered, page_map.starts, inp.diags)
     meta = rendered.brief.metadata
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     modified = (dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch.isdigit()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..assemble import Assembler, stylesheet
+from ..assemble import Assembler, checked_stylesheets, report_document
+from ..policy import html_problems
 from ..resources import ResourcePolicy
 from .base import EditionInput, EditionResult
 
@@ -13,6 +14,8 @@ def write(inp: EditionInput) -> EditionResult:
     """Write the HTML edition; the result counts its sections."""
     rendered = inp.rendered
     policy = ResourcePolicy(rendered.brief.root, rendered.assets)
-    css = "\n".join(stylesheet(rendered, name) for name in STYLESHEETS)
-    inp.target.write_text(Assembler(rendered).html(css, policy.data_url), encoding="utf-8")
+    css = "\n".join(checked_stylesheets(rendered, STYLESHEETS, inp.diags))
+    page = Assembler(rendered).html(css, policy.data_url)
+    report_document(rendered, "HTML", html_problems(page), inp.diags)
+    inp.target.write_text(page, encoding="utf-8")
     return EditionResult("html", len(rendered.sections))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,18 +42,32 @@ def bar_chart_svg(env: jinja2.Environment, spec: Any) -> tuple[str, str]:
     rows = spec["bars"]
     if not isinstance(rows, list) or not all(isinstance(r, dict) and "label" in r and "value" in r for r in rows):
         raise ChartError("bar_chart() 'bars' must be a list of mappings with label and value")
-    top = float(spec.get("max") or max(float(r["value"]) for r in rows) or 1)
+    values = [_number(r["value"], f"the value of '{r['label']}'") for r in rows]
+    top = _number(spec.get("max") or max(values, default=0) or 1, "'max'")
+    if top <= 0:
+        raise ChartError(f"bar_chart() 'max' must be more than 0, not {top:g}")
     unit = str(spec.get("unit", ""))
     bars = [
-        Bar(str(r["label"]), float(r["value"]), str(r.get("display") or f"{r['value']}{unit}"),
-            round(PLOT_WIDTH * float(r["value"]) / top, 2))
-        for r in rows
+        Bar(str(r["label"]), value, str(r.get("display") or f"{r['value']}{unit}"),
+            round(PLOT_WIDTH * value / top, 2))
+        for r, value in zip(rows, values)
     ]
     svg = env.get_template("chart.svg.j2").render(
         spec=spec, bars=bars, bar_height=BAR_HEIGHT, margin=MARGIN, plot_width=PLOT_WIDTH,
         height=BAR_HEIGHT * len(bars) + 40, width=MARGIN + PLOT_WIDTH + 100,
     )
     return str(spec["id"]), svg
+
+
+def _number(value: Any, what: str) -> float:
+    """A chart's number, which must be finite: a bar ``nan`` wide draws nothing a reader can see."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ChartError(f"bar_chart() {what} must be a number, not '{value}'") from None
+    if not math.isfinite(number):
+        raise ChartError(f"bar_chart() {what} must be a finite number, not '{value}'")
+    return number
 
 
 def figure_markdown(chart_id: str, path: str, spec: dict) -> Markup:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Any, Iterable
 
 import jinja2
-import jinja2.sandbox
 
 from .. import kept
 from ..model import Brief
-from ..resources import package_dir
+from ..resources import Refused, package_dir, read_regular
+from .budget import CODE_VERSION, BudgetedSandbox
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
@@ -31,8 +33,9 @@ def environment(brief: Brief, sections: bool = False) -> jinja2.Environment:
 
 
 def _environment(loader: jinja2.BaseLoader, sections: bool, cache: jinja2.BytecodeCache) -> jinja2.Environment:
-    # Sections and templates come from many hands: the sandbox keeps them away from Python's internals.
-    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+    # Sections and templates come from many hands: the sandbox keeps them away from Python's internals, and its
+    # budget bounds what each render may cost.
+    env = BudgetedSandbox(
         loader=loader,
         undefined=jinja2.StrictUndefined,
         autoescape=True,
@@ -44,6 +47,7 @@ def _environment(loader: jinja2.BaseLoader, sections: bool, cache: jinja2.Byteco
         bytecode_cache=cache,
     )
     env.filters.update(human_date=human_date, by_date=by_date, md_cell=md_cell, iso_date=iso_date)
+    env.budget_filters()
     return env
 
 
@@ -62,6 +66,10 @@ class PackageBytecodeCache(jinja2.BytecodeCache):
         self.folder = kept.FOLDER
         self.syntax = "section" if sections else "template"
         self.write = kept.may_write(write)
+
+    def get_source_checksum(self, source: str) -> str:
+        # What a template compiles to depends on the budget's code as well as on its source.
+        return super().get_source_checksum(f"{source}\0{CODE_VERSION}")
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         if filename is None or Path(filename).parent != self.templates:
@@ -96,18 +104,28 @@ def precompile() -> int:
     return count
 
 
-class _ContainedLoader(jinja2.FileSystemLoader):
-    """Loads the brief's own templates, refusing any whose real path leaves the brief folder."""
+class _ContainedLoader(jinja2.BaseLoader):
+    """Loads the brief's own templates: only a regular file whose real path lies in the brief folder is
+    opened (the load stage has reported any other as an error)."""
 
     def __init__(self, folder: Path, root: Path):
-        super().__init__(folder)
+        self.folder = folder
         self.root = root.resolve()
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
-        source, filename, uptodate = super().get_source(environment, template)
-        if not Path(filename).resolve().is_relative_to(self.root):
-            raise jinja2.TemplateNotFound(f"{template} (it leads outside the brief folder)")
-        return source, filename, uptodate
+        pieces = [piece for piece in template.split("/") if piece not in ("", ".")]
+        if any(piece == ".." or os.sep in piece for piece in pieces):
+            raise jinja2.TemplateNotFound(template)
+        path = self.folder.joinpath(*pieces)
+        if not os.path.lexists(path):
+            raise jinja2.TemplateNotFound(template)
+        try:
+            source = read_regular(path, (self.root,)).decode("utf-8")
+        except Refused as exc:
+            raise jinja2.TemplateNotFound(f"{template} (it {exc})") from None
+        except UnicodeDecodeError:
+            raise jinja2.TemplateNotFound(f"{template} (it is not UTF-8)") from None
+        return source, str(path), lambda: True  # an environment lasts one build
 
 
 def iso_date(value: Any) -> str:
@@ -124,7 +142,11 @@ def human_date(value: Any) -> str:
     year, month, day = match.groups()
     if month is None:
         return year
+    if not 1 <= int(month) <= 12:
+        raise ValueError(f"not a date: '{text}' (there is no month {int(month)})")
     name = _MONTHS[int(month) - 1]
+    if day and not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
+        raise ValueError(f"not a date: '{text}' ({name} {year} has no day {int(day)})")
     return f"{int(day)} {name} {year}" if day else f"{name} {year}"
 
 

@@ -35,7 +35,26 @@ def create_parser() -> MarkdownIt:
     for name, rule in _RULES.items():
         md.add_render_rule(name, rule)
     _add_page_breaks(md)
+    _note_nesting_too_deep(md)
     return md
+
+
+def _note_nesting_too_deep(md: MarkdownIt) -> None:
+    """Note in the parse's ``env["too_deep"]`` the first line of any text nested deeper than markdown-it's
+    ``maxNesting`` (lists, block quotes), which it leaves out, so that the author is told.
+
+    Nested blocks are parsed by calling ``md.block.tokenize`` again: this wraps it on this parser only.
+    """
+    tokenize = md.block.tokenize
+
+    def noting(state: Any, start: int, end: int) -> None:
+        if state.level >= state.md.options.maxNesting:
+            first = state.skipEmptyLines(start)
+            if first < end and state.sCount[first] >= state.blkIndent:
+                state.env["too_deep"] = min(first, state.env.get("too_deep", first))
+        tokenize(state, start, end)
+
+    md.block.tokenize = noting  # type: ignore[method-assign]
 
 
 def slugify(text: str) -> str:

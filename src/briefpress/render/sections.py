@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
+import bisect
 import re
 import sys
 from dataclasses import dataclass, field
@@ -18,8 +18,10 @@ from markdown_it.token import Token
 from ..errors import Diagnostics, did_you_mean
 from ..load import FORBIDDEN_CHARS, forbidden_char_message
 from ..model import Brief, Section
+from ..policy import svg_problems
 from ..references import brief_item, default_style
-from . import charts, citeproc
+from ..resources import Refused, media_type, not_regular, read_regular, real_path
+from . import budget, charts, citeproc
 from .citations import CiteSyntax, CitedWorks, cluster_of, locator_labels, walk_reading_order
 from .jinja import environment
 from .markdown import create_parser, footnote_inline_html, render_tokens, slugify
@@ -104,19 +106,113 @@ class Rendered:
 
 
 class _LineMap:
-    """Maps lines of Jinja's output back to lines of the section file."""
+    """Maps lines of Jinja's output back to lines of the section file.
+
+    A line of output equal to a source line (found by ``_equal_lines``) maps to it; any other maps to the
+    source line after the last equal one before it: the line Jinja grew it from.
+    """
 
     def __init__(self, source: str, output: str, first_line: int):
         self.first_line = first_line
-        self._map: list[int] = []
         src, out = source.splitlines(), output.splitlines()
-        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, src, out, autojunk=False).get_opcodes():
-            for j in range(j1, j2):
-                self._map.append(i1 + (j - j1 if tag == "equal" else 0))
+        equal = _equal_lines(src, out)
+        self._map: list[int] = []
+        following = 0
+        for j in range(len(out)):
+            index = equal.get(j)
+            if index is not None:
+                following = index + 1
+            self._map.append(following if index is None else index)
 
     def __call__(self, output_line: int) -> int:
         index = self._map[output_line] if output_line < len(self._map) else (self._map[-1] if self._map else 0)
         return self.first_line + index
+
+
+#: How many times ``_equal_lines`` looks again between the lines it has paired.
+_LEVELS = 8
+
+
+def _equal_lines(src: list[str], out: list[str]) -> dict[int, int]:
+    """Pair equal lines of ``out`` and ``src``, in order (output line -> source line), as patience diff does.
+
+    Each range is matched from both ends while its lines are equal; then the lines found exactly once in
+    each side of it, in the longest run that keeps their order, are paired, and the ranges between them
+    looked at again, down to ``_LEVELS``. Each level costs time about linear in the lines (a general diff is
+    quadratic: a section of 20,000 paragraphs took half a minute).
+    """
+    pairs: dict[int, int] = {}
+    ranges = [(0, len(src), 0, len(out), 0)]
+    while ranges:
+        s_lo, s_hi, o_lo, o_hi, level = ranges.pop()
+        while s_lo < s_hi and o_lo < o_hi and src[s_lo] == out[o_lo]:
+            pairs[o_lo] = s_lo
+            s_lo, o_lo = s_lo + 1, o_lo + 1
+        while s_lo < s_hi and o_lo < o_hi and src[s_hi - 1] == out[o_hi - 1]:
+            s_hi, o_hi = s_hi - 1, o_hi - 1
+            pairs[o_hi] = s_hi
+        if s_lo == s_hi or o_lo == o_hi:
+            continue
+        anchors = _unique_in_order(src, s_lo, s_hi, out, o_lo, o_hi) if level < _LEVELS else []
+        if not anchors:  # lines found more than once (blank ones): paired with the next few source lines
+            _pair_nearby(src, s_lo, s_hi, out, o_lo, o_hi, pairs)
+        for s, o in anchors:
+            pairs[o] = s
+            ranges.append((s_lo, s, o_lo, o, level + 1))
+            s_lo, o_lo = s + 1, o + 1
+        if anchors:
+            ranges.append((s_lo, s_hi, o_lo, o_hi, level + 1))
+    return pairs
+
+
+#: How many source lines ahead ``_pair_nearby`` looks for a line equal to the output's.
+_NEARBY = 3
+
+
+def _pair_nearby(src: list[str], s_lo: int, s_hi: int, out: list[str], o_lo: int, o_hi: int,
+                 pairs: dict[int, int]) -> None:
+    """Pair each output line with an equal source line among the next ``_NEARBY`` after the last paired one:
+    Jinja grows each source line into a few lines, in order."""
+    s = s_lo
+    for o in range(o_lo, o_hi):
+        for ahead in range(s, min(s + _NEARBY, s_hi)):
+            if src[ahead] == out[o]:
+                pairs[o] = ahead
+                s = ahead + 1
+                break
+
+
+def _unique_in_order(src: list[str], s_lo: int, s_hi: int, out: list[str], o_lo: int,
+                     o_hi: int) -> list[tuple[int, int]]:
+    """The lines found once in ``src[s_lo:s_hi]`` and once in ``out[o_lo:o_hi]``, as (source, output) pairs:
+    the longest run of them in the same order on both sides (patience sorting, n log n)."""
+    counts: dict[str, list[int]] = {}
+    for s in range(s_lo, s_hi):
+        counts.setdefault(src[s], [0, 0, s])[0] += 1
+    for o in range(o_lo, o_hi):
+        entry = counts.get(out[o])
+        if entry is not None:
+            entry[1] += 1
+            entry.append(o)
+    candidates = sorted((entry[3], entry[2]) for entry in counts.values() if entry[0] == 1 and entry[1] == 1)
+    tops: list[int] = []  # the source line ending the best run of each length
+    ends: list[int] = []  # which candidate that is
+    before: list[int] = []  # each candidate's predecessor in its run
+    for index, (_, s) in enumerate(candidates):
+        length = bisect.bisect_left(tops, s)
+        before.append(ends[length - 1] if length else -1)
+        if length == len(tops):
+            tops.append(s)
+            ends.append(index)
+        else:
+            tops[length], ends[length] = s, index
+    run: list[tuple[int, int]] = []
+    index = ends[-1] if ends else -1
+    while index >= 0:
+        o, s = candidates[index]
+        run.append((s, o))
+        index = before[index]
+    return run[::-1]
 
 
 def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
@@ -154,14 +250,20 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
             continue
         env: dict[str, Any] = {"cite_syntax": syntax}
         tokens = parser.parse(text, env)
-        parsed.append((section, tokens, env, _LineMap(section.source, text, section.first_line)))
+        line_of = _LineMap(section.source, text, section.first_line)
+        if "too_deep" in env:
+            diags.warning(section.path, line_of(env["too_deep"]),
+                          f"lists or block quotes nested more than {parser.options.maxNesting} deep: the text "
+                          "nested deeper is left out")
+        parsed.append((section, tokens, env, line_of))
 
     sections: list[RenderedSection] = []
     id_owner: dict[str, str] = {s.id: s.id for s in brief.sections}
     images: list[str] = []
+    suffixes: dict[str, int] = {}
     offset = 0
     for section, tokens, env, line_of in parsed:
-        headings = _assign_ids(section, tokens, id_owner, line_of, diags)
+        headings = _assign_ids(section, tokens, id_owner, suffixes, line_of, diags)
         count = len(env.get("footnotes", {}).get("list", {}))
         sections.append(RenderedSection(section, tokens, MappingProxyType(env.get("footnotes", {})),
                                         offset, tuple(headings)))
@@ -231,8 +333,7 @@ def _format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Dia
 
 def _jinja(env: jinja2.Environment, section: Section, diags: Diagnostics, lost_data: set[str]) -> str | None:
     try:
-        template = env.from_string(section.source)
-        return template.render()
+        return budget.render(env.from_string(section.source))
     except jinja2.TemplateSyntaxError as exc:
         diags.error(section.path, section.first_line + (exc.lineno or 1) - 1, f"template syntax error: {exc.message}")
     except Exception as exc:  # whatever a section's template raises is the author's to fix, at its line
@@ -249,7 +350,7 @@ def _template_problem(exc: Exception) -> str:
         return f"undefined name in template: {exc.message}"
     if isinstance(exc, jinja2.TemplateNotFound):
         return f"template not found: {exc.name}"
-    if isinstance(exc, (charts.ChartError, TypeError, ValueError, KeyError)):
+    if isinstance(exc, (charts.ChartError, budget.BudgetExceeded, TypeError, ValueError, KeyError)):
         return f"template error: {exc}"
     return f"template error: {type(exc).__name__}: {exc}"
 
@@ -265,9 +366,11 @@ def _template_line(section: Section) -> int:
     return section.first_line + (line or 1) - 1
 
 
-def _assign_ids(section: Section, tokens: list[Token], id_owner: dict[str, str],
+def _assign_ids(section: Section, tokens: list[Token], id_owner: dict[str, str], suffixes: dict[str, int],
                 line_of: _LineMap, diags: Diagnostics) -> list[Heading]:
-    """Give each heading a unique id; report explicit ids (on headings or inline elements) used twice."""
+    """Give each heading a unique id (``suffixes``: the next number to try after each slug, so that many
+    headings of the same text cost linear time); report explicit ids (on headings or inline elements) used
+    twice."""
     headings = []
 
     def claim(value: str, line: int) -> None:
@@ -279,9 +382,10 @@ def _assign_ids(section: Section, tokens: list[Token], id_owner: dict[str, str],
         line = line_of(token.map[0]) if token.map else section.first_line
         if token.type == "heading_open" and not token.meta.get("explicit_id"):
             base = slugify(tokens[i + 1].content)
-            candidate, n = base, 2
+            candidate, n = base, suffixes.get(base, 2)  # ids are only added: the numbers before n are taken
             while candidate in id_owner:
                 candidate, n = f"{base}-{n}", n + 1
+            suffixes[base] = n
             token.attrSet("id", candidate)
             id_owner[candidate] = section.id
         elif token.attrGet("id") is not None:
@@ -361,9 +465,22 @@ def resolve_image(root: Path, src: str, assets: Mapping[str, bytes]) -> tuple[st
     key = relative.as_posix()
     if key in assets:
         return key, None
-    file = (root / key)
-    if not file.is_file():
+    try:
+        file = real_path(root / key)
+    except Refused as exc:
+        return None, f"image '{src}' {exc}"
+    problem = not_regular(file)
+    if problem in ("does not exist", "is a folder, not a regular file"):
         return None, f"image '{src}' not found in the brief folder"
-    if not file.resolve().is_relative_to(root):
+    if problem:
+        return None, f"image '{src}' {problem}"
+    if not file.is_relative_to(root):
         return None, f"image '{src}' resolves outside the brief folder (symbolic link)"
+    if media_type(key) == "image/svg+xml":  # an SVG can hold script and load other files: the editions' rules
+        try:
+            problems = svg_problems(read_regular(file, (root,)))
+        except Refused as exc:
+            problems = [f"it {exc}"]
+        if problems:
+            return None, f"image '{src}': {problems[0]}"
     return key, None
