@@ -322,7 +322,7 @@ def test_a_replacement_that_fails_part_way_puts_the_others_back(parted_brief: Pa
 
     out = tmp_path / "out"
     populated(out)
-    for name in ("SHA256SUMS", "manifest.json"):
+    for name in ("long.bib", "long.json", "SHA256SUMS", "manifest.json"):
         (out / name).write_bytes(f"previous {name}\n".encode())
     before = snapshot(out)
     real_replace = os.replace
@@ -339,7 +339,7 @@ def test_a_replacement_that_fails_part_way_puts_the_others_back(parted_brief: Pa
     err = capsys.readouterr().err
     assert status == 1, err
     assert err == f"{os.path.relpath(out / 'manifest.json')}: error: {os.strerror(5).lower()}\n"
-    assert renamed[:2] == ["long.html", "SHA256SUMS"], "two were replaced before the third failed"
+    assert renamed[:4] == ["long.html", "long.bib", "long.json", "SHA256SUMS"], "four replaced before the last failed"
     assert snapshot(out) == before
 
 

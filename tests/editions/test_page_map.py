@@ -6,11 +6,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import lxml.html
 import pytest
 
 from briefpress.build import prepare
 from briefpress.editions import pdf, typeset
 from briefpress.errors import Diagnostics
+from tools.checks import PdfReport, normalise
 from tools.paths import BRIEF
 
 
@@ -55,10 +57,19 @@ def plain(job: typeset.PrintJob) -> Laid:
 
 
 def test_the_plain_path_gives_a_start_for_each_page_after_the_contents(plain: Laid, built) -> None:
-    # Every page of the real brief from the first section on begins a block (none is filled by the rest of
-    # a block begun before), and each section's title begins the page its section starts on.
+    # Every page of the real brief from the first section on begins a block, but one that only continues a
+    # block begun on the page before (checked against the printed text: no block opens on it); and each
+    # section's title begins the page its section starts on.
     starts = plain.result.starts
-    assert [start.page for start in starts] == list(range(3, plain.result.pages + 1))
+    pages = [start.page for start in starts]
+    assert pages == sorted(set(pages)) and pages[0] == 3 and pages[-1] == plain.result.pages
+    report = PdfReport(built.path("pdf"))
+    html = lxml.html.fromstring(built.path("html").read_bytes())
+    openings = [o for el in html.iter("p", "li", "tr", "h2", "h3", "figure", "blockquote", "pre")
+                if len(o := " ".join(el.text_content().split())[:30]) > 10]
+    for page in set(range(3, plain.result.pages + 1)) - set(pages):
+        printed, before = normalise(report.pages[page - 1]), normalise(report.pages[page - 2])
+        assert [o for o in openings if o in printed and o not in before] == [], f"a block opens on page {page}"
     titles = [start.section for start in starts if start.block == 0]
     assert titles == [section["id"] for section in built.sections]
     assert plain.data == built.path("pdf").read_bytes(), "the build's PDF is this layout, drawn"

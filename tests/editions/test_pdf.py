@@ -131,6 +131,13 @@ def _bodies(built) -> list[str]:
     return [(BRIEF / section["file"]).read_text(encoding="utf-8").split("---", 2)[2] for section in built.sections]
 
 
+def _reads_as(printed: str, expected: str) -> bool:
+    """Whether squashed printed text is the expected note text, a citation (``[@key]``) in it standing for
+    whatever text its style gives it (that text is checked in tests/e2e/test_citations.py)."""
+    parts = re.split(r"\[-?@[^\]]+\]", expected)
+    return re.fullmatch("(.+?)".join(re.escape(squash(part)) for part in parts), printed) is not None
+
+
 def source_notes(built) -> list[tuple[int, str]]:
     """The brief's notes as the reader sees them numbered (in order of their calls through the brief) and
     their text, from the sections' markdown."""
@@ -151,9 +158,9 @@ def source_notes(built) -> list[tuple[int, str]]:
 
 def test_page_count_is_the_briefs(pdf: PdfReport, built) -> None:
     # The count is the brief's own, as its text and the print design lay it out today: cover, contents and
-    # eleven pages of sections. A change to the layout that moves it (a page more or less) should be looked
-    # at, not absorbed by a range.
-    assert len(pdf.pages) == 13
+    # twelve pages of sections (its citations and their bibliography included). A change to the layout that
+    # moves it (a page more or less) should be looked at, not absorbed by a range.
+    assert len(pdf.pages) == 14
     starts = sorted({e.page_index for e in pdf.outline if e.level == 1})
     assert len(starts) == len(built.sections) and starts[0] == 2, "cover and contents come first"
 
@@ -171,10 +178,11 @@ def test_each_section_title_and_text_is_in_the_pdf(pdf: PdfReport, built) -> Non
         # The opening words of every paragraph and list item the author wrote (up to a note's call, which
         # the PDF prints as a number).
         blocks = [line for line in body.splitlines()
-                  if line.strip() and not line.lstrip().startswith(("#", "{", "[^", "|", "<", ">"))]
+                  if line.strip() and not line.lstrip().startswith(("#", "{", "[^", "|", "<", ">", ":::"))]
         assert blocks, section["file"]
         for block in blocks:
-            words = re.sub(r"^\s*(?:[-*+]|\d+\.)\s+", "", block).split("[^")[0]
+            # (and up to a citation, which the PDF prints as its style gives it: tests/e2e/test_citations.py)
+            words = re.split(r"\[\^|\[-?@", re.sub(r"^\s*(?:[-*+]|\d+\.)\s+", "", block))[0]
             opening = " ".join(_plain(words).split()[:8])
             assert len(opening) > 10, block
             assert opening in text, f"{section['file']}: '{opening}'"
@@ -267,8 +275,9 @@ def test_each_font_face_is_embedded_once(built) -> None:
     assert len(names) == len(set(names)), f"a face is embedded more than once: {sorted(names)}"
     assert len({objgen for _, objgen in programs}) == len(programs)
     assert set(names) == drawn, "one program for each face the pages use, and none unused"
-    # The brief uses five faces today: serif regular and bold, sans regular, semibold and bold.
-    assert len(names) == 5, sorted(names)
+    # The brief uses seven faces today: serif regular, bold and italic (titles in its bibliography), sans
+    # regular, italic (a title cited in a note), semibold and bold.
+    assert len(names) == 7, sorted(names)
     assert all(name.startswith(("Source-Serif-Pro", "Source-Sans-Pro")) for name in names), names
 
 
@@ -354,8 +363,8 @@ def test_notes_sit_at_the_foot_of_their_page(built, layouts: list[Layout]) -> No
     for foot in feet(layouts, texts):
         page = f"page {foot.page + 1}"
         assert foot.numbers == list(range(foot.numbers[0], foot.numbers[0] + len(foot.numbers))), page
-        assert squash("".join(run.text for run in foot.runs)) == squash(
-            "".join(f"{n}.{texts[n]}" for n in foot.numbers)), f"{page}: the foot is not just its notes"
+        assert _reads_as(squash("".join(run.text for run in foot.runs)), "".join(f"{n}.{texts[n]}" for n in foot.numbers)), \
+            f"{page}: the foot is not just its notes"
         # Below the body text and the page's figures, with room between...
         assert foot.body and min(run.y for run in foot.body) > foot.top.y + foot.top.size, page
         assert all(box[1] > foot.top.y + foot.top.size for box in layouts[foot.page].boxes), \
