@@ -7,7 +7,6 @@ A small brief cites six works of the test corpus (tests/data/references/corpus.y
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
