@@ -71,6 +71,8 @@ class Bibliography:
     #: ``brief.yaml`` and the line of its ``bibliography`` key, where problems of the whole list are reported.
     path: Path
     line: int
+    #: The line of ``csl`` in ``brief.yaml`` (of ``bibliography`` when the style is the default).
+    style_line: int = 0
 
 
 @dataclass(frozen=True)

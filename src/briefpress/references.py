@@ -84,7 +84,8 @@ def attach(brief: Brief, diags: Diagnostics) -> Brief:
     style = _style(brief.root, raw.get("csl"), path, doc.line("csl"), diags)
     if style is None:
         return brief
-    bibliography = Bibliography(MappingProxyType(references), style[0], style[1], path, doc.line("bibliography"))
+    bibliography = Bibliography(MappingProxyType(references), style[0], style[1], path, doc.line("bibliography"),
+                                doc.line("csl") if "csl" in raw else doc.line("bibliography"))
     sections = brief.sections
     if not any(REFS_BLOCK.search(s.source) for s in sections):
         title = str(raw.get("reference-section-title") or "References")
@@ -185,6 +186,22 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _is_style(text: str, file: Path, diags: Diagnostics) -> bool:
+    """Whether a brief's ``.csl`` file is XML whose root is a CSL ``<style>``; if not, an error at its line."""
+    from lxml import etree
+
+    try:
+        element = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        diags.error(file, exc.lineno or 1, f"invalid XML: {exc.msg}")
+        return False
+    if etree.QName(element).localname != "style":
+        diags.error(file, element.sourceline or 1, f"a CSL style's root element is <style>, not "
+                                                   f"<{etree.QName(element).localname}>")
+        return False
+    return True
+
+
 def _style(root: Path, value: Any, listed_in: Path, line: int, diags: Diagnostics) -> tuple[str, str] | None:
     """The style's name and CSL text: a ``.csl`` file in the brief, or a packaged style by name."""
     name = DEFAULT_STYLE if value is None else str(value).strip()
@@ -194,7 +211,9 @@ def _style(root: Path, value: Any, listed_in: Path, line: int, diags: Diagnostic
             diags.error(listed_in, line, f"style file '{name}' does not exist")
             return None
         text = read_text(file, diags, root)
-        return (Path(name).stem, text) if text is not None else None
+        if text is None or not _is_style(text, file, diags):
+            return None
+        return Path(name).stem, text
     if name not in style_names():
         close = difflib.get_close_matches(name, style_names(), n=5, cutoff=0.5)
         hint = f"; nearest: {', '.join(close)}" if close else ""

@@ -184,6 +184,12 @@ def test_author_date_citations_read_the_same_in_every_edition(tmp_path: Path) ->
      r"sections/findings.md:7: error: no reference 'cumings2005' in refs.yaml \(did you mean 'cummings2005'\?\)"),
     (lambda root: _edit(root / "brief.yaml", "csl: chicago-notes-bibliography", "csl: chicago-author-dates"),
      r"brief.yaml:10: error: unknown citation style 'chicago-author-dates'; nearest: chicago-author-date"),
+    (lambda root: _style_file(root, "<style>\n  <citation>\n</style>\n"),
+     r"bad.csl:3: error: invalid XML: Opening and ending tag mismatch"),
+    (lambda root: _style_file(root, "<?xml version='1.0'?>\n<stylesheet/>\n"),
+     r"bad.csl:2: error: a CSL style's root element is <style>, not <stylesheet>"),
+    (lambda root: _style_file(root, "<style/>\n"),
+     r"brief.yaml:10: error: citation style 'bad' cannot be used: .*TypeError"),
     (lambda root: _replace_refs(root, "refs.bib", "@book{a, title = {A}, year = 2020}\n\n@book{b,\n  title = {B\n"),
      r"refs.bib:3: error: invalid BibTeX"),
     (lambda root: _replace_refs(root, "refs.json", '[\n  {"id": "a", "type": "book"},\n  {"id": "b" "type": 1}\n]\n'),
@@ -211,6 +217,11 @@ def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _style_file(root: Path, content: str) -> None:
+    (root / "bad.csl").write_text(content, encoding="utf-8")
+    _edit(root / "brief.yaml", "csl: chicago-notes-bibliography", "csl: bad.csl")
 
 
 def _replace_refs(root: Path, name: str, content: str) -> None:
@@ -252,3 +263,16 @@ def test_release_writes_the_briefs_reference_as_bibtex_and_csl_json(tmp_path: Pa
         jsonschema.validate(bad, schema)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert {f["file"] for f in manifest["files"]} == {"cited.html", "cited.bib", "cited.json"}
+
+
+def test_a_style_file_of_the_briefs_own(tmp_path: Path) -> None:
+    from briefpress.references import _styles_dir
+
+    root = _brief(tmp_path)
+    (root / "house.csl").write_text((_styles_dir() / "apa.csl").read_text(encoding="utf-8"), encoding="utf-8")
+    _edit(root / "brief.yaml", "csl: chicago-notes-bibliography", "csl: house.csl")
+    out = tmp_path / "dist"
+    assert _build(root, out, "--format", "html") == 0
+    html = lxml_html.fromstring((out / "cited.html").read_bytes())
+    cites = [normalise(s.text_content()) for s in html.xpath('//section[@id="findings"]//span[@class="citation"]')]
+    assert "(Cummings, 2005, p. 12)" in cites

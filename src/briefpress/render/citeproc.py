@@ -104,6 +104,10 @@ def locale_xml(tag: str) -> str:
     return _data(f"{_LOCALE_PREFIX}{tag}.xml")
 
 
+class EngineError(Exception):
+    """The engine could not run a style (a broken ``.csl`` file), or ran out of its time or memory."""
+
+
 class Engine:
     """One citeproc-js engine for one style, locale and set of references."""
 
@@ -113,16 +117,35 @@ class Engine:
         tag = locale_tag(lang)
         locales = {t: locale_xml(t) for t in dict.fromkeys([tag, "en-US"])}
         self._ctx = MiniRacer()
-        self._ctx.set_hard_memory_limit(HEAP_LIMIT)
-        self._ctx.eval("var module = {exports: {}}; var exports = module.exports;")
-        self._ctx.eval(_data(CITEPROC_JS))
-        self._ctx.eval(_GLUE)
-        for extension in EXTENSIONS:
-            self._ctx.eval(extension)
-        # ``system_id`` lets citeproc-js wrap each cite of a cluster in a link to its entry (``wrapCitationEntry``)
-        items = {key: {**item, "system_id": key} for key, item in items.items()}
-        self._ctx.call("bp_start", style_xml, tag, locales, items, timeout_sec=TIMEOUT)
-        self.note_style = bool(self._ctx.eval('bp_engine.opt.xclass === "note"'))
+        try:
+            self._ctx.set_hard_memory_limit(HEAP_LIMIT)
+            self._ctx.eval("var module = {exports: {}}; var exports = module.exports;")
+            self._ctx.eval(_data(CITEPROC_JS))
+            self._ctx.eval(_GLUE)
+            for extension in EXTENSIONS:
+                self._ctx.eval(extension)
+            # ``system_id`` lets citeproc-js wrap each cite of a cluster in a link to its entry
+            # (``wrapCitationEntry``)
+            items = {key: {**item, "system_id": key} for key, item in items.items()}
+            self._call("bp_start", style_xml, tag, locales, items)
+            self.note_style = bool(self._ctx.eval('bp_engine.opt.xclass === "note"'))
+        except BaseException:
+            self.close()  # an engine left open keeps the interpreter from exiting
+            raise
+
+    def _call(self, name: str, *args: Any) -> Any:
+        """Call a function of the glue; what goes wrong in the engine is an ``EngineError``."""
+        from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException
+
+        try:
+            return self._ctx.call(name, *args, timeout_sec=TIMEOUT)
+        except JSTimeoutException:
+            raise EngineError(f"the engine took longer than {TIMEOUT} s") from None
+        except JSOOMException:
+            raise EngineError(f"the engine needed more than {HEAP_LIMIT >> 20} MB") from None
+        except JSEvalException as exc:
+            first = next((line.strip() for line in str(exc).splitlines() if "Error" in line), str(exc).strip())
+            raise EngineError(first.split("\n")[0][:200]) from None
 
     def __enter__(self) -> "Engine":
         return self
@@ -136,7 +159,7 @@ class Engine:
 
     def entry(self, key: str) -> str:
         """The bibliography entry of one reference, alone; empty if the style prints none."""
-        html = self._ctx.call("bp_entry", key, timeout_sec=TIMEOUT)
+        html = self._call("bp_entry", key)
         return _merge_punctuation(html or "")
 
     def format(self, clusters: Sequence[Cluster]) -> Output:
@@ -154,8 +177,7 @@ class Engine:
         ]
         authors = [[{"id": c.items[0].id, "author-only": True}] if c.narrative and not inline[n] else None
                    for n, c in enumerate(clusters)]
-        result = json.loads(self._ctx.call("bp_format", json.dumps(citations), json.dumps(authors),
-                                           timeout_sec=TIMEOUT))
+        result = json.loads(self._call("bp_format", json.dumps(citations), json.dumps(authors)))
         texts = [_merge_punctuation(t, result["inQuote"]) for t in result["texts"]]
         return Output(
             clusters=tuple(Formatted(text=t, author=a or "") for t, a in zip(texts, result["authors"])),

@@ -316,9 +316,15 @@ def _format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Dia
     items = {key: dict(ref.item) for key, ref in bib.references.items()} if bib else {}
     if cite_this:
         items[THIS_BRIEF] = {**brief_item(brief.metadata), "id": THIS_BRIEF}
-    with citeproc.Engine(bib.style_xml if bib else default_style(), brief.metadata.lang, items) as engine:
-        out = engine.format(clusters) if bib else None
-        own = engine.entry(THIS_BRIEF) if cite_this else ""
+    try:
+        with citeproc.Engine(bib.style_xml if bib else default_style(), brief.metadata.lang, items) as engine:
+            out = engine.format(clusters) if bib else None
+            own = engine.entry(THIS_BRIEF) if cite_this else ""
+    except citeproc.EngineError as exc:  # a broken .csl file of the brief's, or a style the engine cannot run
+        where = (bib.path, bib.style_line) if bib else (brief.root / "brief.yaml", None)
+        diags.error(*where, f"citation style '{bib.style_name if bib else 'chicago-author-date'}' cannot be "
+                            f"used: {exc}")
+        return None
     if bib is None or out is None:
         return CitedWorks((), (), False, False, own)
     cited = {item.id for cluster in clusters for item in cluster.items}
