@@ -40,10 +40,10 @@ _LOCATOR_VALUE = re.compile(
 
 @dataclass(frozen=True)
 class CiteSyntax:
-    """What the parser needs to know: which keys exist (None: citations are off), the locale's locator terms,
-    and whether citations become notes."""
+    """What the parser needs to know of a brief that cites (one that names no bibliography has none, and its
+    ``@`` is text): the locale's locator terms, and whether citations become notes. Keys are checked after
+    parsing, at their lines (``render.sections``)."""
 
-    keys: frozenset[str] | None
     labels: Mapping[str, str]
     notes: bool = False
 
@@ -117,7 +117,7 @@ def _refs_block(state: Any, start: int, end: int, silent: bool) -> bool:
 
 def _syntax(state: StateInline | StateCore) -> CiteSyntax | None:
     syntax = state.env.get("cite_syntax")
-    return syntax if isinstance(syntax, CiteSyntax) and syntax.keys is not None else None
+    return syntax if isinstance(syntax, CiteSyntax) else None
 
 
 def _key(match: re.Match[str]) -> str:
@@ -220,7 +220,7 @@ def _citation_notes(state: StateCore) -> None:
     notes = state.env.setdefault("footnotes", {})
     notes.setdefault("refs", {})
     old_list: dict[int, dict[str, Any]] = notes.setdefault("list", {})
-    order: list[tuple[str, Any]] = []  # ("user", old id) or ("cite", token)
+    order: list[tuple[str, Any]] = []  # ("user", old id) or ("cite", (its note's call, the citation))
     inside = False
     for token in state.tokens:
         if token.type == "footnote_reference_open":
@@ -238,10 +238,10 @@ def _citation_notes(state: StateCore) -> None:
             mapping[value] = len(new_list)
             new_list[mapping[value]] = old_list[value]
         else:
-            new_id = len(new_list)
-            value.meta["own_note"] = True
-            new_list[new_id] = {"content": value.meta["source"], "tokens": [value[1]], "count": 1}
-            value[0].meta = {"id": new_id, "subId": 0}
+            call, citation = value
+            citation.meta["own_note"] = True
+            call.meta = {"id": len(new_list), "subId": 0}
+            new_list[len(new_list)] = {"content": citation.meta["source"], "tokens": [citation], "count": 1}
     for old_id, entry in old_list.items():
         if old_id not in mapping:
             mapping[old_id] = len(new_list)
@@ -252,14 +252,6 @@ def _citation_notes(state: StateCore) -> None:
                 child.meta["id"] = mapping[child.meta["id"]]
     notes["list"] = new_list
     notes["refs"] = {label: mapping.get(i, i) for label, i in notes["refs"].items()}
-
-
-class _NoteCall(tuple):
-    """A citation's note call and the citation it holds (as a pair, with the source text for the note)."""
-
-    @property
-    def meta(self) -> dict[str, Any]:
-        return self[1].meta
 
 
 def _notes_in_text(children: Sequence[Token], order: list[tuple[str, Any]]) -> Iterator[Token]:
@@ -294,7 +286,7 @@ def _notes_in_text(children: Sequence[Token], order: list[tuple[str, Any]]) -> I
                     text = Token("text", "", 0)
                     text.content = pending_punct
                     out.append(text)
-        order.append(("cite", _NoteCall((call, child))))
+        order.append(("cite", (call, child)))
         out.append(call)
     yield from out
 
@@ -393,7 +385,7 @@ def cite_this_brief_html(works: CitedWorks | None) -> str:
     return f'<p class="cite-this-brief">{body}</p>\n'
 
 
-def bibliography_html(works: CitedWorks | None, fmt: str) -> str:
+def bibliography_html(works: CitedWorks | None) -> str:
     """The bibliography as a list of entries, each with the id ``ref-<key>`` that citations link to."""
     if works is None or not works.entries:
         return ""

@@ -84,6 +84,7 @@ def _primary_dialects() -> Mapping[str, str]:
     return json.loads(_data("locales.json"))["primary-dialects"]
 
 
+@cache
 def locale_names() -> tuple[str, ...]:
     """The locales packaged, by tag (``en-US``)."""
     folder = resources.files("briefpress").joinpath("citeproc")

@@ -191,7 +191,7 @@ def _citation_author(self: Any, tokens: Sequence[Token], idx: int, options: Opti
 
 
 def _bibliography(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    return citations.bibliography_html(env.get("citations"), env["format"])
+    return citations.bibliography_html(env.get("citations"))
 
 
 def _cite_this_brief(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:

@@ -285,7 +285,7 @@ def _cite_syntax(brief: Brief) -> CiteSyntax | None:
     if bib is None:
         return None
     labels = locator_labels(citeproc.locale_xml(citeproc.locale_tag(brief.metadata.lang)))
-    return CiteSyntax(frozenset(bib.references), labels, notes=_note_style(bib.style_xml))
+    return CiteSyntax(labels, notes=_note_style(bib.style_xml))
 
 
 def _note_style(style_xml: str) -> bool:
