@@ -12,15 +12,17 @@ from typing import Any
 import yaml
 
 from .errors import Diagnostics, did_you_mean
-from .model import ROLES, Brief, Metadata, Section
+from .model import LISTS, ROLES, Brief, Metadata, Numbering, Section
 from .policy import css_problems
 from .resources import Refused, not_regular, read_regular, real_path
 
 METADATA_KEYS = {
     "title", "subtitle", "authors", "date", "modified", "lang", "identifier", "publisher",
     "rights", "description", "subjects", "slug", "sections", "paper",
-    "bibliography", "csl", "reference-section-title",
+    "bibliography", "csl", "reference-section-title", "number-sections", "crossref", "lists",
 }
+CROSSREF_KEYS = {"chapters": bool, "sections": str, "pages": bool}
+SECTION_REFS = ("number", "title")
 REQUIRED_METADATA = ("title", "lang", "sections")
 FRONT_MATTER_KEYS = {"title", "id", "short_title", "role"}
 #: The brief's own templates and stylesheets, which replace the package's of the same name.
@@ -274,6 +276,46 @@ def _metadata(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
         date=day or dt.date(1970, 1, 1), subtitle=text("subtitle"), authors=texts("authors"),
         modified=date("modified"), publisher=text("publisher"), rights=text("rights"),
         description=text("description"), subjects=texts("subjects"), paper=paper,
+        numbering=_numbering(doc, path, diags),
+    )
+
+
+def _numbering(doc: YamlDocument, path: Path, diags: Diagnostics) -> Numbering:
+    """``number-sections``, ``crossref`` and ``lists``: how figures, tables, boxes and sections are numbered."""
+    raw: dict[str, Any] = doc.value
+    number_sections = raw.get("number-sections", False)
+    if not isinstance(number_sections, bool):
+        diags.error(path, doc.line("number-sections"), "'number-sections' must be true or false")
+        number_sections = False
+    options: dict[str, Any] = {}
+    crossref = raw.get("crossref") or {}
+    if not isinstance(crossref, dict):
+        diags.error(path, doc.line("crossref"), "'crossref' must be a mapping (chapters, sections, pages)")
+        crossref = {}
+    for key, value in crossref.items():
+        kind = CROSSREF_KEYS.get(str(key))
+        if kind is None:
+            diags.error(path, doc.line("crossref", key),
+                        f"unknown key 'crossref.{key}'{did_you_mean(str(key), CROSSREF_KEYS)}")
+        elif not isinstance(value, kind) or (key == "sections" and value not in SECTION_REFS):
+            diags.error(path, doc.line("crossref", key), f"'crossref.{key}' must be "
+                        + ("true or false" if kind is bool else " or ".join(f"'{v}'" for v in SECTION_REFS)))
+        else:
+            options[str(key)] = value
+    lists = raw.get("lists") or []
+    if isinstance(lists, str):
+        lists = [lists]
+    if not isinstance(lists, list) or not all(isinstance(v, str) for v in lists):
+        diags.error(path, doc.line("lists"), f"'lists' must be a list of {', '.join(LISTS)}")
+        lists = []
+    for index, name in enumerate(lists):
+        if name not in LISTS:
+            diags.error(path, doc.line("lists", index),
+                        f"'lists' may name {', '.join(LISTS)}, not '{name}'{did_you_mean(name, LISTS)}")
+    return Numbering(
+        per_section=options.get("chapters", False), number_sections=number_sections,
+        section_refs=options.get("sections", "number" if number_sections else "title"),
+        pages=options.get("pages", False), lists=tuple(dict.fromkeys(v for v in lists if v in LISTS)),
     )
 
 

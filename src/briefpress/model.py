@@ -12,6 +12,26 @@ ROLES = ("body", "front", "back")
 FORMATS = ("pdf", "epub", "html")
 
 
+#: What ``lists:`` in ``brief.yaml`` may ask for after the contents, and the kind each lists.
+LISTS = {"figures": "fig", "tables": "tbl", "boxes": "box"}
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """How figures, tables, boxes and sections are numbered and referred to (``brief.yaml``)."""
+
+    #: ``crossref: {chapters: true}``: numbers start again in each section, after its number ("Figure 3.2").
+    per_section: bool = False
+    #: ``number-sections: true``: the body sections and their headings carry their numbers in every edition.
+    number_sections: bool = False
+    #: ``crossref: {sections: number | title}``: ``@sec-x`` reads "Section 3" or the section's title.
+    section_refs: str = "title"
+    #: ``crossref: {pages: true}``: in the PDF, a reference ends with the target's page, "Figure 2 (p. 5)".
+    pages: bool = False
+    #: ``lists: [figures, tables, boxes]``: the lists printed after the contents, in that order.
+    lists: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Metadata:
     """What ``brief.yaml`` says about the brief as a whole."""
@@ -29,6 +49,7 @@ class Metadata:
     description: str = ""
     subjects: tuple[str, ...] = ()
     paper: str = "a4"
+    numbering: Numbering = Numbering()
 
     @property
     def last_modified(self) -> dt.date:

@@ -16,7 +16,7 @@ from markdown_it.utils import OptionsDict
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from . import citations
+from . import citations, crossref
 
 _HEADING_ID_RE = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
 
@@ -29,8 +29,9 @@ def create_parser() -> MarkdownIt:
     # quietly show as text: the render stage refuses them with their file and line.
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     md.use(footnote_plugin, inline=False)
-    md.use(attrs_plugin, allowed=["id", "class"])
+    md.use(attrs_plugin, allowed=["id", "class", "fig-alt"])
     citations.setup(md)
+    crossref.setup(md)
     md.core.ruler.push("briefpress_blocks", _mark_blocks)
     for name, rule in _RULES.items():
         md.add_render_rule(name, rule)
@@ -111,19 +112,97 @@ def _image(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, e
 
 def _figure(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     image: Token = (tokens[idx].children or [])[0]
-    attrs = {"id": image.attrGet("id"), "class": image.attrGet("class")}
-    img = {"src": env["image_src"](image.attrGet("src")),
-           "alt": self.renderInlineAsText(image.children or [], options, env)}
-    caption = image.attrGet("title")
+    fig_id = image.attrGet("id")
+    attrs = {"id": fig_id, "class": image.attrGet("class")}
+    # Quarto's form: the description is the caption, and fig-alt (else the caption) the alt text.
+    title = image.attrGet("title")
+    caption = escape(str(title)) if title else self.renderInline(image.children or [], options, env)
+    alt = image.attrGet("fig-alt") or self.renderInlineAsText(image.children or [], options, env)
+    img = {"src": env["image_src"](image.attrGet("src")), "alt": alt}
     html = f"<figure{_attrs(attrs)}>\n<img{_attrs(img)} />\n"
-    if caption:
-        html += f"<figcaption>{escape(str(caption))}</figcaption>\n"
+    label = _label(env, fig_id)
+    if caption or label:
+        html += f"<figcaption>{label}{caption}</figcaption>\n"
     return html + "</figure>\n"
+
+
+def _label(env: dict, target_id: Any) -> str:
+    """"Figure 2: " before a caption, when the target is numbered."""
+    numbers: crossref.Numbers | None = env.get("numbers")
+    target = numbers.targets.get(str(target_id)) if numbers is not None and target_id else None
+    if target is None or not target.number or target.kind == "sec":
+        return ""
+    return f'<span class="caption-label">{escape(target.label)}{":" if target.title else ""}</span> '
+
+
+def _table_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    token = tokens[idx]
+    html = f"<table{_attrs(dict(token.attrs))}>\n"
+    caption = token.meta.get("caption")
+    if caption is not None:
+        html += f"<caption>{_label(env, token.attrGet('id'))}{self.renderInline(caption, options, env)}</caption>\n"
+    return html
+
+
+def _div_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    """A box: a section named by its heading ("Box 1: Key judgements"); any other fenced div: a div."""
+    token = tokens[idx]
+    meta = token.meta
+    div_id = token.attrGet("id")
+    if not meta.get("box"):
+        return f"<div{_attrs({'id': div_id, 'class': ' '.join(meta.get('classes', ())) or None})}>\n"
+    classes = ["box", *(f"callout callout-{meta['callout']}" for _ in [0] if meta.get("callout")),
+               *(c for c in meta.get("classes", ()) if c != "box" and not c.startswith("callout-"))]
+    title = meta.get("title") or (meta["callout"].capitalize() if meta.get("callout") else "")
+    heading = f"{_label(env, div_id)}{escape(title)}".strip()
+    if div_id and heading:
+        level = meta.get("heading", 3)
+        return (f'<section class="{" ".join(classes)}" id="{escape(str(div_id))}" '
+                f'aria-labelledby="{escape(str(div_id))}-title">\n'
+                f'<h{level} class="box-title" id="{escape(str(div_id))}-title">{heading}</h{level}>\n')
+    label = f' aria-label="{escape(title)}"' if title else ' aria-label="Box"'
+    html = f'<section class="{" ".join(classes)}"{_attrs({"id": div_id})}{label}>\n'
+    if heading:
+        level = meta.get("heading", 3)
+        html += f'<h{level} class="box-title">{heading}</h{level}>\n'
+    return html
+
+
+def _div_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    depth = 0
+    for j in range(idx - 1, -1, -1):  # the div's opening token tells what it was
+        depth += {"container_div_close": 1, "container_div_open": -1}.get(tokens[j].type, 0)
+        if depth < 0:
+            return "</section>\n" if tokens[j].meta.get("box") else "</div>\n"
+    return "</div>\n"
+
+
+def _crossref(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    """A reference: "Figure 2", linked; in the PDF with its page when the brief asks for it."""
+    numbers: crossref.Numbers = env["numbers"]
+    meta = tokens[idx].meta
+    target = numbers.resolve(meta["key"])
+    if target is None:  # reported at render time; only a partial render reaches here
+        return escape(f"@{meta['key']}")
+    href = env["link_href"](f"#{target.id}")
+    pages = " xref-page" if env["format"] == "pdf" and numbers.numbering.pages else ""
+    return (f'<a class="xref xref-{target.kind}{pages}" href="{escape(href)}">'
+            f"{escape(numbers.reference_text(target, meta['suppress']))}</a>")
 
 
 def _heading_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     token = tokens[idx]
-    return f"<{token.tag}{_attrs(dict(token.attrs))}>"
+    return f"<{token.tag}{_attrs(dict(token.attrs))}>{section_number_html(env.get('numbers'), token.attrGet('id'))}"
+
+
+def section_number_html(numbers: crossref.Numbers | None, target_id: Any) -> str:
+    """A numbered section's or heading's number, before its title, when the brief numbers sections."""
+    if numbers is None or not numbers.numbering.number_sections or not target_id:
+        return ""
+    target = numbers.targets.get(str(target_id))
+    if target is None or target.kind != "sec" or not target.number:
+        return ""
+    return f'<span class="section-number">{escape(target.number)}</span> '
 
 
 def _link_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -205,6 +284,10 @@ _RULES = {
     "bibliography": _bibliography,
     "paragraph_open": _paragraph_open,
     "figure": _figure,
+    "table_open": _table_open,
+    "container_div_open": _div_open,
+    "container_div_close": _div_close,
+    "crossref": _crossref,
     "image": _image,
     "heading_open": _heading_open,
     "link_open": _link_open,
@@ -219,7 +302,7 @@ _RULES = {
 
 # Blocks are numbered in document order, as pages.BLOCK_TAGS numbers them in the laid-out PDF.
 _COUNTED = ("paragraph_open", "list_item_open", "tr_open", "heading_open", "figure", "blockquote_open",
-            "fence", "code_block")
+            "fence", "code_block", "container_div_open")
 _CELLS = ("th_open", "td_open")
 
 
@@ -236,7 +319,7 @@ def _counting(bound: Any, counts: bool) -> Any:
         breaks = env.get("page_breaks")
         if not breaks:
             return html
-        if counts and not (tokens[idx].type == "paragraph_open" and tokens[idx].hidden):
+        if counts and _is_block(tokens[idx], html):
             env["block"] = env.get("block", 0) + 1
             page = breaks.get(env["block"])
             if page is not None and tokens[idx].type == "tr_open":
@@ -247,6 +330,16 @@ def _counting(bound: Any, counts: bool) -> Any:
             html = _after_open_tag(html, page_break(env.pop("pending_break")))
         return html
     return render
+
+
+def _is_block(token: Token, html: str) -> bool:
+    """Whether a counted token made a block the PDF's layout counts too (``typeset.BLOCK_TAGS``): not a tight
+    list's paragraph, and a div only through its box's heading."""
+    if token.type == "paragraph_open":
+        return not token.hidden
+    if token.type == "container_div_open":
+        return 'class="box-title"' in html
+    return True
 
 
 def _after_open_tag(html: str, marker: str) -> str:

@@ -21,7 +21,7 @@ from ..model import Brief, Section
 from ..policy import svg_problems
 from ..references import brief_item, default_style
 from ..resources import Refused, media_type, not_regular, read_regular, real_path
-from . import budget, charts, citeproc
+from . import budget, charts, citeproc, crossref
 from .citations import CiteSyntax, CitedWorks, cluster_of, locator_labels, walk_reading_order
 from .jinja import environment
 from .markdown import create_parser, footnote_inline_html, render_tokens, slugify
@@ -76,6 +76,8 @@ class Rendered:
     parser: MarkdownIt = field(repr=False, compare=False, default_factory=create_parser)
     #: The citations and bibliography, formatted once (None: the brief names no bibliography).
     cited: CitedWorks | None = None
+    #: Every figure, table, box and section, numbered once.
+    numbers: crossref.Numbers = field(default_factory=crossref.Numbers)
 
     def html(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None = None,
              page_breaks: Mapping[int, int] | None = None) -> str:
@@ -91,6 +93,7 @@ class Rendered:
             "image_src": image_src or (lambda src: src),
             "link_href": lambda href: self._href(href, part, fmt),
             "citations": self.cited,
+            "numbers": self.numbers,
         }
         if fmt == "pdf":
             env["note_inline"] = footnote_inline_html(self.parser, part.tokens, env)
@@ -255,6 +258,8 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
             diags.warning(section.path, line_of(env["too_deep"]),
                           f"lists or block quotes nested more than {parser.options.maxNesting} deep: the text "
                           "nested deeper is left out")
+        for line, message in env.get("crossref_errors", ()):
+            diags.error(section.path, line_of(line), message)
         parsed.append((section, tokens, env, line_of))
 
     sections: list[RenderedSection] = []
@@ -269,14 +274,21 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
                                         offset, tuple(headings)))
         offset += count
     clusters = _number_citations(brief, sections, id_owner)
+    numbers = crossref.number(
+        (crossref.SectionTokens(part.id, part.section.title, part.section.role, part.tokens) for part in sections),
+        brief.metadata.numbering, lambda children: parser.renderer.renderInlineAsText(children, parser.options, {}))
     for part, (_, _, _, line_of) in zip(sections, parsed):
         _check_references(brief, part, id_owner, assets, images, line_of, diags, incomplete)
+        if not incomplete:
+            for line, message in crossref.problems(numbers, part.tokens):
+                diags.error(part.section.path, line_of(line) if line is not None else part.section.first_line,
+                            message)
     if len(parsed) != len(brief.sections) or diags.errors:
         return None
     cite_this = any(t.type == "cite_this_brief" for part in sections for t in part.tokens)
     cited = _format_citations(brief, clusters, diags, cite_this)
     return Rendered(brief, tuple(sections), MappingProxyType(assets), tuple(dict.fromkeys(images)),
-                    MappingProxyType(id_owner), parser, cited)
+                    MappingProxyType(id_owner), parser, cited, numbers)
 
 
 def _cite_syntax(brief: Brief) -> CiteSyntax | None:

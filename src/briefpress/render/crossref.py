@@ -1,0 +1,396 @@
+"""Figures, tables, boxes and sections: Quarto's syntax parsed, numbered once from the source, and referred to.
+
+- A figure is an image alone in its paragraph, ``![Caption](images/x.png){#fig-x}`` (``fig-alt="…"`` gives it
+  alt text other than its caption); the chart macro writes one.
+- A table's caption is a line ``: Caption {#tbl-x}`` after a pipe table; the timeline macro writes one.
+- A box is a fenced div, ``::: {#box-x .callout-note title="Key judgements"}`` … ``:::``, parsed by
+  mdit-py-plugins' container plugin; ``.box`` is the house style's plain box.
+- ``@fig-x``, ``[@fig-x]`` and ``[-@fig-x]`` (number only) refer to them, and ``@sec-x`` to a section or heading
+  (its id ``sec-x``, or ``x``), sharing pandoc's ``@`` with citations: the prefixes tell them apart.
+
+``number`` works every number out once, from the parsed sections, before any edition is written: the editions
+read them from the result, so all three print the same numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
+
+from ..errors import did_you_mean
+from ..model import Numbering
+
+#: What each prefix numbers, and the word a reference to it reads.
+KINDS = {"fig": "Figure", "tbl": "Table", "box": "Box", "sec": "Section"}
+#: What ``lists:`` names, and the heading each list has.
+LIST_TITLES = {"fig": "Figures", "tbl": "Tables", "box": "Boxes"}
+CALLOUTS = ("note", "important", "warning")
+#: Where a div's id or class starts a numbered target of the wrong kind.
+_PREFIX = re.compile(r"^(fig|tbl|box|sec|eq)-")
+_REF_KEY = r"(?P<key>(?:fig|tbl|box|sec|eq)-[\w](?:[\w:.#$%&+?<>~/-]*[\w])?)"
+_BRACKETED = re.compile(rf"\[(?P<minus>-?)@{_REF_KEY}\]")
+_BARE = re.compile(rf"@{_REF_KEY}")
+_CAPTION = re.compile(r"^:\s+(?P<text>.*?)\s*(?:\{#(?P<id>[A-Za-z][\w.:-]*)\})?\s*$", re.S)
+_CAPTION_ID = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
+_ATTR = re.compile(r"""\s*(?:\#(?P<id>[A-Za-z][\w.:-]*)|\.(?P<cls>[A-Za-z][\w-]*)|"""
+                   r"""(?P<key>[A-Za-z][\w-]*)=(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'}]+)))""")
+_OWN_BLOCKS = ("refs", "cite-this-brief")  # pandoc's marks the citation code places (render.citations)
+
+
+class CrossrefError(ValueError):
+    """A figure, table, box or reference written wrongly; ``line`` is in the Markdown parsed."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Target:
+    """Something a reference can point at, with its number (empty: not numbered)."""
+
+    kind: str  # fig, tbl, box, sec
+    id: str
+    number: str
+    title: str  # the caption, box title or heading, as plain text
+    section: str  # the id of the section it is in
+
+    @property
+    def label(self) -> str:
+        """"Figure 2", or a section's title when sections are not numbered."""
+        return f"{KINDS[self.kind]} {self.number}" if self.number else self.title
+
+    @property
+    def entry(self) -> str:
+        """The target as its list shows it: "Figure 2: The caption"."""
+        return f"{self.label}: {self.title}" if self.number and self.title else self.label
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """Every figure, table, box and section of a brief, numbered; and how references to them read."""
+
+    targets: Mapping[str, Target] = field(default_factory=lambda: MappingProxyType({}))
+    numbering: Numbering = Numbering()
+
+    def listing(self, kind: str) -> tuple[Target, ...]:
+        """The numbered targets of ``kind``, in reading order."""
+        return tuple(t for t in self.targets.values() if t.kind == kind and t.number)
+
+    @property
+    def lists(self) -> tuple[tuple[str, str, tuple[Target, ...]], ...]:
+        """The lists ``brief.yaml`` asks for: (kind, heading, entries), each with an entry at least."""
+        wanted = [{"figures": "fig", "tables": "tbl", "boxes": "box"}[name] for name in self.numbering.lists]
+        return tuple((kind, LIST_TITLES[kind], self.listing(kind)) for kind in wanted if self.listing(kind))
+
+    def resolve(self, key: str) -> Target | None:
+        """The target of ``@key``: for ``sec-x``, the id ``sec-x`` or else ``x``."""
+        kind = key.split("-", 1)[0]
+        target = self.targets.get(key)
+        if target is None and kind == "sec":
+            target = self.targets.get(key[4:])
+        return target if target is not None and target.kind == kind else None
+
+    def reference_text(self, target: Target, suppress: bool) -> str:
+        """What a reference prints: "Figure 2", "2" (``[-@…]``), "Section 3" or a section's title."""
+        if target.kind == "sec" and (self.numbering.section_refs == "title" or not target.number):
+            return target.title
+        return target.number if suppress else target.label
+
+
+# -- Parsing -------------------------------------------------------------------------------------------------
+
+
+def setup(md: MarkdownIt) -> None:
+    """Add fenced divs (boxes), table captions and references to ``md``."""
+    container_plugin(md, "div", validate=_is_div)
+    md.inline.ruler.before("link", "crossref", _reference)
+    md.core.ruler.push("crossref_blocks", _blocks)
+
+
+def _is_div(params: str, markup: str) -> bool:
+    params = params.strip()
+    if not params:
+        return False
+    attrs = parse_attributes(params)
+    return attrs is not None and attrs.get("id") not in _OWN_BLOCKS
+
+
+def parse_attributes(text: str) -> dict[str, Any] | None:
+    """pandoc's attributes of a fenced div: ``{#id .class key="value"}``, or a bare class name; None if the
+    text is neither."""
+    text = text.strip()
+    if re.fullmatch(r"[A-Za-z][\w-]*", text):
+        return {"id": None, "classes": [text], "title": None}
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    inner, pos = text[1:-1], 0
+    found: dict[str, Any] = {"id": None, "classes": [], "title": None}
+    while pos < len(inner.rstrip()):
+        match = _ATTR.match(inner, pos)
+        if match is None:
+            return None
+        if match.group("id"):
+            found["id"] = match.group("id")
+        elif match.group("cls"):
+            found["classes"].append(match.group("cls"))
+        elif match.group("key") == "title":
+            found["title"] = next(v for v in match.group("dq", "sq", "bare") if v is not None)
+        pos = match.end()
+    return found
+
+
+def _reference(state: StateInline, silent: bool) -> bool:
+    """``[@fig-x]``, ``[-@fig-x]`` or ``@fig-x`` (not inside a word or an e-mail address)."""
+    char = state.src[state.pos]
+    if char == "[":
+        match = _BRACKETED.match(state.src, state.pos)
+        if match is None or state.src[match.end(): match.end() + 1] in ("(", "["):
+            return False
+    elif char == "@":
+        if state.pos > 0 and (state.src[state.pos - 1].isalnum() or state.src[state.pos - 1] in "_@"):
+            return False
+        match = _BARE.match(state.src, state.pos)
+        if match is None:
+            return False
+    else:
+        return False
+    if not silent:
+        token = state.push("crossref", "a", 0)
+        token.meta = {"key": match.group("key"), "suppress": bool(match.groupdict().get("minus"))}
+    state.pos = match.end()
+    return True
+
+
+def _blocks(state: StateCore) -> None:
+    """Give tables their captions, boxes their attributes and heading levels, and references their lines.
+
+    Problems are recorded in ``env["crossref_errors"]`` as (line, message), reported by ``render.sections``.
+    """
+    tokens: list[Token] = state.tokens
+    lines = state.src.split("\n")
+    errors: list[tuple[int, str]] = state.env.setdefault("crossref_errors", [])
+    _lines_of_references(tokens)
+    _row_captions(tokens, lines)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.type == "paragraph_open" and tokens[i + 1].content.startswith(":"):
+            caption = _CAPTION.match(tokens[i + 1].content)
+            table = _table_before(tokens, i)
+            if caption and table is not None:
+                _caption(table, tokens[i + 1], token.map[0] if token.map else 0, errors)
+                del tokens[i: i + 3]
+                continue
+            if caption and caption.group("id"):
+                errors.append((token.map[0] if token.map else 0,
+                               f"table caption '{caption.group('text')}' has no table before it"))
+        i += 1
+    level = 1
+    for token in tokens:
+        if token.type == "heading_open":
+            level = int(token.tag[1])
+        elif token.type == "container_div_open":
+            _div(token, level, lines, errors)
+        elif token.type == "figure":
+            image = (token.children or [None])[0]
+            fig_id = str(image.attrGet("id") or "") if image is not None else ""
+            if fig_id and _PREFIX.match(fig_id) and not fig_id.startswith("fig-"):
+                errors.append((token.map[0] if token.map else 0,
+                               f"figure id '{fig_id}' must start with 'fig-' (the prefix names the kind)"))
+
+
+def _lines_of_references(tokens: Sequence[Token]) -> None:
+    for token in tokens:
+        if token.type != "inline" or not token.map:
+            continue
+        line = token.map[0]
+        for child in token.children or []:
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif child.type == "crossref":
+                child.meta["line"] = line
+
+
+def _table_before(tokens: Sequence[Token], index: int) -> Token | None:
+    """The table_open of the table that closes just before ``tokens[index]``."""
+    if index == 0 or tokens[index - 1].type != "table_close":
+        return None
+    depth = 0
+    for j in range(index - 1, -1, -1):
+        depth += {"table_close": 1, "table_open": -1}.get(tokens[j].type, 0)
+        if depth == 0:
+            return tokens[j]
+    return None
+
+
+def _row_captions(tokens: list[Token], lines: Sequence[str]) -> None:
+    """A caption line written right under a table, with no blank line, is read by markdown-it as the table's
+    last row: turn that row back into a caption paragraph after the table."""
+    i = 0
+    while i < len(tokens):
+        if tokens[i].type != "table_close" or tokens[i - 1].type != "tbody_close":
+            i += 1
+            continue
+        row = max(k for k in range(i) if tokens[k].type == "tr_open")
+        text = lines[tokens[row].map[0]].strip() if tokens[row].map else ""
+        if not text.startswith(":") or not _CAPTION.match(text):
+            i += 1
+            continue
+        cell = next(t for t in tokens[row:i] if t.type == "inline")
+        inline = Token("inline", "", 0, map=tokens[row].map, content=text)
+        inline.children = list(cell.children or []) if cell.content.strip() == text else [
+            Token("text", "", 0, content=text)]
+        paragraph = [Token("paragraph_open", "p", 1, map=tokens[row].map, block=True), inline,
+                     Token("paragraph_close", "p", -1, block=True)]
+        first = row - 1 if tokens[row - 1].type == "tbody_open" else row  # a body of the caption row alone
+        last = i if first < row else i - 1  # through the body's close, or through the row's
+        del tokens[first: last]
+        close = next(k for k in range(first, len(tokens)) if tokens[k].type == "table_close")
+        tokens[close + 1: close + 1] = paragraph
+        i = close + 1
+
+
+def _caption(table: Token, inline: Token, line: int, errors: list[tuple[int, str]]) -> None:
+    """Move a caption paragraph's text onto its table, taking ``{#tbl-x}`` off its end."""
+    children = list(inline.children or [])
+    if children and children[0].type == "text":
+        first = children[0].copy()
+        first.content = re.sub(r"^:\s+", "", first.content)
+        children[0] = first
+    table_id = None
+    if children and children[-1].type == "text":
+        match = _CAPTION_ID.search(children[-1].content)
+        if match:
+            last = children[-1].copy()
+            last.content = last.content[: match.start()]
+            children[-1] = last
+            table_id = match.group(1)
+    if table_id is not None:
+        if not table_id.startswith("tbl-"):
+            errors.append((line, f"table id '{table_id}' must start with 'tbl-' (the prefix names the kind)"))
+        table.attrSet("id", table_id)
+    table.meta["caption"] = children
+    table.meta["caption_line"] = line
+
+
+def _div(token: Token, level: int, lines: Sequence[str], errors: list[tuple[int, str]]) -> None:
+    """Read a fenced div's attributes; a box (``#box-…``, ``.box`` or ``.callout-…``) gets its heading level."""
+    line = token.map[0] if token.map else 0
+    attrs = parse_attributes(token.info) or {"id": None, "classes": [], "title": None}
+    end = token.map[1] if token.map else len(lines)
+    if end >= len(lines) or not re.fullmatch(r"\s*:{3,}\s*", lines[end]):
+        errors.append((line, "this box or div is never closed: end it with a line ':::'"))
+    div_id, classes = attrs["id"], attrs["classes"]
+    callouts = [c.removeprefix("callout-") for c in classes if c.startswith("callout-")]
+    for kind in callouts:
+        if kind not in CALLOUTS:
+            errors.append((line, f"unknown callout 'callout-{kind}': use callout-note, callout-important, "
+                                 "callout-warning, or box"))
+    if div_id and _PREFIX.match(div_id) and not div_id.startswith("box-"):
+        errors.append((line, f"div id '{div_id}' must start with 'box-' to number it as a box"))
+    box = bool(div_id and div_id.startswith("box-")) or "box" in classes or bool(callouts)
+    if div_id:
+        token.attrSet("id", div_id)
+    token.meta.update(box=box, classes=classes, title=attrs["title"],
+                      callout=callouts[0] if callouts and callouts[0] in CALLOUTS else None,
+                      heading=min(level + 1, 6))
+
+
+# -- Numbering -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionTokens:
+    """What ``number`` reads of one section: its id, title, role and parsed tokens."""
+
+    id: str
+    title: str
+    role: str
+    tokens: Sequence[Token]
+
+
+def number(sections: Iterable[SectionTokens], numbering: Numbering, as_text: Any) -> Numbers:
+    """Number every figure, table, box and section, in reading order; ``as_text`` renders inline tokens as
+    plain text (the parser's renderer)."""
+    targets: dict[str, Target] = {}
+    counts = {"fig": 0, "tbl": 0, "box": 0}
+    body = back = 0
+    for part in sections:
+        if part.role == "body":
+            body += 1
+            prefix = str(body)
+        else:
+            back += 1
+            prefix = chr(ord("A") + (back - 1) % 26)
+        if numbering.per_section:
+            counts = {"fig": 0, "tbl": 0, "box": 0}
+        section_number = prefix if part.role == "body" else ""
+        targets.setdefault(part.id, Target("sec", part.id, section_number, part.title, part.id))
+        heading_counts = [0] * 7
+        for kind, token_id, title in _found(part.tokens, as_text):
+            if kind == "sec":
+                level = int(title[0])
+                heading_counts[level] += 1
+                heading_counts[level + 1:] = [0] * (6 - level)
+                numbers = [str(n) for n in heading_counts[2: level + 1]]
+                number_text = ".".join([section_number, *numbers]) if section_number else ""
+                targets.setdefault(token_id, Target("sec", token_id, number_text, title[1:], part.id))
+                continue
+            counts[kind] += 1
+            n = f"{prefix}.{counts[kind]}" if numbering.per_section else str(counts[kind])
+            targets.setdefault(token_id, Target(kind, token_id, n, title, part.id))
+    return Numbers(MappingProxyType(targets), numbering)
+
+
+def _found(tokens: Sequence[Token], as_text: Any) -> Iterator[tuple[str, str, str]]:
+    """(kind, id, title) of each numbered thing in ``tokens``; a heading's title starts with its level."""
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.attrGet("id"):
+            yield "sec", str(token.attrGet("id")), token.tag[1] + tokens[i + 1].content.strip()
+        elif token.type == "figure":
+            image = (token.children or [None])[0]
+            fig_id = str(image.attrGet("id") or "") if image is not None else ""
+            if fig_id.startswith("fig-"):
+                yield "fig", fig_id, figure_caption_text(image, as_text)
+        elif token.type == "table_open" and str(token.attrGet("id") or "").startswith("tbl-"):
+            yield "tbl", str(token.attrGet("id")), as_text(token.meta.get("caption") or []).strip()
+        elif token.type == "container_div_open" and str(token.attrGet("id") or "").startswith("box-"):
+            yield "box", str(token.attrGet("id")), str(token.meta.get("title") or "")
+
+
+def figure_caption_text(image: Token, as_text: Any) -> str:
+    """A figure's caption as plain text: its image's title if it has one, else (Quarto) its description."""
+    title = image.attrGet("title")
+    return str(title) if title else as_text(image.children or []).strip()
+
+
+def problems(numbers: Numbers, tokens: Sequence[Token]) -> Iterator[tuple[int | None, str]]:
+    """Each reference in ``tokens`` that names no target of its kind: (line, message naming the nearest ids)."""
+    ids = [*numbers.targets, *(f"sec-{k}" for k, t in numbers.targets.items() if t.kind == "sec")]
+    for token in tokens:
+        for child in token.children or []:
+            if child.type != "crossref":
+                continue
+            key = child.meta["key"]
+            if numbers.resolve(key) is not None:
+                continue
+            kind = key.split("-", 1)[0]
+            what = {"fig": "figure", "tbl": "table", "box": "box", "sec": "section or heading"}.get(kind)
+            if what is None:
+                yield child.meta.get("line"), f"'@{key}': equations are not numbered in a brief"
+                continue
+            hint = did_you_mean(key, ids)
+            if not hint:
+                same = [t.id for t in numbers.targets.values() if t.kind == kind and (t.number or kind == "sec")]
+                hint = f" (the {what}s are {', '.join(same[:6])}{', …' if len(same) > 6 else ''})" if same else \
+                    f" (the brief has no {what} with an id)"
+            yield child.meta.get("line"), f"no {what} with the id '{key}'{hint}"
