@@ -17,7 +17,7 @@ from .policy import css_problems
 from .render import Heading, Rendered, RenderedSection
 from .render import budget
 from .render.jinja import environment
-from .render.markdown import page_break
+from .render.markdown import page_break, section_number_html
 from .resources import Refused, package_dir, read_regular
 
 
@@ -105,6 +105,10 @@ class Assembler:
         self.meta = rendered.brief.metadata
         self.env = environment(rendered.brief)
         self.env.globals["page_break"] = lambda page: Markup(page_break(int(page)))
+        # A section's or heading's number before its title, when the brief numbers sections; and the lists of
+        # figures, tables and boxes it asks for, with the numbers worked out at render.
+        self.env.globals["section_number"] = lambda target: Markup(section_number_html(rendered.numbers, target))
+        self.env.globals["lists"] = rendered.numbers.lists
         self.created, self.modified = build_date(self.meta)
 
     def sections(self, fmt: str, image_src: Callable[[str], str] | None = None,

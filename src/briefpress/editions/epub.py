@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import os
 import re
@@ -100,10 +101,13 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = (),
         book.add_item(epub.EpubItem(uid=f"img-{index + 1}", file_name=relative, media_type=media_type(relative),
                                     content=policy.read_relative(relative)))
 
+    numbered = rendered.numbers.numbered_title
     book.toc = [
-        (epub.Section(view.title, view.file_name),
-         [epub.Link(f"{view.file_name}#{h.id}", h.text, f"toc-{h.id}") for h in view.headings if h.level == 2])
-        if any(h.level == 2 for h in view.headings) else epub.Link(view.file_name, view.title, f"toc-{view.id}")
+        (epub.Section(numbered(view.id, view.title), view.file_name),
+         [epub.Link(f"{view.file_name}#{h.id}", numbered(h.id, h.text), f"toc-{h.id}")
+          for h in view.headings if h.level == 2])
+        if any(h.level == 2 for h in view.headings)
+        else epub.Link(view.file_name, numbered(view.id, view.title), f"toc-{view.id}")
         for view, _ in documents
     ]
     book.add_item(epub.EpubNcx())
@@ -156,8 +160,24 @@ def write(inp: EditionInput) -> EditionResult:
                 else dt.datetime.combine(meta.last_modified, dt.time()))
     raw = io.BytesIO()
     epub.write_epub(raw, book, {"mtime": modified, "raise_exceptions": True})
-    inp.target.write_bytes(_rezip(raw.getvalue(), meta.lang, _page_list(page_map.starts)))
+    navs = _lists(rendered) + _page_list(page_map.starts)
+    inp.target.write_bytes(_rezip(raw.getvalue(), meta.lang, navs))
     return EditionResult("epub", len(rendered.sections), page_map if laid_out else None)
+
+
+#: The nav types of EPUB 3's structural semantics for lists of figures and tables; boxes have none.
+_LIST_TYPES = {"fig": ' epub:type="loi"', "tbl": ' epub:type="lot"', "box": ""}
+
+
+def _lists(rendered: Rendered) -> bytes:
+    """The nav's lists of figures, tables and boxes that ``brief.yaml`` asks for, linked to each."""
+    navs = []
+    for kind, heading, entries in rendered.numbers.lists:
+        items = "".join(f'<li><a href="{html.escape(rendered.href_in_epub(t.id))}">{html.escape(t.entry)}</a></li>'
+                        for t in entries)
+        navs.append(f'<nav{_LIST_TYPES[kind]} id="list-of-{kind}" aria-labelledby="list-of-{kind}-title">'
+                    f'<h2 id="list-of-{kind}-title">{html.escape(heading)}</h2><ol>{items}</ol></nav>')
+    return "".join(navs).encode("utf-8")
 
 
 def _page_list(starts: Sequence[PageStart]) -> bytes:
@@ -167,7 +187,7 @@ def _page_list(starts: Sequence[PageStart]) -> bytes:
             .encode("utf-8"))
 
 
-def _rezip(data: bytes, lang: str, page_list: bytes = b"") -> bytes:
+def _rezip(data: bytes, lang: str, navs: bytes = b"") -> bytes:
     """Re-pack the EPUB with ``mimetype`` first and stored, fixed times and permissions."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
@@ -177,8 +197,8 @@ def _rezip(data: bytes, lang: str, page_list: bytes = b"") -> bytes:
             content = source.read(name)
             if name.endswith(".opf"):
                 content = _opf_lang(content, lang)
-            elif name.endswith("nav.xhtml") and page_list:
-                content = content.replace(b"</body>", page_list + b"</body>", 1)
+            elif name.endswith("nav.xhtml") and navs:
+                content = content.replace(b"</body>", navs + b"</body>", 1)
             info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
             info.external_attr = 0o644 << 16
             info.create_system = 3

@@ -99,6 +99,13 @@ class Numbers:
             target = self.targets.get(key[4:])
         return target if target is not None and target.kind == kind else None
 
+    def numbered_title(self, target_id: str, title: str) -> str:
+        """A section's or heading's title with its number before it, when the brief numbers sections."""
+        target = self.targets.get(target_id)
+        if self.numbering.number_sections and target is not None and target.kind == "sec" and target.number:
+            return f"{target.number} {title}"
+        return title
+
     def reference_text(self, target: Target, suppress: bool) -> str:
         """What a reference prints: "Figure 2", "2" (``[-@…]``), "Section 3" or a section's title."""
         if target.kind == "sec" and (self.numbering.section_refs == "title" or not target.number):

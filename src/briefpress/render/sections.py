@@ -99,6 +99,11 @@ class Rendered:
             env["note_inline"] = footnote_inline_html(self.parser, part.tokens, env)
         return render_tokens(self.parser, part.tokens, env)
 
+    def href_in_epub(self, target_id: str) -> str:
+        """Where an id is inside the EPUB, from a document beside the sections (the nav)."""
+        owner = self.id_owner.get(target_id, "")
+        return f"{owner}.xhtml" if owner == target_id else f"{owner}.xhtml#{target_id}"
+
     def _href(self, href: str, part: RenderedSection, fmt: str) -> str:
         if fmt == "epub" and href.startswith("#"):
             owner = self.id_owner.get(href[1:])
