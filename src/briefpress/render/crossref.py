@@ -391,13 +391,14 @@ def problems(numbers: Numbers, tokens: Sequence[Token]) -> Iterator[tuple[int | 
             if numbers.resolve(key) is not None:
                 continue
             kind = key.split("-", 1)[0]
-            what = {"fig": "figure", "tbl": "table", "box": "box", "sec": "section or heading"}.get(kind)
+            what, plural = {"fig": ("figure", "figures"), "tbl": ("table", "tables"), "box": ("box", "boxes"),
+                            "sec": ("section or heading", "sections and headings")}.get(kind, (None, None))
             if what is None:
                 yield child.meta.get("line"), f"'@{key}': equations are not numbered in a brief"
                 continue
             hint = did_you_mean(key, ids)
             if not hint:
                 same = [t.id for t in numbers.targets.values() if t.kind == kind and (t.number or kind == "sec")]
-                hint = f" (the {what}s are {', '.join(same[:6])}{', …' if len(same) > 6 else ''})" if same else \
+                hint = f" (the {plural} are {', '.join(same[:6])}{', …' if len(same) > 6 else ''})" if same else \
                     f" (the brief has no {what} with an id)"
             yield child.meta.get("line"), f"no {what} with the id '{key}'{hint}"

@@ -31,8 +31,8 @@ def create_parser() -> MarkdownIt:
     md.use(footnote_plugin, inline=False)
     md.use(attrs_plugin, allowed=["id", "class", "fig-alt"])
     citations.setup(md)
-    crossref.setup(md)
     md.core.ruler.push("briefpress_blocks", _mark_blocks)
+    crossref.setup(md)  # after the figures are made
     for name, rule in _RULES.items():
         md.add_render_rule(name, rule)
     _add_page_breaks(md)
