@@ -17,7 +17,7 @@ STAGES = [
     {"briefpress.references"},
     {"briefpress.render", "briefpress.render.sections", "briefpress.render.jinja", "briefpress.render.markdown",
      "briefpress.render.charts", "briefpress.render.budget", "briefpress.render.citations",
-     "briefpress.render.citeproc"},
+     "briefpress.render.citeproc", "briefpress.render.crossref"},
     {"briefpress.assemble"},
     {"briefpress.editions", "briefpress.editions.base", "briefpress.editions.typeset", "briefpress.editions.pages",
      "briefpress.editions.pdf", "briefpress.editions.epub", "briefpress.editions.html", "briefpress.editions.join",
