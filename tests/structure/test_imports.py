@@ -24,7 +24,7 @@ STAGES = [
      "briefpress.editions.fonts"},
     {"briefpress.release"},
     {"briefpress.build"},
-    {"briefpress.shelf", "briefpress.shelf.model"},
+    {"briefpress.shelf", "briefpress.shelf.model", "briefpress.shelf.feeds"},
     {"briefpress.speedups", "briefpress.speedups.printer", "briefpress.speedups.drawing",
      "briefpress.speedups.processes", "briefpress.speedups.switches", "briefpress.speedups.citeproc"},
     {"briefpress.cli", "briefpress.watch", "briefpress.scaffold", "briefpress.__main__"},
