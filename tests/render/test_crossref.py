@@ -1,0 +1,202 @@
+"""Figures, tables, boxes and sections: parsed in Quarto's syntax, numbered once, referred to; and the errors."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from briefpress.errors import Diagnostics
+from briefpress.load import load_brief
+from briefpress.references import attach
+from briefpress.render import render_brief
+
+NS = {"x": "http://www.w3.org/1999/xhtml"}
+IMAGE = Path(__file__).parents[1] / "briefs" / "minimal" / "images" / "square.png"
+
+
+def make_brief(root: Path, sections: list[str], extra: str = "") -> Path:
+    """A brief of the given section bodies (the first two are body sections, any third is back matter)."""
+    (root / "sections").mkdir(parents=True)
+    (root / "images").mkdir()
+    (root / "images" / "square.png").write_bytes(IMAGE.read_bytes())
+    names = []
+    for index, body in enumerate(sections, start=1):
+        role = "back" if index == 3 else "body"
+        name = f"sections/s{index}.md"
+        (root / name).write_text(f"---\ntitle: Part {index}\nid: part{index}\nrole: {role}\n---\n\n"
+                                 + textwrap.dedent(body), encoding="utf-8")
+        names.append(name)
+    listing = "".join(f"  - {name}\n" for name in names)
+    (root / "brief.yaml").write_text(
+        f"title: T\nlang: en\ndate: 2024-01-01\nidentifier: urn:x:1\n{extra}sections:\n{listing}", encoding="utf-8")
+    return root
+
+
+def render(root: Path):
+    diags = Diagnostics()
+    brief = load_brief(root, diags)
+    assert brief is not None, [d.message for d in diags.items]
+    brief = attach(brief, diags)  # the bibliography, when brief.yaml names one
+    assert brief is not None, [d.message for d in diags.items]
+    return render_brief(brief, diags), diags
+
+
+def body(rendered, index: int, fmt: str = "html") -> etree._Element:
+    return etree.fromstring(f'<div xmlns="http://www.w3.org/1999/xhtml">'
+                            f'{rendered.html(rendered.sections[index], fmt)}</div>')
+
+
+def texts(doc: etree._Element, xpath: str) -> list[str]:
+    return [" ".join("".join(e.itertext()).split()) for e in doc.xpath(xpath, namespaces=NS)]
+
+
+FIGURES_AND_TABLES = ["""
+    ![First *square*](images/square.png){#fig-a}
+
+    | A | B |
+    |---|---|
+    | 1 | 2 |
+
+    : First table {#tbl-a}
+
+    See @fig-b, [@tbl-b], [-@fig-a] and @box-b, and @sec-part2 and @sec-two.
+    """, """
+    ## Two {#sec-two}
+
+    ![Second](images/square.png){#fig-b}
+
+    | A | B |
+    |---|---|
+    | 1 | 2 |
+    : Second table {#tbl-b}
+
+    ::: {#box-b .callout-warning title="Careful"}
+    Inside.
+    :::
+    """]
+
+
+def test_numbers_captions_and_references(tmp_path: Path) -> None:
+    rendered, diags = render(make_brief(tmp_path, FIGURES_AND_TABLES))
+    assert diags.items == []
+    first, second = body(rendered, 0), body(rendered, 1)
+    assert texts(first, "//x:figcaption") == ["Figure 1: First square"]
+    assert first.xpath("//x:figcaption/x:em", namespaces=NS), "a caption keeps its inline markup"
+    assert first.xpath("//x:img/@alt", namespaces=NS) == ["First square"]
+    assert texts(first, "//x:table/x:caption") == ["Table 1: First table"]
+    assert texts(second, "//x:figcaption") == ["Figure 2: Second"]
+    assert texts(second, "//x:table/x:caption") == ["Table 2: Second table"], "a caption line right under a table"
+    assert len(second.xpath("//x:table//x:tr", namespaces=NS)) == 2, "the caption is not a row"
+    assert texts(second, "//x:section[@id='box-b']/x:h3") == ["Box 1: Careful"]
+    links = [(a.get("href"), "".join(a.itertext())) for a in first.xpath("//x:a[@class]", namespaces=NS)]
+    # Sections are not numbered in this brief, so a section reference reads its title.
+    assert links == [("#fig-b", "Figure 2"), ("#tbl-b", "Table 2"), ("#fig-a", "1"), ("#box-b", "Box 1"),
+                     ("#part2", "Part 2"), ("#sec-two", "Two")]
+    assert [t.id for t in rendered.numbers.listing("fig")] == ["fig-a", "fig-b"]
+
+
+def test_numbering_per_section_and_numbered_sections(tmp_path: Path) -> None:
+    extra = "number-sections: true\ncrossref:\n  chapters: true\n"
+    rendered, diags = render(make_brief(tmp_path, FIGURES_AND_TABLES, extra))
+    assert diags.items == []
+    first, second = body(rendered, 0), body(rendered, 1)
+    assert texts(first, "//x:figcaption") == ["Figure 1.1: First square"]
+    assert texts(second, "//x:figcaption") == ["Figure 2.1: Second"]
+    assert texts(second, "//x:h2") == ["2.1 Two"]
+    links = ["".join(a.itertext()) for a in first.xpath("//x:a[@class]", namespaces=NS)]
+    assert links == ["Figure 2.1", "Table 2.1", "1.1", "Box 2.1", "Section 2", "Section 2.1"]
+
+
+def test_epub_references_cross_documents(tmp_path: Path) -> None:
+    rendered, _ = render(make_brief(tmp_path, FIGURES_AND_TABLES))
+    hrefs = body(rendered, 0, "epub").xpath("//x:a[@class]/@href", namespaces=NS)
+    assert hrefs == ["part2.xhtml#fig-b", "part2.xhtml#tbl-b", "#fig-a", "part2.xhtml#box-b", "part2.xhtml",
+                     "part2.xhtml#sec-two"]
+
+
+def test_pdf_references_ask_for_the_page_only_when_the_brief_does(tmp_path: Path) -> None:
+    plain, _ = render(make_brief(tmp_path / "a", FIGURES_AND_TABLES))
+    paged, _ = render(make_brief(tmp_path / "b", FIGURES_AND_TABLES, "crossref:\n  pages: true\n"))
+    assert "xref-page" not in plain.html(plain.sections[0], "pdf")
+    assert body(paged, 0, "pdf").xpath("//x:a[contains(@class, 'xref-page')]", namespaces=NS)
+    assert "xref-page" not in paged.html(paged.sections[0], "html"), "pages are the PDF's alone"
+
+
+def test_box_kinds(tmp_path: Path) -> None:
+    rendered, diags = render(make_brief(tmp_path, ["""
+        ::: {.callout-note}
+        A note.
+        :::
+
+        ::: {.box}
+        Plain.
+        :::
+
+        ::: {#box-x .callout-important title="Read this"}
+        Important.
+        :::
+
+        ::: {.aside-ish}
+        A div.
+        :::
+        """]))
+    assert diags.items == []
+    doc = body(rendered, 0)
+    boxes = doc.xpath("//x:section", namespaces=NS)
+    assert [b.get("class") for b in boxes] == ["box callout callout-note", "box", "box callout callout-important"]
+    assert [b.get("aria-label") for b in boxes[:2]] == ["Note", "Box"]
+    assert boxes[2].get("aria-labelledby") == "box-x-title"
+    assert texts(doc, "//x:section/x:h2") == ["Note", "Box 1: Read this"]
+    assert doc.xpath("//x:div[@class='aside-ish']", namespaces=NS)
+
+
+@pytest.mark.parametrize("source, line, message", [
+    ("See @fig-sqare.\n\n![S](images/square.png){#fig-square}\n", 1,
+     "no figure with the id 'fig-sqare' (did you mean 'fig-square'?)"),
+    ("See @tbl-square.\n\n![S](images/square.png){#fig-square}\n", 1,
+     "no table with the id 'tbl-square' (did you mean 'fig-square'?)"),
+    ("Text.\n\nSee @box-zzzzzz.\n", 3, "no box with the id 'box-zzzzzz' (the brief has no box with an id)"),
+    ("See @eq-one.\n", 1, "'@eq-one': equations are not numbered in a brief"),
+    ("::: {#box-a .box}\nNever closed.\n", 1, "this box or div is never closed: end it with a line ':::'"),
+    ("Text.\n\n: A lost caption {#tbl-lost}\n", 3, "table caption 'A lost caption' has no table before it"),
+    ("![S](images/square.png){#tbl-s}\n", 1, "figure id 'tbl-s' must start with 'fig-' (the prefix names the kind)"),
+    ("| a |\n|---|\n| 1 |\n\n: C {#fig-c}\n", 5, "table id 'fig-c' must start with 'tbl-' (the prefix names the kind)"),
+    ("::: {#fig-d}\nx\n:::\n", 1, "div id 'fig-d' must start with 'box-' to number it as a box"),
+    ("::: {.callout-tip}\nx\n:::\n", 1, "unknown callout 'callout-tip': use callout-note, callout-important, "
+                                        "callout-warning, or box"),
+    ("![S](images/square.png){#fig-s}\n\n![T](images/square.png){#fig-s}\n", 3,
+     "duplicate id 'fig-s' (already used in section 'part1')"),
+])
+def test_errors_at_their_line(tmp_path: Path, source: str, line: int, message: str) -> None:
+    root = make_brief(tmp_path, [source])
+    rendered, diags = render(root)
+    assert rendered is None
+    errors = [(d.line, d.message) for d in diags.items if d.severity == "error"]
+    # The section's text starts on line 7 of its file (after six lines of front matter and a blank line).
+    assert (6 + line, message) in errors, errors
+
+
+def test_nearest_ids_are_listed_when_none_is_close(tmp_path: Path) -> None:
+    root = make_brief(tmp_path, ["![S](images/square.png){#fig-alpha}\n\n![T](images/square.png){#fig-beta}\n\n"
+                                 "See @fig-zzzzzzzzzz.\n"])
+    _, diags = render(root)
+    assert [d.message for d in diags.items] == [
+        "no figure with the id 'fig-zzzzzzzzzz' (the figures are fig-alpha, fig-beta)"]
+
+
+def test_citations_and_cross_references_share_the_at_sign(tmp_path: Path) -> None:
+    """With a bibliography, ``@fig-x`` is still a cross-reference and ``@key`` a citation."""
+    root = make_brief(tmp_path, ["![S](images/square.png){#fig-s}\n\nAs @doe2020 shows in @fig-s [@doe2020, p. 3].\n"],
+                      "bibliography: refs.yaml\n")
+    (root / "refs.yaml").write_text("- id: doe2020\n  type: book\n  title: A Book\n"
+                                    "  author: [{family: Doe, given: Jane}]\n  issued: {date-parts: [[2020]]}\n",
+                                    encoding="utf-8")
+    rendered, diags = render(root)
+    assert [d.message for d in diags.items] == []
+    html = rendered.html(rendered.sections[0], "html")
+    assert re.search(r'<a class="xref xref-fig" href="#fig-s">Figure 1</a>', html)
+    assert html.count('class="citation"') == 2
