@@ -122,11 +122,17 @@ clean:
 
 # Accessibility of the EPUB: Ace by DAISY (axe in Debian's chromium, through puppeteer), installed into .a11y/
 # on first use; fails on any serious or critical violation. Needs node >= 20, npm and /usr/bin/chromium.
+# Then the same for the fixture brief with numbered figures, tables and boxes (tests/briefs/crossref).
+A11Y_FIXTURE := tests/briefs/crossref
 .PHONY: check-a11y
 check-a11y: $(EPUB)
 	test -x .a11y/node_modules/.bin/ace-cli || PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix .a11y \
 	  --no-audit --no-fund --loglevel=error @daisy/ace-cli@1.4.6
-	rm -rf .a11y/report
+	rm -rf .a11y/report .a11y/fixture
 	PUPPETEER_EXECUTABLE_PATH=$(CURDIR)/tools/a11y/chromium-wrapper.sh .a11y/node_modules/.bin/ace-cli \
 	  --silent --outdir .a11y/report $(EPUB)
 	$(BIN)/python tools/a11y/ace_gate.py .a11y/report/report.json
+	$(BP) build $(A11Y_FIXTURE) --strict --format pdf --format epub --out .a11y/fixture
+	PUPPETEER_EXECUTABLE_PATH=$(CURDIR)/tools/a11y/chromium-wrapper.sh .a11y/node_modules/.bin/ace-cli \
+	  --silent --outdir .a11y/report/fixture .a11y/fixture/*.epub
+	$(BIN)/python tools/a11y/ace_gate.py .a11y/report/fixture/report.json
