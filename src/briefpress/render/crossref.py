@@ -247,7 +247,7 @@ def _row_captions(tokens: list[Token], lines: Sequence[str]) -> None:
         if tokens[i].type != "table_close" or tokens[i - 1].type != "tbody_close":
             i += 1
             continue
-        row = max(k for k in range(i) if tokens[k].type == "tr_open")
+        row = next(k for k in range(i - 1, -1, -1) if tokens[k].type == "tr_open")  # the table's last row
         text = lines[tokens[row].map[0]].strip() if tokens[row].map else ""
         if not text.startswith(":") or not _CAPTION.match(text):
             i += 1
