@@ -143,14 +143,20 @@ def test_box_kinds(tmp_path: Path) -> None:
         ::: {.aside-ish}
         A div.
         :::
+
+        ::: {#box-y .callout-warning}
+        Titled by its kind.
+        :::
         """]))
     assert diags.items == []
     doc = body(rendered, 0)
     boxes = doc.xpath("//x:section", namespaces=NS)
-    assert [b.get("class") for b in boxes] == ["box callout callout-note", "box", "box callout callout-important"]
+    assert [b.get("class") for b in boxes] == ["box callout callout-note", "box", "box callout callout-important",
+                                               "box callout callout-warning"]
     assert [b.get("aria-label") for b in boxes[:2]] == ["Note", "Box"]
     assert boxes[2].get("aria-labelledby") == "box-x-title"
-    assert texts(doc, "//x:section/x:h2") == ["Note", "Box 1: Read this"]
+    assert texts(doc, "//x:section/x:h2") == ["Note", "Box 1: Read this", "Box 2: Warning"]
+    assert [t.entry for t in rendered.numbers.listing("box")] == ["Box 1: Read this", "Box 2: Warning"]
     assert doc.xpath("//x:div[@class='aside-ish']", namespaces=NS)
 
 

@@ -307,9 +307,10 @@ def _div(token: Token, level: int, lines: Sequence[str], errors: list[tuple[int,
     box = bool(div_id and div_id.startswith("box-")) or "box" in classes or bool(callouts)
     if div_id:
         token.attrSet("id", div_id)
-    token.meta.update(box=box, classes=classes, title=attrs["title"],
-                      callout=callouts[0] if callouts and callouts[0] in CALLOUTS else None,
-                      heading=min(level + 1, 6))
+    callout = callouts[0] if callouts and callouts[0] in CALLOUTS else None
+    # A callout with no title of its own is titled by its kind, as Quarto titles it ("Note").
+    title = attrs["title"] or (callout.capitalize() if callout else None)
+    token.meta.update(box=box, classes=classes, title=title, callout=callout, heading=min(level + 1, 6))
 
 
 # -- Numbering -----------------------------------------------------------------------------------------------

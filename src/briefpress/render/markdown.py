@@ -153,7 +153,7 @@ def _div_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict
         return f"<div{_attrs({'id': div_id, 'class': ' '.join(meta.get('classes', ())) or None})}>\n"
     classes = ["box", *(f"callout callout-{meta['callout']}" for _ in [0] if meta.get("callout")),
                *(c for c in meta.get("classes", ()) if c != "box" and not c.startswith("callout-"))]
-    title = meta.get("title") or (meta["callout"].capitalize() if meta.get("callout") else "")
+    title = meta.get("title") or ""
     heading = f"{_label(env, div_id)}{escape(title)}".strip()
     if div_id and heading:
         level = meta.get("heading", 3)
