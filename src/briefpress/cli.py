@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TextIO
 
 from . import __version__
-from .errors import BriefError, Diagnostics
+from .errors import BriefError, Diagnostic, Diagnostics
 from .exits import Stopped, orderly_stop, private_temporary_folder, status
 from .model import FORMATS
 
@@ -51,8 +51,14 @@ def _parser() -> argparse.ArgumentParser:
                             description="Create a brief folder with brief.yaml and three example sections "
                                         "(front matter, a footnote, a data-driven table and an image). "
                                         "It builds cleanly at once.")
-    n.add_argument("folder", type=_path, help="the folder to create (it must not exist, or be empty)")
+    n.add_argument("folder", nargs="?", type=_path,
+                   help="the folder to create (it must not exist, or be empty); with --ci it may be left out, "
+                        "to add only the workflow to the repository of the current folder")
     n.add_argument("--title", default="Untitled brief", help="the brief's title")
+    n.add_argument("--ci", action="store_true",
+                   help="also add .github/workflows/briefs.yml at the root of the git repository the folder is "
+                        "in, if it has no workflow yet: GitHub Actions then checks every push and publishes the "
+                        "shelf from main")
     n.set_defaults(run=_new)
 
     w = commands.add_parser("watch", parents=[common], help="rebuild on every save and serve the HTML edition",
@@ -112,10 +118,37 @@ def _say(line: str, stream: TextIO | None) -> None:
         except (OSError, ValueError):
             pass
 def _new(args: argparse.Namespace) -> int:
+    """A new brief; the CI workflow written into its repository only when asked (--ci), and only where the
+    repository has none: nothing outside the new folder is written unasked."""
+    from . import ci
     from .scaffold import create
 
-    for path in create(args.folder, args.title):
-        _say(str(path), sys.stdout)
+    if args.folder is None and not args.ci:
+        _say("briefpress new: error: the folder to create is required (it may be left out only with --ci)",
+             sys.stderr)
+        return 2
+    # The repository is found first, so that --ci outside one writes nothing at all.
+    start = args.folder if args.folder is not None else Path.cwd()
+    repo = ci.repository(start)
+    if args.ci and repo is None:
+        raise BriefError([Diagnostic(start, None, "not in a git repository: --ci adds the workflow at a "
+                                                  "repository's root (run `git init` there first)")])
+    if args.folder is not None:
+        for path in create(args.folder, args.title):
+            _say(str(path), sys.stdout)
+    if repo is None:
+        return 0
+    if repo.workflows:
+        if args.ci:
+            names = ", ".join(str(p.relative_to(repo.root)) for p in repo.workflows)
+            _say(f"note: {repo.root} has a workflow already ({names}); nothing added", sys.stderr)
+    elif args.ci:
+        _say(str(ci.add(repo)), sys.stdout)
+        if not (repo.root / "Makefile").is_file():
+            _say(f"note: the workflow runs `make check`: it needs briefpress's Makefile in {repo.root}", sys.stderr)
+    else:
+        _say(f"note: {repo.root} has no CI workflow; `briefpress new --ci`, run there, adds {ci.WORKFLOW}",
+             sys.stderr)
     return 0
 
 

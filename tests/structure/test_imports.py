@@ -27,7 +27,7 @@ STAGES = [
     {"briefpress.shelf", "briefpress.shelf.model", "briefpress.shelf.feeds"},
     {"briefpress.speedups", "briefpress.speedups.printer", "briefpress.speedups.drawing",
      "briefpress.speedups.processes", "briefpress.speedups.switches", "briefpress.speedups.citeproc"},
-    {"briefpress.cli", "briefpress.watch", "briefpress.scaffold", "briefpress.__main__"},
+    {"briefpress.cli", "briefpress.watch", "briefpress.scaffold", "briefpress.ci", "briefpress.__main__"},
 ]
 
 
