@@ -212,3 +212,30 @@ def test_html_in_chromium_numbers_and_references(browser_doc) -> None:
         assert view.roles["region"] >= 3
         assert view.facts["scrollWidth"] <= view.facts["clientWidth"], "no sideways scrolling"
         assert view.console == []
+
+
+# -- A brief laid out in parts ------------------------------------------------------------------------------
+
+
+def test_a_brief_in_parts_prints_the_pages_it_knows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   pdf: PdfReport) -> None:
+    """Laid out one section per part, the numbers are the same; a reference to an earlier part prints its
+    target's page, one to a later part (not laid out yet) prints none, and none prints a wrong one."""
+    from briefpress.build import build
+    from briefpress.editions import pdf as pdf_edition
+    from briefpress.errors import Diagnostics
+
+    monkeypatch.setattr(pdf_edition, "WHOLE_CHARS", 100)
+    monkeypatch.setattr(pdf_edition, "PART_CHARS", 100)
+    diags = Diagnostics()
+    [output] = build(BRIEF, ("pdf",), tmp_path, diags)
+    assert diags.items == []
+    parts = PdfReport(output.path)
+    assert len(parts.pages) == len(pdf.pages)
+    for label, caption in TARGETS.values():
+        assert _page_of(parts, f"{label}: {caption}") == _page_of(pdf, f"{label}: {caption}")
+    found = [(number, int(page)) for number, page in re.findall(r"(\d+(?:\.\d+)?) \(p\. ?(\d+)\)", parts.text)]
+    # Findings' own figure; then Data's reference back to Box 1; then About's two, back to Findings and Data.
+    assert found == [("1", _page_of(pdf, "Figure 1: A grey")), ("1", _page_of(pdf, "Box 1: Key")),
+                     ("1", _page_of(pdf, "Figure 1: A grey")), ("2", _page_of(pdf, "Table 2: Respondents"))]
+    assert "the shares are in Figure 2." in parts.text, "a reference to a later part prints no page"

@@ -81,15 +81,17 @@ def print_job(rendered: Rendered) -> PrintJob:
 
 
 def _cross_part_links(rendered: Rendered, source: str, sections: set[str], front: bool) -> str:
-    """Point links to ids of other parts at ``CROSS_PART`` URIs; the front's carry a ``data-page`` of 0, for
-    their target's printed page."""
+    """Point links to ids of other parts at ``CROSS_PART`` URIs; the front's, and cross-references that print
+    their target's page ("Figure 2 (p. 5)"), carry a ``data-page`` of 0, for that page, filled in where it is
+    known when the part is laid out (``typeset``)."""
     def link(match: re.Match) -> str:
-        owner = rendered.id_owner.get(html.unescape(match.group(1)))
+        owner = rendered.id_owner.get(html.unescape(match.group(2)))
         if owner is None or owner in sections:
             return match.group(0)
-        return f'href="{CROSS_PART}{match.group(1)}"' + (' data-page="0"' if front else "")
+        paged = front or "xref-page" in match.group(1)
+        return f'{match.group(1)}href="{CROSS_PART}{match.group(2)}"' + (' data-page="0"' if paged else "")
 
-    return re.sub(r'href="#([^"]*)"', link, source)
+    return re.sub(r'((?:<a class="[^"]*" )?)href="#([^"]*)"', link, source)
 
 
 def write(inp: EditionInput) -> EditionResult:

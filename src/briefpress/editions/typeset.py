@@ -220,8 +220,11 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
         sheets = [*session.sheets, session.css(
             f"@page :first {{ counter-reset: page {page} }} html {{ string-set: brief-title {title} }} "
             f"body {{ counter-reset: footnote {run.notes_before} }}")]
-        html, document = session.lay_out(run.source, sheets)
-        starts += session.starts(html, document, run.source, sheets, page)
+        # A cross-reference to an earlier part prints its page, known by now; to a later one, no page.
+        source = _FRONT_LINK.sub(lambda m: f'href="{CROSS_PART}{m.group(1)}" '
+                                           f'data-page="{anchors.get(html_lib.unescape(m.group(1)), 0)}"', run.source)
+        html, document = session.lay_out(source, sheets)
+        starts += session.starts(html, document, source, sheets, page)
         for index, laid_page in enumerate(document.pages):
             for name in laid_page.anchors:
                 anchors.setdefault(name, page + index)
