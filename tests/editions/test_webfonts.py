@@ -18,6 +18,7 @@ from fontTools.ttLib import TTFont
 from lxml import html as lxml_html
 
 from briefpress.cli import main
+from briefpress.editions.webfonts import faces_used, font_faces_css
 from briefpress.policy import css_problems
 from tools.paths import BRIEF
 
@@ -149,3 +150,44 @@ def test_a_font_from_elsewhere_is_refused() -> None:
     css = '@font-face { font-family: "X"; src: url("https://fonts.example/x.woff2") format("woff2"); }'
     assert css_problems(css)
     assert css_problems('@font-face { font-family: "X"; src: url("data:font/woff2;base64,AAAA"); }') == []
+
+
+# --- which text is set in which face, on small pages written here -----------------------------------------
+
+def faces_of(css: str, body: str) -> dict[tuple[str, int, str], str]:
+    page = f"<!DOCTYPE html><html><head><style>{css}</style></head><body>{body}</body></html>"
+    return {(face.family, face.weight, face.style): "".join(sorted(chars))
+            for face, chars in faces_used(page).items()}
+
+
+def test_a_media_rule_counts_both_ways() -> None:
+    faces = faces_of(':root { --s: "Source Sans Pro", sans-serif; } body { font-family: "Source Serif Pro"; }'
+                     ' @media (max-width: 600px) { p { font-family: var(--s); } }', "<p>ab</p>")
+    assert faces == {(SERIF, 400, "normal"): "ab", (SANS, 400, "normal"): "ab"}
+
+
+def test_weights_styles_and_the_font_shorthand_match_the_nearest_face() -> None:
+    css = ('body { font-family: Georgia, "Source Serif Pro"; } h1 { font-family: "Source Sans Pro"; }'
+           ' .x { font: italic 800 1rem/1.2 "Source Sans Pro", sans-serif; } .y { font-weight: 500; }')
+    faces = faces_of(css, '<h1>A<strong>B</strong></h1><p class="x">c</p><p class="y">d<em>e</em></p>'
+                          '<p><code>f</code></p>')
+    assert faces == {
+        (SANS, 700, "normal"): "AB",  # bold, and bolder than bold: 900, drawn with the heaviest
+        (SANS, 400, "italic"): "c",  # the only italic of the sans
+        (SERIF, 400, "normal"): "d",  # 500: the nearest lighter face, there being none up to 500
+        (SERIF, 400, "italic"): "e",
+    }  # code is in monospace: no face of the design
+
+
+def test_generated_content_markers_and_capitals() -> None:
+    css = ('body { font-family: "Source Serif Pro"; } h2 { font-family: "Source Sans Pro"; text-transform:'
+           ' uppercase; } h2::after { content: "\\00a7" " " counter(x); font-weight: 400; }')
+    faces = faces_of(css, "<h2>ab</h2><ul><li>c</li></ul>")
+    assert set(faces[(SANS, 700, "normal")]) == set("abAB")
+    assert set("§0123456789") <= set(faces[(SANS, 400, "normal")])
+    assert set("c•") <= set(faces[(SERIF, 400, "normal")])
+
+
+def test_no_design_face_no_rule() -> None:
+    page = "<html><head><style>body { font-family: Georgia, serif; }</style></head><body><p>a</p></body></html>"
+    assert font_faces_css(page) == ""

@@ -24,7 +24,7 @@ import cssselect2
 import tinycss2
 from lxml import html as lxml_html
 
-from ..resources import DESIGN_FACES, DesignFace
+from ..resources import DESIGN_FACES, DesignFace, font_dir, read_regular
 
 #: The OpenType features a browser applies by default, kept so that the text shapes as it would whole.
 LAYOUT_FEATURES = ("kern", "liga", "clig", "calt", "ccmp", "locl", "mark", "mkmk", "rlig", "rclt", "rvrn")
@@ -43,11 +43,10 @@ code, kbd, pre, samp, tt { font-family: monospace; }
 """
 #: Elements whose text is never drawn.
 UNDRAWN = frozenset({"head", "title", "style", "script", "template", "noscript", "meta", "link"})
-#: What each markers and quotes may draw (a list's numbers are digits, in ``ALWAYS``).
+#: What a list's bullets and a quotation's marks may draw (a list's numbers are digits, in ``ALWAYS``).
 BULLETS = "•◦▪"
 QUOTES = "“”‘’"
 _PROPERTIES = ("font-family", "font-weight", "font-style", "text-transform")
-_INHERITED = frozenset(_PROPERTIES)
 _WEIGHTS = {"normal": 400, "bold": 700}
 
 
@@ -96,7 +95,8 @@ def font_faces_css(page: str) -> str:
 @lru_cache(maxsize=64)
 def subset_woff2(face: DesignFace, text: str) -> bytes:
     """``face`` subset to the characters of ``text``, as WOFF2, without hinting; the same bytes every time
-    (the font's own ``head.modified`` is kept, never the clock)."""
+    (the font's own ``head.modified`` is kept, never the clock). The font is read as every file of a build
+    is: a regular file inside its package's folder, or ``resources.Refused``."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
@@ -106,7 +106,8 @@ def subset_woff2(face: DesignFace, text: str) -> bytes:
     options.layout_features = list(LAYOUT_FEATURES)
     options.name_IDs = list(NAME_IDS)
     options.name_languages = [0x409]
-    font = TTFont(face.path, lazy=True, recalcTimestamp=False)
+    data = read_regular(face.path, (font_dir(face.package),))
+    font = TTFont(io.BytesIO(data), lazy=True, recalcTimestamp=False)
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted({ord(c) for c in text}))
     subsetter.subset(font)
