@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Iterator
 
-import cssselect2
+import cssselect
 import tinycss2
+from lxml import etree
 from lxml import html as lxml_html
 
 from ..resources import DESIGN_FACES, DesignFace, font_dir, read_regular
@@ -57,7 +58,7 @@ class _Declaration:
     important: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Rule:
     """A style rule's declarations that matter here, with the ``@media`` block it sits in (if any)."""
 
@@ -122,26 +123,33 @@ def faces_used(page: str) -> dict[DesignFace, frozenset[str]]:
     """Each design face the page sets text in, with the characters it sets in it."""
     root = lxml_html.document_fromstring(page)
     css = "\n".join(style.text or "" for style in root.iter("style"))
-    browser, _ = _rules(BROWSER_CSS, 0)
-    author, media_count = _rules(css, 1)
-    matcher = cssselect2.Matcher()
-    for index, (selector, rule) in enumerate([*browser, *author]):
-        matcher.add_selector(selector, (index, rule))
-    wrapper = cssselect2.ElementWrapper.from_html_root(root)
-    # Keyed by the elements themselves, which keeps lxml's proxies, and so the keys, the same throughout.
-    matches = {w.etree_element: _sorted(matcher.match(w)) for w in wrapper.iter_subtree()}
-    scenarios = [frozenset[int](), *(frozenset({i}) for i in range(media_count))]
+    browser, _ = _selectors(BROWSER_CSS, 0)
+    author, media_count = _selectors(css, 1)
+    # Each element some rule matches, with those rules in cascade order. Keyed by the elements themselves,
+    # which keeps lxml's proxies alive, so that the tree walked later gives the same objects.
+    found_rules: dict[Any, list[tuple[int, tuple[int, int, int], int, str | None, _Rule]]] = {}
+    for order, selector in enumerate((*browser, *author)):
+        for element in selector.xpath(root):
+            found_rules.setdefault(element, []).append(
+                (selector.rule.origin, selector.specificity, order, selector.pseudo, selector.rule))
+    for element in root.xpath("descendant-or-self::*[@style]"):  # a style attribute: after every rule
+        found_rules.setdefault(element, []).append(
+            (2, (0, 0, 0), 0, None, _Rule(tuple(_declarations(element.get("style"))), None, 1)))
+    matches = {element: [(pseudo, rule) for _, _, _, pseudo, rule in sorted(found, key=lambda m: m[:3])]
+               for element, found in found_rules.items()}
+    cases = [frozenset[int](), *(frozenset({i}) for i in range(media_count))]
     if media_count > 1:
-        scenarios.append(frozenset(range(media_count)))
+        cases.append(frozenset(range(media_count)))
+    pieces = _Cascade(cases).drawn(root, matches)
     found: dict[DesignFace, set[str]] = {}
-    for active in scenarios:
-        for style, text in _drawn(wrapper, matches, active):
-            face = match_face(style)
-            if face is not None:
-                found.setdefault(face, set()).update(_transformed(text, style.transform))
+    for style, texts in pieces.items():
+        face = match_face(style)
+        if face is not None:
+            found.setdefault(face, set()).update(_transformed("".join(texts), style.transform))
     return {face: frozenset(c for c in chars if c >= " " and c != "\x7f") for face, chars in found.items()}
 
 
+@lru_cache(maxsize=256)
 def match_face(style: _Style) -> DesignFace | None:
     """The design face a browser draws ``style`` with (CSS Fonts' matching of weight and style), or None if
     its font families name no design family."""
@@ -182,9 +190,23 @@ def _transformed(text: str, transform: str) -> str:
 
 # --- the stylesheet -------------------------------------------------------------------------------------
 
-def _rules(css: str, origin: int) -> tuple[list[tuple[Any, _Rule]], int]:
-    """The selectors and rules of a stylesheet, with its ``@media`` blocks numbered; also how many there are."""
-    found: list[tuple[Any, _Rule]] = []
+@dataclass(frozen=True)
+class _Selector:
+    """One selector of a style rule, as the XPath that finds the elements it matches."""
+
+    xpath: Any  # etree.XPath
+    specificity: tuple[int, int, int]
+    pseudo: str | None
+    rule: _Rule
+
+
+@lru_cache(maxsize=16)
+def _selectors(css: str, origin: int) -> tuple[tuple[_Selector, ...], int]:
+    """The selectors of a stylesheet's rules that set a property choosing a face or drawing text, with its
+    ``@media`` blocks numbered; also how many there are. A selector that matches only as the reader acts
+    (``:hover``, ``:focus-visible``) or that cannot be read matches nothing here."""
+    translator = cssselect.HTMLTranslator()
+    found: list[_Selector] = []
     media = 0
 
     def walk(nodes: Iterable[Any], block: int | None) -> None:
@@ -194,12 +216,15 @@ def _rules(css: str, origin: int) -> tuple[list[tuple[Any, _Rule]], int]:
                 declarations = tuple(_declarations(node.content))
                 if not declarations:
                     continue
+                rule = _Rule(declarations, block, origin)
                 try:
-                    selectors = cssselect2.compile_selector_list(node.prelude)
-                except cssselect2.SelectorError:
+                    for selector in cssselect.parse(tinycss2.serialize(node.prelude)):
+                        xpath = translator.selector_to_xpath(selector, translate_pseudo_elements=False)
+                        found.append(_Selector(etree.XPath(xpath), selector.specificity(),
+                                               (selector.pseudo_element or None) and str(selector.pseudo_element),
+                                               rule))
+                except (cssselect.SelectorError, etree.XPathError):
                     continue
-                for selector in selectors:
-                    found.append((selector, _Rule(declarations, block, origin)))
             elif node.type == "at-rule" and node.lower_at_keyword in ("media", "supports", "layer") and node.content:
                 inner = tinycss2.parse_rule_list(node.content, skip_comments=True, skip_whitespace=True)
                 if node.lower_at_keyword == "media":
@@ -209,7 +234,7 @@ def _rules(css: str, origin: int) -> tuple[list[tuple[Any, _Rule]], int]:
                     walk(inner, block)
 
     walk(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True), None)
-    return found, media
+    return tuple(found), media
 
 
 def _declarations(content: Any) -> Iterator[_Declaration]:
@@ -221,53 +246,98 @@ def _declarations(content: Any) -> Iterator[_Declaration]:
             yield _Declaration(name, tinycss2.serialize(item.value).strip(), item.important)
 
 
-def _sorted(matched: list[Any]) -> list[tuple[str | None, _Rule]]:
-    """Matched rules in cascade order: browser before edition, then important last, by specificity, in order."""
-    ordered = sorted(matched, key=lambda m: (m[3][1].origin, m[0], m[3][0]))
-    return [(pseudo, payload[1]) for _, _, pseudo, payload in ordered]
-
-
 # --- the cascade ----------------------------------------------------------------------------------------
 
-def _drawn(wrapper: Any, matches: dict[Any, list[tuple[str | None, _Rule]]], active: frozenset[int]
-           ) -> Iterator[tuple[_Style, str]]:
-    """Every piece of text the page draws, with the style it is drawn in, for one set of active ``@media``."""
+@dataclass(frozen=True, eq=False)
+class _Styled:
+    """An element's styles, one for each ``@media`` case, and those of its pseudo-elements."""
 
-    def visit(node: Any, parent: _Style, list_kind: str | None) -> Iterator[tuple[_Style, str]]:
-        element = node.etree_element
-        name = node.local_name.lower()
-        if name in UNDRAWN:
-            return
-        rules = [(pseudo, rule) for pseudo, rule in matches[element]
-                 if rule.media is None or rule.media in active]
-        if element.get("style"):
-            rules.append((None, _Rule(tuple(_declarations(element.get("style"))), None, 1)))
-        style = _computed(parent, [rule for pseudo, rule in rules if pseudo is None])
-        pseudo_styles = {}
-        for pseudo in ("before", "after", "marker", "first-line", "first-letter"):
-            chosen = [rule for p, rule in rules if p == pseudo]
-            if chosen:
-                pseudo_styles[pseudo] = (_computed(style, chosen), _content(chosen, element))
+    cases: tuple[_Style, ...]
+    distinct: tuple[_Style, ...]
+    #: (pseudo-element, its distinct styles, its ``content`` values), for those some rule styles.
+    pseudos: tuple[tuple[str, tuple[_Style, ...], tuple[str, ...]], ...]
+
+
+class _Cascade:
+    """Styles the page's elements for every ``@media`` case at once. Elements with the same parent style
+    and the same matched rules (most of a page's) share one result, worked out once."""
+
+    def __init__(self, cases: list[frozenset[int]]):
+        self.cases = cases
+        self.memo: dict[tuple[_Styled, tuple[tuple[str | None, _Rule], ...]], _Styled] = {}
+
+    def drawn(self, root: Any, matches: dict[Any, list[tuple[str | None, _Rule]]]) -> dict[_Style, list[str]]:
+        """The text the page draws in each style (a piece of text in several, if the ``@media`` cases differ)."""
+        top = _Styled(tuple(_INITIAL for _ in self.cases), (_INITIAL,), ())
+        # The text of the elements styled alike, gathered under their shared result (by its id: no hashing).
+        gathered: dict[int, tuple[tuple[_Style, ...], list[str]]] = {}
+        stack: list[tuple[Any, _Styled, str | None]] = [(root, top, None)]
+        while stack:  # not recursive: a page may nest deeper than Python's stack
+            element, parent, list_kind = stack.pop()
+            name = element.tag.lower()
+            if name in UNDRAWN:
+                continue
+            styled = self._styled(parent, matches.get(element, []))
+            texts = gathered.setdefault(id(styled), (styled.distinct, []))[1]
+            if element.text:
+                texts.append(element.text)
+            children = [child for child in element if isinstance(child.tag, str)]
+            texts.extend(child.tail for child in element if child.tail)  # a comment's tail is text too
+            if name == "q":
+                texts.append(QUOTES)
+            if name == "li" or styled.pseudos:
+                self._generated(styled, element, name, list_kind, gathered)
+            kind = name if name in ("ul", "ol", "menu") else list_kind
+            stack.extend((child, styled, kind) for child in reversed(children))
+        drawn: dict[_Style, list[str]] = {}
+        for styles, texts in gathered.values():
+            joined = "".join(texts)
+            for style in styles:
+                drawn.setdefault(style, []).append(joined)
+        return drawn
+
+    @staticmethod
+    def _generated(styled: _Styled, element: Any, name: str, list_kind: str | None,
+                   gathered: dict[int, tuple[tuple[_Style, ...], list[str]]]) -> None:
+        """Gather what an element's pseudo-elements and list marker draw."""
+        pseudos = {pseudo: (styles, content) for pseudo, styles, content in styled.pseudos}
+        found: list[tuple[tuple[_Style, ...], str]] = []
         if name == "li":
-            marker_style, content = pseudo_styles.get("marker", (style, None))
-            yield marker_style, content if content is not None else (BULLETS if list_kind == "ul" else ".")
-        for pseudo in ("before", "after"):
-            if pseudo in pseudo_styles and pseudo_styles[pseudo][1]:
-                yield pseudo_styles[pseudo]
-        for pseudo in ("first-line", "first-letter"):
-            if pseudo in pseudo_styles:
-                yield pseudo_styles[pseudo][0], element.text_content()
-        if name == "q":
-            yield style, QUOTES
-        if element.text:
-            yield style, element.text
-        kind = name if name in ("ul", "ol", "menu") else list_kind
-        for child in node.iter_children():
-            yield from visit(child, style, kind)
-            if child.etree_element.tail:
-                yield style, child.etree_element.tail
+            styles, content = pseudos.get("marker", (styled.distinct, ()))
+            found.append((styles, _content(content, element) if content else
+                          (BULLETS if list_kind != "ol" else ".")))
+        for pseudo, (styles, content) in pseudos.items():
+            if pseudo in ("before", "after") and content:
+                found.append((styles, _content(content, element)))
+            elif pseudo in ("first-line", "first-letter"):
+                found.append((styles, element.text_content()))
+        for styles, text in found:
+            gathered.setdefault(id(styles), (styles, []))[1].append(text)
 
-    yield from visit(wrapper, _INITIAL, None)
+    def _styled(self, parent: _Styled, matched: list[tuple[str | None, _Rule]]) -> _Styled:
+        key = (parent, tuple(matched))  # both hashed by identity: cheap, and alive as long as the memo
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = self._work_out(parent, matched)
+        return found
+
+    def _work_out(self, parent: _Styled, matched: list[tuple[str | None, _Rule]]) -> _Styled:
+        cases = []
+        pseudo_cases: dict[str, list[_Style]] = {}
+        contents: dict[str, tuple[str, ...]] = {}
+        for index, active in enumerate(self.cases):
+            rules = [(pseudo, rule) for pseudo, rule in matched if rule.media is None or rule.media in active]
+            style = _computed(parent.cases[index], [rule for pseudo, rule in rules if pseudo is None])
+            cases.append(style)
+            for pseudo in ("before", "after", "marker", "first-line", "first-letter"):
+                chosen = [rule for p, rule in rules if p == pseudo]
+                if chosen:
+                    pseudo_cases.setdefault(pseudo, []).append(_computed(style, chosen))
+                    values = tuple(d.value for rule in chosen for d in rule.declarations if d.name == "content")
+                    contents[pseudo] = tuple(dict.fromkeys(contents.get(pseudo, ()) + values))
+        return _Styled(tuple(cases), tuple(dict.fromkeys(cases)),
+                       tuple((pseudo, tuple(dict.fromkeys(styles)), contents[pseudo])
+                             for pseudo, styles in pseudo_cases.items()))
 
 
 def _computed(parent: _Style, rules: list[_Rule]) -> _Style:
@@ -355,22 +425,25 @@ def _font_shorthand(value: str) -> dict[str, str]:
     return {"font-family": "caption"} if len(tokens) == 1 and tokens[0].type == "ident" else found
 
 
-def _content(rules: list[_Rule], element: Any) -> str | None:
-    """The text a pseudo-element's ``content`` draws (every candidate value's, to be generous), or None."""
-    values = [d.value for rule in rules for d in rule.declarations if d.name == "content"]
-    if not values:
-        return None
-    text = []
-    for value in values:
-        for token in tinycss2.parse_component_value_list(value):
-            if token.type == "string":
-                text.append(token.value)
-            elif token.type == "ident" and token.lower_value in ("open-quote", "close-quote"):
-                text.append(QUOTES)
-            elif token.type == "function" and token.lower_name in ("counter", "counters"):
-                text.append("0123456789.-")
-            elif token.type == "function" and token.lower_name == "attr":
-                names = [a.value for a in token.arguments if a.type == "ident"]
-                if names:
-                    text.append(element.get(names[0]) or "")
-    return "".join(text)
+def _content(values: tuple[str, ...], element: Any) -> str:
+    """The text ``content`` values draw (all of them, to be generous) on ``element``."""
+    return "".join(part if isinstance(part, str) else element.get(part[0]) or ""
+                   for value in values for part in _content_parts(value))
+
+
+@lru_cache(maxsize=256)
+def _content_parts(value: str) -> tuple[str | tuple[str], ...]:
+    """A ``content`` value's strings, quotes and counters' digits, and ``(name,)`` for each ``attr(name)``."""
+    parts: list[str | tuple[str]] = []
+    for token in tinycss2.parse_component_value_list(value):
+        if token.type == "string":
+            parts.append(token.value)
+        elif token.type == "ident" and token.lower_value in ("open-quote", "close-quote"):
+            parts.append(QUOTES)
+        elif token.type == "function" and token.lower_name in ("counter", "counters"):
+            parts.append("0123456789.-")
+        elif token.type == "function" and token.lower_name == "attr":
+            names = [a.value for a in token.arguments if a.type == "ident"]
+            if names:
+                parts.append((names[0],))
+    return tuple(parts)
