@@ -191,3 +191,18 @@ def test_generated_content_markers_and_capitals() -> None:
 def test_no_design_face_no_rule() -> None:
     page = "<html><head><style>body { font-family: Georgia, serif; }</style></head><body><p>a</p></body></html>"
     assert font_faces_css(page) == ""
+
+
+def test_a_hostile_page_is_styled_all_the_same() -> None:
+    """Thousands of ``@media`` queries, a deep tree, custom properties that double at each step: the text is
+    still found (and the work stays bounded: without a bound this test would not finish)."""
+    media = "".join(f"@media (min-width: {n}px) {{ p {{ font-weight: {100 + n % 9 * 100}; }} }}" for n in range(3000))
+    doubling = ":root { --v0: \"Source Sans Pro\"; " + " ".join(
+        f"--v{n + 1}: var(--v{n}), var(--v{n});" for n in range(40)) + "}"
+    css = f'body {{ font-family: "Source Serif Pro"; }} {media} {doubling} div {{ font-family: var(--v40); }}' \
+          " span { font-family: var(--v3); }"
+    body = "<div>" * 240 + "<p>a</p>" * 200 + "z<span>y</span>" + "</div>" * 240
+    faces = faces_of(css, body)
+    assert "z" in faces[(SERIF, 400, "normal")], "a value that cannot be substituted: the family inherited"
+    assert "y" in faces[(SANS, 400, "normal")]
+    assert "a" in faces[(SERIF, 400, "normal")] and "a" in faces[(SERIF, 700, "normal")]

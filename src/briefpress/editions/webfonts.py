@@ -7,8 +7,8 @@ Which text is set in which face is found as a browser finds it: the cascade of `
 the edition's), with inheritance, custom properties, generated content (``content`` of ``::before``,
 ``::after`` and ``::marker``), list markers and quotation marks, and the CSS font matching of a wanted
 weight and style to the faces there are. It errs towards more characters, never fewer: a rule inside
-``@media`` may apply or not, so the page is styled with the ``@media`` rules all off, each on alone and all
-on, and each face gets the characters of every case; every face also gets the ASCII digits and the space.
+``@media`` may apply or not, so the page is styled with the ``@media`` rules all off, each query's on alone
+and all on, and each face gets the characters of every case; every face also gets the ASCII digits and the space.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ b, strong { font-weight: bolder; }
 i, em, cite, var, dfn, address { font-style: italic; }
 code, kbd, pre, samp, tt { font-family: monospace; }
 """
+#: How many ``@media`` queries are each taken alone as a case; the others count only with all of them on
+#: (a stylesheet with hundreds would otherwise cost hundreds of cascades).
+MEDIA_CASES = 16
 #: Elements whose text is never drawn.
 UNDRAWN = frozenset({"head", "title", "style", "script", "template", "noscript", "meta", "link"})
 #: What a list's bullets and a quotation's marks may draw (a list's numbers are digits, in ``ALWAYS``).
@@ -121,7 +124,8 @@ def subset_woff2(face: DesignFace, text: str) -> bytes:
 
 def faces_used(page: str) -> dict[DesignFace, frozenset[str]]:
     """Each design face the page sets text in, with the characters it sets in it."""
-    root = lxml_html.document_fromstring(page)
+    # No depth limit: a browser draws text nested deeper than the 255 levels libxml2 keeps by default.
+    root = lxml_html.document_fromstring(page, parser=lxml_html.HTMLParser(huge_tree=True))
     css = "\n".join(style.text or "" for style in root.iter("style"))
     browser, _ = _selectors(BROWSER_CSS, 0)
     author, media_count = _selectors(css, 1)
@@ -137,7 +141,7 @@ def faces_used(page: str) -> dict[DesignFace, frozenset[str]]:
             (2, (0, 0, 0), 0, None, _Rule(tuple(_declarations(element.get("style"))), None, 1)))
     matches = {element: [(pseudo, rule) for _, _, _, pseudo, rule in sorted(found, key=lambda m: m[:3])]
                for element, found in found_rules.items()}
-    cases = [frozenset[int](), *(frozenset({i}) for i in range(media_count))]
+    cases = [frozenset[int](), *(frozenset({i}) for i in range(min(media_count, MEDIA_CASES)))]
     if media_count > 1:
         cases.append(frozenset(range(media_count)))
     pieces = _Cascade(cases).drawn(root, matches)
@@ -203,14 +207,13 @@ class _Selector:
 @lru_cache(maxsize=16)
 def _selectors(css: str, origin: int) -> tuple[tuple[_Selector, ...], int]:
     """The selectors of a stylesheet's rules that set a property choosing a face or drawing text, with its
-    ``@media`` blocks numbered; also how many there are. A selector that matches only as the reader acts
+    ``@media`` queries numbered; also how many there are. A selector that matches only as the reader acts
     (``:hover``, ``:focus-visible``) or that cannot be read matches nothing here."""
     translator = cssselect.HTMLTranslator()
     found: list[_Selector] = []
-    media = 0
+    conditions: dict[str, int] = {}
 
     def walk(nodes: Iterable[Any], block: int | None) -> None:
-        nonlocal media
         for node in nodes:
             if node.type == "qualified-rule":
                 declarations = tuple(_declarations(node.content))
@@ -227,14 +230,14 @@ def _selectors(css: str, origin: int) -> tuple[tuple[_Selector, ...], int]:
                     continue
             elif node.type == "at-rule" and node.lower_at_keyword in ("media", "supports", "layer") and node.content:
                 inner = tinycss2.parse_rule_list(node.content, skip_comments=True, skip_whitespace=True)
-                if node.lower_at_keyword == "media":
-                    media += 1
-                    walk(inner, media - 1)
+                if node.lower_at_keyword == "media":  # blocks of the same query are one case
+                    query = " ".join(tinycss2.serialize(node.prelude).lower().split())
+                    walk(inner, conditions.setdefault(query, len(conditions)))
                 else:
                     walk(inner, block)
 
     walk(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True), None)
-    return tuple(found), media
+    return tuple(found), len(conditions)
 
 
 def _declarations(content: Any) -> Iterator[_Declaration]:
@@ -390,13 +393,15 @@ _VAR = re.compile(r"var\(\s*(--[\w-]+)\s*(?:,([^()]*))?\)")
 
 
 def _resolve(value: str, variables: dict[str, str]) -> str:
-    """``value`` with its ``var()`` references replaced (nested ones too, to a few levels)."""
+    """``value`` with its ``var()`` references replaced, nested ones too; ``unset`` if they go deeper than a
+    few levels or grow long, as a browser takes a value it cannot substitute (a font family is short)."""
     for _ in range(8):
-        replaced = _VAR.sub(lambda m: variables.get(m.group(1), m.group(2) or ""), value)
-        if replaced == value:
+        if "var(" not in value:
+            return value
+        value = _VAR.sub(lambda m: variables.get(m.group(1), m.group(2) or ""), value)
+        if len(value) > 10_000:
             break
-        value = replaced
-    return value
+    return "unset" if "var(" in value else value
 
 
 _SIZE_KEYWORDS = frozenset({"xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large",
