@@ -63,7 +63,7 @@ class _Declaration:
 
 @dataclass(frozen=True, eq=False)
 class _Rule:
-    """A style rule's declarations that matter here, with the ``@media`` block it sits in (if any)."""
+    """A style rule's declarations that matter here, with the number of the ``@media`` query it sits in."""
 
     declarations: tuple[_Declaration, ...]
     media: int | None
@@ -161,7 +161,8 @@ def faces_used(page: str) -> dict[DesignFace, frozenset[str]]:
 @lru_cache(maxsize=256)
 def match_face(style: _Style) -> DesignFace | None:
     """The design face a browser draws ``style`` with (CSS Fonts' matching of weight and style), or None if
-    its font families name no design family."""
+    its font families name no design family. The first design family of the list counts even after another
+    (a system font the reader may not have): the generous choice."""
     families = [name.strip().strip("'\"").strip().lower() for name in style.family.split(",")]
     design = {face.family.lower(): face.family for face in DESIGN_FACES}
     family = next((design[name] for name in families if name in design), None)
