@@ -21,6 +21,35 @@ MEDIA_TYPES = {
 FONT_PACKAGES = ("font_source_serif_pro", "font_source_sans_pro")
 
 
+@dataclass(frozen=True)
+class DesignFace:
+    """One face of the design's fonts: the file a font package ships for a family, weight and style."""
+
+    family: str
+    package: str
+    file: str
+    weight: int
+    style: str  # "normal" or "italic"
+
+    @property
+    def path(self) -> Path:
+        return font_dir(self.package) / self.file
+
+
+#: The faces every edition that carries fonts (the PDF, the HTML page) draws from.
+DESIGN_FACES = (
+    DesignFace("Source Serif Pro", FONT_PACKAGES[0], "SourceSerifPro-Regular.ttf", 400, "normal"),
+    DesignFace("Source Serif Pro", FONT_PACKAGES[0], "SourceSerifPro-It.ttf", 400, "italic"),
+    DesignFace("Source Serif Pro", FONT_PACKAGES[0], "SourceSerifPro-Semibold.ttf", 600, "normal"),
+    DesignFace("Source Serif Pro", FONT_PACKAGES[0], "SourceSerifPro-Bold.ttf", 700, "normal"),
+    DesignFace("Source Serif Pro", FONT_PACKAGES[0], "SourceSerifPro-BoldIt.ttf", 700, "italic"),
+    DesignFace("Source Sans Pro", FONT_PACKAGES[1], "SourceSansPro-Regular.ttf", 400, "normal"),
+    DesignFace("Source Sans Pro", FONT_PACKAGES[1], "SourceSansPro-It.ttf", 400, "italic"),
+    DesignFace("Source Sans Pro", FONT_PACKAGES[1], "SourceSansPro-Semibold.ttf", 600, "normal"),
+    DesignFace("Source Sans Pro", FONT_PACKAGES[1], "SourceSansPro-Bold.ttf", 700, "normal"),
+)
+
+
 class Refused(Exception):
     """A resource the build will not read."""
 

@@ -21,7 +21,7 @@ STAGES = [
     {"briefpress.assemble"},
     {"briefpress.editions", "briefpress.editions.base", "briefpress.editions.typeset", "briefpress.editions.pages",
      "briefpress.editions.pdf", "briefpress.editions.epub", "briefpress.editions.html", "briefpress.editions.join",
-     "briefpress.editions.fonts"},
+     "briefpress.editions.fonts", "briefpress.editions.webfonts"},
     {"briefpress.release"},
     {"briefpress.build"},
     {"briefpress.shelf", "briefpress.shelf.model", "briefpress.shelf.feeds"},

@@ -1,11 +1,15 @@
-"""HTML edition: one self-contained file, with CSS inlined and images as data URLs."""
+"""HTML edition: one self-contained file, with CSS inlined, images as data URLs and the design's fonts as
+WOFF2 subsets of the faces it uses (``webfonts``)."""
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from ..assemble import Assembler, checked_stylesheets, report_document
 from ..policy import html_problems
 from ..resources import ResourcePolicy
 from .base import EditionInput, EditionResult
+from .webfonts import font_faces_css
 
 STYLESHEETS = ("common.css", "html.css")
 
@@ -15,7 +19,13 @@ def write(inp: EditionInput) -> EditionResult:
     rendered = inp.rendered
     policy = ResourcePolicy(rendered.brief.root, rendered.assets)
     css = "\n".join(checked_stylesheets(rendered, STYLESHEETS, inp.diags))
-    page = Assembler(rendered).html(css, policy.data_url)
+    assembler = Assembler(rendered)
+    image_src = lru_cache(maxsize=None)(policy.data_url)
+    page = assembler.html(css, image_src)
+    # The page drawn, its fonts are subset to the text it sets in each face and put before its styles.
+    fonts = font_faces_css(page)
+    if fonts:
+        page = assembler.html(f"{fonts}\n{css}", image_src)
     report_document(rendered, "HTML", html_problems(page), inp.diags)
     inp.target.write_text(page, encoding="utf-8")
     return EditionResult("html", len(rendered.sections))

@@ -10,31 +10,18 @@ from pathlib import Path
 from ..assemble import Assembler, FontFace, stylesheet_path
 from ..errors import Diagnostics
 from ..render import Rendered
-from ..resources import FONT_PACKAGES, font_dir
+from ..resources import DESIGN_FACES
 from . import pages
 from .base import EditionInput, EditionResult
 from .pages import PageMap
 from .typeset import CROSS_PART, PrintJob, PrintPart, Typesetter
 
-# (family, package, file, weight, style)
-FONTS = (
-    ("Source Serif Pro", FONT_PACKAGES[0], "SourceSerifPro-Regular.ttf", "400", "normal"),
-    ("Source Serif Pro", FONT_PACKAGES[0], "SourceSerifPro-It.ttf", "400", "italic"),
-    ("Source Serif Pro", FONT_PACKAGES[0], "SourceSerifPro-Semibold.ttf", "600", "normal"),
-    ("Source Serif Pro", FONT_PACKAGES[0], "SourceSerifPro-Bold.ttf", "700", "normal"),
-    ("Source Serif Pro", FONT_PACKAGES[0], "SourceSerifPro-BoldIt.ttf", "700", "italic"),
-    ("Source Sans Pro", FONT_PACKAGES[1], "SourceSansPro-Regular.ttf", "400", "normal"),
-    ("Source Sans Pro", FONT_PACKAGES[1], "SourceSansPro-It.ttf", "400", "italic"),
-    ("Source Sans Pro", FONT_PACKAGES[1], "SourceSansPro-Semibold.ttf", "600", "normal"),
-    ("Source Sans Pro", FONT_PACKAGES[1], "SourceSansPro-Bold.ttf", "700", "normal"),
-)
 STYLESHEETS = ("common.css", "print.css")
 
 
 def font_faces() -> list[FontFace]:
     """The ``@font-face`` rules of the design, pointing at the installed font files."""
-    return [FontFace(family, (font_dir(package) / name).as_uri(), weight, style)
-            for family, package, name, weight, style in FONTS]
+    return [FontFace(face.family, face.path.as_uri(), str(face.weight), face.style) for face in DESIGN_FACES]
 
 
 #: A brief whose sections hold more than ``WHOLE_CHARS`` characters of source (some 40 pages) is laid out in
