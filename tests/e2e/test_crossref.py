@@ -10,7 +10,6 @@ out here by hand, from the fixture's source order.
 from __future__ import annotations
 
 import re
-import sys
 import zipfile
 from pathlib import Path
 
@@ -23,8 +22,7 @@ from briefpress.cli import main
 from tools.checks import PdfReport, epub_problems, normalise, pdf_problems, structure_problems
 from tools.paths import ROOT
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_html_browser import MISSING, chromium_path, render  # noqa: E402  (the suite's Chromium driver)
+from tests.e2e.test_html_browser import MISSING, chromium_path, render  # the suite's Chromium driver
 
 BRIEF = ROOT / "tests" / "briefs" / "crossref"
 SLUG = "numbered-things"

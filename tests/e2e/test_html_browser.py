@@ -172,20 +172,27 @@ FACTS = """(() => {
 })()"""
 
 
+def loaded(browser: Browser, page: Path, domains: tuple[str, ...]):
+    """Open ``page`` in a new tab with ``domains`` enabled, at each of ``WIDTHS``; yield (width, session) once
+    it has loaded, with the browser's events since the navigation in ``browser.events``."""
+    target = browser.send("Target.createTarget", url="about:blank")["targetId"]
+    session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+    for domain in domains:
+        browser.send(f"{domain}.enable", session)
+    for width in WIDTHS:
+        browser.send("Emulation.setDeviceMetricsOverride", session, width=width, height=800,
+                     deviceScaleFactor=1, mobile=width < 720)
+        browser.events.clear()
+        browser.send("Page.navigate", session, url=page.as_uri())
+        browser.wait_for("Page.loadEventFired", session)
+        yield width, session
+
+
 def render(binary: str, page: Path, profile: Path) -> dict[int, View]:
     browser = Browser(binary, profile)
     try:
-        target = browser.send("Target.createTarget", url="about:blank")["targetId"]
-        session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        for domain in ("Page", "Network", "Runtime", "Log", "Accessibility"):
-            browser.send(f"{domain}.enable", session)
         views = {}
-        for width in WIDTHS:
-            browser.send("Emulation.setDeviceMetricsOverride", session, width=width, height=800,
-                         deviceScaleFactor=1, mobile=width < 720)
-            browser.events.clear()
-            browser.send("Page.navigate", session, url=page.as_uri())
-            browser.wait_for("Page.loadEventFired", session)
+        for width, session in loaded(browser, page, ("Page", "Network", "Runtime", "Log", "Accessibility")):
             facts = browser.evaluate(session, FACTS)
             dom = browser.evaluate(session, "document.documentElement.outerHTML")
             shot = browser.send("Page.captureScreenshot", session, format="png", captureBeyondViewport=True,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_html_browser import WIDTHS, Browser, chromium  # noqa: F401 - chromium: the fixture
+from tests.e2e.test_html_browser import WIDTHS, Browser, chromium, loaded  # noqa: F401 - chromium: the fixture
 
 DESIGN = ("Source Serif Pro", "Source Sans Pro")
 #: Elements whose text is not drawn, or drawn in no face of the design (code has no design face here).
@@ -53,17 +53,8 @@ def _label(node: dict) -> str:
 def look(binary: str, page: Path, profile: Path) -> dict[int, FontView]:
     browser = Browser(binary, profile)
     try:
-        target = browser.send("Target.createTarget", url="about:blank")["targetId"]
-        session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        for domain in ("Page", "Network", "Runtime", "DOM", "CSS"):
-            browser.send(f"{domain}.enable", session)
         views = {}
-        for width in WIDTHS:
-            browser.send("Emulation.setDeviceMetricsOverride", session, width=width, height=800,
-                         deviceScaleFactor=1, mobile=width < 720)
-            browser.events.clear()
-            browser.send("Page.navigate", session, url=page.as_uri())
-            browser.wait_for("Page.loadEventFired", session)
+        for width, session in loaded(browser, page, ("Page", "Network", "Runtime", "DOM", "CSS")):
             result = browser.send("Runtime.evaluate", session, expression=FACES, awaitPromise=True,
                                   returnByValue=True)
             assert "exceptionDetails" not in result, result

@@ -197,9 +197,8 @@ def _narrative(state: StateInline, silent: bool) -> bool:
 
 
 def _citation_lines(state: StateCore) -> None:
-    """Record each citation's line (of the Markdown parsed) before notes are moved to the end."""
-    if _syntax(state) is None:
-        return
+    """Record each citation's and cross-reference's line (of the Markdown parsed) before notes are moved to the
+    end, for errors at their lines."""
     for token in state.tokens:
         if token.type != "inline" or not token.map:
             continue
@@ -207,7 +206,7 @@ def _citation_lines(state: StateCore) -> None:
         for child in token.children or []:
             if child.type in ("softbreak", "hardbreak"):
                 line += 1
-            elif child.type == "citation":
+            elif child.type in ("citation", "crossref"):
                 child.meta["line"] = line
 
 

@@ -185,7 +185,6 @@ def _blocks(state: StateCore) -> None:
     tokens: list[Token] = state.tokens
     lines = state.src.split("\n")
     errors: list[tuple[int, str]] = state.env.setdefault("crossref_errors", [])
-    _lines_of_references(tokens)
     _row_captions(tokens, lines)
     i = 0
     while i < len(tokens):
@@ -213,18 +212,6 @@ def _blocks(state: StateCore) -> None:
             if fig_id and _PREFIX.match(fig_id) and not fig_id.startswith("fig-"):
                 errors.append((token.map[0] if token.map else 0,
                                f"figure id '{fig_id}' must start with 'fig-' (the prefix names the kind)"))
-
-
-def _lines_of_references(tokens: Sequence[Token]) -> None:
-    for token in tokens:
-        if token.type != "inline" or not token.map:
-            continue
-        line = token.map[0]
-        for child in token.children or []:
-            if child.type in ("softbreak", "hardbreak"):
-                line += 1
-            elif child.type == "crossref":
-                child.meta["line"] = line
 
 
 def _table_before(tokens: Sequence[Token], index: int) -> Token | None:
