@@ -282,7 +282,7 @@ def watch_shelf(config: Path | None, out_dir: Path, port: int, base_url: str | N
     settings = config if config is not None else Path("shelf.yaml")
     out = out_dir.absolute()
     stopping = stop or threading.Event()
-    folders: list[Path] = []
+    folders: list[Path] = _listed(config, base_url)
     restart = threading.Event()
 
     def build() -> None:
@@ -315,3 +315,13 @@ def watch_shelf(config: Path | None, out_dir: Path, port: int, base_url: str | N
 
 def _nothing() -> None:
     pass
+
+
+def _listed(config: Path | None, base_url: str | None) -> list[Path]:
+    """The brief folders the shelf's settings list (none while they are broken: the build says why)."""
+    from .shelf.config import load_shelf
+
+    try:
+        return list(load_shelf(config, Diagnostics(), base_url).briefs)
+    except BriefError:
+        return []
