@@ -82,6 +82,7 @@ def build_shelf(shelf: Shelf, out_dir: Path, diags: Diagnostics, strict: bool = 
     first. Nothing in ``out_dir`` changes unless every brief builds. ``writers`` writes the feeds (a function
     that returns them, by default ``feed_writers``; None: no feeds)."""
     found = writers() if callable(writers) else writers
+    out_dir = Path(os.path.abspath(out_dir))
     _check_output(out_dir)
     metadata = _metadata(shelf, diags)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
