@@ -116,3 +116,7 @@ def test_a_brief_that_fails_leaves_the_published_shelf_as_it_was(root: Path, she
     assert snapshot(root / "site") == before
     assert sorted(p.name for p in root.iterdir()) == ["briefs", "shelf.yaml", "site"]
     assert BRIEFS["alpha"]["slug"] + "/index.html" in before
+    # Into a folder that is not there yet: the folders made for it are gone again.
+    made = run("shelf", "--out", "public/new/site")
+    assert made.status == 1 and "02-timeline.md:1: error:" in made.stderr
+    assert sorted(p.name for p in root.iterdir()) == ["briefs", "shelf.yaml", "site"]

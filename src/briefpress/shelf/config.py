@@ -49,6 +49,7 @@ def load_shelf(config: Path | None, diags: Diagnostics, base_url: str | None = N
         if problem:
             diags.error(None, None, f"--base-url: {problem}")
     path = config if config is not None else Path(NAME)
+    shelf: Shelf | None
     if config is None and not path.exists():
         shelf = _without_file(base_url, diags)
     else:

@@ -125,15 +125,16 @@ def _lines(text: str, width: int, most: int) -> list[str]:
 
 def card_svg(meta: Metadata, cover: Image.Image, formats: tuple[str, ...]) -> str:
     """The card: the cover as a book on its own background colour, beside the title, subtitle and date."""
-    background = cover.getpixel((2, 2))
-    assert isinstance(background, tuple)
+    pixel = cover.getpixel((2, 2))
+    assert isinstance(pixel, tuple)
+    background = (int(pixel[0]), int(pixel[1]), int(pixel[2]))
     title_lines = _lines(meta.title, 22, 4)
     # Below the title, as many lines of the subtitle as fit above the date's rule (at most three).
     room = (480 - (208 + 64 * len(title_lines))) // 40 + 1
     subtitle_lines = _lines(meta.subtitle, 36, min(3, room)) if meta.subtitle else []
     href = "data:image/png;base64," + base64.b64encode(png(cover)).decode("ascii")
-    return render("card.svg.j2", meta=meta, cover=href, background="#%02x%02x%02x" % background[:3],
-                  ink=_ink(background[:3]), title_lines=title_lines, subtitle_lines=subtitle_lines,
+    return render("card.svg.j2", meta=meta, cover=href, background="#%02x%02x%02x" % background,
+                  ink=_ink(background), title_lines=title_lines, subtitle_lines=subtitle_lines,
                   formats=" · ".join(FORMAT_NAMES[f] for f in formats))
 
 

@@ -85,22 +85,31 @@ def build_shelf(shelf: Shelf, out_dir: Path, diags: Diagnostics, strict: bool = 
     out_dir = Path(os.path.abspath(out_dir))
     _check_output(out_dir)
     metadata = _metadata(shelf, diags)
+    # Folders made for the output folder are removed again if the build fails, so that it leaves no trace.
+    created = [p for p in out_dir.parents if not p.exists()]
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(out_dir)
     with deferred():  # made and locked together, so that it is removed whatever happens
         new = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".new", dir=out_dir.parent))
         lock = _lock(new)
+    done = False
     try:
         built = _build_all(shelf, metadata, new / ".staging", diags, strict, typesetter)
         entries = _assemble(shelf, built, new, diags, found)
         shutil.rmtree(new / ".staging")
         os.chmod(new, 0o755)
         _replace(new, out_dir)
+        done = True
     finally:
         with deferred():
             if lock is not None:
                 os.close(lock)
             shutil.rmtree(new, ignore_errors=True)
+            for folder in [] if done else created:  # innermost first; one another build wrote into stays
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
     return entries
 
 
