@@ -152,23 +152,31 @@ def _shelf(args: argparse.Namespace) -> int:
     from . import speedups
 
     with orderly_stop(), private_temporary_folder():
-        from .outputs import UNITS
-        from .shelf.config import load_shelf
-        from .shelf.site import build_shelf
+        # As for build: the printer is forked first, and lays out the first brief; the others are laid out in
+        # this process once it is done (``Printer.typeset``).
+        typesetter, printer = speedups.typesetter(True) if speedups.enabled() else (None, None)
+        try:
+            return _run_shelf(args, typesetter)
+        finally:
+            if printer is not None:
+                printer.close()
 
-        diags = Diagnostics()
-        shelf = load_shelf(args.config, diags, args.base_url)
-        # The briefs are laid out one after another in this process: the printer, forked once, would serve
-        # only the first.
-        typesetter = speedups.typesetter(False)[0] if speedups.enabled() else None
-        entries = build_shelf(shelf, args.out, diags, strict=args.strict, typesetter=typesetter)
-        for diagnostic in diags.warnings:
-            _say(diagnostic.format(), sys.stderr)
-        for entry in entries:
-            counts = ", ".join(f"{d.fmt} {d.units} {UNITS[d.fmt]}" for d in entry.downloads)
-            _say(f"{os.path.relpath(args.out / entry.landing)}  {counts}", sys.stdout)
-        _say(f"{os.path.relpath(args.out / 'index.html')}  {len(entries)} brief{'s' if len(entries) != 1 else ''}",
-             sys.stdout)
+
+def _run_shelf(args: argparse.Namespace, typesetter: Typesetter | None) -> int:
+    from .outputs import UNITS
+    from .shelf.config import load_shelf
+    from .shelf.site import build_shelf
+
+    diags = Diagnostics()
+    shelf = load_shelf(args.config, diags, args.base_url)
+    entries = build_shelf(shelf, args.out, diags, strict=args.strict, typesetter=typesetter)
+    for diagnostic in diags.warnings:
+        _say(diagnostic.format(), sys.stderr)
+    for entry in entries:
+        counts = ", ".join(f"{d.fmt} {d.units} {UNITS[d.fmt]}" for d in entry.downloads)
+        _say(f"{os.path.relpath(args.out / entry.landing)}  {counts}", sys.stdout)
+    _say(f"{os.path.relpath(args.out / 'index.html')}  {len(entries)} brief{'s' if len(entries) != 1 else ''}",
+         sys.stdout)
     return 0
 
 
