@@ -199,31 +199,35 @@ class SiteState:
 
 def _site_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_HEAD(self) -> None:  # noqa: N802 (http.server's naming)
+            self.do_GET(body=False)
+
+        def do_GET(self, body: bool = True) -> None:  # noqa: N802
             path = urlsplit(self.path).path
             with state.lock:
                 version, problems = state.version, state.problems
             if path == "/__version":
-                body, kind = str(version).encode("ascii"), "text/plain"
+                data, kind = str(version).encode("ascii"), "text/plain"
             else:
                 file = state.file(path)
                 if problems and (file is None or file.suffix == ".html"):
-                    body, kind = reloading(error_page(list(problems)), version), "text/html; charset=utf-8"
+                    data, kind = reloading(error_page(list(problems)), version), "text/html; charset=utf-8"
                 elif file is None:
                     self.send_error(404)
                     return
                 elif file.suffix == ".html":
-                    body, kind = reloading(file.read_text(encoding="utf-8"), version), "text/html; charset=utf-8"
+                    data, kind = reloading(file.read_text(encoding="utf-8"), version), "text/html; charset=utf-8"
                 else:
-                    body = file.read_bytes()
+                    data = file.read_bytes()
                     kind = {".atom": "application/atom+xml", ".xml": "application/xml"}.get(
                         file.suffix, mimetypes.guess_type(file.name)[0] or "application/octet-stream")
             self.send_response(200)
             self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(data)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            self.wfile.write(body)
+            if body:
+                self.wfile.write(data)
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -251,7 +255,8 @@ def rebuild_shelf(config: Path | None, out_dir: Path, base_url: str | None, stat
     else:
         for warning in diags.warnings:
             log(warning.format())
-        log(f"rebuilt the shelf ({len(entries)} briefs) in {time.perf_counter() - start:.2f} s")
+        count = f"{len(entries)} brief{'s' if len(entries) != 1 else ''}"
+        log(f"rebuilt the shelf ({count}) in {time.perf_counter() - start:.2f} s")
         state.publish()
         return folders
     for line in lines:

@@ -74,7 +74,12 @@ def test_serves_the_shelf_rebuilds_shows_errors_and_recovers(served) -> None:
     title = BRIEFS["alpha"]["title"]
     assert title in index and "/__version" in index, "the index, with the script that reloads it"
     slug = BRIEFS["alpha"]["slug"]
-    assert _get(f"{base}{slug}/cover.png")[:8] == b"\x89PNG\r\n\x1a\n"
+    cover = _get(f"{base}{slug}/cover.png")
+    assert cover[:8] == b"\x89PNG\r\n\x1a\n"
+    with urllib.request.urlopen(urllib.request.Request(f"{base}{slug}/cover.png", method="HEAD"),
+                                timeout=HANG_GUARD) as head:
+        assert head.headers["Content-Type"] == "image/png" and int(head.headers["Content-Length"]) == len(cover)
+        assert head.read() == b""
     assert "/__version" in _get(f"{base}{slug}/").decode("utf-8"), "a folder serves its index.html"
     with pytest.raises(urllib.error.HTTPError):
         _get(base + "../shelf.yaml")
