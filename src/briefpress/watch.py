@@ -301,8 +301,10 @@ def watch_shelf(config: Path | None, out_dir: Path, port: int, base_url: str | N
         if ready is not None:
             ready(url)
 
-    def ignore(path: Path) -> bool:  # the shelf's own output, and the folders it is built in
-        return path.is_relative_to(out) or (path.parent == out.parent and path.name.startswith(f".{out.name}."))
+    def ignore(path: Path) -> bool:  # the shelf's own output, and the folders it is built in beside it
+        if path.is_relative_to(out):
+            return True
+        return path.is_relative_to(out.parent) and path.relative_to(out.parent).parts[0].startswith(f".{out.name}.")
 
     try:
         first = True

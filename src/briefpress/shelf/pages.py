@@ -57,7 +57,7 @@ def human_size(size: int) -> str:
     """A file's size as readers read it: 532 B, 24 kB, 1.2 MB."""
     if size < 1000:
         return f"{size} B"
-    if size < 1_000_000:
+    if size < 999_500:  # what rounds to 1000 kB is 1.0 MB
         return f"{size / 1000:.0f} kB"
     return f"{size / 1_000_000:.1f} MB"
 
