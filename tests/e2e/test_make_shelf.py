@@ -30,3 +30,13 @@ def test_make_shelf_publishes_the_example_brief(e2e_repo_copy, tmp_path) -> None
     for line in (site / SLUG / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ", 1)
         assert hashlib.sha256((site / SLUG / name).read_bytes()).hexdigest() == digest
+
+    compiled = e2e_repo_copy.stamp("compiled-for-shelf-clean")
+    cleaned = e2e_repo_copy.make("clean", DIST=str(dist), COMPILED=str(compiled))
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert not site.exists(), "make clean removes the shelf it made"
+    (site / "mine").mkdir(parents=True)
+    (site / "mine" / "notes.txt").write_text("mine")
+    compiled = e2e_repo_copy.stamp("compiled-for-shelf-clean-2")
+    assert e2e_repo_copy.make("clean", DIST=str(dist), COMPILED=str(compiled)).returncode == 0
+    assert (site / "mine" / "notes.txt").read_text() == "mine", "a shelf folder it did not make is kept"
