@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import mimetypes
+import os
 import posixpath
 import sys
 import threading
@@ -118,10 +119,9 @@ def _serve(handler: type[BaseHTTPRequestHandler], port: int) -> tuple[ThreadingH
 
 
 def _on_changes(paths: Iterable[Path], build: Callable[[], object], stop: threading.Event | _Either | None,
-                started: Callable[[], None], ignore: Callable[[Path], bool] = lambda path: False,
-                build_first: bool = True) -> None:
-    """Build once (unless not ``build_first``), call ``started``, then build again after every change to
-    ``paths`` (except those ``ignore`` names), until ``stop`` is set or Ctrl-C."""
+                started: Callable[[], None], ignore: Callable[[Path], bool] = lambda path: False) -> None:
+    """Build once, call ``started``, then build again after every change to ``paths`` (except those
+    ``ignore`` names), until ``stop`` is set or Ctrl-C."""
     from watchfiles import DefaultFilter
     from watchfiles import watch as watch_files
 
@@ -136,8 +136,7 @@ def _on_changes(paths: Iterable[Path], build: Callable[[], object], stop: thread
                                raise_interrupt=False, yield_on_timeout=True, rust_timeout=100):
         if first:
             first = False
-            if build_first:
-                build()
+            build()
             started()
         elif changes:
             build()
@@ -292,9 +291,10 @@ def watch_shelf(config: Path | None, out_dir: Path, port: int, base_url: str | N
 
     def build() -> None:
         found = rebuild_shelf(config, out_dir, base_url, state, say)
-        if found and found != folders:  # the list of briefs changed: watch the new list
+        if found and _brief_roots(settings, found) != _brief_roots(settings, folders):
+            restart.set()  # the briefs are elsewhere now: watch there (and build again once watching)
+        if found:
             folders[:] = found
-            restart.set()
 
     def started() -> None:
         say(f"serving {url} (Ctrl-C to stop)")
@@ -310,8 +310,8 @@ def watch_shelf(config: Path | None, out_dir: Path, port: int, base_url: str | N
         first = True
         while first or restart.is_set():
             restart.clear()
-            _on_changes(_watched(settings.absolute(), *folders), build, _Either(stopping, restart),
-                        started if first else _nothing, ignore, build_first=first)
+            watched = _watched(settings.absolute(), *_brief_roots(settings, folders))
+            _on_changes(watched, build, _Either(stopping, restart), started if first else _nothing, ignore)
             first = False
             if stopping.is_set():
                 break
@@ -322,6 +322,17 @@ def watch_shelf(config: Path | None, out_dir: Path, port: int, base_url: str | N
 
 def _nothing() -> None:
     pass
+
+
+def _brief_roots(settings: Path, folders: list[Path]) -> list[Path]:
+    """What to watch for the shelf's briefs: the folder that holds them (``briefs/`` for ``briefs/*``, where a
+    brief added is seen), else, for a brief beside the settings file or elsewhere, the brief's own folder."""
+    root = settings.absolute().parent
+    found: dict[Path, None] = {}
+    for folder in (Path(os.path.abspath(f)) for f in folders):
+        holder = folder.parent
+        found[holder if holder != root and holder.is_relative_to(root) else folder] = None
+    return list(found)
 
 
 def _listed(config: Path | None, base_url: str | None) -> list[Path]:

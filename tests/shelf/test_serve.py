@@ -96,7 +96,32 @@ def test_serves_the_shelf_rebuilds_shows_errors_and_recovers(served) -> None:
     assert any("02-timeline.md:1: error:" in line for line in lines), lines
 
     section.write_text(good, encoding="utf-8")
-    _wait(base, version, lambda page: "Alpha Renamed" in page and "front matter" not in page)
+    version = _wait(base, version, lambda page: "Alpha Renamed" in page and "front matter" not in page)
+
+    # A brief added to briefs/ (briefs: briefs/*) is found, published and watched from then on.
+    made = brief.parent.parent / "new-brief"
+    shutil.copytree(brief, made)
+    meta = made / "brief.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("Alpha Renamed", "Delta Added")
+                    .replace(f"slug: {slug}", "slug: delta-added"), encoding="utf-8")
+    made.rename(brief.parent / "delta")
+    version = _wait(base, version, lambda page: "Delta Added" in page and "Alpha Renamed" in page)
+    added = brief.parent / "delta" / "brief.yaml"
+    added.write_text(added.read_text(encoding="utf-8").replace("Delta Added", "Delta Edited"), encoding="utf-8")
+    version = _wait(base, version, lambda page: "Delta Edited" in page)
+
+    # A folder of briefs added to shelf.yaml is watched from the build that finds it on.
+    more = brief.parent.parent / "more" / "epsilon"
+    shutil.copytree(brief.parent / "delta", more)
+    meta = more / "brief.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("Delta Edited", "Epsilon")
+                    .replace("slug: delta-added", "slug: epsilon"), encoding="utf-8")
+    config = brief.parent.parent / "shelf.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("briefs: briefs/*", "briefs: [briefs/*, more/*]"),
+                      encoding="utf-8")
+    version = _wait(base, version, lambda page: "Epsilon" in page and "Delta Edited" in page)
+    meta.write_text(meta.read_text(encoding="utf-8").replace("Epsilon", "Epsilon Edited"), encoding="utf-8")
+    _wait(base, version, lambda page: "Epsilon Edited" in page)
 
 
 def url_ok(base: str) -> bool:
