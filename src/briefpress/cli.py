@@ -147,7 +147,7 @@ def _shelf(args: argparse.Namespace) -> int:
     if args.serve:
         from .watch import watch_shelf
 
-        watch_shelf(args.config, args.out, args.port, args.base_url)
+        watch_shelf(args.config, args.out, args.port, args.base_url, strict=args.strict)
         return 0
     from . import speedups
 

@@ -235,7 +235,7 @@ def _site_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
 
 
 def rebuild_shelf(config: Path | None, out_dir: Path, base_url: str | None, state: SiteState,
-                  log: Callable[[str], None]) -> list[Path]:
+                  log: Callable[[str], None], strict: bool = False) -> list[Path]:
     """Build the shelf once and publish it (or its problems); return the brief folders it lists, to watch."""
     from .shelf.config import load_shelf
     from .shelf.site import build_shelf
@@ -246,7 +246,7 @@ def rebuild_shelf(config: Path | None, out_dir: Path, base_url: str | None, stat
     try:
         shelf = load_shelf(config, diags, base_url)
         folders = list(shelf.briefs)
-        entries = build_shelf(shelf, out_dir, diags)
+        entries = build_shelf(shelf, out_dir, diags, strict=strict)
     except BriefError as exc:
         lines = tuple(d.format() for d in exc.diagnostics)
     except Exception as exc:  # keep watching whatever happens; the author fixes and saves again
@@ -276,7 +276,7 @@ class _Either:
 
 def watch_shelf(config: Path | None, out_dir: Path, port: int, base_url: str | None = None,
                 stop: threading.Event | None = None, ready: Callable[[str], None] | None = None,
-                log: Callable[[str], None] | None = None) -> None:
+                log: Callable[[str], None] | None = None, strict: bool = False) -> None:
     """Serve the shelf's folder on 127.0.0.1:``port`` and rebuild the shelf whenever its settings file, one of
     its briefs or the package's styles and templates change; a brief added to the list is watched from the
     build that finds it on."""
@@ -290,7 +290,7 @@ def watch_shelf(config: Path | None, out_dir: Path, port: int, base_url: str | N
     restart = threading.Event()
 
     def build() -> None:
-        found = rebuild_shelf(config, out_dir, base_url, state, say)
+        found = rebuild_shelf(config, out_dir, base_url, state, say, strict)
         if found and _brief_roots(settings, found) != _brief_roots(settings, folders):
             restart.set()  # the briefs are elsewhere now: watch there (and build again once watching)
         if found:
