@@ -22,7 +22,9 @@ BRIEFS = {
     "beta": {"title": "Beta Note on Water", "slug": "beta-water", "date": "2024-05-10", "modified": "2025-01-20",
              "subjects": ["Water"]},
     "gamma": {"title": "Gamma Brief on Power", "slug": "gamma-power", "date": "2024-09-15", "modified": None,
-              "subjects": ["Energy", "Grids", "Policy"]},
+              "subjects": ["Energy", "Grids", "Policy",
+                          # One word wider than a phone's screen: it must wrap, not widen the page.
+                          "Electricitytransmissionanddistributioninfrastructureplanning"]},
 }
 #: Newest first by last change: beta (modified 2025-01-20), gamma (2024-09-15), alpha (2024-03-01).
 ORDER = ["beta-water", "gamma-power", "alpha-grain"]
