@@ -21,7 +21,7 @@ EPUB := $(DIST)/$(SLUG).epub
 HTML := $(DIST)/$(SLUG).html
 CITATION := $(DIST)/$(SLUG).bib $(DIST)/$(SLUG).json
 
-.PHONY: all pdf epub html check release test bench clean venv
+.PHONY: all pdf epub html check release shelf test bench clean venv
 .DELETE_ON_ERROR:
 
 all: $(PDF) $(EPUB) $(HTML)
@@ -58,6 +58,11 @@ release: $(STAMP) $(VENV)/.java
 	$(BP) build $(BRIEF) --strict --release --out $(DIST)
 	$(WITH_JAVA) $(BIN)/python tools/checks.py $(PDF) $(EPUB) || { rm -f $(CITATION) $(DIST)/SHA256SUMS $(DIST)/manifest.json; exit 1; }
 	cd $(DIST) && sha256sum -c SHA256SUMS
+
+# Every brief of shelf.yaml (without one, the folder brief/) as a static site in $(DIST)/shelf, replaced whole only if
+# every brief builds.
+shelf: $(STAMP) $(COMPILED)
+	$(BP) shelf --out $(DIST)/shelf $(SHELFFLAGS)
 
 test: test-setup $(STAMP) $(COMPILED)
 	$(WITH_JAVA) $(BIN)/python -m pytest $(TESTFLAGS)
@@ -116,7 +121,8 @@ bench: $(STAMP) $(COMPILED)
 
 clean:
 	rm -f $(PDF) $(EPUB) $(HTML) $(CITATION) $(DIST)/SHA256SUMS $(DIST)/manifest.json $(DIST)/.$(SLUG).*.tmp
-	rm -rf $(DIST)/.briefpress-cache
+	rm -rf $(DIST)/.briefpress-cache $(DIST)/.shelf.*.new $(DIST)/.shelf.*.old
+	test ! -f $(DIST)/shelf/.briefpress-shelf || rm -rf $(DIST)/shelf
 	rm -f $(COMPILED)
 	find src -name __pycache__ -type d -prune -exec rm -rf {} +
 

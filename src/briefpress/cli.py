@@ -1,4 +1,5 @@
-"""Command line: ``briefpress build``, ``new`` and ``watch``. Only this module turns errors into exit codes."""
+"""Command line: ``briefpress build``, ``new``, ``watch`` and ``shelf``. Only this module turns errors into exit
+codes."""
 
 from __future__ import annotations
 
@@ -69,6 +70,22 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks one)")
     w.add_argument("--out", default="dist", type=_path, help="output folder for the HTML file (default: dist)")
     w.set_defaults(run=_watch)
+
+    s = commands.add_parser("shelf", parents=[common], help="publish every brief as a static site",
+                            description="Build every brief listed in shelf.yaml (without one, the folder "
+                                        "'brief') and publish them as one static site: an index, a page per "
+                                        "brief with its editions, covers, Atom and OPDS feeds and a sitemap. "
+                                        "The output folder is replaced only if every brief builds.")
+    s.add_argument("--config", type=_path, help="the shelf's settings (default: shelf.yaml, if there is one)")
+    s.add_argument("--out", default=Path("dist/shelf"), type=_path,
+                   help="output folder, replaced whole (default: dist/shelf)")
+    s.add_argument("--base-url", help="the absolute URL the shelf is published at (default: shelf.yaml's "
+                                      "base_url; without shelf.yaml, http://127.0.0.1:8000/)")
+    s.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    s.add_argument("--serve", action="store_true",
+                   help="serve the shelf on 127.0.0.1 and rebuild it on every save (Ctrl-C to stop)")
+    s.add_argument("--port", type=int, default=8000, help="port for --serve (default: 8000; 0 picks one)")
+    s.set_defaults(run=_shelf)
     return parser
 
 
@@ -156,6 +173,43 @@ def _watch(args: argparse.Namespace) -> int:
     from .watch import watch
 
     watch(args.brief, args.out, args.port)
+    return 0
+
+
+def _shelf(args: argparse.Namespace) -> int:
+    if args.serve:
+        from .watch import watch_shelf
+
+        watch_shelf(args.config, args.out, args.port, args.base_url, strict=args.strict)
+        return 0
+    from . import speedups
+
+    with orderly_stop(), private_temporary_folder():
+        # As for build: the printer is forked first, and lays out the first brief; the others are laid out in
+        # this process once it is done (``Printer.typeset``).
+        typesetter, printer = speedups.typesetter(True) if speedups.enabled() else (None, None)
+        try:
+            return _run_shelf(args, typesetter)
+        finally:
+            if printer is not None:
+                printer.close()
+
+
+def _run_shelf(args: argparse.Namespace, typesetter: Typesetter | None) -> int:
+    from .outputs import UNITS
+    from .shelf.config import load_shelf
+    from .shelf.site import build_shelf
+
+    diags = Diagnostics()
+    shelf = load_shelf(args.config, diags, args.base_url)
+    entries = build_shelf(shelf, args.out, diags, strict=args.strict, typesetter=typesetter)
+    for diagnostic in diags.warnings:
+        _say(diagnostic.format(), sys.stderr)
+    for entry in entries:
+        counts = ", ".join(f"{d.fmt} {d.units} {UNITS[d.fmt]}" for d in entry.downloads)
+        _say(f"{os.path.relpath(args.out / entry.landing)}  {counts}", sys.stdout)
+    _say(f"{os.path.relpath(args.out / 'index.html')}  {len(entries)} brief{'s' if len(entries) != 1 else ''}",
+         sys.stdout)
     return 0
 
 

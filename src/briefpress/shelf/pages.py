@@ -1,0 +1,113 @@
+"""The shelf's pages: the index of every brief, each brief's landing page (its HTML edition with a download
+bar and the tags link previews read), and the sitemap.
+
+The templates are the package's own (``templates/shelf/``); a brief's templates do not reach them.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import jinja2
+from lxml import etree
+
+from ..errors import BriefError, Diagnostic
+from ..render.jinja import human_date
+from ..resources import package_dir
+from .model import Entry, Shelf
+
+#: The size of ``cover.png`` (the card link previews show) and of ``cover-thumb.png`` (a book's shape).
+CARD_SIZE = (1200, 630)
+THUMB_SIZE = (300, 400)
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+#: The feeds' files, relative to the shelf's root.
+ATOM = "feed.atom"
+OPDS_ROOT = "opds/root.xml"
+OPDS_ACQUISITION = "opds/briefs.xml"
+OPDS_NAVIGATION = "application/atom+xml;profile=opds-catalog;kind=navigation"
+FORMAT_NAMES = {"pdf": "PDF", "epub": "EPUB", "html": "HTML"}
+
+
+@dataclass(frozen=True)
+class Links:
+    """What a page links to beside the briefs: the feeds (none until the feed writers are there)."""
+
+    feeds: bool = True
+
+
+def environment() -> jinja2.Environment:
+    """The shelf's templates, autoescaped, with strict undefined names."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(package_dir("templates") / "shelf"),
+                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(human_date=human_date, human_size=human_size)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """Render one of the shelf's templates."""
+    return environment().get_template(template).render(**context)
+
+
+def human_size(size: int) -> str:
+    """A file's size as readers read it: 532 B, 24 kB, 1.2 MB."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 999_500:  # what rounds to 1000 kB is 1.0 MB
+        return f"{size / 1000:.0f} kB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def relative(path: str, start: str) -> str:
+    """``path`` (relative to the shelf's root) as a link from the page at ``start``."""
+    return posixpath.relpath(path, posixpath.dirname(start) or ".")
+
+
+def newest_first(entries: Sequence[Entry]) -> list[Entry]:
+    """The briefs as the shelf lists them: last modified first, then by date, then by slug."""
+    by_slug = sorted(entries, key=lambda e: e.slug)
+    return sorted(by_slug, key=lambda e: (e.updated, e.metadata.date), reverse=True)
+
+
+def index_page(shelf: Shelf, entries: Sequence[Entry], links: Links) -> str:
+    """``index.html``: every brief, newest first, with its cover, description and editions."""
+    return render("index.html.j2", shelf=shelf, entries=entries, links=links, names=FORMAT_NAMES,
+                  atom=ATOM, opds=OPDS_ROOT, opds_type=OPDS_NAVIGATION, thumb=THUMB_SIZE)
+
+
+def landing_page(shelf: Shelf, entry: Entry, edition: str, links: Links, citation: Sequence[str] = (),
+                 source: Path | None = None) -> str:
+    """``<slug>/index.html``: the brief's HTML edition as built, with link previews' tags (Open Graph, Twitter)
+    added to its head and a bar of downloads at the start of its body. ``citation`` are the brief's reference
+    files (``.bib``, ``.json``), relative to the shelf's root; ``source`` is where a problem is reported."""
+    def up(path: str) -> str:
+        return relative(path, entry.landing)
+
+    context = dict(shelf=shelf, entry=entry, meta=entry.metadata, links=links, names=FORMAT_NAMES, up=up,
+                   card=CARD_SIZE, atom=ATOM, opds=OPDS_ROOT, opds_type=OPDS_NAVIGATION, citation=citation)
+    head = render("landing-head.html.j2", **context)
+    bar = render("landing-bar.html.j2", **context)
+    body = re.search(r"<body\b[^>]*>", edition)
+    end_of_head = edition.find("</head>")
+    if body is None or end_of_head < 0 or end_of_head > body.start():
+        raise BriefError([Diagnostic(source, None, "the HTML edition has no <head> followed by a <body>: the "
+                                                   "shelf's landing page adds to both (see the brief's html.html.j2)")])
+    return (edition[:end_of_head] + head + edition[end_of_head:body.end()] + "\n" + bar
+            + edition[body.end():])
+
+
+def sitemap(shelf: Shelf, entries: Sequence[Entry]) -> bytes:
+    """``sitemap.xml`` (sitemaps.org 0.9): the index and every landing page, each with its last change."""
+    root = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS})
+    newest = max((e.updated for e in entries), default=None)
+    pages = [(shelf.base_url, newest)] + [(shelf.url(e.landing), e.updated) for e in entries]
+    for loc, lastmod in pages:
+        url = etree.SubElement(root, f"{{{SITEMAP_NS}}}url")
+        etree.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = loc
+        if lastmod is not None:
+            etree.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = lastmod.isoformat()
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -1,0 +1,278 @@
+"""``briefpress shelf``: every brief built and published as one static site, all or nothing.
+
+Each brief is built as ``briefpress build --release`` builds it (the same bytes), into a staging folder inside
+a new site folder beside the output folder; the site is assembled there (pages, covers, feeds, sitemap) and
+then put in the output folder's place. If any brief fails, every brief's problems are reported and the output
+folder is left as it was.
+
+The site, relative to its root::
+
+    index.html  feed.atom  opds/root.xml  opds/briefs.xml  sitemap.xml  .briefpress-shelf
+    <slug>/index.html  <slug>/<slug>.pdf|.epub|.html  <slug>/SHA256SUMS  <slug>/manifest.json
+    <slug>/<slug>.bib|.json  <slug>/cover.png  <slug>/cover-thumb.png
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ..build import build
+from ..editions.typeset import Typesetter
+from ..errors import BriefError, Diagnostic, Diagnostics
+from ..exits import deferred
+from ..load import load_brief, parse_yaml, read_text
+from ..model import FORMATS, Metadata
+from ..outputs import Output
+from ..release import CITATION_SUFFIXES, release_names, sha256
+from . import covers, pages
+from .model import Download, Entry, Shelf
+
+try:
+    import fcntl
+except ImportError:  # Windows: nothing is locked, and no folder is taken for one left by a killed build
+    fcntl = None  # type: ignore[assignment]
+
+#: The file that marks a folder as a shelf this command wrote, and so one it may replace whole.
+MARKER = ".briefpress-shelf"
+MARKER_TEXT = ("Written by `briefpress shelf`. The next `briefpress shelf` replaces this whole folder: "
+               "keep nothing else in it.\n")
+FeedWriter = Callable[..., bytes]
+
+
+@dataclass(frozen=True)
+class FeedWriters:
+    """The Atom and OPDS writers (``feeds``), called with the shelf, its entries and each feed's path."""
+
+    atom: FeedWriter
+    opds_root: FeedWriter
+    opds_acquisition: FeedWriter
+
+
+def feed_writers() -> FeedWriters | None:
+    """The feed writers of ``briefpress.shelf.feeds``; None where that module is not installed."""
+    try:
+        from .feeds import atom_feed, opds_acquisition, opds_root
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.feeds":
+            raise
+        return None
+    return FeedWriters(atom_feed, opds_root, opds_acquisition)
+
+
+@dataclass(frozen=True)
+class Built:
+    """One brief built into the staging folder."""
+
+    folder: Path
+    metadata: Metadata
+    outputs: tuple[Output, ...]
+    staging: Path
+
+
+def build_shelf(shelf: Shelf, out_dir: Path, diags: Diagnostics, strict: bool = False,
+                typesetter: Typesetter | None = None,
+                writers: FeedWriters | None | Callable[[], FeedWriters | None] = feed_writers) -> list[Entry]:
+    """Build every brief of ``shelf`` and publish them as a site in ``out_dir``; return the entries, newest
+    first. Nothing in ``out_dir`` changes unless every brief builds. ``writers`` writes the feeds (a function
+    that returns them, by default ``feed_writers``; None: no feeds)."""
+    found = writers() if callable(writers) else writers
+    out_dir = Path(os.path.abspath(out_dir))
+    _check_output(out_dir)
+    metadata = _metadata(shelf, diags)
+    # Folders made for the output folder are removed again if the build fails, so that it leaves no trace.
+    created = [p for p in out_dir.parents if not p.exists()]
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(out_dir)
+    with deferred():  # made and locked together, so that it is removed whatever happens
+        new = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".new", dir=out_dir.parent))
+        lock = _lock(new)
+    done = False
+    try:
+        built = _build_all(shelf, metadata, new / ".staging", diags, strict, typesetter)
+        entries = _assemble(shelf, built, new, diags, found)
+        shutil.rmtree(new / ".staging")
+        os.chmod(new, 0o755)
+        _replace(new, out_dir)
+        done = True
+    finally:
+        with deferred():
+            if lock is not None:
+                os.close(lock)
+            shutil.rmtree(new, ignore_errors=True)
+            for folder in [] if done else created:  # innermost first; one another build wrote into stays
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+    return entries
+
+
+def _check_output(out_dir: Path) -> None:
+    """Refuse an output folder that this command did not write: the whole folder is replaced."""
+    if os.path.lexists(out_dir) and not out_dir.is_dir():
+        raise BriefError([Diagnostic(out_dir, None, "the output folder is a file")])
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
+        raise BriefError([Diagnostic(out_dir, None, f"the output folder holds files and no {MARKER}: it was not "
+                                                    "written by briefpress shelf, which replaces the whole folder; "
+                                                    "choose another --out, or empty it")])
+
+
+def _metadata(shelf: Shelf, diags: Diagnostics) -> list[Metadata | None]:
+    """Each brief's metadata, read before the builds (which report what is wrong with a brief), to find two
+    briefs with one slug before any is built."""
+    if not shelf.briefs:
+        diags.error(shelf.source, None, "the shelf lists no brief")
+    found: list[Metadata | None] = []
+    owners: dict[str, Path] = {}
+    for folder in shelf.briefs:
+        brief = load_brief(folder, Diagnostics())
+        meta = brief.metadata if brief is not None else None
+        found.append(meta)
+        if meta is None:
+            continue
+        if meta.slug in owners:
+            path = folder / "brief.yaml"
+            diags.error(path, _line_of(path, "slug"),
+                        f"slug '{meta.slug}' is also the slug of {os.path.relpath(owners[meta.slug])}/ "
+                        f"(and of {os.path.relpath(folder)}/): each brief on a shelf needs its own slug, "
+                        "its folder on the site")
+        else:
+            owners[meta.slug] = folder
+    diags.check()
+    return found
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    """The line of a top-level key of a YAML file, if it has that key."""
+    scratch = Diagnostics()
+    text = read_text(path, scratch)
+    doc = parse_yaml(text, path, scratch) if text is not None else None
+    if doc is None or not isinstance(doc.value, dict) or key not in doc.value:
+        return None
+    return doc.line(key)
+
+
+def _build_all(shelf: Shelf, metadata: Sequence[Metadata | None], staging: Path, diags: Diagnostics,
+               strict: bool, typesetter: Typesetter | None) -> list[Built]:
+    """Build every brief with its release files, each into its own staging folder; go on past a brief that
+    fails, so that every brief's problems are reported together."""
+    built: list[Built] = []
+    for index, (folder, meta) in enumerate(zip(shelf.briefs, metadata)):
+        own = Diagnostics()
+        target = staging / str(index)
+        try:
+            outputs = build(folder, FORMATS, target, own, strict=strict, release=True, typesetter=typesetter)
+        except BriefError as exc:
+            diags.add(*exc.diagnostics)
+            continue
+        diags.add(*own.items)
+        assert meta is not None  # it loaded, since it built
+        built.append(Built(folder, meta, tuple(outputs), target))
+    diags.check(strict)
+    return built
+
+
+def _assemble(shelf: Shelf, built: Sequence[Built], site: Path, diags: Diagnostics,
+              writers: FeedWriters | None) -> list[Entry]:
+    """Lay out the site in ``site``: each brief's files, covers and landing page; the index, feeds, sitemap."""
+    links = pages.Links(feeds=writers is not None)
+    entries: list[Entry] = []
+    editions: dict[str, str] = {}
+    for brief in built:
+        slug = brief.metadata.slug
+        folder = site / slug
+        folder.mkdir()
+        for name in [output.path.name for output in brief.outputs] + list(release_names(slug)):
+            os.replace(brief.staging / name, folder / name)
+        downloads = tuple(Download(o.fmt, f"{slug}/{o.path.name}", o.size, o.units, sha256(folder / o.path.name))
+                          for o in brief.outputs)
+        try:
+            drawn = covers.draw(brief.metadata, folder / f"{slug}.epub", tuple(o.fmt for o in brief.outputs))
+        except covers.CoverError as exc:
+            diags.error(brief.folder, None, str(exc))
+            continue
+        (folder / "cover.png").write_bytes(drawn.card)
+        (folder / "cover-thumb.png").write_bytes(drawn.thumbnail)
+        entries.append(Entry(brief.metadata, f"{slug}/index.html", f"{slug}/cover.png", f"{slug}/cover-thumb.png",
+                             downloads))
+        editions[slug] = (folder / f"{slug}.html").read_text(encoding="utf-8")
+    diags.check()
+    entries = pages.newest_first(entries)
+    folders = {brief.metadata.slug: brief.folder for brief in built}
+    for entry in entries:
+        citation = [f"{entry.slug}/{entry.slug}{suffix}" for suffix in CITATION_SUFFIXES]
+        templates = folders[entry.slug] / "templates"
+        page = pages.landing_page(shelf, entry, editions[entry.slug], links, citation,
+                                  templates if templates.is_dir() else folders[entry.slug])
+        _write(site / entry.landing, page.encode("utf-8"))
+    _write(site / "index.html", pages.index_page(shelf, entries, links).encode("utf-8"))
+    if writers is not None:
+        _write(site / pages.ATOM, writers.atom(shelf, entries, path=pages.ATOM))
+        _write(site / pages.OPDS_ROOT, writers.opds_root(shelf, entries, path=pages.OPDS_ROOT,
+                                                         acquisition=pages.OPDS_ACQUISITION))
+        _write(site / pages.OPDS_ACQUISITION, writers.opds_acquisition(shelf, entries, path=pages.OPDS_ACQUISITION,
+                                                                       root=pages.OPDS_ROOT))
+    _write(site / "sitemap.xml", pages.sitemap(shelf, entries))
+    _write(site / MARKER, MARKER_TEXT.encode("utf-8"))
+    return entries
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _lock(folder: Path) -> int | None:
+    """Hold ``folder`` locked while this build writes it: one that nobody holds was left by a killed build."""
+    if fcntl is None:
+        return None
+    fd = os.open(folder, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def _remove_stale(out_dir: Path) -> None:
+    """Remove what a killed build of this shelf left beside ``out_dir``: a new site folder nobody holds, or the
+    previous site, renamed aside."""
+    if fcntl is None:
+        return
+    pattern = re.compile(rf"\.{re.escape(out_dir.name)}\.[a-z0-9_]{{8}}\.(new|old)")
+    for name in os.listdir(out_dir.parent):
+        candidate = out_dir.parent / name
+        if not pattern.fullmatch(name) or candidate.is_symlink() or not candidate.is_dir():
+            continue
+        try:
+            fd = os.open(candidate, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a build under way
+        finally:
+            os.close(fd)
+        shutil.rmtree(candidate, ignore_errors=True)
+
+
+def _replace(new: Path, out_dir: Path) -> None:
+    """Put the new site in ``out_dir``'s place: the old one is renamed aside, then removed (or put back if the
+    new one cannot be renamed in)."""
+    with deferred():
+        if not os.path.lexists(out_dir):
+            os.replace(new, out_dir)
+            return
+        aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
+        os.rmdir(aside)
+        os.replace(out_dir, aside)
+        try:
+            os.replace(new, out_dir)
+        except OSError:
+            os.replace(aside, out_dir)
+            raise
+        shutil.rmtree(aside, ignore_errors=True)
