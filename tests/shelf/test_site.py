@@ -232,7 +232,6 @@ def test_the_sitemap_lists_every_page_with_its_last_change(shelf) -> None:
 
 
 def test_feeds_are_written_and_linked(shelf) -> None:
-    pytest.importorskip("briefpress.shelf.feeds")
     for name in ("feed.atom", "opds/root.xml", "opds/briefs.xml"):
         etree.fromstring(shelf.files[name])
     links = {link.get("type"): link.get("href") for link in page(shelf, "index.html").xpath("//link[@rel='alternate']")}

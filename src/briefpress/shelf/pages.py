@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -30,13 +29,6 @@ OPDS_ROOT = "opds/root.xml"
 OPDS_ACQUISITION = "opds/briefs.xml"
 OPDS_NAVIGATION = "application/atom+xml;profile=opds-catalog;kind=navigation"
 FORMAT_NAMES = {"pdf": "PDF", "epub": "EPUB", "html": "HTML"}
-
-
-@dataclass(frozen=True)
-class Links:
-    """What a page links to beside the briefs: the feeds (none until the feed writers are there)."""
-
-    feeds: bool = True
 
 
 def environment() -> jinja2.Environment:
@@ -73,13 +65,13 @@ def newest_first(entries: Sequence[Entry]) -> list[Entry]:
     return sorted(by_slug, key=lambda e: (e.updated, e.metadata.date), reverse=True)
 
 
-def index_page(shelf: Shelf, entries: Sequence[Entry], links: Links) -> str:
+def index_page(shelf: Shelf, entries: Sequence[Entry]) -> str:
     """``index.html``: every brief, newest first, with its cover, description and editions."""
-    return render("index.html.j2", shelf=shelf, entries=entries, links=links, names=FORMAT_NAMES,
+    return render("index.html.j2", shelf=shelf, entries=entries, names=FORMAT_NAMES,
                   atom=ATOM, opds=OPDS_ROOT, opds_type=OPDS_NAVIGATION, thumb=THUMB_SIZE)
 
 
-def landing_page(shelf: Shelf, entry: Entry, edition: str, links: Links, citation: Sequence[str] = (),
+def landing_page(shelf: Shelf, entry: Entry, edition: str, citation: Sequence[str] = (),
                  source: Path | None = None) -> str:
     """``<slug>/index.html``: the brief's HTML edition as built, with link previews' tags (Open Graph, Twitter)
     added to its head and a bar of downloads at the start of its body. ``citation`` are the brief's reference
@@ -87,7 +79,7 @@ def landing_page(shelf: Shelf, entry: Entry, edition: str, links: Links, citatio
     def up(path: str) -> str:
         return relative(path, entry.landing)
 
-    context = dict(shelf=shelf, entry=entry, meta=entry.metadata, links=links, names=FORMAT_NAMES, up=up,
+    context = dict(shelf=shelf, entry=entry, meta=entry.metadata, names=FORMAT_NAMES, up=up,
                    card=CARD_SIZE, atom=ATOM, opds=OPDS_ROOT, opds_type=OPDS_NAVIGATION, citation=citation)
     head = render("landing-head.html.j2", **context)
     bar = render("landing-bar.html.j2", **context)

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from ..build import build
 from ..editions.typeset import Typesetter
@@ -30,7 +30,7 @@ from ..load import load_brief, parse_yaml, read_text
 from ..model import FORMATS, Metadata
 from ..outputs import Output
 from ..release import CITATION_SUFFIXES, release_names, sha256
-from . import covers, pages
+from . import covers, feeds, pages
 from .model import Download, Entry, Shelf
 
 try:
@@ -42,29 +42,6 @@ except ImportError:  # Windows: nothing is locked, and no folder is taken for on
 MARKER = ".briefpress-shelf"
 MARKER_TEXT = ("Written by `briefpress shelf`. The next `briefpress shelf` replaces this whole folder: "
                "keep nothing else in it.\n")
-FeedWriter = Callable[..., bytes]
-
-
-@dataclass(frozen=True)
-class FeedWriters:
-    """The Atom and OPDS writers (``feeds``), called with the shelf, its entries and each feed's path."""
-
-    atom: FeedWriter
-    opds_root: FeedWriter
-    opds_acquisition: FeedWriter
-
-
-def feed_writers() -> FeedWriters | None:
-    """The feed writers of ``briefpress.shelf.feeds``; None where that module is not installed."""
-    try:
-        from .feeds import atom_feed, opds_acquisition, opds_root
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.feeds":
-            raise
-        return None
-    return FeedWriters(atom_feed, opds_root, opds_acquisition)
-
-
 @dataclass(frozen=True)
 class Built:
     """One brief built into the staging folder."""
@@ -76,12 +53,9 @@ class Built:
 
 
 def build_shelf(shelf: Shelf, out_dir: Path, diags: Diagnostics, strict: bool = False,
-                typesetter: Typesetter | None = None,
-                writers: FeedWriters | None | Callable[[], FeedWriters | None] = feed_writers) -> list[Entry]:
+                typesetter: Typesetter | None = None) -> list[Entry]:
     """Build every brief of ``shelf`` and publish them as a site in ``out_dir``; return the entries, newest
-    first. Nothing in ``out_dir`` changes unless every brief builds. ``writers`` writes the feeds (a function
-    that returns them, by default ``feed_writers``; None: no feeds)."""
-    found = writers() if callable(writers) else writers
+    first. Nothing in ``out_dir`` changes unless every brief builds."""
     out_dir = Path(os.path.abspath(out_dir))
     _check_output(out_dir)
     metadata = _metadata(shelf, diags)
@@ -95,7 +69,7 @@ def build_shelf(shelf: Shelf, out_dir: Path, diags: Diagnostics, strict: bool = 
     done = False
     try:
         built = _build_all(shelf, metadata, new / ".staging", diags, strict, typesetter)
-        entries = _assemble(shelf, built, new, diags, found)
+        entries = _assemble(shelf, built, new, diags)
         shutil.rmtree(new / ".staging")
         os.chmod(new, 0o755)
         _replace(new, out_dir)
@@ -178,10 +152,8 @@ def _build_all(shelf: Shelf, metadata: Sequence[Metadata | None], staging: Path,
     return built
 
 
-def _assemble(shelf: Shelf, built: Sequence[Built], site: Path, diags: Diagnostics,
-              writers: FeedWriters | None) -> list[Entry]:
+def _assemble(shelf: Shelf, built: Sequence[Built], site: Path, diags: Diagnostics) -> list[Entry]:
     """Lay out the site in ``site``: each brief's files, covers and landing page; the index, feeds, sitemap."""
-    links = pages.Links(feeds=writers is not None)
     entries: list[Entry] = []
     editions: dict[str, str] = {}
     for brief in built:
@@ -208,16 +180,15 @@ def _assemble(shelf: Shelf, built: Sequence[Built], site: Path, diags: Diagnosti
     for entry in entries:
         citation = [f"{entry.slug}/{entry.slug}{suffix}" for suffix in CITATION_SUFFIXES]
         templates = folders[entry.slug] / "templates"
-        page = pages.landing_page(shelf, entry, editions[entry.slug], links, citation,
+        page = pages.landing_page(shelf, entry, editions[entry.slug], citation,
                                   templates if templates.is_dir() else folders[entry.slug])
         _write(site / entry.landing, page.encode("utf-8"))
-    _write(site / "index.html", pages.index_page(shelf, entries, links).encode("utf-8"))
-    if writers is not None:
-        _write(site / pages.ATOM, writers.atom(shelf, entries, path=pages.ATOM))
-        _write(site / pages.OPDS_ROOT, writers.opds_root(shelf, entries, path=pages.OPDS_ROOT,
-                                                         acquisition=pages.OPDS_ACQUISITION))
-        _write(site / pages.OPDS_ACQUISITION, writers.opds_acquisition(shelf, entries, path=pages.OPDS_ACQUISITION,
-                                                                       root=pages.OPDS_ROOT))
+    _write(site / "index.html", pages.index_page(shelf, entries).encode("utf-8"))
+    _write(site / pages.ATOM, feeds.atom_feed(shelf, entries, path=pages.ATOM))
+    _write(site / pages.OPDS_ROOT, feeds.opds_root(shelf, entries, path=pages.OPDS_ROOT,
+                                                   acquisition=pages.OPDS_ACQUISITION))
+    _write(site / pages.OPDS_ACQUISITION, feeds.opds_acquisition(shelf, entries, path=pages.OPDS_ACQUISITION,
+                                                                 root=pages.OPDS_ROOT))
     _write(site / "sitemap.xml", pages.sitemap(shelf, entries))
     _write(site / MARKER, MARKER_TEXT.encode("utf-8"))
     return entries
