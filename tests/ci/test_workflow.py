@@ -119,7 +119,7 @@ def test_only_a_push_to_main_builds_and_publishes_the_shelf() -> None:
     steps = workflow["jobs"]["check"]["steps"]
     conditional = [s for s in steps if "if" in s]
     assert [s["if"] for s in conditional] == [MAIN_ONLY, MAIN_ONLY]
-    assert conditional[0]["run"] == "make shelf"
+    assert "make shelf" in conditional[0]["run"]
     assert conditional[1]["uses"].startswith("actions/upload-pages-artifact@")
     assert conditional[1]["with"] == {"path": "dist/shelf"}
     assert steps.index(conditional[0]) > _step(steps, run="make check")[0]
@@ -147,3 +147,24 @@ def test_every_action_is_pinned_by_its_major_version() -> None:
     uses = [step["uses"] for job in jobs for step in job["steps"] if "uses" in step]
     assert len(uses) == 7
     assert [u for u in uses if not re.fullmatch(r"actions/[a-z-]+@v[0-9]+", u)] == []
+
+
+@pytest.mark.parametrize("repository, shelf_yaml, made", [
+    ("Desk/briefs", False, "shelf SHELFFLAGS=--base-url https://desk.github.io/briefs/"),
+    ("Desk/Desk.github.io", False, "shelf SHELFFLAGS=--base-url https://desk.github.io/"),
+    ("Desk/briefs", True, "shelf"),
+])
+def test_the_shelf_is_built_for_its_address(tmp_path: Path, repository: str, shelf_yaml: bool, made: str) -> None:
+    """The shelf step's script, run by bash as the runner runs it, with a ``make`` that says what it was asked."""
+    steps = _workflow()["jobs"]["check"]["steps"]
+    script = next(s["run"] for s in steps if "make shelf" in s.get("run", ""))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "make").write_text('#!/bin/sh\necho "$@" > made\n', encoding="utf-8")
+    (bin_dir / "make").chmod(0o755)
+    if shelf_yaml:
+        (tmp_path / "shelf.yaml").write_text("base_url: https://example.org/\n", encoding="utf-8")
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "GITHUB_REPOSITORY": repository,
+           "GITHUB_REPOSITORY_OWNER": repository.split("/")[0]}
+    subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, check=True)
+    assert (tmp_path / "made").read_text(encoding="utf-8").strip() == made
