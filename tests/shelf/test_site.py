@@ -69,6 +69,27 @@ def test_the_index_lists_the_briefs_newest_first(shelf) -> None:
         assert article.xpath(".//time")[0].get("datetime") == settings["date"]
 
 
+def test_the_index_carries_the_design_faces_for_its_text(shelf) -> None:
+    """As the HTML edition does: each face it sets text in, a WOFF2 subset in a data: URL, holding the titles."""
+    import base64
+    import io
+    import re as regex
+
+    from fontTools.ttLib import TTFont
+
+    doc = page(shelf, "index.html")
+    css = "".join(doc.xpath("//style/text()"))
+    faces = regex.findall(r'font-family: "([^"]+)"; font-style: (\w+); font-weight: (\d+); '
+                          r'src: url\("data:font/woff2;base64,([A-Za-z0-9+/=]+)"\)', css)
+    assert {family for family, *_ in faces} == {"Source Serif Pro", "Source Sans Pro"}
+    bold_serif = next(data for family, style, weight, data in faces
+                      if family == "Source Serif Pro" and style == "normal" and weight == "700")
+    font = TTFont(io.BytesIO(base64.b64decode(bold_serif)))
+    assert font.flavor == "woff2"
+    titles = "".join(h.text_content() for h in doc.xpath("//h1 | //h2"))
+    assert {c for c in titles if not c.isspace()} <= {chr(code) for code in font.getBestCmap()}
+
+
 def test_the_index_links_each_edition_with_its_size_and_pages(shelf) -> None:
     doc = page(shelf, "index.html")
     for article in doc.xpath("//article"):

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import jinja2
 from lxml import etree
 
+from ..editions.webfonts import font_faces_css
 from ..errors import BriefError, Diagnostic
 from ..render.jinja import human_date
 from ..resources import package_dir
@@ -66,9 +67,12 @@ def newest_first(entries: Sequence[Entry]) -> list[Entry]:
 
 
 def index_page(shelf: Shelf, entries: Sequence[Entry]) -> str:
-    """``index.html``: every brief, newest first, with its cover, description and editions."""
-    return render("index.html.j2", shelf=shelf, entries=entries, names=FORMAT_NAMES,
+    """``index.html``: every brief, newest first, with its cover, description and editions; in the design's
+    faces, subset to its text and embedded as the HTML edition embeds them (``webfonts``)."""
+    page = render("index.html.j2", shelf=shelf, entries=entries, names=FORMAT_NAMES,
                   atom=ATOM, opds=OPDS_ROOT, opds_type=OPDS_NAVIGATION, thumb=THUMB_SIZE)
+    fonts = font_faces_css(page)
+    return page.replace("<style>", f"<style>\n{fonts}\n", 1) if fonts else page
 
 
 def landing_page(shelf: Shelf, entry: Entry, edition: str, citation: Sequence[str] = (),
