@@ -128,31 +128,40 @@ def _is_div(params: str, markup: str) -> bool:
     if not params:
         return False
     attrs = parse_attributes(params)
-    return attrs is not None and attrs.get("id") not in _OWN_BLOCKS
+    return attrs is not None and attrs.id not in _OWN_BLOCKS
 
 
-def parse_attributes(text: str) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class DivAttributes:
+    """What a fenced div's braces say: its id, classes and title."""
+
+    id: str | None = None
+    classes: tuple[str, ...] = ()
+    title: str | None = None
+
+
+def parse_attributes(text: str) -> DivAttributes | None:
     """pandoc's attributes of a fenced div: ``{#id .class key="value"}``, or a bare class name; None if the
     text is neither."""
     text = text.strip()
     if re.fullmatch(r"[A-Za-z][\w-]*", text):
-        return {"id": None, "classes": [text], "title": None}
+        return DivAttributes(classes=(text,))
     if not (text.startswith("{") and text.endswith("}")):
         return None
     inner, pos = text[1:-1], 0
-    found: dict[str, Any] = {"id": None, "classes": [], "title": None}
+    div_id, classes, title = None, [], None
     while pos < len(inner.rstrip()):
         match = _ATTR.match(inner, pos)
         if match is None:
             return None
         if match.group("id"):
-            found["id"] = match.group("id")
+            div_id = match.group("id")
         elif match.group("cls"):
-            found["classes"].append(match.group("cls"))
+            classes.append(match.group("cls"))
         elif match.group("key") == "title":
-            found["title"] = next(v for v in match.group("dq", "sq", "bare") if v is not None)
+            title = next(v for v in match.group("dq", "sq", "bare") if v is not None)
         pos = match.end()
-    return found
+    return DivAttributes(div_id, tuple(classes), title)
 
 
 def _reference(state: StateInline, silent: bool) -> bool:
@@ -178,30 +187,16 @@ def _reference(state: StateInline, silent: bool) -> bool:
 
 
 def _blocks(state: StateCore) -> None:
-    """Give tables their captions, boxes their attributes and heading levels, and references their lines.
+    """Give tables their captions, and boxes their attributes and heading levels; check figures' ids.
 
     Problems are recorded in ``env["crossref_errors"]`` as (line, message), reported by ``render.sections``.
+    Each pass is linear in the tokens: a section of thousands of tables costs no more per table.
     """
-    tokens: list[Token] = state.tokens
     lines = state.src.split("\n")
     errors: list[tuple[int, str]] = state.env.setdefault("crossref_errors", [])
-    _row_captions(tokens, lines)
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if token.type == "paragraph_open" and tokens[i + 1].content.startswith(":"):
-            caption = _CAPTION.match(tokens[i + 1].content)
-            table = _table_before(tokens, i)
-            if caption and table is not None:
-                _caption(table, tokens[i + 1], token.map[0] if token.map else 0, errors)
-                del tokens[i: i + 3]
-                continue
-            if caption and caption.group("id"):
-                errors.append((token.map[0] if token.map else 0,
-                               f"table caption '{caption.group('text')}' has no table before it"))
-        i += 1
+    state.tokens = _captions(_row_captions(state.tokens, lines), errors)
     level = 1
-    for token in tokens:
+    for token in state.tokens:
         if token.type == "heading_open":
             level = int(token.tag[1])
         elif token.type == "container_div_open":
@@ -214,43 +209,56 @@ def _blocks(state: StateCore) -> None:
                                f"figure id '{fig_id}' must start with 'fig-' (the prefix names the kind)"))
 
 
-def _table_before(tokens: Sequence[Token], index: int) -> Token | None:
-    """The table_open of the table that closes just before ``tokens[index]``."""
-    if index == 0 or tokens[index - 1].type != "table_close":
-        return None
-    depth = 0
-    for j in range(index - 1, -1, -1):
-        depth += {"table_close": 1, "table_open": -1}.get(tokens[j].type, 0)
-        if depth == 0:
-            return tokens[j]
-    return None
-
-
-def _row_captions(tokens: list[Token], lines: Sequence[str]) -> None:
-    """A caption line written right under a table, with no blank line, is read by markdown-it as the table's
-    last row: turn that row back into a caption paragraph after the table."""
+def _captions(tokens: list[Token], errors: list[tuple[int, str]]) -> list[Token]:
+    """The tokens with each caption paragraph (``: Caption {#tbl-x}``) right after a table moved onto it."""
+    out: list[Token] = []
+    opened: list[int] = []  # where each table being read opens, in ``out``
+    table: Token | None = None  # the table that closed just before the token read
     i = 0
     while i < len(tokens):
-        if tokens[i].type != "table_close" or tokens[i - 1].type != "tbody_close":
-            i += 1
+        token = tokens[i]
+        if token.type == "paragraph_open" and tokens[i + 1].content.startswith(":"):
+            caption = _CAPTION.match(tokens[i + 1].content)
+            line = token.map[0] if token.map else 0
+            if caption and table is not None:
+                _caption(table, tokens[i + 1], line, errors)
+                table, i = None, i + 3
+                continue
+            if caption and caption.group("id"):
+                errors.append((line, f"table caption '{caption.group('text')}' has no table before it"))
+        if token.type == "table_open":
+            opened.append(len(out))
+        out.append(token)
+        table = out[opened.pop()] if token.type == "table_close" and opened else None
+        i += 1
+    return out
+
+
+def _row_captions(tokens: list[Token], lines: Sequence[str]) -> list[Token]:
+    """A caption line written right under a table, with no blank line, is read by markdown-it as the table's
+    last row: turn that row back into a caption paragraph after the table."""
+    out: list[Token] = []
+    for token in tokens:
+        if token.type != "table_close" or not out or out[-1].type != "tbody_close":
+            out.append(token)
             continue
-        row = next(k for k in range(i - 1, -1, -1) if tokens[k].type == "tr_open")  # the table's last row
-        text = lines[tokens[row].map[0]].strip() if tokens[row].map else ""
+        row = next(k for k in range(len(out) - 1, -1, -1) if out[k].type == "tr_open")  # the table's last row
+        text = lines[out[row].map[0]].strip() if out[row].map else ""
         if not text.startswith(":") or not _CAPTION.match(text):
-            i += 1
+            out.append(token)
             continue
-        cell = next(t for t in tokens[row:i] if t.type == "inline")
-        inline = Token("inline", "", 0, map=tokens[row].map, content=text)
+        cell = next(t for t in out[row:] if t.type == "inline")
+        inline = Token("inline", "", 0, map=out[row].map, content=text)
         inline.children = list(cell.children or []) if cell.content.strip() == text else [
             Token("text", "", 0, content=text)]
-        paragraph = [Token("paragraph_open", "p", 1, map=tokens[row].map, block=True), inline,
+        paragraph = [Token("paragraph_open", "p", 1, map=out[row].map, block=True), inline,
                      Token("paragraph_close", "p", -1, block=True)]
-        first = row - 1 if tokens[row - 1].type == "tbody_open" else row  # a body of the caption row alone
-        last = i if first < row else i - 1  # through the body's close, or through the row's
-        del tokens[first: last]
-        close = next(k for k in range(first, len(tokens)) if tokens[k].type == "table_close")
-        tokens[close + 1: close + 1] = paragraph
-        i = close + 1
+        if out[row - 1].type == "tbody_open":  # a body of the caption row alone: the body goes too
+            del out[row - 1:]
+        else:
+            del out[row: -1]  # the row, keeping the body's close
+        out += [token, *paragraph]
+    return out
 
 
 def _caption(table: Token, inline: Token, line: int, errors: list[tuple[int, str]]) -> None:
@@ -279,11 +287,11 @@ def _caption(table: Token, inline: Token, line: int, errors: list[tuple[int, str
 def _div(token: Token, level: int, lines: Sequence[str], errors: list[tuple[int, str]]) -> None:
     """Read a fenced div's attributes; a box (``#box-…``, ``.box`` or ``.callout-…``) gets its heading level."""
     line = token.map[0] if token.map else 0
-    attrs = parse_attributes(token.info) or {"id": None, "classes": [], "title": None}
+    attrs = parse_attributes(token.info) or DivAttributes()
     end = token.map[1] if token.map else len(lines)
     if end >= len(lines) or not re.fullmatch(r"\s*:{3,}\s*", lines[end]):
         errors.append((line, "this box or div is never closed: end it with a line ':::'"))
-    div_id, classes = attrs["id"], attrs["classes"]
+    div_id, classes = attrs.id, attrs.classes
     callouts = [c.removeprefix("callout-") for c in classes if c.startswith("callout-")]
     for kind in callouts:
         if kind not in CALLOUTS:
@@ -296,7 +304,7 @@ def _div(token: Token, level: int, lines: Sequence[str], errors: list[tuple[int,
         token.attrSet("id", div_id)
     callout = callouts[0] if callouts and callouts[0] in CALLOUTS else None
     # A callout with no title of its own is titled by its kind, as Quarto titles it ("Note").
-    title = attrs["title"] or (callout.capitalize() if callout else None)
+    title = attrs.title or (callout.capitalize() if callout else None)
     token.meta.update(box=box, classes=classes, title=title, callout=callout, heading=min(level + 1, 6))
 
 
