@@ -96,6 +96,8 @@ def precompile() -> int:
     for sections in (False, True):
         env = _environment(loader, sections, PackageBytecodeCache(sections, write=True))
         for name in loader.list_templates():
+            if "/" in name:
+                continue  # templates/shelf/: the shelf's own environment, which keeps no cache
             try:
                 env.get_template(name)
                 count += 1
