@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import posixpath
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import yaml
 from lxml import html as lxml_html
 from PIL import Image
 
+from tests.shelf.test_feeds import errors, schemas  # noqa: F401 - schemas: the fixture, RFC 4287 and OPDS 1.2
 from tools.paths import BRIEF
 
 SLUG = yaml.safe_load((BRIEF / "brief.yaml").read_text(encoding="utf-8"))["slug"]
 
 
-def test_make_shelf_publishes_the_example_brief(e2e_repo_copy, tmp_path) -> None:
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_make_shelf_publishes_the_example_brief(e2e_repo_copy, tmp_path, schemas) -> None:  # noqa: F811
     dist = tmp_path / "dist"
     made = e2e_repo_copy.make("shelf", DIST=str(dist))
     assert made.returncode == 0, made.stderr
@@ -30,6 +38,31 @@ def test_make_shelf_publishes_the_example_brief(e2e_repo_copy, tmp_path) -> None
     for line in (site / SLUG / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ", 1)
         assert hashlib.sha256((site / SLUG / name).read_bytes()).hexdigest() == digest
+
+    # The feeds validate; every link of the index and the landing page leads to a file of the shelf.
+    for name in ("feed.atom", "opds/root.xml", "opds/briefs.xml"):
+        data = (site / name).read_bytes()
+        assert errors(schemas["atom"], data) == [] and errors(schemas["opds"], data) == [], name
+    for page in ("index.html", f"{SLUG}/index.html"):
+        doc = lxml_html.fromstring((site / page).read_bytes())
+        for element in doc.iter():
+            for attribute in ("href", "src"):
+                target = element.get(attribute) if isinstance(element.tag, str) else None
+                if target is None or target.startswith(("#", "data:")):
+                    continue
+                parts = urlsplit(target)
+                path = (parts.path[len("/"):] if target.startswith("http://127.0.0.1:8000/") else
+                        posixpath.normpath(posixpath.join(posixpath.dirname(page), unquote(parts.path))))
+                assert not parts.scheme or target.startswith("http://127.0.0.1:8000/"), target
+                assert (site / path).is_file(), f"{page}: {target}"
+    # The editions are those `make` writes, byte for byte; a second run changes no byte.
+    built = tmp_path / "built"
+    assert e2e_repo_copy.make(DIST=str(built)).returncode == 0
+    for fmt in ("pdf", "epub", "html"):
+        assert (site / SLUG / f"{SLUG}.{fmt}").read_bytes() == (built / f"{SLUG}.{fmt}").read_bytes(), fmt
+    first = _snapshot(site)
+    assert e2e_repo_copy.make("shelf", DIST=str(dist)).returncode == 0
+    assert _snapshot(site) == first
 
     compiled = e2e_repo_copy.stamp("compiled-for-shelf-clean")
     cleaned = e2e_repo_copy.make("clean", DIST=str(dist), COMPILED=str(compiled))

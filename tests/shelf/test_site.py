@@ -22,6 +22,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from .conftest import BASE_URL, BRIEFS, ORDER, run, snapshot
+from .test_feeds import errors, schemas  # noqa: F401 - schemas: the fixture, RFC 4287 and OPDS 1.2
 
 SLUG_OF = {settings["slug"]: name for name, settings in BRIEFS.items()}
 BRIEF_FILES = ("index.html", "cover.png", "cover-thumb.png", "SHA256SUMS", "manifest.json")
@@ -252,9 +253,13 @@ def test_the_sitemap_lists_every_page_with_its_last_change(shelf) -> None:
     assert {loc[len(BASE_URL) + 1:] or "index.html" for loc, _ in urls} == pages
 
 
-def test_feeds_are_written_and_linked(shelf) -> None:
+def test_feeds_are_written_valid_and_linked(shelf, schemas) -> None:
     for name in ("feed.atom", "opds/root.xml", "opds/briefs.xml"):
-        etree.fromstring(shelf.files[name])
+        assert errors(schemas["atom"], shelf.files[name]) == [], name
+        assert errors(schemas["opds"], shelf.files[name]) == [], name
+    acquisition = etree.fromstring(shelf.files["opds/briefs.xml"])
+    ids = [e.findtext("{http://www.w3.org/2005/Atom}id") for e in acquisition.iter("{http://www.w3.org/2005/Atom}entry")]
+    assert len(ids) == len(ORDER) == len(set(ids))
     links = {link.get("type"): link.get("href") for link in page(shelf, "index.html").xpath("//link[@rel='alternate']")}
     assert links == {"application/atom+xml": "feed.atom",
                      "application/atom+xml;profile=opds-catalog;kind=navigation": "opds/root.xml"}
