@@ -54,7 +54,10 @@ def test_make_shelf_publishes_the_example_brief(e2e_repo_copy, tmp_path, schemas
                 path = (parts.path[len("/"):] if target.startswith("http://127.0.0.1:8000/") else
                         posixpath.normpath(posixpath.join(posixpath.dirname(page), unquote(parts.path))))
                 assert not parts.scheme or target.startswith("http://127.0.0.1:8000/"), target
-                assert (site / path).is_file(), f"{page}: {target}"
+                file = site / path
+                if file.is_dir():
+                    file = file / "index.html"  # a folder's address: its index, as a static host serves it
+                assert file.is_file(), f"{page}: {target}"
     # The editions are those `make` writes, byte for byte; a second run changes no byte.
     built = tmp_path / "built"
     assert e2e_repo_copy.make(DIST=str(built)).returncode == 0
