@@ -206,3 +206,25 @@ def test_citations_and_cross_references_share_the_at_sign(tmp_path: Path) -> Non
     html = rendered.html(rendered.sections[0], "html")
     assert re.search(r'<a class="xref xref-fig" href="#fig-s">Figure 1</a>', html)
     assert html.count('class="citation"') == 2
+
+
+def test_a_box_nests_in_one_with_more_colons(tmp_path: Path) -> None:
+    rendered, diags = render(make_brief(tmp_path, ["""
+        :::: {#box-outer .box title="Outer"}
+        Outer text.
+
+        ::: {.callout-note}
+        Inner note.
+        :::
+
+        More outer.
+        ::::
+
+        After.
+        """]))
+    assert diags.items == []
+    doc = body(rendered, 0)
+    outer = doc.xpath("//x:section[@id='box-outer']", namespaces=NS)[0]
+    assert texts(outer, "x:section/x:h3") == ["Note"], "the inner box, with its heading a level below"
+    assert texts(outer, "x:p") == ["Outer text.", "More outer."]
+    assert texts(doc, "/x:div/x:p") == ["After."]

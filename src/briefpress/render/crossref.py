@@ -196,11 +196,17 @@ def _blocks(state: StateCore) -> None:
     errors: list[tuple[int, str]] = state.env.setdefault("crossref_errors", [])
     state.tokens = _captions(_row_captions(state.tokens, lines), errors)
     level = 1
+    inside: list[int] = []  # the heading level before each div being read
     for token in state.tokens:
         if token.type == "heading_open":
             level = int(token.tag[1])
         elif token.type == "container_div_open":
             _div(token, level, lines, errors)
+            inside.append(level)
+            if token.meta["box"]:
+                level = token.meta["heading"]  # what the box holds is under its heading
+        elif token.type == "container_div_close" and inside:
+            level = inside.pop()
         elif token.type == "figure":
             image = (token.children or [None])[0]
             fig_id = str(image.attrGet("id") or "") if image is not None else ""
