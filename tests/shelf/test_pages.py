@@ -6,7 +6,8 @@ import datetime as dt
 
 from briefpress.model import Metadata
 from briefpress.shelf.model import Entry
-from briefpress.shelf.pages import human_size, newest_first, relative
+from briefpress.shelf.model import newest_first
+from briefpress.shelf.pages import human_size, relative
 
 
 def entry(slug: str, date: str, modified: str | None = None) -> Entry:

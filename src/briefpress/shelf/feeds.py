@@ -13,7 +13,7 @@ from typing import Sequence
 from lxml import etree
 
 from ..model import FORMATS
-from .model import Download, Entry, Shelf
+from .model import OPDS_NAVIGATION, Download, Entry, Shelf, newest_first
 
 ATOM = "http://www.w3.org/2005/Atom"
 OPDS = "http://opds-spec.org/2010/catalog"
@@ -22,7 +22,6 @@ DC = "http://purl.org/dc/terms/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 ATOM_TYPE = "application/atom+xml"
-NAVIGATION_TYPE = "application/atom+xml;profile=opds-catalog;kind=navigation"
 ACQUISITION_TYPE = "application/atom+xml;profile=opds-catalog;kind=acquisition"
 ACQUISITION = "http://opds-spec.org/acquisition"
 IMAGE = "http://opds-spec.org/image"
@@ -36,7 +35,7 @@ FORMAT_LABELS = {"pdf": "PDF", "epub": "EPUB", "html": "HTML"}
 
 def atom_feed(shelf: Shelf, entries: Sequence[Entry], path: str = "feed.atom") -> bytes:
     """The Atom feed of the shelf, published at ``path``: one entry per brief, its editions as enclosures."""
-    ordered = newest_first(entries)
+    ordered = _ordered(entries)
     feed = _feed(shelf, nsmap={None: ATOM})
     _child(feed, "id", shelf.url(path))
     _child(feed, "title", shelf.title)
@@ -65,15 +64,15 @@ def opds_root(shelf: Shelf, entries: Sequence[Entry], path: str = "opds/root.xml
               acquisition: str = "opds/briefs.xml") -> bytes:
     """The OPDS catalogue's root, published at ``path``: a navigation feed whose one entry leads to the
     acquisition feed at ``acquisition``, which lists every brief newest first (hence ``sort/new``)."""
-    ordered = newest_first(entries)
+    ordered = _ordered(entries)
     updated = _stamp(ordered[0].updated)
     feed = _feed(shelf, nsmap={None: ATOM})
     _child(feed, "id", shelf.url(path))
     _child(feed, "title", shelf.title)
     _child(feed, "updated", updated)
     _author(feed, _publisher(shelf))
-    _link(feed, "self", shelf.url(path), NAVIGATION_TYPE)
-    _link(feed, "start", shelf.url(path), NAVIGATION_TYPE)
+    _link(feed, "self", shelf.url(path), OPDS_NAVIGATION)
+    _link(feed, "start", shelf.url(path), OPDS_NAVIGATION)
     _link(feed, "alternate", shelf.base_url, "text/html")
     item = etree.SubElement(feed, _atom("entry"))
     _child(item, "title", "Newest briefs")
@@ -89,15 +88,15 @@ def opds_acquisition(shelf: Shelf, entries: Sequence[Entry], path: str = "opds/b
                      root: str = "opds/root.xml") -> bytes:
     """The OPDS acquisition feed at ``path``: every brief with an EPUB or PDF edition, newest first, as
     complete entries (editions to download, cover, thumbnail, Dublin Core terms), under the root at ``root``."""
-    ordered = newest_first(entries)
+    ordered = _ordered(entries)
     feed = _feed(shelf, nsmap={None: ATOM, "dc": DC, "opds": OPDS})
     _child(feed, "id", shelf.url(path))
     _child(feed, "title", shelf.title)
     _child(feed, "updated", _stamp(ordered[0].updated))
     _author(feed, _publisher(shelf))
     _link(feed, "self", shelf.url(path), ACQUISITION_TYPE)
-    _link(feed, "start", shelf.url(root), NAVIGATION_TYPE)
-    _link(feed, "up", shelf.url(root), NAVIGATION_TYPE)
+    _link(feed, "start", shelf.url(root), OPDS_NAVIGATION)
+    _link(feed, "up", shelf.url(root), OPDS_NAVIGATION)
     for entry in _acquirable(ordered):
         meta = entry.metadata
         item = _entry(feed, entry)
@@ -117,13 +116,12 @@ def opds_acquisition(shelf: Shelf, entries: Sequence[Entry], path: str = "opds/b
     return _serialise(feed)
 
 
-def newest_first(entries: Sequence[Entry]) -> list[Entry]:
-    """The entries in the feeds' order: last modified first, then first published, then by slug.
-
-    Raises ``ValueError`` for no entries: a feed's ``updated`` is its newest entry's, and there is none."""
+def _ordered(entries: Sequence[Entry]) -> list[Entry]:
+    """The entries newest first (``model.newest_first``). Raises ``ValueError`` for no entries: a feed's
+    ``updated`` is its newest entry's, and there is none."""
     if not entries:
         raise ValueError("a feed needs at least one entry")
-    return sorted(entries, key=lambda e: (-e.updated.toordinal(), -e.metadata.date.toordinal(), e.slug))
+    return newest_first(entries)
 
 
 def _feed(shelf: Shelf, nsmap: dict[str | None, str]) -> etree._Element:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from ..model import Metadata
 
 #: The media type of each edition, as feeds and download links announce it.
 MEDIA_TYPES = {"pdf": "application/pdf", "epub": "application/epub+zip", "html": "text/html"}
+#: The media type of the OPDS catalogue's root, as feeds and pages link it.
+OPDS_NAVIGATION = "application/atom+xml;profile=opds-catalog;kind=navigation"
 
 
 @dataclass(frozen=True)
@@ -70,3 +73,9 @@ class Entry:
 
     def download(self, fmt: str) -> Download | None:
         return next((d for d in self.downloads if d.fmt == fmt), None)
+
+
+def newest_first(entries: Sequence[Entry]) -> list[Entry]:
+    """The briefs in the shelf's order, on its index and in its feeds: last modified first, then by date, then
+    by slug."""
+    return sorted(entries, key=lambda e: (-e.updated.toordinal(), -e.metadata.date.toordinal(), e.slug))

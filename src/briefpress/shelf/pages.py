@@ -18,7 +18,7 @@ from ..editions.webfonts import font_faces_css
 from ..errors import BriefError, Diagnostic
 from ..render.jinja import human_date
 from ..resources import package_dir
-from .model import Entry, Shelf
+from .model import OPDS_NAVIGATION, Entry, Shelf
 
 #: The size of ``cover.png`` (the card link previews show) and of ``cover-thumb.png`` (a book's shape).
 CARD_SIZE = (1200, 630)
@@ -28,7 +28,6 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 ATOM = "feed.atom"
 OPDS_ROOT = "opds/root.xml"
 OPDS_ACQUISITION = "opds/briefs.xml"
-OPDS_NAVIGATION = "application/atom+xml;profile=opds-catalog;kind=navigation"
 FORMAT_NAMES = {"pdf": "PDF", "epub": "EPUB", "html": "HTML"}
 
 
@@ -58,12 +57,6 @@ def human_size(size: int) -> str:
 def relative(path: str, start: str) -> str:
     """``path`` (relative to the shelf's root) as a link from the page at ``start``."""
     return posixpath.relpath(path, posixpath.dirname(start) or ".")
-
-
-def newest_first(entries: Sequence[Entry]) -> list[Entry]:
-    """The briefs as the shelf lists them: last modified first, then by date, then by slug."""
-    by_slug = sorted(entries, key=lambda e: e.slug)
-    return sorted(by_slug, key=lambda e: (e.updated, e.metadata.date), reverse=True)
 
 
 def index_page(shelf: Shelf, entries: Sequence[Entry]) -> str:

@@ -31,7 +31,7 @@ from ..model import FORMATS, Metadata
 from ..outputs import Output
 from ..release import CITATION_SUFFIXES, release_names, sha256
 from . import covers, feeds, pages
-from .model import Download, Entry, Shelf
+from .model import Download, Entry, Shelf, newest_first
 
 try:
     import fcntl
@@ -175,7 +175,7 @@ def _assemble(shelf: Shelf, built: Sequence[Built], site: Path, diags: Diagnosti
                              downloads))
         editions[slug] = (folder / f"{slug}.html").read_text(encoding="utf-8")
     diags.check()
-    entries = pages.newest_first(entries)
+    entries = newest_first(entries)
     folders = {brief.metadata.slug: brief.folder for brief in built}
     for entry in entries:
         citation = [f"{entry.slug}/{entry.slug}{suffix}" for suffix in CITATION_SUFFIXES]
