@@ -26,7 +26,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 
 from ..errors import did_you_mean
-from ..model import Numbering
+from ..model import LISTS, Numbering
 
 #: What each prefix numbers, and the word a reference to it reads.
 KINDS = {"fig": "Figure", "tbl": "Table", "box": "Box", "sec": "Section"}
@@ -88,8 +88,8 @@ class Numbers:
     @property
     def lists(self) -> tuple[tuple[str, str, tuple[Target, ...]], ...]:
         """The lists ``brief.yaml`` asks for: (kind, heading, entries), each with an entry at least."""
-        wanted = [{"figures": "fig", "tables": "tbl", "boxes": "box"}[name] for name in self.numbering.lists]
-        return tuple((kind, LIST_TITLES[kind], self.listing(kind)) for kind in wanted if self.listing(kind))
+        found = ((LISTS[name], self.listing(LISTS[name])) for name in self.numbering.lists)
+        return tuple((kind, LIST_TITLES[kind], entries) for kind, entries in found if entries)
 
     def resolve(self, key: str) -> Target | None:
         """The target of ``@key``: for ``sec-x``, the id ``sec-x`` or else ``x``."""
@@ -196,17 +196,18 @@ def _blocks(state: StateCore) -> None:
     errors: list[tuple[int, str]] = state.env.setdefault("crossref_errors", [])
     state.tokens = _captions(_row_captions(state.tokens, lines), errors)
     level = 1
-    inside: list[int] = []  # the heading level before each div being read
+    inside: list[tuple[Token, int]] = []  # each div being read, and the heading level before it
     for token in state.tokens:
         if token.type == "heading_open":
             level = int(token.tag[1])
         elif token.type == "container_div_open":
             _div(token, level, lines, errors)
-            inside.append(level)
+            inside.append((token, level))
             if token.meta["box"]:
                 level = token.meta["heading"]  # what the box holds is under its heading
         elif token.type == "container_div_close" and inside:
-            level = inside.pop()
+            opening, level = inside.pop()
+            token.meta["box"] = opening.meta["box"]  # the close renders as its opening did
         elif token.type == "figure":
             image = (token.children or [None])[0]
             fig_id = str(image.attrGet("id") or "") if image is not None else ""

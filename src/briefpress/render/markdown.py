@@ -169,12 +169,7 @@ def _div_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict
 
 
 def _div_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    depth = 0
-    for j in range(idx - 1, -1, -1):  # the div's opening token tells what it was
-        depth += {"container_div_close": 1, "container_div_open": -1}.get(tokens[j].type, 0)
-        if depth < 0:
-            return "</section>\n" if tokens[j].meta.get("box") else "</div>\n"
-    return "</div>\n"
+    return "</section>\n" if tokens[idx].meta.get("box") else "</div>\n"
 
 
 def _crossref(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
