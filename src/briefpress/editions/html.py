@@ -3,8 +3,6 @@ WOFF2 subsets of the faces it uses (``webfonts``)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from ..assemble import Assembler, checked_stylesheets, report_document
 from ..policy import html_problems
 from ..resources import ResourcePolicy
@@ -20,12 +18,13 @@ def write(inp: EditionInput) -> EditionResult:
     policy = ResourcePolicy(rendered.brief.root, rendered.assets)
     css = "\n".join(checked_stylesheets(rendered, STYLESHEETS, inp.diags))
     assembler = Assembler(rendered)
-    image_src = lru_cache(maxsize=None)(policy.data_url)
-    page = assembler.html(css, image_src)
-    # The page drawn, its fonts are subset to the text it sets in each face and put before its styles.
+    page = assembler.html(css, policy.data_url)
+    # The page drawn, its fonts are subset to the text it sets in each face and put before its styles, where
+    # the template placed them (as rendering it again with the fonts first would, at twice the cost).
     fonts = font_faces_css(page)
-    if fonts:
-        page = assembler.html(f"{fonts}\n{css}", image_src)
+    at = page.find(css) if css else -1
+    if fonts and at >= 0:
+        page = f"{page[:at]}{fonts}\n{page[at:]}"
     report_document(rendered, "HTML", html_problems(page), inp.diags)
     inp.target.write_text(page, encoding="utf-8")
     return EditionResult("html", len(rendered.sections))
