@@ -8,12 +8,14 @@ fields are mapped as pandoc maps them.
 
 from __future__ import annotations
 
+import logging
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import bibtexparser
-from pylatexenc.latex2text import LatexNodes2Text
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 TYPES = {
     "article": "article-journal", "book": "book", "mvbook": "book", "booklet": "pamphlet", "collection": "book",
@@ -32,7 +34,21 @@ MONTHS = {name: n for n, name in enumerate(
 _SIMPLE = {"volume": "volume", "edition": "edition", "url": "URL", "doi": "DOI", "isbn": "ISBN",
            "note": "note", "type": "genre", "series": "collection-title", "version": "version",
            "eventtitle": "event-title", "venue": "event-place", "chapter": "chapter-number"}
-_latex = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True)
+#: Braces a field may nest: pylatexenc recurses a few frames for each level, so far deeper fields would exhaust
+#: Python's stack; real ones nest two or three.
+MAX_DEPTH = 100
+
+
+def _latex_context() -> Any:
+    # pandoc drops \input and \include with their argument; pylatexenc's own handler of them fails (it reads
+    # the argument where 2.x no longer keeps it), and would read files if it did not.
+    context = get_default_latex_context_db()
+    context.add_context_category("briefpress", prepend=True, macros=[
+        MacroTextSpec("input", discard=True), MacroTextSpec("include", discard=True)])
+    return context
+
+
+_latex = LatexNodes2Text(latex_context=_latex_context(), math_mode="verbatim", strict_latex_spaces=True)
 
 
 @dataclass(frozen=True)
@@ -50,19 +66,86 @@ class BibProblem:
 
 def read(text: str) -> tuple[list[BibEntry], list[BibProblem]]:
     """Parse a ``.bib`` file; return its entries as CSL items and its problems, each at a line (1-based)."""
-    library = bibtexparser.parse_string(text)
-    problems = [BibProblem(block.start_line + 1, _first_line(str(getattr(block, "error", "")) or "malformed entry"))
-                for block in library.failed_blocks]
-    entries = []
-    for entry in library.entries:
-        fields = {f.key.lower(): str(f.value) for f in entry.fields}
-        entries.append(BibEntry(entry.key, entry.start_line + 1, to_csl(entry.key, entry.entry_type.lower(), fields)))
+    with _quiet("bibtexparser", "pylatexenc"):
+        library = bibtexparser.parse_string(text)
+        problems = [BibProblem(block.start_line + 1, _failure(block)) for block in library.failed_blocks]
+        entries = []
+        for entry in library.entries:
+            line = entry.start_line + 1
+            fields = {f.key.lower(): str(f.value) for f in entry.fields}
+            deep = next((name for name, value in fields.items() if _depth(value) > MAX_DEPTH), None)
+            if deep is not None:
+                problems.append(BibProblem(line, f"field '{deep}' of entry '{entry.key}' nested too deeply "
+                                                 f"(more than {MAX_DEPTH} levels of braces)"))
+                continue
+            try:
+                item = to_csl(entry.key, entry.entry_type.lower(), fields)
+            except RecursionError:  # nesting other than braces (\begin in \begin ...), as deep
+                problems.append(BibProblem(line, f"a field of entry '{entry.key}' nested too deeply"))
+                continue
+            entries.append(BibEntry(entry.key, line, item))
+    problems.sort(key=lambda problem: problem.line)
     return entries, problems
 
 
+class _Dropped(logging.Handler):
+    """Takes the parsers' log records, which would otherwise reach the terminal as stray lines: what they report
+    is reported as diagnostics."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        pass
+
+
+@contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    """Keep what the named loggers log meanwhile from any handler, Python's last-resort one included."""
+    handler = _Dropped()
+    loggers = [logging.getLogger(name) for name in names]
+    propagate = [logger.propagate for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.propagate = False
+    try:
+        yield
+    finally:
+        for logger, before in zip(loggers, propagate):
+            logger.removeHandler(handler)
+            logger.propagate = before
+
+
+def _failure(block: Any) -> str:
+    """What is wrong with a block bibtexparser could not read, naming the entry as written."""
+    error = getattr(block, "error", None)
+    reason = getattr(error, "abort_reason", None)
+    head = _head(block.raw or "")
+    if reason is None:
+        return _first_line(str(error or "")) or f"malformed entry '{head}'"
+    if reason.startswith("Unexpectedly reached end of file"):
+        return f"entry '{head}' is not closed"
+    if reason.startswith("Unexpected block start"):
+        return f"entry '{head}' is not closed before the next '@'"
+    reason = _first_line(reason).replace("`", "'").rstrip(". ")
+    return f"entry '{head}': {reason[:1].lower()}{reason[1:]}"
+
+
+def _head(raw: str) -> str:
+    """An entry's start, up to its key: ``@article{key``."""
+    match = re.match(r"\s*(@[^{(\s]*\s*[{(][^,\s]*)", raw)
+    return match.group(1)[:80] if match else _first_line(raw)[:80]
+
+
 def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else "malformed entry"
+    line = text.strip().splitlines()[0] if text.strip() else ""
     return re.sub(r"\s+", " ", line)
+
+
+def _depth(value: str) -> int:
+    """How deep ``value``'s braces nest."""
+    depth = deepest = 0
+    for match in re.finditer(r"(?<!\\)[{}]", value):
+        depth += 1 if match.group() == "{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def to_csl(key: str, entry_type: str, fields: dict[str, str]) -> dict[str, Any]:

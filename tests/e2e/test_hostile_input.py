@@ -353,3 +353,20 @@ def test_many_headings_of_the_same_text_get_their_ids_in_bounded_time(tmp_path: 
     page = (tmp_path / "out" / "tiny.html").read_text(encoding="utf-8")
     ids = [int(n or 1) for n in re.findall(r'<h2 id="notes(?:-(\d+))?"', page)]
     assert ids == list(range(1, 20_001))
+
+
+# --- A .bib file is read as data, whatever it holds -------------------------------------------------
+
+def test_hostile_bib_fields_are_errors_at_their_entries_and_nothing_stray_is_printed(tmp_path: Path) -> None:
+    """\\input in a field raised IndexError, 5,000 levels of braces RecursionError, and an entry cut off at the
+    end printed the parser's own lines before 'malformed entry'."""
+    deep = "{" * 5000 + "x" + "}" * 5000
+    bib = (f"@book{{inputs, title = {{See \\input{{/etc/hostname}} and \\include{{x}}}}, year = 2020}}\n\n"
+           f"@book{{deep,\n  title = {deep}}}\n\n@article{{cut,\n  title = {{Never closed\n")
+    write_brief(tmp_path, {"brief.yaml": BRIEF_YAML + "bibliography: refs.bib\n", "refs.bib": bib})
+    result = build(tmp_path)
+    assert result.stdout == ""
+    assert_refused(result,
+                   "brief/refs.bib:3: error: invalid BibTeX: field 'title' of entry 'deep' nested too deeply",
+                   "brief/refs.bib:6: error: invalid BibTeX: entry '@article{cut' is not closed")
+    assert "inputs" not in result.stderr.replace("reference 'inputs' is never cited", "")
