@@ -37,9 +37,37 @@ def _allowed(url: str, relative: bool, link: bool = False) -> bool:
     return relative and not scheme and not parts.netloc and not url.startswith(("/", "\\"))
 
 
+#: How deep a stylesheet's blocks, brackets and functions may nest. What reads a stylesheet after its tokens
+#: (this module, the web fonts' walk, cssselect2, WeasyPrint) recurses on each level, so thousands exhaust
+#: Python's stack; real stylesheets nest a few.
+MAX_CSS_DEPTH = 50
+_NESTED = ("{} block", "() block", "[] block", "function")
+
+
+def _too_deep(tokens: list[Any]) -> tuple[int, str] | None:
+    """Where ``tokens`` (tinycss2's, whose tokenizer keeps its own stack) nest deeper than allowed, walked
+    without recursion."""
+    pending = [(iter(tokens), 0)]
+    while pending:
+        level, depth = pending[-1]
+        token = next(level, None)
+        if token is None:
+            pending.pop()
+        elif token.type in _NESTED:
+            if depth >= MAX_CSS_DEPTH:
+                return (token.source_line, f"the stylesheet nests blocks, brackets or functions more than "
+                                           f"{MAX_CSS_DEPTH} levels deep")
+            pending.append((iter(token.arguments if token.type == "function" else token.content), depth + 1))
+    return None
+
+
 def css_problems(css: str, relative: bool = False, attribute: bool = False) -> list[tuple[int, str]]:
     """Each URL in a stylesheet (or, with ``attribute``, a ``style`` attribute's declarations): ``url()``,
-    ``@import``, ``image-set()``, that would load something from outside the edition, as (line, problem)."""
+    ``@import``, ``image-set()``, that would load something from outside the edition, as (line, problem); or
+    the one problem that it nests too deeply to be read further."""
+    deep = _too_deep(tinycss2.parse_component_value_list(css, skip_comments=True))
+    if deep:
+        return [deep]
     found: list[tuple[int, str]] = []
 
     def check(line: int, url: str) -> None:

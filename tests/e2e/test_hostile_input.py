@@ -291,6 +291,25 @@ def test_own_stylesheet_is_held_to_the_policy(fmt: str, tmp_path: Path) -> None:
                    "brief/styles/common.css:1: error: 'http://127.0.0.1:9/y.css' would be loaded from outside")
 
 
+DEEP_CSS = {
+    "media": ("html", "p { color: black }\n" + "@media screen {\n" * 5000 + "p { color: red }\n" + "}\n" * 5000, 52),
+    "selector": ("print", ":is(" * 5000 + "p" + ")" * 5000 + " { color: red }\n", 1),
+    "value": ("epub", "p {\n  margin: " + "calc(" * 5000 + "1px" + ")" * 5000 + ";\n}\n", 2),
+}
+
+
+@pytest.mark.parametrize("case", DEEP_CSS)
+def test_own_stylesheet_nested_too_deeply_is_an_error_at_its_line(case: str, tmp_path: Path) -> None:
+    """Thousands of nested @media blocks, selectors or functions in the brief's own stylesheet raised
+    RecursionError in every edition; the nesting is refused where it goes too deep, before anything reads it."""
+    name, css, line = DEEP_CSS[case]
+    write_brief(tmp_path, {f"styles/{name}.css": css})
+    fmt = "pdf" if name == "print" else name
+    assert_refused(build(tmp_path, "--format", fmt),
+                   f"brief/styles/{name}.css:{line}: error: the stylesheet nests blocks, brackets or functions "
+                   "more than 50 levels deep")
+
+
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="4" height="4">BODY</svg>'
 HOSTILE_SVG = {
     "external": (SVG.replace("BODY", '<image xlink:href="http://127.0.0.1:9/x.png" width="4" height="4"/>'),
