@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TextIO
 
 from . import __version__
-from .errors import BriefError, Diagnostic, Diagnostics
+from .errors import BriefError, Diagnostic, Diagnostics, summarised
 from .exits import Stopped, orderly_stop, private_temporary_folder, status
 from .model import FORMATS
 
@@ -117,8 +117,8 @@ def _run_build(args: argparse.Namespace, formats: tuple[str, ...], typesetter: T
     diags = Diagnostics()
     build(args.brief, formats, args.out, diags, strict=args.strict, paper=args.paper, release=args.release,
           report=lambda output: _say(output.describe(), sys.stdout), typesetter=typesetter)
-    for diagnostic in diags.warnings:
-        _say(diagnostic.format(), sys.stderr)
+    for line in summarised(diags.warnings):
+        _say(line, sys.stderr)
     return 0
 
 
@@ -203,8 +203,8 @@ def _run_shelf(args: argparse.Namespace, typesetter: Typesetter | None) -> int:
     diags = Diagnostics()
     shelf = load_shelf(args.config, diags, args.base_url)
     entries = build_shelf(shelf, args.out, diags, strict=args.strict, typesetter=typesetter)
-    for diagnostic in diags.warnings:
-        _say(diagnostic.format(), sys.stderr)
+    for line in summarised(diags.warnings):
+        _say(line, sys.stderr)
     for entry in entries:
         counts = ", ".join(f"{d.fmt} {d.units} {UNITS[d.fmt]}" for d in entry.downloads)
         _say(f"{os.path.relpath(args.out / entry.landing)}  {counts}", sys.stdout)
@@ -226,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except BriefError as exc:
-        for diagnostic in exc.diagnostics:
-            _say(diagnostic.format(), sys.stderr)
+        for line in summarised(exc.diagnostics):
+            _say(line, sys.stderr)
         return 1
     except (KeyboardInterrupt, Stopped) as exc:
         _say(f"briefpress: error: {exc if isinstance(exc, Stopped) else Stopped(signal.SIGINT)}", sys.stderr)

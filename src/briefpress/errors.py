@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -30,6 +31,34 @@ class Diagnostic:
         message = re.sub(r"\s*[\r\n]+\s*", " ", self.message).strip()
         return f"{where}{self.severity}: {message}"
 
+    @property
+    def kind(self) -> str:
+        """What the problem is, whatever it names: its message with the quoted names left out."""
+        return re.sub(r"'[^'\n]*'", "'…'", re.sub(r"\s+", " ", self.message).strip())
+
+
+#: How many warnings of one kind are shown; the rest are counted in one line.
+SHOWN = 10
+
+
+def summarised(diagnostics: Iterable[Diagnostic]) -> list[str]:
+    """The diagnostics as lines, in order: every error, and of the warnings of one kind the first ten, then one
+    line in their place counting the rest (tens of thousands of uncited references are one problem)."""
+    items = list(diagnostics)
+    counts = Counter(d.kind for d in items if d.severity == "warning")
+    met: Counter[str] = Counter()
+    lines = []
+    for diagnostic in items:
+        kind = diagnostic.kind
+        if diagnostic.severity == "warning" and counts[kind] > SHOWN + 1:
+            met[kind] += 1
+            if met[kind] == SHOWN + 1:
+                lines.append(f"briefpress: warning: ... and {counts[kind] - SHOWN} more such warnings ({kind})")
+            if met[kind] > SHOWN:
+                continue
+        lines.append(diagnostic.format())
+    return lines
+
 
 def _relative(path: Path) -> str:
     try:
@@ -43,7 +72,7 @@ class BriefError(Exception):
 
     def __init__(self, diagnostics: Iterable[Diagnostic]):
         self.diagnostics = tuple(diagnostics)
-        super().__init__("\n".join(d.format() for d in self.diagnostics))
+        super().__init__("\n".join(summarised(self.diagnostics)))
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 from .build import build
-from .errors import BriefError, Diagnostics
+from .errors import BriefError, Diagnostics, summarised
 from .resources import package_dir
 
 # Only the served page polls for changes; the HTML file written to the output folder has no script.
@@ -68,7 +68,7 @@ def rebuild(brief_dir: Path, out_dir: Path, state: State, log: Callable[[str], N
     try:
         outputs = build(brief_dir, ("html",), out_dir, diags)
     except BriefError as exc:
-        lines = [d.format() for d in exc.diagnostics]
+        lines = summarised(exc.diagnostics)
         for line in lines:
             log(line)
         state.publish(error_page(lines))
@@ -80,8 +80,8 @@ def rebuild(brief_dir: Path, out_dir: Path, state: State, log: Callable[[str], N
         return time.perf_counter() - start
     seconds = time.perf_counter() - start
     state.publish(outputs[0].path.read_text(encoding="utf-8"))
-    for warning in diags.warnings:
-        log(warning.format())
+    for line in summarised(diags.warnings):
+        log(line)
     log(f"rebuilt {outputs[0].describe().split()[0]} in {seconds:.2f} s")
     return seconds
 
