@@ -83,6 +83,14 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class BibFile:
+    """A bibliography file as the brief's loading read it: its name in ``brief.yaml`` and its text."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Bibliography:
     """The references a brief names in ``brief.yaml`` (``bibliography:``) and the CSL style they are cited in."""
 
@@ -94,6 +102,8 @@ class Bibliography:
     line: int
     #: The line of ``csl`` in ``brief.yaml`` (of ``bibliography`` when the style is the default).
     style_line: int = 0
+    #: The files, in the order ``bibliography`` lists them, as read (the citation engine is given these).
+    files: tuple[BibFile, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 from . import bibtex
 from .errors import Diagnostics
 from .load import parse_yaml, read_text
-from .model import Bibliography, Brief, Metadata, Reference, Section
+from .model import BibFile, Bibliography, Brief, Metadata, Reference, Section
 
 DEFAULT_STYLE = "chicago-author-date"
 SUFFIXES = (".bib", ".json", ".yaml", ".yml")
@@ -78,14 +78,17 @@ def attach(brief: Brief, diags: Diagnostics) -> Brief:
         diags.error(path, doc.line("bibliography"), "'bibliography' must be a file path or a list of them")
         return brief
     references: dict[str, Reference] = {}
+    texts: list[BibFile] = []
     for index, name in enumerate(files):
         line = doc.line("bibliography", index) if isinstance(named, list) else doc.line("bibliography")
-        _read_file(brief.root, name, path, line, references, diags)
+        text = _read_file(brief.root, name, path, line, references, diags)
+        if text is not None:
+            texts.append(BibFile(name, text))
     style = _style(brief.root, raw.get("csl"), path, doc.line("csl"), diags)
     if style is None:
         return brief
     bibliography = Bibliography(MappingProxyType(references), style[0], style[1], path, doc.line("bibliography"),
-                                doc.line("csl") if "csl" in raw else doc.line("bibliography"))
+                                doc.line("csl") if "csl" in raw else doc.line("bibliography"), tuple(texts))
     sections = brief.sections
     if not any(REFS_BLOCK.search(s.source) for s in sections):
         title = str(raw.get("reference-section-title") or "References")
@@ -95,18 +98,19 @@ def attach(brief: Brief, diags: Diagnostics) -> Brief:
 
 
 def _read_file(root: Path, name: str, listed_in: Path, line: int, references: dict[str, Reference],
-               diags: Diagnostics) -> None:
+               diags: Diagnostics) -> str | None:
+    """Read one bibliography file's references into ``references``; return its text (None: it cannot be read)."""
     file = (root / name)
     if file.suffix.lower() not in SUFFIXES:
         diags.error(listed_in, line, f"bibliography '{name}': use a .bib (BibTeX), .json (CSL-JSON) "
                                      "or .yaml (CSL-YAML) file")
-        return
+        return None
     if not file.exists() and not file.is_symlink():
         diags.error(listed_in, line, f"bibliography file '{name}' does not exist")
-        return
+        return None
     text = read_text(file, diags, root)  # a regular file inside the brief, or an error naming it
     if text is None:
-        return
+        return None
     suffix = file.suffix.lower()
     found = _bib(text, file, diags) if suffix == ".bib" else \
         _json(text, file, diags) if suffix == ".json" else _yaml(text, file, diags)
@@ -117,6 +121,7 @@ def _read_file(root: Path, name: str, listed_in: Path, line: int, references: di
                                             f"(also in {other.path.name}, line {other.line})")
             continue
         references[ref.id] = ref
+    return text
 
 
 def _bib(text: str, file: Path, diags: Diagnostics) -> list[Reference]:
@@ -131,6 +136,9 @@ def _json(text: str, file: Path, diags: Diagnostics) -> list[Reference]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         diags.error(file, exc.lineno, f"invalid JSON: {exc.msg}")
+        return []
+    except RecursionError:
+        diags.error(file, 1, "invalid CSL-JSON: values are nested too deeply")
         return []
     if not isinstance(value, list):
         diags.error(file, 1, "a CSL-JSON file must hold a list of references")
@@ -169,21 +177,10 @@ def _items(value: list[Any], file: Path, diags: Diagnostics, line_of: Any) -> li
         if not isinstance(item.get("type", ""), str):
             diags.error(file, line, f"reference '{item['id']}': 'type' must be a CSL type such as 'book'")
             continue
-        clean = _jsonable(item)
-        clean["id"] = str(item["id"])
-        out.append(Reference(clean["id"], MappingProxyType(clean), file, line))
+        # The engine reads the file itself; the model keeps what the brief checks: the id and the type.
+        key = str(item["id"])
+        out.append(Reference(key, MappingProxyType({"id": key, "type": item.get("type", "")}), file, line))
     return out
-
-
-def _jsonable(value: Any) -> Any:
-    """YAML values as JSON ones (dates as text), so that the engine is given plain CSL-JSON."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
 
 
 def _is_style(text: str, file: Path, diags: Diagnostics) -> bool:
@@ -202,6 +199,25 @@ def _is_style(text: str, file: Path, diags: Diagnostics) -> bool:
     return True
 
 
+_PARENT = re.compile(r"""<link\b[^>]*\brel=["']independent-parent["'][^>]*>""")
+_HREF = re.compile(r"""\bhref=["'][^"']*/([A-Za-z0-9_.-]+?)(?:\.csl)?["']""")
+
+
+def _independent(text: str, file: Path, diags: Diagnostics) -> str:
+    """A dependent style (one that names an independent parent, as journals' styles do) is its parent from the
+    packaged collection; nothing is fetched from the network."""
+    link = _PARENT.search(text)
+    if link is None:
+        return text
+    href = _HREF.search(link.group(0))
+    parent = href.group(1) if href else ""
+    if parent not in style_names():
+        diags.error(file, text.count("\n", 0, link.start()) + 1,
+                    f"this dependent style's parent '{parent or link.group(0)}' is not a packaged style")
+        return text
+    return (_styles_dir() / f"{parent}.csl").read_text(encoding="utf-8")
+
+
 def _style(root: Path, value: Any, listed_in: Path, line: int, diags: Diagnostics) -> tuple[str, str] | None:
     """The style's name and CSL text: a ``.csl`` file in the brief, or a packaged style by name."""
     name = DEFAULT_STYLE if value is None else str(value).strip()
@@ -213,7 +229,7 @@ def _style(root: Path, value: Any, listed_in: Path, line: int, diags: Diagnostic
         text = read_text(file, diags, root)
         if text is None or not _is_style(text, file, diags):
             return None
-        return Path(name).stem, text
+        return Path(name).stem, _independent(text, file, diags)
     if name not in style_names():
         close = difflib.get_close_matches(name, style_names(), n=5, cutoff=0.5)
         hint = f"; nearest: {', '.join(close)}" if close else ""

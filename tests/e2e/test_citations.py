@@ -189,7 +189,7 @@ def test_author_date_citations_read_the_same_in_every_edition(tmp_path: Path) ->
     (lambda root: _style_file(root, "<?xml version='1.0'?>\n<stylesheet/>\n"),
      r"bad.csl:2: error: a CSL style's root element is <style>, not <stylesheet>"),
     (lambda root: _style_file(root, "<style/>\n"),
-     r"brief.yaml:10: error: citation style 'bad' cannot be used: .*TypeError"),
+     r"brief.yaml:10: error: citation style 'bad' cannot be used: .*No citation element present"),
     (lambda root: _replace_refs(root, "refs.bib", "@book{a, title = {A}, year = 2020}\n\n@book{b,\n  title = {B\n"),
      r"refs.bib:3: error: invalid BibTeX"),
     (lambda root: _replace_refs(root, "refs.json", '[\n  {"id": "a", "type": "book"},\n  {"id": "b" "type": 1}\n]\n'),
@@ -209,7 +209,7 @@ def test_a_reference_never_cited_is_a_warning_and_strict_makes_it_fail(tmp_path:
     root = _brief(tmp_path)
     assert _build(root, tmp_path / "dist") == 0
     err = capsys.readouterr().err
-    assert re.search(r"refs.yaml:\d+: warning: reference 'xi2022' is never cited", err)
+    assert re.search(r"refs.yaml:\d+: warning: reference '\w+' is never cited", err)
     assert _build(root, tmp_path / "strict", "--strict") == 1
 
 

@@ -1,6 +1,8 @@
 """Every citation and bibliography entry reads as pandoc's citeproc writes it, for the same references and CSL file.
 
-The oracle is pandoc (PyPI ``pypandoc-binary``) with ``--citeproc``. The corpus (tests/data/references) holds 44
+The oracle is pandoc (PyPI ``pypandoc-binary``) with ``--citeproc`` and ``link-citations: true``, as briefpress
+links each citation to its entry (a link ends a quotation, so a full stop after it stays outside the quotation
+marks, in pandoc as here). The corpus (tests/data/references) holds 44
 references: reports by organisations, journal, news and magazine articles, web pages with access dates, books
 and chapters, laws, addresses, items with no date, transliterated Kazakh, Russian and Chinese names, two works by
 one author in one year, and works by six and seven authors. The citations cite each once, then with locators,
@@ -42,6 +44,7 @@ def _pandoc(style: str, lang: str = "en-US") -> tuple[list[str], list[str], dict
     source = f"---\nlang: {lang}\n---\n" + (DATA / "citations.md").read_text(encoding="utf-8")
     out = subprocess.run(
         [pypandoc.get_pandoc_path(), "-f", "markdown", "-t", "html", "--wrap=none", "--citeproc",
+         "-M", "link-citations=true",
          "--csl", str(_styles_dir() / f"{style}.csl"), "--bibliography", str(DATA / "corpus.yaml")],
         input=source, capture_output=True, text=True, check=True).stdout
     tree = lxml_html.fromstring(f"<div>{out}</div>")

@@ -17,7 +17,7 @@ STAGES = [
     {"briefpress.references"},
     {"briefpress.render", "briefpress.render.sections", "briefpress.render.jinja", "briefpress.render.markdown",
      "briefpress.render.charts", "briefpress.render.budget", "briefpress.render.citations",
-     "briefpress.render.citeproc", "briefpress.render.crossref"},
+     "briefpress.render.citeproc", "briefpress.render.cslhtml", "briefpress.render.crossref"},
     {"briefpress.assemble"},
     {"briefpress.editions", "briefpress.editions.base", "briefpress.editions.typeset", "briefpress.editions.pages",
      "briefpress.editions.pdf", "briefpress.editions.epub", "briefpress.editions.html", "briefpress.editions.join",
@@ -27,7 +27,7 @@ STAGES = [
     {"briefpress.shelf", "briefpress.shelf.model", "briefpress.shelf.config", "briefpress.shelf.pages",
      "briefpress.shelf.covers", "briefpress.shelf.site", "briefpress.shelf.feeds"},
     {"briefpress.speedups", "briefpress.speedups.printer", "briefpress.speedups.drawing",
-     "briefpress.speedups.processes", "briefpress.speedups.switches", "briefpress.speedups.citeproc"},
+     "briefpress.speedups.processes", "briefpress.speedups.switches"},
     {"briefpress.cli", "briefpress.watch", "briefpress.scaffold", "briefpress.ci", "briefpress.__main__"},
 ]
 

@@ -20,7 +20,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from .citeproc import CiteItem, Cluster, Formatted
+from .citeproc import CiteItem, Cluster, Formatted, anchor
 
 #: Ids with these prefixes are cross-references to figures, tables, boxes and sections, not citations (as in
 #: Quarto); they are left as text here.
@@ -275,8 +275,10 @@ def _notes_in_text(children: Sequence[Token], order: list[tuple[str, Any]]) -> I
         elif out and out[-1].type == "text":
             out[-1].content = out[-1].content.rstrip()
         following = children[i + 1] if i + 1 < len(children) else None
-        if not child.meta["narrative"] and following is not None and following.type == "text":
-            punct = re.match(r"[.,;:!?]", following.content)
+        punct = re.match(r"[.,;:!?]", following.content) if following is not None and following.type == "text" \
+            else None
+        child.meta["after"] = punct.group() if punct else ""  # the engine sets the note as pandoc would
+        if not child.meta["narrative"] and punct:
             if punct:
                 pending_punct = punct.group()
                 if out and out[-1].type == "text":
@@ -309,6 +311,8 @@ def walk_reading_order(tokens: Sequence[Token], note_offset: int) -> Iterator[tu
     visited: set[int] = set()
 
     def visit(stream: Sequence[Token], note: int) -> Iterator[tuple[Token, int]]:
+        if note:
+            _mark_lead(stream)
         for token in stream:
             for child in token.children or []:
                 if child.type == "citation":
@@ -320,9 +324,21 @@ def walk_reading_order(tokens: Sequence[Token], note_offset: int) -> Iterator[tu
     yield from visit(main, 0)
 
 
+def _mark_lead(body: Sequence[Token]) -> None:
+    """Mark the citation a note of one paragraph begins with, which pandoc sets as the note's own citation
+    (not in parentheses, capitalised), unless it is narrative."""
+    inlines = [t for t in body if t.type == "inline"]
+    if len(inlines) != 1 or sum(t.type == "paragraph_open" for t in body) != 1 or len(body) != 3:
+        return
+    first = next((c for c in inlines[0].children or [] if not (c.type == "text" and not c.content.strip())), None)
+    if first is not None and first.type == "citation" and not first.meta["narrative"]:
+        first.meta["lead"] = True
+
+
 def cluster_of(token: Token, note: int) -> Cluster:
     return Cluster(items=token.meta["items"], note=note, narrative=token.meta["narrative"],
-                   own_note=bool(token.meta.get("own_note")))
+                   own_note=bool(token.meta.get("own_note")), source=token.meta["source"],
+                   after=token.meta.get("after", ""), lead=bool(token.meta.get("lead")))
 
 
 @dataclass(frozen=True)
@@ -341,7 +357,6 @@ _ENTRY = re.compile(r'^\s*<div class="csl-entry">(.*)</div>\s*$', re.S)
 
 
 _HREF = re.compile(r'href="(#ref-[^"]*)"')
-_LINK = re.compile(r'<a href="#ref-([^"]*)" class="citation-link">(.*?)</a>', re.S)
 
 
 def citation_html(token: Token, env: dict) -> str:
@@ -366,11 +381,7 @@ def citation_author_html(token: Token, env: dict) -> str:
 
 
 def _linked(html: str, env: dict) -> str:
-    """Point each citation's link at its entry in the edition's own terms (another file, in the EPUB); a work
-    the style gives no entry is not linked."""
-    works: CitedWorks | None = env.get("citations")
-    printed = {key for key, _ in works.entries} if works is not None else set()
-    html = _LINK.sub(lambda m: m.group(0) if m.group(1) in printed else m.group(2), html)
+    """Point each citation's link at its entry in the edition's own terms (another file, in the EPUB)."""
     link = env.get("link_href")
     return _HREF.sub(lambda m: f'href="{escape(link(m.group(1)))}"', html) if link else html
 
@@ -393,5 +404,5 @@ def bibliography_html(works: CitedWorks | None) -> str:
     for key, entry in works.entries:
         match = _ENTRY.match(entry)
         body = (match.group(1) if match else entry).strip()
-        rows.append(f'<div class="csl-entry" id="ref-{escape(key)}" role="listitem">{body}</div>')
+        rows.append(f'<div class="csl-entry" id="{anchor(key)}" role="listitem">{body}</div>')
     return f'<div class="{cls}" role="list">\n' + "\n".join(rows) + "\n</div>\n"

@@ -1,32 +1,49 @@
-"""CSL formatting with citeproc-js, the reference CSL processor, run in V8 through PyMiniRacer.
+"""CSL formatting by pandoc's own citeproc, run as a separate program (PyPI ``pypandoc-binary``).
 
-citeproc-js (``briefpress/citeproc/citeproc.js``, CPAL-1.0 or AGPL-3.0) implements every part of CSL 1.0.2 that
-briefs need: disambiguation (added names, given names, year suffixes), ``et al.`` rules, cite positions for note
-styles (``ibid.``, short forms), collapsing and sorting. The CSL locales beside it come from the
-citation-style-language/locales repository (CC BY-SA 3.0).
+The brief's citations are given to pandoc once, as one Markdown document that holds every cluster's source
+text in reading order, each in the note it stands in (a note that holds none is kept as an empty note, so that
+pandoc numbers the notes as the brief does). pandoc parses the citations, its locators and affixes, reads the
+bibliography files and the style, and returns its document as JSON; the formatted clusters and the bibliography
+are read back from that tree and written as HTML by ``cslhtml``. The text is therefore pandoc's by
+construction. pandoc is GPL-licensed and runs as its own process; nothing of it is linked into the package.
 
-Everything the engine is given is JSON; everything it returns is HTML text. No file, clock or network is reached
-from inside the engine: styles and locales are read here, by Python, and handed over as strings.
+pandoc reads only what is written for it into a temporary folder: the bibliography files and the style as the
+brief's loading read them (so a file changed or swapped in between is never read), and the brief's own
+reference for "Cite this brief". Its heap and its time are bounded, and it dies with the build.
 """
 
 from __future__ import annotations
 
+import ctypes
+import hashlib
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from functools import cache
+from html import escape
 from importlib import resources
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-CITEPROC_JS = "citeproc.js"
-#: JavaScript run once citeproc-js is loaded, before an engine is made: where the speed-ups add theirs
-#: (``speedups/citeproc.py``). Empty on the plain path; whatever is here must not change a character of output.
-EXTENSIONS: list[str] = []
-#: Bounds for the engine: its heap, and the time any one call may take (a brief's citations take well under
-#: a second; these only stop a runaway).
-HEAP_LIMIT = 1024 * 1024 * 1024
+from ..model import BibFile
+from .cslhtml import Writer, math_nodes
+
+#: Bounds for pandoc: its heap, and the time a run may take (a brief's citations take well under a second;
+#: these only stop a runaway).
+HEAP_MB = 1024
 TIMEOUT = 120
+#: The Markdown pandoc reads the clusters as: its own syntax, with the sources' raw HTML and TeX off (as in the
+#: brief's own text) and no metadata blocks.
+READER = "markdown-raw_html-raw_tex-raw_attribute-yaml_metadata_block-tex_math_dollars"
+#: The id of the brief's own reference, in the run that formats it alone.
+THIS_BRIEF = "this-brief"
 _LOCALE_PREFIX = "locales-"
+_SAFE_KEY = re.compile(r"[A-Za-z0-9_.-]+\Z")
 
 
 @dataclass(frozen=True)
@@ -50,12 +67,18 @@ class Cluster:
     narrative: bool = False
     #: The cluster is a note of its own (a citation under a note style), not a citation inside a note.
     own_note: bool = False
+    #: Its Markdown, as written (``[see @a, p. 3]``, ``@a [p. 3]``).
+    source: str = ""
+    #: The punctuation right after the citation (pandoc moves it into a note the citation becomes).
+    after: str = ""
+    #: The citation begins a note of one paragraph (pandoc then sets it as the note's own citation).
+    lead: bool = False
 
 
 @dataclass(frozen=True)
 class Formatted:
-    """A cluster as the style formats it. For a narrative citation, ``author`` is the name that stays in the
-    text, and ``text`` the rest (in parentheses for author-date styles, the note's text for note styles)."""
+    """A cluster as the style formats it. For a narrative citation under a note style, ``author`` is the name
+    that stays in the text, and ``text`` the note's text; otherwise ``text`` is the whole citation."""
 
     text: str
     author: str = ""
@@ -69,10 +92,34 @@ class Output:
     #: Bibliography entries in the style's order, as (reference id, entry HTML).
     entries: tuple[tuple[str, str], ...]
     note_style: bool
-    #: The style's bibliography layout: a hanging indent, its line spacing.
+    #: The style's bibliography layout: a hanging indent.
     hanging_indent: bool = False
     #: References the style gives no bibliography entry (a speech with no publisher, in some styles).
     unprinted: tuple[str, ...] = field(default=())
+    #: Clusters pandoc did not read as citations (their index), printed as written.
+    unread: tuple[int, ...] = field(default=())
+    #: The brief's own entry, for "Cite this brief" (empty unless asked for).
+    brief_entry: str = ""
+
+
+class EngineError(Exception):
+    """pandoc could not read a bibliography file or the style, or ran out of its time or memory.
+    ``file`` is the index of the bibliography file at fault (None: the style, or the run as a whole)."""
+
+    def __init__(self, message: str, file: int | None = None):
+        super().__init__(message)
+        self.file = file
+
+
+def anchor(key: str) -> str:
+    """The id of a reference's bibliography entry, the same in every edition: ``ref-`` and the key where the key
+    is a plain name, or a name made of its letters and a digest of it (ids must be XML names, and a key from a
+    bibliography file can hold any character)."""
+    if _SAFE_KEY.match(key) and key[0].isalnum():
+        return f"ref-{key}"
+    plain = re.sub(r"[^A-Za-z0-9_.-]+", "-", key).strip("-.")[:40]
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+    return f"ref-{plain}-{digest}" if plain else f"ref-{digest}"
 
 
 def _data(name: str) -> str:
@@ -86,14 +133,14 @@ def _primary_dialects() -> Mapping[str, str]:
 
 @cache
 def locale_names() -> tuple[str, ...]:
-    """The locales packaged, by tag (``en-US``)."""
+    """The CSL locales packaged (for the locator terms the parser knows), by tag (``en-US``)."""
     folder = resources.files("briefpress").joinpath("citeproc")
     return tuple(sorted(f.name[len(_LOCALE_PREFIX):-4] for f in folder.iterdir()
                         if f.name.startswith(_LOCALE_PREFIX) and f.name.endswith(".xml")))
 
 
 def locale_tag(lang: str) -> str:
-    """The packaged locale for a language tag: ``en`` is ``en-US``, as pandoc and citeproc-js read it."""
+    """The packaged locale for a language tag: ``en`` is ``en-US``, as pandoc reads it."""
     known = locale_names()
     if lang in known:
         return lang
@@ -105,223 +152,260 @@ def locale_xml(tag: str) -> str:
     return _data(f"{_LOCALE_PREFIX}{tag}.xml")
 
 
-class EngineError(Exception):
-    """The engine could not run a style (a broken ``.csl`` file), or ran out of its time or memory."""
+def pandoc_path() -> Path:
+    """The pandoc that PyPI's ``pypandoc-binary`` installs beside the package (one version, so one text)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pypandoc")
+    if spec is not None and spec.origin:
+        found = Path(spec.origin).parent / "files" / "pandoc"
+        if found.is_file() and os.access(found, os.X_OK):
+            return found
+    raise EngineError("pandoc is not installed: install the package 'pypandoc-binary' (pip install "
+                      "pypandoc-binary)")
 
 
-class Engine:
-    """One citeproc-js engine for one style, locale and set of references."""
+def document(clusters: Sequence[Cluster]) -> str:
+    """The Markdown pandoc is given: every cluster in reading order, each inside the note it stands in; notes
+    that hold no citation are empty notes, so that pandoc numbers every note as the brief does (a citation's
+    note number decides ``ibid.`` and short forms). A note's citations share one paragraph, after a word unless
+    one begins the note (pandoc puts the others in parentheses)."""
+    text: list[str] = []
+    notes: list[str] = []
+    numbered = 0  # notes pandoc has seen so far
+    open_note = 0  # the brief's note whose body is being written
+    for cluster in clusters:
+        source = " ".join(cluster.source.split())
+        in_note = cluster.note > 0 and not cluster.own_note
+        if in_note:
+            cite = f"{source}{cluster.after}" if cluster.lead else f"x {source}"
+            if cluster.note == open_note:
+                notes[-1] += f" x {source}"
+                continue
+        target = cluster.note if cluster.note > 0 else numbered
+        while numbered < target - 1:
+            numbered += 1
+            text.append(f"[^{numbered}]\n")
+            notes.append(f"[^{numbered}]: \\-")
+        if in_note:
+            numbered += 1
+            open_note = cluster.note
+            text.append(f"[^{numbered}]\n")
+            notes.append(f"[^{numbered}]: {cite}")
+        else:
+            if cluster.own_note:
+                numbered += 1
+            open_note = 0
+            text.append(f"{source}{cluster.after if cluster.own_note else ''}\n")
+    return "\n".join(text + [f"{note}\n" for note in notes])
 
-    def __init__(self, style_xml: str, lang: str, items: Mapping[str, Mapping[str, Any]]):
-        from py_mini_racer import MiniRacer  # V8 starts only for a brief that cites
 
-        tag = locale_tag(lang)
-        locales = {t: locale_xml(t) for t in dict.fromkeys([tag, "en-US"])}
-        self._ctx = MiniRacer()
+def _die_with_us() -> None:
+    """In the child, before pandoc starts: be killed if the build dies (Linux), so that no pandoc is left on."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _run(args: list[str], stdin: str, cwd: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [str(pandoc_path()), "+RTS", f"-M{HEAP_MB}m", "-RTS", *args],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "HOME": cwd},
+        preexec_fn=_die_with_us if sys.platform.startswith("linux") else None)
+
+
+def _finish(process: subprocess.Popen[bytes], stdin: str, files: Sequence[str]) -> Any:
+    try:
+        out, err = process.communicate(stdin.encode("utf-8"), timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise EngineError(f"formatting the citations took longer than {TIMEOUT} s") from None
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    if process.returncode != 0:
+        raise _failure(err.decode("utf-8", "replace"), files)
+    return json.loads(out)
+
+
+def _failure(stderr: str, files: Sequence[str]) -> EngineError:
+    lines = [line.strip() for line in stderr.splitlines()
+             if line.strip() and not line.startswith(("[WARNING]", "HasCallStack", "  "))]
+    if any("heap overflow" in line or "Heap exhausted" in line for line in lines):
+        return EngineError(f"formatting the citations needed more than {HEAP_MB} MB")
+    message = " ".join(lines)[:300] or "pandoc failed"
+    for index, name in enumerate(files):
+        if name in message:
+            return EngineError(message.replace(f"Error reading bibliography file {name}:", "").strip()
+                               .replace(name, "this file"), index)
+    return EngineError(message.replace("style.csl", "the style"))
+
+
+def _file_name(index: int, name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    return f"bibliography-{index}{'.yaml' if suffix == '.yml' else suffix}"
+
+
+def _yaml_text(text: str) -> str:
+    """A CSL-YAML file as pandoc reads one: a bare list of references goes under ``references:``."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, list):
+        return "references:\n" + "".join(f"  {line}\n" for line in text.splitlines())
+    return text
+
+
+def format_brief(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Sequence[Cluster],
+                 note_style: bool, own_item: Mapping[str, Any] | None = None) -> Output:
+    """Format every cluster, in reading order, and the bibliography of the references cited; with
+    ``own_item``, also the brief's own entry. One pandoc run each, side by side."""
+    with tempfile.TemporaryDirectory(prefix="briefpress-cite-") as folder:
+        Path(folder, "style.csl").write_text(style_xml, encoding="utf-8")
+        names = [_file_name(i, f.name) for i, f in enumerate(files)]
+        for name, file in zip(names, files):
+            text = _yaml_text(file.text) if name.endswith(".yaml") else file.text
+            Path(folder, name).write_text(text, encoding="utf-8")
+        common = ["--citeproc", "--csl=style.csl", "-M", f"lang={lang}", "-t", "json"]
+        runs: list[tuple[subprocess.Popen[bytes], str, list[str]]] = []
         try:
-            self._ctx.set_hard_memory_limit(HEAP_LIMIT)
-            self._ctx.eval("var module = {exports: {}}; var exports = module.exports;")
-            self._ctx.eval(_data(CITEPROC_JS))
-            self._ctx.eval(_GLUE)
-            for extension in EXTENSIONS:
-                self._ctx.eval(extension)
-            # ``system_id`` lets citeproc-js wrap each cite of a cluster in a link to its entry
-            # (``wrapCitationEntry``)
-            items = {key: {**item, "system_id": key} for key, item in items.items()}
-            self._call("bp_start", style_xml, tag, locales, items)
-            self.note_style = bool(self._ctx.eval('bp_engine.opt.xclass === "note"'))
-        except BaseException:
-            self.close()  # an engine left open keeps the interpreter from exiting
-            raise
-
-    def _call(self, name: str, *args: Any) -> Any:
-        """Call a function of the glue; what goes wrong in the engine is an ``EngineError``."""
-        from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException
-
-        try:
-            return self._ctx.call(name, *args, timeout_sec=TIMEOUT)
-        except JSTimeoutException:
-            raise EngineError(f"the engine took longer than {TIMEOUT} s") from None
-        except JSOOMException:
-            raise EngineError(f"the engine needed more than {HEAP_LIMIT >> 20} MB") from None
-        except JSEvalException as exc:
-            first = next((line.strip() for line in str(exc).splitlines() if "Error" in line), str(exc).strip())
-            raise EngineError(first.split("\n")[0][:200]) from None
-
-    def __enter__(self) -> "Engine":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Stop V8 (an engine left open keeps the interpreter from exiting)."""
-        self._ctx.close()
-
-    def entry(self, key: str) -> str:
-        """The bibliography entry of one reference, alone; empty if the style prints none."""
-        html = self._call("bp_entry", key)
-        return _merge_punctuation(html or "")
-
-    def format(self, clusters: Sequence[Cluster]) -> Output:
-        """Format every cluster, in reading order, and the bibliography of the references cited."""
-        # Under a note style, a citation inside a note of the brief's own is set in the note's text as pandoc sets
-        # it: in parentheses, or (narrative) whole, without the layout's closing full stop.
-        inline = [self.note_style and c.note > 0 and not c.own_note for c in clusters]
-        citations = [
-            {"citationID": f"c{n}", "properties": {"noteIndex": c.note},
-             "citationItems": [_item(i, suppress=(c.narrative and not inline[n]) or i.suppress_author)
-                               for i in c.items],
-             "bp_own_note": c.own_note, "bp_inline": inline[n] and not c.narrative,
-             "bp_whole": inline[n] and c.narrative}
-            for n, c in enumerate(clusters)
-        ]
-        authors = [[{"id": c.items[0].id, "author-only": True}] if c.narrative and not inline[n] else None
-                   for n, c in enumerate(clusters)]
-        result = json.loads(self._call("bp_format", json.dumps(citations), json.dumps(authors)))
-        texts = [_merge_punctuation(t, result["inQuote"]) for t in result["texts"]]
-        return Output(
-            clusters=tuple(Formatted(text=t, author=a or "") for t, a in zip(texts, result["authors"])),
-            entries=tuple((i, _merge_punctuation(e)) for i, e in result["entries"] if e is not None),
-            unprinted=tuple(i for i, e in result["entries"] if e is None),
-            note_style=result["note"],
-            hanging_indent=bool(result["hanging"]),
-        )
+            if files:
+                runs.append((_run(["-f", READER, "-M", "link-citations=true", *common,
+                                   *(f"--bibliography={n}" for n in names)], "", folder),
+                             document(clusters), names))
+            if own_item is not None:
+                Path(folder, "brief.json").write_text(json.dumps([{**own_item, "id": THIS_BRIEF}]),
+                                                      encoding="utf-8")
+                runs.append((_run(["-f", "markdown", *common, "--bibliography=brief.json"], "", folder),
+                             f"---\nnocite: '@{THIS_BRIEF}'\n---\n", []))
+            trees = [_finish(process, stdin, used) for process, stdin, used in runs]
+        finally:
+            for process, _, _ in runs:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+    main = trees[0] if files else None
+    own = trees[-1] if own_item is not None else None
+    writer = Writer(math=_math_writer([t for t in (main, own) if t is not None]))
+    brief_entry = ""
+    if own is not None:
+        brief_entry = next((html for key, html in _entries(own, writer) if key == THIS_BRIEF), "")
+    if main is None:
+        return Output((), (), note_style, brief_entry=brief_entry)
+    refs = _refs_div(main)
+    printed_entries = _entries(main, writer)
+    entries = tuple((key, html) for key, html in printed_entries if html)
+    printed = {key for key, _ in entries}
+    writer.entry_link = lambda key, inner: (f'<a href="#{anchor(key)}" class="citation-link">{inner}</a>'
+                                            if key in printed else inner)
+    cites = _cites(main)
+    formatted: list[Formatted] = []
+    unread: list[int] = []
+    for index, cluster in enumerate(clusters):
+        cite = cites[index] if index < len(cites) else None
+        if cite is None:
+            unread.append(index)
+            formatted.append(Formatted(text=escape(" ".join(cluster.source.split()))))
+            continue
+        formatted.append(_formatted(cite, writer, cluster.after if cluster.own_note else ""))
+    return Output(tuple(formatted), entries, note_style,
+                  hanging_indent=refs is not None and "hanging-indent" in refs[1],
+                  unprinted=tuple(key for key, html in printed_entries if not html),
+                  unread=tuple(unread), brief_entry=brief_entry)
 
 
-_DOUBLED = re.compile(r"([?!])[,.](?=(?:<[^>]+>)*[”’])")
-_OUTSIDE = re.compile(r"”((?:</[^>]+>)*)([,.])")
+def _formatted(cite: dict[str, Any], writer: Writer, moved: str) -> Formatted:
+    """A Cite node as text: under a note style, pandoc puts the citation in a note (after the author's name,
+    for a narrative one, and the punctuation it ``moved`` before the note's call); inside a note, or under
+    another style, the citation is the node's whole text."""
+    content = cite["c"][1]
+    for at, node in enumerate(content):
+        if node.get("t") == "Note":
+            narrative = cite["c"][0][0]["citationMode"]["t"] == "AuthorInText"
+            author = writer.inlines(content[:at]).strip() if narrative else ""
+            if moved and author.endswith(escape(moved)):
+                author = author[:-len(escape(moved))]
+            return Formatted(text=writer.blocks(node["c"]), author=author)
+    return Formatted(text=writer.inlines(content))
 
 
-def _merge_punctuation(html: str, in_quote: bool = False) -> str:
-    """A comma or full stop after a title's own ``?`` or ``!`` is dropped, as pandoc's citeproc drops it; where
-    the locale puts punctuation inside quotation marks (en-US), a suffix's comma moves inside too."""
-    if in_quote:
-        html = _OUTSIDE.sub(r"\2”\1", html)
-    return _DOUBLED.sub(r"\1", html)
+def _cites(tree: Mapping[str, Any]) -> list[dict[str, Any] | None]:
+    """The first Cite of each paragraph of the document, in reading order (notes where they are called); None
+    for a paragraph pandoc did not read as a citation."""
+    blocks = tree.get("blocks", [])
+    found: list[dict[str, Any] | None] = []
+    for block in blocks:
+        if block.get("t") == "Div":
+            continue  # the bibliography
+        found.extend(_paragraph_cites(block))
+    return found
 
 
-def _item(item: CiteItem, suppress: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": item.id}
-    if item.prefix:
-        out["prefix"] = item.prefix
-    if item.suffix:
-        out["suffix"] = item.suffix
-    if item.locator:
-        out["locator"] = item.locator
-        out["label"] = item.label or "page"
-    if suppress:
-        out["suppress-author"] = True
-    return out
+def _paragraph_cites(block: dict[str, Any]) -> list[dict[str, Any] | None]:
+    """One paragraph of the document: its citation, or the citations inside the note it calls."""
+    if block.get("t") != "Para":
+        return []
+    inlines = block["c"]
+    if len(inlines) == 1 and inlines[0].get("t") == "Note":
+        out: list[dict[str, Any] | None] = []
+        for inner in inlines[0]["c"]:
+            if inner.get("t") == "Para":
+                out.extend(n for n in inner["c"] if n.get("t") == "Cite")
+        return out
+    return [next((n for n in inlines if n.get("t") == "Cite"), None)]
 
 
-_GLUE = r"""
-var CSL = module.exports;
-// The words title case leaves in lower case: CSL 1.0.2's list (section "Title case conversion"), which pandoc's
-// citeproc uses too; citeproc-js's own list is longer ("after", "since", "versus"...).
-CSL.SKIP_WORDS = ["a", "an", "and", "as", "at", "but", "by", "down", "for", "from", "in", "into", "nor", "of",
-                  "on", "onto", "or", "over", "so", "the", "till", "to", "up", "via", "with", "yet"];
-var bp_engine = null;
-var bp_items = null;
+def _refs_div(tree: Mapping[str, Any]) -> Any:
+    for block in tree.get("blocks", []):
+        if block.get("t") == "Div" and block["c"][0][0] == "refs":
+            return block["c"][0]
+    return None
 
-function bp_start(style, tag, locales, items) {
-    bp_items = items;
-    var sys = {
-        retrieveLocale: function (l) { return locales[l] || locales["en-US"]; },
-        retrieveItem: function (id) { return bp_items[id]; },
-        wrapCitationEntry: function (str, id) {
-            return '<a href="#ref-' + id + '" class="citation-link">' + str + '</a>';
-        }
-    };
-    bp_engine = new CSL.Engine(sys, style, tag, true);
-    bp_engine.opt.development_extensions.apply_citation_wrapper = true;
-    bp_engine.setOutputFormat("html");
-    return true;
-}
 
-function bp_entry(key) {
-    bp_engine.updateItems([key]);
-    var bib = bp_engine.makeBibliography();
-    return bib && bib[1].length ? bib[1][0] : "";
-}
+def _entries(tree: Mapping[str, Any], writer: Writer) -> list[tuple[str, str]]:
+    """The bibliography's entries, as (reference id, HTML); an entry the style prints nothing for is empty."""
+    for block in tree.get("blocks", []):
+        if block.get("t") == "Div" and block["c"][0][0] == "refs":
+            return [(entry["c"][0][0][len("ref-"):], writer.blocks(entry["c"][1]).strip())
+                    for entry in block["c"][1] if entry.get("t") == "Div"]
+    return []
 
-function bp_format(citationsJson, authorsJson) {
-    var citations = JSON.parse(citationsJson);
-    var authors = JSON.parse(authorsJson);
-    var ids = [];
-    citations.forEach(function (c) { c.citationItems.forEach(function (i) { ids.push(i.id); }); });
-    bp_engine.updateItems(ids.filter(function (v, i, a) { return a.indexOf(v) === i; }));
-    var built = bp_engine.rebuildProcessorState(citations, "html");
-    // With the links on, citeproc-js leaves the layout's affixes to the caller: put them back, without
-    // doubling a full stop the cite already ends with.
-    var pre = bp_engine.citation.opt.layout_prefix || "";
-    var suf = bp_engine.citation.opt.layout_suffix || "";
-    var inQuote = bp_engine.locale[bp_engine.opt.lang].opts["punctuation-in-quote"];
-    // pandoc's citeproc does not collapse a cite into one that has a suffix, nor one with a prefix into the
-    // cite before it ("Zhao 2020a, and more; Zhao 2020b"): such a cluster is formatted again without collapsing.
-    var raw = built.map(function (r, n) {
-        var items = citations[n].citationItems;
-        var blocked = items.some(function (item, i) {
-            return (i > 0 && item.prefix) || (i < items.length - 1 && item.suffix);
-        });
-        var collapsing = bp_engine.citation.opt.collapse && bp_engine.citation.opt.collapse.length;
-        if (collapsing && !blocked && items.some(function (item) { return item.locator; })) {
-            // and in a collapsed group with a locator, cites are parted by the layout's delimiter
-            // ("Zhao 2020a, 3; 2020b"), not the year delimiter
-            var delim = bp_engine.citation.opt.layout_delimiter || "; ";
-            return r[2].replace(/<\/a>([^<]*)<a /g, function () { return "</a>" + delim + "<a "; });
-        }
-        if (!blocked || !collapsing) return r[2];
-        var saved = bp_engine.citation.opt.collapse;
-        bp_engine.citation.opt.collapse = [];
-        try {
-            return bp_engine.makeCitationCluster(items);
-        } finally {
-            bp_engine.citation.opt.collapse = saved;
-        }
-    });
-    var texts = raw.map(function (s0, n) {
-        var s = s0;
-        var plain = s.replace(/<[^>]*>/g, "");
-        var end = plain.charAt(plain.length - 1);
-        var rest = (citations[n].bp_inline || citations[n].bp_whole) ? "" : suf;
-        if (rest && ".!?".indexOf(end) >= 0 && rest.charAt(0) === ".") rest = rest.slice(1);
-        if (rest && inQuote && ".,".indexOf(rest.charAt(0)) >= 0 && (end === "\u201d" || end === "\u2019")) {
-            var at = s.lastIndexOf(end);  // the full stop goes inside the closing quotation mark
-            s = s.slice(0, at) + rest.charAt(0) + s.slice(at);
-            rest = rest.slice(1);
-        }
-        s = citations[n].bp_inline ? "(" + s + ")" : (citations[n].bp_whole ? s : pre + s + rest);
-        if (citations[n].bp_own_note) {  // a note that is a citation starts with a capital, as pandoc's do
-            s = s.replace(/^((?:<[^>]*>)*)([a-z])/, function (m, tags, c) { return tags + c.toUpperCase(); });
-        }
-        return s;
-    });
-    var names = authors.map(function (a, n) {
-        if (!a) return null;
-        var cited = bp_engine.registry.citationreg.citationById[citations[n].citationID];
-        var position = cited ? cited.sortedItems[0][1].position : 0;
-        a[0].position = position;
-        return bp_engine.makeCitationCluster(a);
-    });
-    var entries = [];
-    var hanging = false;
-    if (bp_engine.bibliography && bp_engine.bibliography.tokens.length) {
-        var bib = bp_engine.makeBibliography();
-        if (bib) {
-            hanging = bib[0].hangingindent;
-            var skipped = {};
-            bib[0].bibliography_errors.forEach(function (e) { skipped[e.index] = true; });
-            var k = 0;
-            for (var i = 0; i < bib[0].entry_ids.length; i++) {
-                if (skipped[i]) { entries.push([bib[0].entry_ids[i][0], null]); continue; }
-                entries.push([bib[0].entry_ids[i][0], bib[1][k]]);
-                k += 1;
-            }
-        }
-    }
-    return JSON.stringify({texts: texts, authors: names, entries: entries,
-                           note: bp_engine.opt.xclass === "note", hanging: hanging,
-                           inQuote: !!inQuote});
-}
-"""
+
+def _math_writer(trees: Sequence[Any]):
+    """Math in a title (``$\\beta$``) as pandoc writes it in HTML (Unicode, in italics where TeX sets them):
+    one more pandoc run, made only when the references hold math."""
+    nodes = [node for tree in trees for node in math_nodes(tree)]
+    if not nodes:
+        return lambda kind, tex: escape(tex)
+    doc = {"pandoc-api-version": trees[0]["pandoc-api-version"], "meta": {},
+           "blocks": [{"t": "Para", "c": [node]} for node in nodes]}
+    with tempfile.TemporaryDirectory(prefix="briefpress-math-") as folder:
+        process = _run(["-f", "json", "-t", "html", "--wrap=none"], "", folder)
+        out, _ = process.communicate(json.dumps(doc).encode("utf-8"), timeout=TIMEOUT)
+    from lxml import html as lxml_html
+
+    paragraphs = lxml_html.fromstring(f"<div>{out.decode('utf-8')}</div>").findall("p")
+    written: dict[tuple[str, str], str] = {}
+    for node, para in zip(nodes, paragraphs):
+        writer = Writer()
+        written[(node["c"][0]["t"], node["c"][1])] = _math_html(para, writer)
+    return lambda kind, tex: written.get((kind, tex), escape(tex))
+
+
+def _math_html(element: Any, writer: Writer) -> str:
+    """pandoc's HTML for a formula, kept to text, italics, super- and subscripts."""
+    allowed = {"em": "em", "i": "em", "sup": "sup", "sub": "sub", "strong": "strong"}
+    out = [escape(element.text or "", quote=False)]
+    for child in element:
+        tag = allowed.get(child.tag)
+        inner = _math_html(child, writer)
+        out.append(f"<{tag}>{inner}</{tag}>" if tag else inner)
+        out.append(escape(child.tail or "", quote=False))
+    return "".join(out)

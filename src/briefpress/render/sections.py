@@ -28,8 +28,6 @@ from .markdown import create_parser, footnote_inline_html, render_tokens, slugif
 
 LINK_SCHEMES = ("http", "https", "mailto")
 GENERATED = "charts"
-#: The brief's own reference, among the references it is formatted with: no citation key can hold a space.
-THIS_BRIEF = "this brief"
 
 
 @dataclass(frozen=True)
@@ -319,39 +317,44 @@ def _number_citations(brief: Brief, sections: list[RenderedSection], id_owner: d
             clusters.append(cluster_of(token, note))
         if brief.bibliography is not None and any(t.type == "bibliography" for t in part.tokens):
             for key in brief.bibliography.references:
-                id_owner.setdefault(f"ref-{key}", part.id)
+                id_owner.setdefault(citeproc.anchor(key), part.id)
     return clusters
 
 
 def _format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Diagnostics,
                       cite_this: bool = False) -> CitedWorks | None:
-    """Format every citation and the bibliography with the brief's style, in one engine; warn of references never
-    cited. With ``cite_this``, also the brief's own entry (in Chicago author-date if the brief names no style)."""
+    """Format every citation and the bibliography with the brief's style, in one engine run; warn of references
+    never cited. With ``cite_this``, also the brief's own entry (in Chicago author-date if the brief names no
+    style)."""
     bib = brief.bibliography
     if bib is None and not cite_this:
         return None
-    items = {key: dict(ref.item) for key, ref in bib.references.items()} if bib else {}
-    if cite_this:
-        items[THIS_BRIEF] = {**brief_item(brief.metadata), "id": THIS_BRIEF}
+    style = bib.style_xml if bib else default_style()
+    note_style = _note_style(style)
     try:
-        with citeproc.Engine(bib.style_xml if bib else default_style(), brief.metadata.lang, items) as engine:
-            out = engine.format(clusters) if bib else None
-            own = engine.entry(THIS_BRIEF) if cite_this else ""
-    except citeproc.EngineError as exc:  # a broken .csl file of the brief's, or a style the engine cannot run
-        where = (bib.path, bib.style_line) if bib else (brief.root / "brief.yaml", None)
-        diags.error(*where, f"citation style '{bib.style_name if bib else 'chicago-author-date'}' cannot be "
-                            f"used: {exc}")
+        out = citeproc.format_brief(style, brief.metadata.lang, bib.files if bib else (), clusters, note_style,
+                                    brief_item(brief.metadata) if cite_this else None)
+    except citeproc.EngineError as exc:  # a file or style pandoc cannot read, or a runaway
+        if bib is not None and exc.file is not None:
+            name = bib.files[exc.file].name
+            diags.error(brief.root / name, None, f"cannot read this bibliography: {exc}")
+        else:
+            where = (bib.path, bib.style_line) if bib else (brief.root / "brief.yaml", None)
+            diags.error(*where, f"citation style '{bib.style_name if bib else 'chicago-author-date'}' cannot be "
+                                f"used: {exc}")
         return None
-    if bib is None or out is None:
-        return CitedWorks((), (), False, False, own)
+    if bib is None:
+        return CitedWorks((), (), False, False, out.brief_entry)
     cited = {item.id for cluster in clusters for item in cluster.items}
     for key, ref in bib.references.items():
         if key not in cited:
             diags.warning(ref.path, ref.line, f"reference '{key}' is never cited")
     for key in out.unprinted:
-        ref = bib.references[key]
-        diags.warning(ref.path, ref.line, f"reference '{key}' has no bibliography entry in style '{bib.style_name}'")
-    return CitedWorks(out.clusters, out.entries, out.note_style, out.hanging_indent, own)
+        ref = bib.references.get(key)
+        if ref is not None:
+            diags.warning(ref.path, ref.line, f"reference '{key}' has no bibliography entry in style "
+                                              f"'{bib.style_name}'")
+    return CitedWorks(out.clusters, out.entries, out.note_style, out.hanging_indent, out.brief_entry)
 
 
 def _jinja(env: jinja2.Environment, section: Section, diags: Diagnostics, lost_data: set[str]) -> str | None:

@@ -4,7 +4,6 @@
   then lays out the print job (Linux, where ``fork`` is safe; the same bytes as a layout in-process).
 - ``drawing``: a long brief's parts drawn in forked processes while the next part is laid out.
 - ``path``: the printer imports WeasyPrint with an empty ``PATH`` (see ``printer.import_without_compilers``).
-- ``citeproc``: citeproc-js finds a style's macros through an index (``citeproc``).
 
 Each stays because ``make bench`` shows its gain, measured on its own against all on (see
 ``docs/performance.md``); pyphen's patterns kept parsed and Python's cycle collector switched off were
@@ -23,7 +22,6 @@ from pathlib import Path
 
 from ..editions.typeset import InProcess, PrintJob, Typeset, Typesetter
 from ..errors import Diagnostics
-from .citeproc import install as install_citeproc
 from .drawing import typeset_fast
 from .printer import Printer
 from .switches import NAMES, on
@@ -48,8 +46,7 @@ class Here(InProcess):
 
 def typesetter(laying_out: bool) -> tuple[Typesetter, Printer | None]:
     """The typesetter for a build, and the printer to close after it, if one was forked (only when the
-    build will lay the brief out). Also turns on the speed-ups of the rest of the build (``citeproc``)."""
-    install_citeproc()
+    build will lay the brief out)."""
     if laying_out and can_fork() and on("printer"):
         printer = Printer.start()
         return printer, printer

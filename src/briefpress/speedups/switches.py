@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 
 #: printer: WeasyPrint imported in a forked process while the brief renders, which then lays it out;
-#: path: that import made with an empty PATH; drawing: a long brief's parts drawn in forked processes;
-#: citeproc: citeproc-js finds a style's macros through an index.
-NAMES = ("printer", "path", "drawing", "citeproc")
+#: path: that import made with an empty PATH; drawing: a long brief's parts drawn in forked processes.
+NAMES = ("printer", "path", "drawing")
 
 
 def on(name: str) -> bool:
