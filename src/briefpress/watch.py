@@ -183,15 +183,16 @@ class SiteState:
     def file(self, url_path: str) -> Path | None:
         """The file of the shelf a URL path names (a folder's ``index.html``), if it is inside the shelf."""
         parts = [p for p in posixpath.normpath(unquote(url_path)).split("/") if p not in ("", ".")]
-        if ".." in parts:
+        if ".." in parts or any("\0" in part for part in parts):
             return None
-        path = self.root.joinpath(*parts)
-        if path.is_dir():
-            path = path / "index.html"
+        # A name longer than the system allows (ENAMETOOLONG), or any other path it refuses, names no file.
         try:
+            path = self.root.joinpath(*parts)
+            if path.is_dir():
+                path = path / "index.html"
             if not path.resolve().is_relative_to(self.root.resolve()) or not path.is_file():
                 return None
-        except OSError:
+        except (OSError, ValueError):
             return None
         return path
 
@@ -214,12 +215,18 @@ def _site_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
                 elif file is None:
                     self.send_error(404)
                     return
-                elif file.suffix == ".html":
-                    data, kind = reloading(file.read_text(encoding="utf-8"), version), "text/html; charset=utf-8"
                 else:
-                    data = file.read_bytes()
-                    kind = {".atom": "application/atom+xml", ".xml": "application/xml"}.get(
-                        file.suffix, mimetypes.guess_type(file.name)[0] or "application/octet-stream")
+                    try:  # a rebuild may swap the folder between finding the file and reading it
+                        data = file.read_bytes()
+                    except OSError:
+                        self.send_error(404)
+                        return
+                    if file.suffix == ".html":
+                        data = reloading(data.decode("utf-8", "replace"), version)
+                        kind = "text/html; charset=utf-8"
+                    else:
+                        kind = {".atom": "application/atom+xml", ".xml": "application/xml"}.get(
+                            file.suffix, mimetypes.guess_type(file.name)[0] or "application/octet-stream")
             self.send_response(200)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))

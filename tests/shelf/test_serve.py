@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import shutil
 import threading
 import time
@@ -122,6 +123,33 @@ def test_serves_the_shelf_rebuilds_shows_errors_and_recovers(served) -> None:
     version = _wait(base, version, lambda page: "Epsilon" in page and "Delta Edited" in page)
     meta.write_text(meta.read_text(encoding="utf-8").replace("Epsilon", "Epsilon Edited"), encoding="utf-8")
     _wait(base, version, lambda page: "Epsilon Edited" in page)
+
+
+def _status(base: str, path: str) -> int:
+    """The status the server answers a GET of ``path``, sent as it is."""
+    host, port = base.removeprefix("http://").rstrip("/").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=HANG_GUARD)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_hostile_paths_are_refused_without_a_traceback(served, capfd: pytest.CaptureFixture[str]) -> None:
+    """A NUL byte in the path (ValueError) or a name longer than the system allows (ENAMETOOLONG) dropped the
+    connection with a traceback in the terminal; each is a 404, and a request line over http.server's limit
+    its 414, with nothing printed."""
+    _brief, base, lines = served
+    assert _status(base, "/%00") == 404
+    assert _status(base, "/index.html%00.png") == 404
+    assert _status(base, "/" + "a" * 5_000) == 404
+    assert _status(base, "/" + "a/" * 30_000) == 404
+    assert _status(base, "/" + "a" * 100_000) == 414
+    assert _status(base, "/") == 200, "the server still serves"
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Exception occurred" not in err, err
+    assert not [line for line in lines if "Traceback" in line]
 
 
 def url_ok(base: str) -> bool:
