@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -150,23 +151,51 @@ def _new(args: argparse.Namespace) -> int:
     if args.ci and repo is None:
         raise BriefError([Diagnostic(start, None, "not in a git repository: --ci adds the workflow at a "
                                                   "repository's root (run `git init` there first)")])
-    if args.folder is not None:
-        for path in create(args.folder, args.title):
-            _say(str(path), sys.stdout)
+    # And where the workflow would go is checked before the brief is made: on a problem, nothing is written.
+    refused = ci.refusal(repo) if args.ci and repo is not None else None
+    if refused is not None:
+        raise BriefError([Diagnostic(refused[0], None, refused[1])])
+    existed = args.folder is not None and os.path.lexists(args.folder)
+    made = create(args.folder, args.title) if args.folder is not None else []
+    added = None
+    if args.ci and repo is not None and not repo.workflows:
+        try:
+            added = ci.add(repo)
+        except (OSError, ValueError) as exc:  # changed since it was checked: the new brief goes too
+            _undo(args.folder, existed)
+            raise BriefError([Diagnostic(repo.root / ci.WORKFLOW, None, f"the workflow could not be written "
+                                         f"({getattr(exc, 'strerror', None) or exc}); nothing added")]) from None
+    for path in made:
+        _say(str(path), sys.stdout)
     if repo is None:
         return 0
     if repo.workflows:
         if args.ci:
             names = ", ".join(str(p.relative_to(repo.root)) for p in repo.workflows)
             _say(f"note: {repo.root} has a workflow already ({names}); nothing added", sys.stderr)
-    elif args.ci:
-        _say(str(ci.add(repo)), sys.stdout)
+    elif added is not None:
+        _say(str(added), sys.stdout)
         if not (repo.root / "Makefile").is_file():
             _say(f"note: the workflow runs `make check`: it needs briefpress's Makefile in {repo.root}", sys.stderr)
     else:
         _say(f"note: {repo.root} has no CI workflow; `briefpress new --ci`, run there, adds {ci.WORKFLOW}",
              sys.stderr)
     return 0
+
+
+def _undo(folder: Path | None, existed: bool) -> None:
+    """Remove the brief ``new`` made in ``folder``, which was missing or empty (``create`` makes it only so):
+    all in it is the new brief's."""
+    if folder is None:
+        return
+    if not existed:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for path in folder.iterdir():
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _watch(args: argparse.Namespace) -> int:

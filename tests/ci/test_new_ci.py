@@ -132,3 +132,36 @@ def test_a_folder_is_required_without_ci(tmp_path: Path) -> None:
     assert made.returncode == 2
     assert "the folder to create is required" in made.stderr
     assert _files(tmp_path / "desk") == set()
+
+
+@pytest.mark.parametrize("link", [".github", ".github/workflows"])
+def test_a_link_out_of_the_repository_is_refused_and_nothing_is_written(tmp_path: Path, link: str) -> None:
+    """A .github/workflows that is a symbolic link out of the repository was followed: the workflow was
+    written into the folder it leads to."""
+    repo = _git_init(tmp_path / "desk")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "workflows").mkdir(parents=True)
+    (repo / link).parent.mkdir(parents=True, exist_ok=True)
+    (repo / link).symlink_to(elsewhere, target_is_directory=True)
+    made = _briefpress("new", "brief", "--ci", cwd=repo)
+    assert made.returncode == 1
+    assert made.stdout == ""
+    assert made.stderr.splitlines() == [f"{link}: error: leads out of the repository (a symbolic link to "
+                                        f"{elsewhere.resolve()}): the workflow is written only inside it"]
+    assert not (repo / "brief").exists()
+    assert _files(elsewhere) == set()
+
+
+@pytest.mark.parametrize("dangling", [".github/workflows/briefs.yml", ".github/workflows", ".github"])
+def test_a_dangling_link_is_refused_before_the_brief_is_made(tmp_path: Path, dangling: str) -> None:
+    """A dangling link where the workflow goes failed half-way (FileExistsError), the new brief left behind."""
+    repo = _git_init(tmp_path / "desk")
+    (repo / dangling).parent.mkdir(parents=True, exist_ok=True)
+    (repo / dangling).symlink_to(tmp_path / "nothing")
+    made = _briefpress("new", "brief", "--ci", cwd=repo)
+    assert made.returncode == 1
+    assert made.stdout == ""
+    assert made.stderr.splitlines() == [
+        f"{dangling}: error: a symbolic link that leads nowhere: remove it, then run again"]
+    assert not (repo / "brief").exists()
+    assert sorted(p.name for p in repo.iterdir()) == [".git", ".github"]
