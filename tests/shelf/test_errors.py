@@ -120,3 +120,25 @@ def test_a_brief_that_fails_leaves_the_published_shelf_as_it_was(root: Path, she
     made = run("shelf", "--out", "public/new/site")
     assert made.status == 1 and "02-timeline.md:1: error:" in made.stderr
     assert sorted(p.name for p in root.iterdir()) == ["briefs", "shelf.yaml", "site"]
+
+
+def test_briefs_outside_the_shelf_folder_are_errors_at_their_lines(root: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """'../x', a pattern reaching out, an absolute path and a link out were published as the shelf's own."""
+    make_brief(root / "elsewhere" / "x", "Outside", "outside", "2024-01-01", None, ["A"])
+    desk = root / "desk"
+    make_brief(desk / "briefs" / "one", "One", "one", "2024-01-01", None, ["A"])
+    (desk / "linked").symlink_to(root / "elsewhere" / "x", target_is_directory=True)
+    (desk / "shelf.yaml").write_text(
+        "title: T\nbase_url: https://example.org/\nbriefs:\n  - briefs/*\n  - ../elsewhere/x\n"
+        f"  - ../elsewhere/*\n  - {root / 'elsewhere' / 'x'}\n  - linked\n", encoding="utf-8")
+    monkeypatch.chdir(desk)
+    made = run("shelf")
+    assert made.status == 1
+    rule = "outside the shelf's folder: a shelf publishes only the briefs in the folder of shelf.yaml"
+    assert _one_line_each(made.stderr) == [
+        f"shelf.yaml:5: error: brief folder '../elsewhere/x' is {rule}",
+        f"shelf.yaml:6: error: '../elsewhere/*' matches ../elsewhere/x, {rule}",
+        f"shelf.yaml:7: error: brief folder '{root / 'elsewhere' / 'x'}' is {rule}",
+        f"shelf.yaml:8: error: brief folder 'linked' is {rule}"]
+    assert not (desk / "dist").exists()

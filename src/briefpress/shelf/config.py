@@ -8,6 +8,7 @@ its title), and its URLs start with ``--base-url``, else with ``DEFAULT_BASE_URL
 from __future__ import annotations
 
 import glob
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,14 @@ def _briefs(listed: Any, doc: Any, path: Path, diags: Diagnostics) -> tuple[Path
         diags.error(path, doc.line("briefs"), "'briefs' must be a folder, a pattern such as 'briefs/*', or a list of them")
         return ()
     found: list[Path] = []
+    root = path.parent.resolve()
+
+    def outside(folder: Path) -> bool:
+        try:
+            return not folder.resolve().is_relative_to(root)
+        except (OSError, RuntimeError):  # a loop of links leads nowhere inside
+            return True
+
     for index, item in enumerate(items):
         line = doc.line("briefs", index) if isinstance(listed, list) else doc.line("briefs")
         if not isinstance(item, str) or not item.strip():
@@ -133,11 +142,20 @@ def _briefs(listed: Any, doc: Any, path: Path, diags: Diagnostics) -> tuple[Path
         if glob.has_magic(item):
             matches = [Path(m) for m in sorted(glob.glob(str(path.parent / item)))]
             folders = [m for m in matches if (m / "brief.yaml").is_file()]
+            away = [m for m in folders if outside(m)]
+            if away:
+                diags.error(path, line, f"'{item}' matches {os.path.relpath(away[0], path.parent)}, outside the "
+                                        f"shelf's folder: a shelf publishes only the briefs in the folder of {NAME}")
+                continue
             if not folders:
                 diags.error(path, line, f"'{item}' matches no brief folder (a folder with brief.yaml)")
             found.extend(folders)
         else:
             folder = path.parent / item
+            if outside(folder):
+                diags.error(path, line, f"brief folder '{item}' is outside the shelf's folder: a shelf publishes "
+                                        f"only the briefs in the folder of {NAME}")
+                continue
             if not folder.is_dir():
                 diags.error(path, line, f"brief folder '{item}' does not exist")
                 continue
