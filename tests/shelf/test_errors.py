@@ -142,3 +142,21 @@ def test_briefs_outside_the_shelf_folder_are_errors_at_their_lines(root: Path,
         f"shelf.yaml:7: error: brief folder '{root / 'elsewhere' / 'x'}' is {rule}",
         f"shelf.yaml:8: error: brief folder 'linked' is {rule}"]
     assert not (desk / "dist").exists()
+
+
+@pytest.mark.parametrize(("name", "data", "problem"), [
+    ("cover.png", b"\x89PNG\r\n\x1a\nnot really", "the cover image cannot be read"),
+    ("cover.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0"></svg>', "the cover cannot be drawn"),
+], ids=["png", "svg"])
+def test_a_cover_that_cannot_be_drawn_is_reported_at_its_file(root: Path, name: str, data: bytes,
+                                                             problem: str) -> None:
+    """The brief's own cover, which its EPUB carries as it is, was reported against the brief's folder."""
+    brief = make_brief(root / "briefs" / "one", "One", "one", "2024-01-01", None, ["A"])
+    (brief / "images").mkdir(exist_ok=True)
+    (brief / "images" / name).write_bytes(data)
+    write_shelf(root)
+    made = run("shelf")
+    assert made.status == 1
+    [line] = _one_line_each(made.stderr)
+    assert line.startswith(f"briefs/one/images/{name}: error: {problem}: "), line
+    assert not Path("dist").exists()

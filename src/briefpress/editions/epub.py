@@ -23,6 +23,8 @@ from . import pdf
 from .base import EditionInput, EditionResult
 
 STYLESHEETS = ("common.css", "epub.css")
+#: A brief's own cover image, in the order looked for; the EPUB carries it as its cover, and the shelf draws it.
+OWN_COVERS = ("images/cover.svg", "images/cover.png", "images/cover.jpg")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 # What the EPUB offers readers who rely on assistive technology (EPUB Accessibility 1.1).
 ACCESSIBILITY = (
@@ -78,8 +80,7 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = (),
         book.add_item(epub.EpubItem(uid=f"css-{Path(name).stem}", file_name=file_name, media_type="text/css",
                                     content=css.encode("utf-8")))
 
-    own_cover = next((p for p in ("images/cover.svg", "images/cover.png", "images/cover.jpg")
-                      if os.path.lexists(rendered.brief.root / p)), None)
+    own_cover = own_cover_name(rendered.brief.root)
     cover_name = own_cover or "images/cover.svg"
     cover_bytes = _own_cover(rendered, own_cover, diags) if own_cover else assembler.cover_svg().encode("utf-8")
     book.set_cover(cover_name, cover_bytes, create_page=True)
@@ -122,6 +123,12 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = (),
         {"type": "text", "href": first_body.file_name, "title": first_body.title},
     ]
     return book
+
+
+def own_cover_name(root: Path) -> str | None:
+    """The brief's own cover image, by its path in the brief folder ``root``, if it brings one (the first of
+    ``OWN_COVERS`` there); otherwise its design draws one."""
+    return next((name for name in OWN_COVERS if os.path.lexists(root / name)), None)
 
 
 def _own_cover(rendered: Rendered, name: str, diags: Diagnostics) -> bytes:

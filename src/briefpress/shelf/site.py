@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..build import build
+from ..editions.epub import own_cover_name
 from ..editions.typeset import Typesetter
 from ..errors import BriefError, Diagnostic, Diagnostics
 from ..exits import deferred
@@ -167,7 +168,8 @@ def _assemble(shelf: Shelf, built: Sequence[Built], site: Path, diags: Diagnosti
         try:
             drawn = covers.draw(brief.metadata, folder / f"{slug}.epub", tuple(o.fmt for o in brief.outputs))
         except covers.CoverError as exc:
-            diags.error(brief.folder, None, str(exc))
+            own = own_cover_name(brief.folder)  # the brief's own image, else the one its design drew
+            diags.error(brief.folder / own if own else brief.folder, None, str(exc))
             continue
         (folder / "cover.png").write_bytes(drawn.card)
         (folder / "cover-thumb.png").write_bytes(drawn.thumbnail)
