@@ -383,6 +383,16 @@ CASES = [
     Case("date-impossible-day", {"data/facts.yaml": FACTS_YAML + "events:\n  - {date: '2022-06-31', event: x}\n",
                                  "sections/02-details.md": DETAILS_MD + "\n{{ timeline(data.facts.events) }}\n"},
          ("brief/sections/02-details.md:10: | not a date: '2022-06-31' (June 2022 has no day 31)",)),
+    # Quoted, a date is text to YAML: an event with a label, whose date only orders the table, was not checked.
+    Case("date-impossible-day-labelled",
+         {"data/facts.yaml": FACTS_YAML + 'events:\n  - {date: "2021-02-30", label: Late February, event: x}\n',
+          "sections/02-details.md": DETAILS_MD + "\n{{ timeline(data.facts.events) }}\n"},
+         ("brief/sections/02-details.md:10: | not a date: '2021-02-30' (February 2021 has no day 30)",)),
+    Case("date-impossible-month-labelled",
+         {"data/facts.yaml": FACTS_YAML + 'events:\n  - {date: "2019-01", event: x}\n'
+                                          '  - {date: "2019-13", label: Late 2019, event: y}\n',
+          "sections/02-details.md": DETAILS_MD + "\n{{ timeline(data.facts.events) }}\n"},
+         ("brief/sections/02-details.md:10: | not a date: '2019-13' (there is no month 13)",)),
     Case("date-impossible-day-yaml", {"data/facts.yaml": FACTS_YAML + "day: 2022-06-31\n"},
          ("brief/data/facts.yaml:3: | bad value '2022-06-31'",)),
     Case("brief-date-impossible-day", {"brief.yaml": BRIEF_YAML + "date: 2022-06-31\n"},

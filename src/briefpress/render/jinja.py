@@ -135,26 +135,39 @@ def iso_date(value: Any) -> str:
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)
 
 
-def human_date(value: Any) -> str:
-    """Format ``2022-11-20`` as ``20 November 2022``, ``2019-03`` as ``March 2019``."""
+def _date_parts(value: Any) -> tuple[str, str, str, str | None, str | None]:
+    """A date, or ISO date text at any precision (``2022``, ``2022-11``, ``2022-11-20``), checked: its ISO text,
+    year, month's name, month and day (None beyond its precision). Text that is no such date, or a date that
+    does not exist (``2021-02-30``, ``2019-13``), is a ValueError, however the YAML wrote it."""
     text = iso_date(value)
     match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", text)
     if not match:
         raise ValueError(f"not an ISO date: {text!r}")
     year, month, day = match.groups()
+    if int(year) < dt.MINYEAR:
+        raise ValueError(f"not a date: '{text}' (there is no year {year})")
     if month is None:
-        return year
+        return text, year, "", None, None
     if not 1 <= int(month) <= 12:
         raise ValueError(f"not a date: '{text}' (there is no month {int(month)})")
     name = _MONTHS[int(month) - 1]
     if day and not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
         raise ValueError(f"not a date: '{text}' ({name} {year} has no day {int(day)})")
+    return text, year, name, month, day
+
+
+def human_date(value: Any) -> str:
+    """Format ``2022-11-20`` as ``20 November 2022``, ``2019-03`` as ``March 2019``."""
+    _text, year, name, month, day = _date_parts(value)
+    if month is None:
+        return year
     return f"{int(day)} {name} {year}" if day else f"{name} {year}"
 
 
 def by_date(items: Iterable[Any], key: str = "date") -> list[Any]:
-    """Sort mappings by their ISO date, whatever its precision."""
-    return sorted(items, key=lambda item: iso_date(item[key]))
+    """Sort mappings by their ISO date, whatever its precision; each date is checked as ``human_date`` checks
+    it, shown or not (an event with a ``label`` shows its label)."""
+    return sorted(items, key=lambda item: _date_parts(item[key])[0])
 
 
 def md_cell(value: Any) -> str:
