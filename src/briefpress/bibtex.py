@@ -51,6 +51,9 @@ def _latex_context() -> Any:
 _latex = LatexNodes2Text(latex_context=_latex_context(), math_mode="verbatim", strict_latex_spaces=True)
 
 
+_COMMENT_LIKE = re.compile(r"(@\s*)(comment[a-z])", re.I)
+
+
 @dataclass(frozen=True)
 class BibEntry:
     key: str
@@ -67,10 +70,16 @@ class BibProblem:
 def read(text: str) -> tuple[list[BibEntry], list[BibProblem]]:
     """Parse a ``.bib`` file; return its entries as CSL items and its problems, each at a line (1-based)."""
     with _quiet("bibtexparser", "pylatexenc"):
-        library = bibtexparser.parse_string(text)
-        problems = [BibProblem(block.start_line + 1, _failure(block)) for block in library.failed_blocks]
+        # bibtexparser reads any type that starts with "comment" (biblatex's @commentary) as a comment: such an
+        # entry is read under another name, on the same lines.
+        library = bibtexparser.parse_string(_COMMENT_LIKE.sub(r"\1x\2", text))
+        # A field given twice is read by pandoc (as biblatex does); only the rest are problems.
+        lenient = [b.ignore_error_block for b in library.failed_blocks
+                   if type(b).__name__ == "DuplicateFieldKeyBlock" and getattr(b, "ignore_error_block", None)]
+        problems = [BibProblem(block.start_line + 1, _failure(block)) for block in library.failed_blocks
+                    if block.ignore_error_block not in lenient]
         entries = []
-        for entry in library.entries:
+        for entry in sorted([*library.entries, *lenient], key=lambda e: e.start_line):
             line = entry.start_line + 1
             fields = {f.key.lower(): str(f.value) for f in entry.fields}
             deep = next((name for name, value in fields.items() if _depth(value) > MAX_DEPTH), None)
@@ -78,12 +87,8 @@ def read(text: str) -> tuple[list[BibEntry], list[BibProblem]]:
                 problems.append(BibProblem(line, f"field '{deep}' of entry '{entry.key}' nested too deeply "
                                                  f"(more than {MAX_DEPTH} levels of braces)"))
                 continue
-            try:
-                item = to_csl(entry.key, entry.entry_type.lower(), fields)
-            except RecursionError:  # nesting other than braces (\begin in \begin ...), as deep
-                problems.append(BibProblem(line, f"a field of entry '{entry.key}' nested too deeply"))
-                continue
-            entries.append(BibEntry(entry.key, line, item))
+            # pandoc reads the file itself for the citations: the brief keeps the key and the type.
+            entries.append(BibEntry(entry.key, line, {"id": entry.key, "type": TYPES.get(entry.entry_type.lower(), "")}))
     problems.sort(key=lambda problem: problem.line)
     return entries, problems
 

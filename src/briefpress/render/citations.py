@@ -326,8 +326,14 @@ def walk_reading_order(tokens: Sequence[Token], note_offset: int) -> Iterator[tu
 
 def _mark_lead(body: Sequence[Token]) -> None:
     """Mark the citation a note of one paragraph begins with, which pandoc sets as the note's own citation
-    (not in parentheses, capitalised), unless it is narrative."""
+    (not in parentheses, capitalised), unless it is narrative; note the punctuation after each citation."""
     inlines = [t for t in body if t.type == "inline"]
+    for token in inlines:  # the punctuation after each citation, which pandoc weighs too
+        children = token.children or []
+        for child, following in zip(children, children[1:]):
+            if child.type == "citation" and following.type == "text":
+                punct = re.match(r"[.,;:!?]", following.content)
+                child.meta["after"] = punct.group() if punct else ""
     if len(inlines) != 1 or sum(t.type == "paragraph_open" for t in body) != 1 or len(body) != 3:
         return
     first = next((c for c in inlines[0].children or [] if not (c.type == "text" and not c.content.strip())), None)

@@ -178,9 +178,9 @@ def document(clusters: Sequence[Cluster]) -> str:
         source = " ".join(cluster.source.split())
         in_note = cluster.note > 0 and not cluster.own_note
         if in_note:
-            cite = f"{source}{cluster.after}" if cluster.lead else f"x {source}"
+            cite = f"{source}{cluster.after}" if cluster.lead else f"x {source}{cluster.after}"
             if cluster.note == open_note:
-                notes[-1] += f" x {source}"
+                notes[-1] += f" x {source}{cluster.after}"
                 continue
         target = cluster.note if cluster.note > 0 else numbered
         while numbered < target - 1:
