@@ -1,9 +1,8 @@
-"""BibLaTeX/BibTeX entries read into CSL-JSON items, following pandoc's reading of ``.bib`` files.
+"""BibLaTeX/BibTeX files read for what the brief checks before pandoc formats them: each entry's key, type and
+line, and the problems, each at its line; and the brief itself written as a BibLaTeX entry for its release.
 
-bibtexparser parses the file (with each entry's line); pylatexenc turns LaTeX (``{\\"u}``, ``--``) into text.
-What pandoc does on top is done here: English titles are put in sentence case except words in braces,
-``title-short`` is the part before a colon, straight apostrophes become curly, and biblatex's entry types and
-fields are mapped as pandoc maps them.
+bibtexparser parses the file. pandoc reads the same text itself to format the citations (``render.citeproc``),
+so nothing of an entry's fields is converted here.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 import bibtexparser
-from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 TYPES = {
     "article": "article-journal", "book": "book", "mvbook": "book", "booklet": "pamphlet", "collection": "book",
@@ -26,29 +24,9 @@ TYPES = {
     "jurisdiction": "legal_case", "patent": "patent", "dataset": "dataset", "software": "software",
     "periodical": "periodical", "misc": "",
 }
-SUBTYPES = {"newspaper": "article-newspaper", "magazine": "article-magazine"}
-LANGUAGES = {"english": "en-US", "american": "en-US", "british": "en-GB", "russian": "ru-RU",
-             "german": "de-DE", "french": "fr-FR", "kazakh": "kk-KZ", "chinese": "zh-CN", "ukrainian": "uk-UA"}
-MONTHS = {name: n for n, name in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
-_SIMPLE = {"volume": "volume", "edition": "edition", "url": "URL", "doi": "DOI", "isbn": "ISBN",
-           "note": "note", "type": "genre", "series": "collection-title", "version": "version",
-           "eventtitle": "event-title", "venue": "event-place", "chapter": "chapter-number"}
-#: Braces a field may nest: pylatexenc recurses a few frames for each level, so far deeper fields would exhaust
-#: Python's stack; real ones nest two or three.
+#: Braces a field may nest (real ones nest two or three): deeper fields are refused before any reader recurses
+#: through them.
 MAX_DEPTH = 100
-
-
-def _latex_context() -> Any:
-    # pandoc drops \input and \include with their argument; pylatexenc's own handler of them fails (it reads
-    # the argument where 2.x no longer keeps it), and would read files if it did not.
-    context = get_default_latex_context_db()
-    context.add_context_category("briefpress", prepend=True, macros=[
-        MacroTextSpec("input", discard=True), MacroTextSpec("include", discard=True)])
-    return context
-
-
-_latex = LatexNodes2Text(latex_context=_latex_context(), math_mode="verbatim", strict_latex_spaces=True)
 
 
 _COMMENT_LIKE = re.compile(r"(@\s*)(comment[a-z])", re.I)
@@ -153,60 +131,6 @@ def _depth(value: str) -> int:
     return deepest
 
 
-def to_csl(key: str, entry_type: str, fields: dict[str, str]) -> dict[str, Any]:
-    """One entry as pandoc's biblatex reader gives it in CSL-JSON."""
-    csl_type = TYPES.get(entry_type, "")
-    if entry_type == "article" and fields.get("entrysubtype", "").lower() in SUBTYPES:
-        csl_type = SUBTYPES[fields["entrysubtype"].lower()]
-    item: dict[str, Any] = {"id": key, "type": csl_type}
-    langid = fields.get("langid", fields.get("language", "")).strip().lower()
-    language = LANGUAGES.get(langid, langid) if langid else ""
-    english = not language or language.startswith("en")
-    if langid:
-        item["language"] = language
-    for role in ("author", "editor", "translator"):
-        if role in fields:
-            item[role] = names(fields[role])
-    if "title" in fields:
-        title = fields["title"] + (f": {fields['subtitle']}" if "subtitle" in fields else "")
-        item["title"] = text_of(title, sentence=english)
-        short = fields.get("shorttitle")
-        if short:
-            item["title-short"] = text_of(short, sentence=english)
-        elif ":" in _strip_braces(fields["title"]) or "subtitle" in fields:
-            head = _split_colon(fields["title"]) if "subtitle" not in fields else fields["title"]
-            item["title-short"] = text_of(head, sentence=english)
-    container = fields.get("journaltitle") or fields.get("journal")
-    if container:
-        item["container-title"] = text_of(container)
-    elif "booktitle" in fields:
-        item["container-title"] = text_of(fields["booktitle"], sentence=english)
-    publisher = fields.get("publisher") or fields.get("institution") or fields.get("organization") \
-        or fields.get("school") or fields.get("howpublished")
-    if publisher:
-        item["publisher"] = text_of(publisher)
-    place = fields.get("location") or fields.get("address")
-    if place:
-        item["publisher-place"] = text_of(place)
-    for field, target in _SIMPLE.items():
-        if field in fields:
-            value = fields[field] if field in ("url", "doi") else text_of(fields[field])
-            item[target] = value
-    if "number" in fields:
-        item["issue" if csl_type.startswith("article") else "number"] = text_of(fields["number"])
-    if "issue" in fields:
-        item["issue"] = text_of(fields["issue"])
-    if "pages" in fields:
-        item["page"] = re.sub(r"-+|–", "-", fields["pages"].strip())
-    issued = date_of(fields.get("date"), fields.get("year"), fields.get("month"))
-    if issued:
-        item["issued"] = issued
-    accessed = date_of(fields.get("urldate"), None, None)
-    if accessed:
-        item["accessed"] = accessed
-    return item
-
-
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 _LANGIDS = {"en": "english", "en-US": "american", "en-GB": "british", "ru": "russian", "de": "german",
@@ -240,137 +164,3 @@ def to_bibtex(item: dict[str, Any]) -> str:
         fields.append(("abstract", _escape(item["abstract"])))
     body = "".join(f"  {key} = {{{value}}},\n" for key, value in fields)
     return f"@report{{{item['id']},\n{body}}}\n"
-
-
-def names(value: str) -> list[dict[str, str]]:
-    """``Last, First and {Body Corporate}`` as CSL names."""
-    out: list[dict[str, str]] = []
-    for part in _split_and(value):
-        part = part.strip()
-        if part.startswith("{") and part.endswith("}") and _balanced(part[1:-1]):
-            out.append({"literal": text_of(part[1:-1])})
-        elif "," in _strip_braces(part):
-            family, _, given = part.partition(",")
-            out.append({"family": text_of(family.strip()), "given": text_of(given.strip())})
-        elif part:
-            words = part.split()
-            out.append({"family": text_of(words[-1]), "given": text_of(" ".join(words[:-1]))}
-                       if len(words) > 1 else {"family": text_of(words[0])})
-    return out
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for char in text:
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if depth < 0:
-            return False
-    return depth == 0
-
-
-def _split_and(value: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for match in re.finditer(r"[{}]|\s+and\s+", value):
-        token = match.group()
-        if token == "{":
-            depth += 1
-        elif token == "}":
-            depth -= 1
-        elif depth == 0:
-            parts.append(value[start: match.start()])
-            start = match.end()
-    parts.append(value[start:])
-    return parts
-
-
-def _strip_braces(text: str) -> str:
-    return text.replace("{", "").replace("}", "")
-
-
-def _split_colon(title: str) -> str:
-    depth = 0
-    for i, char in enumerate(title):
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if char == ":" and depth == 0:
-            return title[:i]
-    return title
-
-
-def text_of(value: str, sentence: bool = False) -> str:
-    """LaTeX into text; with ``sentence``, English title case into sentence case (braced words kept)."""
-    pieces: list[tuple[str, bool]] = []  # (text, protected)
-    depth, start = 0, 0
-    for i, char in enumerate(value):
-        if char == "{":
-            if depth == 0:
-                pieces.append((value[start:i], False))
-                start = i
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                group = value[start: i + 1]
-                command = group[1:2] == "\\"  # {\"u}: a character, not a protected word
-                pieces.append((group if command else group[1:-1], not command))
-                start = i + 1
-    pieces.append((value[start:], False))
-    out = []
-    first = True
-    for raw, protected in pieces:
-        if not raw:
-            continue
-        text = _smart(_latex.latex_to_text(raw))
-        if sentence and not protected:
-            text, first = _sentence_case(text, first)
-        elif text.strip():
-            first = bool(re.search(r":\s*$", text))
-        out.append(text)
-    return re.sub(r"\s+", " ", "".join(out)).strip()
-
-
-def _smart(text: str) -> str:
-    return re.sub(r"(?<=\w)'(?=\w)", "’", text)
-
-
-def _sentence_case(text: str, first: bool) -> tuple[str, bool]:
-    """Lower-case capitalised words except the first and the first after a colon; return whether the next
-    piece starts a sentence."""
-    def word(match: re.Match[str]) -> str:
-        nonlocal first
-        w = match.group()
-        keep = first
-        first = False
-        if keep or not re.fullmatch(r"[A-Z][a-z’']*", w):
-            return w
-        return w.lower()
-
-    parts = re.split(r"(:\s+)", text)
-    result = []
-    for part in parts:
-        if re.fullmatch(r":\s+", part):
-            first = True
-            result.append(part)
-            continue
-        result.append(re.sub(r"\w[\w’'-]*", word, part))
-    trailing = bool(re.search(r":\s*$", text))
-    return "".join(result), first or trailing
-
-
-def date_of(date: str | None, year: str | None, month: str | None) -> dict[str, Any] | None:
-    """A biblatex ``date`` (ISO, or a range with ``/``), or ``year`` and ``month``, as CSL date parts."""
-    if date:
-        parts = []
-        for piece in date.strip().split("/")[:2]:
-            numbers = [int(n) for n in re.findall(r"\d+", piece)[:3]]
-            if numbers:
-                parts.append(numbers)
-        return {"date-parts": parts} if parts else None
-    if year and re.fullmatch(r"\s*\d+\s*", year):
-        parts = [int(year)]
-        if month:
-            m = month.strip().lower()[:3]
-            number = MONTHS.get(m) or (int(m) if m.isdigit() else None)
-            if number:
-                parts.append(number)
-        return {"date-parts": [parts]}
-    return None

@@ -143,16 +143,28 @@ def _json(text: str, file: Path, diags: Diagnostics) -> list[Reference]:
     if not isinstance(value, list):
         diags.error(file, 1, "a CSL-JSON file must hold a list of references")
         return []
-    starts = [m.start() for m in re.finditer(r"\{", text)]
-    return _items(value, file, diags, lambda i, item: _json_line(text, item, starts, i))
+    lines = _json_id_lines(text)
+    return _items(value, file, diags,
+                  lambda i, item: lines.get(item["id"], 1) if isinstance(item, dict) and isinstance(item.get("id"), str)
+                  else 1)
 
 
-def _json_line(text: str, item: Any, starts: list[int], index: int) -> int:
-    if isinstance(item, dict) and isinstance(item.get("id"), str):
-        match = re.search(r'"id"\s*:\s*' + re.escape(json.dumps(item["id"])), text)
-        if match:
-            return text.count("\n", 0, match.start()) + 1
-    return 1
+_JSON_ID = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def _json_id_lines(text: str) -> dict[str, int]:
+    """The line of each ``"id"`` of a CSL-JSON file, found in one pass (the first, where an id is repeated)."""
+    lines: dict[str, int] = {}
+    line, at = 1, 0
+    for match in _JSON_ID.finditer(text):
+        line += text.count("\n", at, match.start())
+        at = match.start()
+        try:
+            key = json.loads(match.group(1))
+        except json.JSONDecodeError:
+            continue
+        lines.setdefault(key, line)
+    return lines
 
 
 def _yaml(text: str, file: Path, diags: Diagnostics) -> list[Reference]:

@@ -1,4 +1,4 @@
-"""A ``.bib`` file reads as pandoc reads it: the same CSL-JSON item for every entry (pandoc is the oracle)."""
+"""A ``.bib`` file's entries are found as pandoc finds them (pandoc is the oracle, and formats them itself)."""
 
 from __future__ import annotations
 
@@ -13,18 +13,17 @@ from tools.paths import BRIEF
 
 pypandoc = pytest.importorskip("pypandoc", reason="pandoc (PyPI pypandoc-binary) is the oracle")
 DATA = Path(__file__).parents[1] / "data" / "references"
+BIBS = [BRIEF / "references.bib", DATA / "sample.bib", *sorted((DATA / "real").glob("*.bib"))]
 
 
-@pytest.mark.parametrize("bib", [BRIEF / "references.bib", DATA / "sample.bib"], ids=["brief", "sample"])
-def test_entries_read_as_pandoc_reads_them(bib: Path) -> None:
+@pytest.mark.parametrize("bib", BIBS, ids=[p.stem for p in BIBS])
+def test_entries_found_as_pandoc_finds_them(bib: Path) -> None:
     out = subprocess.run([pypandoc.get_pandoc_path(), "-f", "biblatex", "-t", "csljson", str(bib)],
                          capture_output=True, text=True, check=True).stdout
-    theirs = {item["id"]: item for item in json.loads(out)}
+    theirs = [item["id"] for item in json.loads(out)]
     entries, problems = bibtex.read(bib.read_text(encoding="utf-8"))
     assert problems == []
-    ours = {entry.key: entry.item for entry in entries}
-    assert list(ours) == list(theirs)
-    assert {k: v for k, v in ours.items() if v != theirs[k]} == {}
+    assert [entry.key for entry in entries] == theirs
 
 
 def test_a_malformed_entry_is_reported_at_its_line() -> None:

@@ -357,6 +357,8 @@ class CitedWorks:
     hanging_indent: bool
     #: The brief's own entry in its style, for "Cite this brief".
     brief_entry: str = ""
+    #: The clusters the engine did not read as citations (printed as written).
+    unread: frozenset[int] = frozenset()
 
 
 _ENTRY = re.compile(r'^\s*<div class="csl-entry">(.*)</div>\s*$', re.S)

@@ -290,6 +290,13 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
         return None
     cite_this = any(t.type == "cite_this_brief" for part in sections for t in part.tokens)
     cited = _format_citations(brief, clusters, diags, cite_this)
+    if cited is not None and cited.unread:
+        for part, (_, _, _, line_of) in zip(sections, parsed):
+            for token in _walk(part.tokens):
+                if token.type == "citation" and token.meta.get("cluster") in cited.unread:
+                    diags.warning(part.section.path, line_of(token.meta.get("line", 0)),
+                                  f"citation '{token.meta['source']}' is not one the citation engine reads "
+                                  "(a key with quotation marks or angle brackets?); it is printed as written")
     return Rendered(brief, tuple(sections), MappingProxyType(assets), tuple(dict.fromkeys(images)),
                     MappingProxyType(id_owner), parser, cited, numbers)
 
@@ -354,7 +361,8 @@ def _format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Dia
         if ref is not None:
             diags.warning(ref.path, ref.line, f"reference '{key}' has no bibliography entry in style "
                                               f"'{bib.style_name}'")
-    return CitedWorks(out.clusters, out.entries, out.note_style, out.hanging_indent, out.brief_entry)
+    return CitedWorks(out.clusters, out.entries, out.note_style, out.hanging_indent, out.brief_entry,
+                      frozenset(out.unread))
 
 
 def _jinja(env: jinja2.Environment, section: Section, diags: Diagnostics, lost_data: set[str]) -> str | None:

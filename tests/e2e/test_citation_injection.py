@@ -1,0 +1,151 @@
+"""Citations carry no markup from their sources: a reference's id, its fields, and a citation's prefix and
+suffix reach every edition as text, with only the markup the style makes. The engine runs under an
+address-space limit, and a build it is part of stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from briefpress.cli import main
+from tools.checks import epubcheck
+
+EVIL_ID = 'x"><a href="https://evil.example/">owned</a><b x="'
+REFS_JSON = [
+    {"id": EVIL_ID, "type": "book", "title": "A book", "author": [{"family": "Doe", "given": "Jane"}],
+     "issued": {"date-parts": [[2020]]}},
+    {"id": "plain", "type": "book", "title": "Rich <script>alert(1)</script> and <span onclick=\"x()\">span</span>",
+     "author": [{"family": "Roe", "given": "Rick"}], "issued": {"date-parts": [[2019]]}},
+]
+REFS_YAML = """\
+references:
+- id: marked
+  type: article-journal
+  title: "A <b>bold</b> <img src=x onerror=alert(1)> title"
+  container-title: "<iframe src='https://evil.example/'></iframe>Journal"
+  author: [{family: Poe, given: Pat}]
+  issued: {date-parts: [[2018]]}
+"""
+SECTION = f"""\
+---
+title: Findings
+---
+
+One [@{{{EVIL_ID}}}]. Two [<b>see</b> @plain, <sup>p.</sup> 3]. Three [@marked, <i>emphasis</i> added].
+"""
+
+
+def _brief(tmp_path: Path, csl: str = "chicago-author-date", section: str = SECTION) -> Path:
+    root = tmp_path / "brief"
+    (root / "sections").mkdir(parents=True)
+    (root / "refs.json").write_text(json.dumps(REFS_JSON), encoding="utf-8")
+    (root / "refs.yaml").write_text(REFS_YAML, encoding="utf-8")
+    (root / "sections" / "a.md").write_text(section, encoding="utf-8")
+    (root / "brief.yaml").write_text(
+        "title: Hostile\nlang: en-US\nidentifier: urn:x:hostile\ndate: 2026-01-01\nslug: hostile\n"
+        f"sections: [sections/a.md]\nbibliography: [refs.json, refs.yaml]\ncsl: {csl}\n", encoding="utf-8")
+    return root
+
+
+def _markup(html: str | bytes) -> list[str]:
+    tree = lxml_html.fromstring(html.encode("utf-8") if isinstance(html, str) else html)
+    bad = [e.tag for e in tree.iter() if e.tag in ("script", "iframe", "img", "b", "sup")]
+    bad += [f"{a}={e.get(a)}" for e in tree.iter() for a in e.attrib if a.startswith("on")]
+    bad += [e.get("href") for e in tree.iter("a") if "evil" in (e.get("href") or "")]
+    return bad
+
+
+def test_ids_fields_and_affixes_reach_every_edition_as_text(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "dist"
+    assert main(["build", str(_brief(tmp_path)), "--format", "all", "--out", str(out)]) == 0
+    html = (out / "hostile.html").read_text(encoding="utf-8")
+    assert not _markup(html)
+    text = " ".join(lxml_html.fromstring(html).text_content().split())
+    # A prefix's or suffix's markup stays as written (raw HTML is off, as in the text). A CSL-YAML field's is
+    # dropped (pandoc reads it as Markdown's raw HTML); CSL-JSON knows only its own few tags, the rest is text.
+    assert "<b>see</b>" in text and "<sup>p.</sup> 3" in text and "<i>emphasis</i> added" in text
+    assert "“A Bold Title.”Journal" in text
+    assert "Rich <Script>alert(1)</Script> and <Span Onclick=“x()”>span</Span>" in text
+    # Every citation links to its entry, whose id is an XML name made of the key.
+    tree = lxml_html.fromstring(html)
+    ids = {e.get("id") for e in tree.xpath('//div[contains(@class, "csl-entry")]')}
+    links = {a.get("href")[1:] for a in tree.xpath('//span[@class="citation"]//a')}
+    assert len(ids) == 2 and links == ids and all(i.replace("-", "").isalnum() for i in ids)
+    # The key pandoc's syntax cannot cite is printed as written, as text, with a warning at its line.
+    assert f"One [@{{{EVIL_ID}}}]." in text
+    assert re.search(r"a\.md:5: warning: citation '\[@\{x\"><a href", capsys.readouterr().err)
+    with zipfile.ZipFile(out / "hostile.epub") as epub:
+        for name in epub.namelist():
+            if name.endswith(".xhtml") and "cover" not in name:
+                doc = epub.read(name)
+                assert not _markup(doc), name
+                etree.fromstring(doc)
+    errors = [m for m in epubcheck(out / "hostile.epub") if m["severity"] in ("ERROR", "FATAL")]
+    assert not errors, errors
+    assert (out / "hostile.pdf").stat().st_size > 0
+
+
+def _limited(limit: int):
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return apply
+
+
+def test_a_brief_that_cites_builds_under_an_address_space_limit(tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    out = tmp_path / "dist"
+    run = subprocess.run(
+        [sys.executable, "-m", "briefpress", "build", str(_brief(tmp_path)), "--format", "all", "--out", str(out)],
+        capture_output=True, text=True, preexec_fn=_limited(4 << 30), env={**os.environ, "TMPDIR": str(temp)},
+        timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert {"hostile.epub", "hostile.html", "hostile.pdf"} <= {p.name for p in out.iterdir()}
+    assert not list(temp.iterdir()), "the engine's temporary files are removed"
+
+
+def _pandoc_children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        name, rest = stat[stat.index("(") + 1: stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if name == "pandoc" and int(rest[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def test_sigterm_while_citations_are_formatted_stops_cleanly(tmp_path: Path) -> None:
+    many = "\n\n".join(f"Text [@plain, p. {n}; @marked, {n}]." for n in range(1, 3000))
+    root = _brief(tmp_path, section=f"---\ntitle: Findings\n---\n\n{many}\n")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "briefpress", "build", str(root), "--format", "html", "--out", str(tmp_path / "d")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(temp)})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _pandoc_children(process.pid):
+        time.sleep(0.01)
+    assert process.poll() is None, "the build ended before its citations were formatted"
+    pandoc = _pandoc_children(process.pid)[0]
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in err and "Error" not in err, err
+    time.sleep(0.5)
+    assert not list(temp.iterdir())
+    assert not _pandoc_children(process.pid) and not Path(f"/proc/{pandoc}").exists()
+    assert not (tmp_path / "d").exists() or not list((tmp_path / "d").iterdir())
