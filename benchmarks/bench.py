@@ -26,7 +26,10 @@ A/A comparison (off against off) that shows the noise; 7 [speedups-each] each sp
 against all on but it (``BRIEFPRESS_SPEEDUPS=no-NAME``), the brief's PDF (~100 pages for ``drawing``, which
 serves only a brief in parts), beside an A/A of all on; 8 [large] one section of 10,000, 20,000 and 40,000
 paragraphs, HTML and PDF, ours alone: the time per paragraph, which stays flat when every stage costs time
-linear in the size of the brief (``--large-rounds``; no pandoc needed when it runs alone). ``--profile`` adds
+linear in the size of the brief (``--large-rounds``; no pandoc needed when it runs alone); 9 [cite] the
+brief's HTML with its bibliography against the same brief naming none; 10 [cite-scale] one section of 500,
+1,000, 2,000 and 5,000 citations of 2,000 references, HTML, against pandoc ``--citeproc`` on the same Markdown:
+the time a citation, which stays flat, and the ratio to pandoc (target ≤ 2.0). ``--profile`` adds
 cProfile summaries of PDF builds (the brief and ~300 pages). pandoc gets the sections' Markdown as briefpress's Jinja stage makes it (see
 pandoc_input).
 """
@@ -54,8 +57,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # .venv/bin when run as the Makefile does
 BRIEFPRESS = BIN / "briefpress"
 SCALE_TARGETS = (30, 100, 300)
-PARTS = ("pdf", "epub", "scale", "all", "make", "speedups", "speedups-each", "large", "cite")  # --only choices, in order
+PARTS = ("pdf", "epub", "scale", "all", "make", "speedups", "speedups-each", "large", "cite", "cite-scale")  # --only choices, in order
 LARGE_PARAGRAPHS = (10_000, 20_000, 40_000)  # part 8
+CITE_COUNTS = (500, 1_000, 2_000, 5_000)  # part 10: citations of CITE_REFERENCES references in one section
+CITE_REFERENCES = 2_000
 MAKE_TARGETS = {"ratio": 0.7, "cpu_ratio": 1.0}  # part 5: ours / pandoc, wall and CPU
 SPEEDUPS_VAR = "BRIEFPRESS_SPEEDUPS"  # =off turns every speed-up of the CLI off; =no-NAME,... those named
 # briefpress.speedups.switches.NAMES, spelled out so that the bench runs against any checkout.
@@ -489,6 +494,23 @@ def _copy_section(dest: Path, rel: str, sid: str, raw: str, k: int, body_ids: se
     return new_rel
 
 
+def cited_brief(dest: Path, citations: int) -> Path:
+    """A brief of one section of ``citations`` citation clusters (two works each, one with a locator) of
+    ``CITE_REFERENCES`` books by as many authors (CSL-JSON), one cluster a paragraph; Chicago author-date."""
+    (dest / "sections").mkdir(parents=True, exist_ok=True)
+    refs = [{"id": f"r{i}", "type": "book", "title": f"A study of question {i}", "publisher": "Press",
+             "author": [{"family": f"Author{i}", "given": "Ann"}], "issued": {"date-parts": [[1950 + i % 70]]}}
+            for i in range(CITE_REFERENCES)]
+    (dest / "refs.json").write_text(json.dumps(refs), encoding="utf-8")
+    body = "\n\n".join(f"Claim {n} [@r{(n * 7) % CITE_REFERENCES}, p. {n % 90 + 1}; @r{(n * 13 + 1) % CITE_REFERENCES}]."
+                        for n in range(citations))
+    (dest / "sections" / "a.md").write_text(f"---\ntitle: Cited\n---\n\n{body}\n", encoding="utf-8")
+    (dest / "brief.yaml").write_text(
+        "title: Cited\nlang: en-US\nidentifier: urn:x:cited\ndate: 2026-01-01\nslug: cited\n"
+        "sections: [sections/a.md]\nbibliography: refs.json\n", encoding="utf-8")
+    return dest
+
+
 def large_brief(dest: Path, paragraphs: int) -> Path:
     """A brief of one section of ``paragraphs`` one-sentence paragraphs (part 8). Every hundredth holds a Jinja
     expression, so that Jinja's output differs from the source here and there, as a real section's does."""
@@ -582,7 +604,8 @@ def main() -> int:
                          "scale, all (--format all against 3 builds), make (build --format all against "
                          "pandoc's PDF + EPUB + HTML), speedups (speed-ups on / off, with an A/A noise check), "
                          "speedups-each (each speed-up: all on / all on but it), large (a section of 10k, 20k "
-                         "and 40k paragraphs, HTML and PDF), cite (the cost of formatting citations)")
+                         "and 40k paragraphs, HTML and PDF), cite (the cost of formatting citations), cite-scale "
+                         "(500 to 5,000 citations of 2,000 references against pandoc --citeproc)")
     ap.add_argument("--json", type=Path, help="write the figures to this JSON file too")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (its path is printed)")
     args = ap.parse_args()
@@ -880,6 +903,30 @@ def main() -> int:
                          f"{s['ratio']:.2f}", f"{s['cpu_ratio']:.2f}", f"{s['ours_mb']:.0f} / {s['peer_mb']:.0f}",
                          f"+{extra_s:.2f} s wall, +{extra_cpu:.2f} s CPU", "", "cost"))
             figures["cite"] = {**s, "extra_s": extra_s, "extra_cpu_s": extra_cpu}
+
+        if "cite-scale" in parts:
+            print(f"\n10. Citations at scale: one section of {', '.join(map(str, CITE_COUNTS))} citations of "
+                  f"{CITE_REFERENCES:,} references, HTML, against pandoc --citeproc on the same Markdown", flush=True)
+            scale_fig = []
+            for count in CITE_COUNTS:
+                brief = cited_brief(work / f"cited-{count}", count)
+                theirs = [pandoc, "-f", "markdown", "-t", "html", "--citeproc", "--bibliography=refs.json",
+                          "-o", str(work / f"cited-{count}.html"), "sections/a.md"]
+                pair = alternate(f"cite-{count}", ours(brief, "html", f"cited-{count}"),
+                                 lambda: run(theirs, cwd=brief, env=env), max(1, rounds // 2))
+                s = pair.summary()
+                point = {"citations": count, **s, "ms_per_citation": s["ours_s"] / count * 1e3,
+                         "cpu_ms_per_citation": s["ours_cpu_s"] / count * 1e3}
+                scale_fig.append(point)
+                rows.append((f"HTML, {count:,} citations of {CITE_REFERENCES:,} references", f"{s['ours_s']:.2f}",
+                             f"{s['peer_s']:.2f}", f"{s['ratio']:.2f}", f"{s['cpu_ratio']:.2f}",
+                             f"{s['ours_mb']:.0f} / {s['peer_mb']:.0f}",
+                             f"{point['ms_per_citation']:.2f} ms a citation", "≤ 2.0 of pandoc",
+                             "met" if s["ratio"] <= 2.0 else "NOT met"))
+            flat = scale_fig[-1]["cpu_ms_per_citation"] / scale_fig[0]["cpu_ms_per_citation"]
+            rows.append((f"CPU time a citation, {CITE_COUNTS[-1]:,} / {CITE_COUNTS[0]:,}", f"{flat:.2f}", "", "", "",
+                         "", "", "flat (≤ 1.2)", "met" if flat <= 1.2 else "NOT met"))
+            figures["cite_scale"] = {"points": scale_fig, "flatness": flat}
 
         if args.profile:
             profile(brief_dir, work, "brief")
