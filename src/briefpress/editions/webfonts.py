@@ -100,31 +100,44 @@ def font_faces_css(page: str) -> str:
 def subset_woff2(face: DesignFace, text: str) -> bytes:
     """``face`` subset to the characters of ``text``, as WOFF2, without hinting; the same bytes every time
     (the font's own ``head.modified`` is kept, never the clock). The font is read as every file of a build
-    is: a regular file inside its package's folder, or ``resources.Refused``."""
-    from fontTools import subset
+    is: a regular file inside its package's folder, or ``resources.Refused``.
+
+    HarfBuzz's subsetter (PyPI ``uharfbuzz``, pinned, so one install gives one set of bytes) keeps the layout
+    features of ``LAYOUT_FEATURES`` and the English Unicode names of ``NAME_IDS``; fontTools then writes the
+    WOFF2. A face takes about 50 ms, where fontTools' own subsetter took 190 ms."""
+    import uharfbuzz as hb
     from fontTools.ttLib import TTFont
 
-    options = subset.Options()
-    options.flavor = "woff2"
-    options.hinting = False
-    options.layout_features = list(LAYOUT_FEATURES)
     data = read_regular(face.path, (font_dir(face.package),))
-    font = TTFont(io.BytesIO(data), lazy=True, recalcTimestamp=False)
-    # The names are kept aside and pruned here, as the subsetter would prune them (Windows English Unicode
-    # records of ``NAME_IDS``) without first walking the whole font for names its layout features use: the
-    # features kept use none. A third less time, the same bytes.
-    names = font["name"]
-    del font["name"]
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=sorted({ord(c) for c in text}))
-    subsetter.subset(font)
-    names.names = [n for n in names.names if n.nameID in NAME_IDS and n.isUnicode() and n.langID == 0x409]
-    font["name"] = names
+    request = hb.SubsetInput()
+    for char in sorted({ord(c) for c in text}):
+        request.unicode_set.add(char)
+    request.flags = hb.SubsetFlags.NO_HINTING
+    features = request.layout_feature_tag_set
+    features.clear()
+    for tag in LAYOUT_FEATURES:
+        features.add(_tag(tag))
+    names = request.name_id_set
+    names.clear()
+    for name_id in NAME_IDS:
+        names.add(name_id)
+    languages = request.name_lang_id_set
+    languages.clear()
+    languages.add(0x409)
+    subset = hb.subset(hb.Face(hb.Blob(data)), request)
+    if subset is None:
+        raise ValueError(f"{face.file}: HarfBuzz could not subset the face")
+    font = TTFont(io.BytesIO(subset.blob.data), recalcTimestamp=False, recalcBBoxes=False)
     font.flavor = "woff2"
     buffer = io.BytesIO()
     font.save(buffer)
     font.close()
     return buffer.getvalue()
+
+
+def _tag(name: str) -> int:
+    """An OpenType tag as the integer HarfBuzz's sets hold."""
+    return int.from_bytes(name.encode("ascii").ljust(4), "big")
 
 
 def faces_used(page: str) -> dict[DesignFace, frozenset[str]]:
