@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
+from .cache import Cache
 from .editions import pages
 from .editions.base import Edition, EditionInput, EditionResult
 from .editions.pages import PageMap
@@ -25,14 +26,16 @@ from .release import release_files, release_names
 from .render import Rendered, render_brief
 
 
-def prepare(brief_dir: Path, diags: Diagnostics, strict: bool = False, paper: str | None = None) -> Rendered:
-    """Load and render a brief, stopping with every problem found if it is broken."""
+def prepare(brief_dir: Path, diags: Diagnostics, strict: bool = False, paper: str | None = None,
+            cache: Cache | None = None) -> Rendered:
+    """Load and render a brief, stopping with every problem found if it is broken. ``cache`` may hold the
+    brief's formatted citations from an earlier build."""
     brief = load_brief(brief_dir, diags)
     if brief is not None:
         brief = attach(brief, diags)
     if brief is not None and paper is not None:
         brief = replace(brief, metadata=replace(brief.metadata, paper=paper))
-    rendered = render_brief(brief, diags) if brief is not None else None
+    rendered = render_brief(brief, diags, cache) if brief is not None else None
     diags.check(strict)
     assert rendered is not None
     return rendered
@@ -61,7 +64,8 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
     ``typesetter`` lays out the print edition (default: WeasyPrint in this process). ``report`` is told of
     each output once all are in place.
     """
-    rendered = prepare(brief_dir, diags, strict, paper)
+    cache = Cache(out_dir if not out_dir.exists() or out_dir.is_dir() else None)
+    rendered = prepare(brief_dir, diags, strict, paper, cache)
     if out_dir.exists() and not out_dir.is_dir():
         raise BriefError([Diagnostic(out_dir, None, "the output folder is a file")])
     typesetter = typesetter or InProcess()
@@ -85,7 +89,7 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
             temp = staging.add(final)
             with writing(final):
                 result: EditionResult = edition(fmt)(
-                    EditionInput(rendered, temp, diags, typesetter, out_dir, page_map))
+                    EditionInput(rendered, temp, diags, typesetter, out_dir, page_map, cache))
             diags.check(strict)
             if result.page_map is not None:
                 page_map = result.page_map
@@ -105,6 +109,7 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
                 folder.rmdir()
             except OSError:
                 break
+    cache.flush()
     if page_map is not None:
         try:
             pages.store(pages.cache_file(out_dir, slug), page_map)

@@ -12,7 +12,7 @@ from tools.imports import cycles, graph, modules
 #: The pipeline's stages in reading order. A module may import modules of its own stage or an earlier one.
 STAGES = [
     {"briefpress", "briefpress.errors", "briefpress.model", "briefpress.resources", "briefpress.outputs",
-     "briefpress.kept", "briefpress.exits", "briefpress.policy"},
+     "briefpress.kept", "briefpress.exits", "briefpress.policy", "briefpress.cache"},
     {"briefpress.load", "briefpress.bibtex"},
     {"briefpress.references"},
     {"briefpress.render", "briefpress.render.sections", "briefpress.render.jinja", "briefpress.render.markdown",

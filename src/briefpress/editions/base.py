@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ..cache import Cache
 from ..errors import Diagnostics
 from ..render import Rendered
 from .pages import PageMap
@@ -27,6 +28,7 @@ class EditionInput:
     typesetter: Typesetter  # lays out print jobs: the PDF, and the EPUB's page list
     out_dir: Path  # the output folder, whose cache may keep a page map from an earlier build
     page_map: PageMap | None = None  # the PDF edition's, when this build has just made it
+    cache: Cache | None = None  # the output folder's cache of deterministic work (font subsets)
 
 
 @dataclass(frozen=True)

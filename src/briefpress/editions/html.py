@@ -21,7 +21,7 @@ def write(inp: EditionInput) -> EditionResult:
     page = assembler.html(css, policy.data_url)
     # The page drawn, its fonts are subset to the text it sets in each face and put before its styles, where
     # the template placed them (as rendering it again with the fonts first would, at twice the cost).
-    fonts = font_faces_css(page)
+    fonts = font_faces_css(page, inp.cache)
     at = page.find(css) if css else -1
     if fonts and at >= 0:
         page = f"{page[:at]}{fonts}\n{page[at:]}"

@@ -14,6 +14,7 @@ and all on, and each face gets the characters of every case; every face also get
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ import tinycss2
 from lxml import etree
 from lxml import html as lxml_html
 
+from ..cache import Cache, version
+from ..cache import key as cache_key
 from ..resources import DESIGN_FACES, DesignFace, font_dir, read_regular
 
 #: The OpenType features a browser applies by default, kept so that the text shapes as it would whole.
@@ -84,16 +87,29 @@ class _Style:
 _INITIAL = _Style("serif", 400, False, "none")
 
 
-def font_faces_css(page: str) -> str:
+def font_faces_css(page: str, cache: Cache | None = None) -> str:
     """The ``@font-face`` rules that embed the faces an HTML ``page`` sets text in (styled by its ``<style>``
     elements and ``style`` attributes), each subset to its characters; empty if it sets none in the design's
-    faces."""
+    faces. ``cache`` may keep each subset, by the face's file and the characters."""
     rules = []
     for face, chars in sorted(faces_used(page).items(), key=lambda item: DESIGN_FACES.index(item[0])):
-        data = base64.b64encode(subset_woff2(face, "".join(sorted(chars | ALWAYS)))).decode("ascii")
+        data = base64.b64encode(_subset(face, "".join(sorted(chars | ALWAYS)), cache)).decode("ascii")
         rules.append(f'@font-face {{ font-family: "{face.family}"; font-style: {face.style}; '
                      f'font-weight: {face.weight}; src: url("data:font/woff2;base64,{data}") format("woff2"); }}')
     return "\n".join(rules)
+
+
+def _subset(face: DesignFace, text: str, cache: Cache | None) -> bytes:
+    """``subset_woff2``, kept in ``cache`` by everything it depends on."""
+    if cache is None:
+        return subset_woff2(face, text)
+    data = read_regular(face.path, (font_dir(face.package),))
+    entry = cache_key(version("uharfbuzz", "fonttools", "brotli"), "woff2", hashlib.sha256(data).hexdigest(), text)
+    found = cache.get("fonts", entry)
+    if found is None:
+        found = subset_woff2(face, text)
+        cache.put("fonts", entry, found)
+    return found
 
 
 @lru_cache(maxsize=64)

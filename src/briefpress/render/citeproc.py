@@ -30,6 +30,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from ..cache import Cache, version
+from ..cache import key as cache_key
 from ..model import BibFile
 from .cslhtml import Writer, math_nodes
 
@@ -264,9 +266,48 @@ def _yaml_text(text: str) -> str:
 
 
 def format_brief(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Sequence[Cluster],
-                 note_style: bool, own_item: Mapping[str, Any] | None = None) -> Output:
+                 note_style: bool, own_item: Mapping[str, Any] | None = None, cache: Cache | None = None) -> Output:
     """Format every cluster, in reading order, and the bibliography of the references cited; with
-    ``own_item``, also the brief's own entry. One pandoc run each, side by side."""
+    ``own_item``, also the brief's own entry. One pandoc run each, side by side; or none, where ``cache``
+    keeps the result for exactly these inputs."""
+    if cache is None:
+        return _format(style_xml, lang, files, clusters, note_style, own_item)
+    entry = cache_key(version("pypandoc-binary"), "citations", style_xml, lang, str(note_style),
+                      json.dumps(own_item, sort_keys=True, default=str), document(clusters),
+                      json.dumps([c.source for c in clusters]), *(part for f in files for part in (f.name, f.text)))
+    kept = cache.get("citations", entry)
+    if kept is not None:
+        try:
+            return _from_json(json.loads(kept))
+        except (ValueError, TypeError, KeyError, IndexError):
+            pass  # not what this version wrote: formatted again
+    out = _format(style_xml, lang, files, clusters, note_style, own_item)
+    cache.put("citations", entry, json.dumps(_to_json(out)).encode("utf-8"))
+    return out
+
+
+def _to_json(out: Output) -> dict[str, Any]:
+    return {"clusters": [[c.text, c.author] for c in out.clusters], "entries": [list(e) for e in out.entries],
+            "note_style": out.note_style, "hanging_indent": out.hanging_indent,
+            "unprinted": list(out.unprinted), "unread": list(out.unread), "brief_entry": out.brief_entry}
+
+
+def _from_json(data: dict[str, Any]) -> Output:
+    def text(value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError("not text")
+        return value
+
+    return Output(
+        clusters=tuple(Formatted(text(t), text(a)) for t, a in data["clusters"]),
+        entries=tuple((text(k), text(h)) for k, h in data["entries"]),
+        note_style=bool(data["note_style"]), hanging_indent=bool(data["hanging_indent"]),
+        unprinted=tuple(text(k) for k in data["unprinted"]), unread=tuple(int(i) for i in data["unread"]),
+        brief_entry=text(data["brief_entry"]))
+
+
+def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Sequence[Cluster],
+            note_style: bool, own_item: Mapping[str, Any] | None) -> Output:
     with tempfile.TemporaryDirectory(prefix="briefpress-cite-") as folder:
         Path(folder, "style.csl").write_text(style_xml, encoding="utf-8")
         names = [_file_name(i, f.name) for i, f in enumerate(files)]

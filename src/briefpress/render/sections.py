@@ -15,6 +15,7 @@ import jinja2
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from ..cache import Cache
 from ..errors import Diagnostics, did_you_mean
 from ..load import FORBIDDEN_CHARS, forbidden_char_message
 from ..model import Brief, Section
@@ -221,7 +222,7 @@ def _unique_in_order(src: list[str], s_lo: int, s_hi: int, out: list[str], o_lo:
     return run[::-1]
 
 
-def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
+def render_brief(brief: Brief, diags: Diagnostics, cache: Cache | None = None) -> Rendered | None:
     """Render every section; record problems in ``diags``; return None if any section failed."""
     parser = create_parser()
     # After a loading error, some sections or data files are missing: problems they would
@@ -289,7 +290,7 @@ def render_brief(brief: Brief, diags: Diagnostics) -> Rendered | None:
     if len(parsed) != len(brief.sections) or diags.errors:
         return None
     cite_this = any(t.type == "cite_this_brief" for part in sections for t in part.tokens)
-    cited = _format_citations(brief, clusters, diags, cite_this)
+    cited = _format_citations(brief, clusters, diags, cite_this, cache)
     if cited is not None and cited.unread:
         for part, (_, _, _, line_of) in zip(sections, parsed):
             for token in _walk(part.tokens):
@@ -329,7 +330,7 @@ def _number_citations(brief: Brief, sections: list[RenderedSection], id_owner: d
 
 
 def _format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Diagnostics,
-                      cite_this: bool = False) -> CitedWorks | None:
+                      cite_this: bool = False, cache: Cache | None = None) -> CitedWorks | None:
     """Format every citation and the bibliography with the brief's style, in one engine run; warn of references
     never cited. With ``cite_this``, also the brief's own entry (in Chicago author-date if the brief names no
     style)."""
@@ -340,7 +341,7 @@ def _format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Dia
     note_style = _note_style(style)
     try:
         out = citeproc.format_brief(style, brief.metadata.lang, bib.files if bib else (), clusters, note_style,
-                                    brief_item(brief.metadata) if cite_this else None)
+                                    brief_item(brief.metadata) if cite_this else None, cache)
     except citeproc.EngineError as exc:  # a file or style pandoc cannot read, or a runaway
         if bib is not None and exc.file is not None:
             name = bib.files[exc.file].name

@@ -1,0 +1,119 @@
+"""What a build keeps between runs of deterministic work, in the output folder's ``.briefpress-cache``.
+
+An entry is found by a key that is a digest of every input of the work, this package's version and the
+versions of the tools that do it included, so a cached result is the one a cold run gives. An entry is
+checked before it is trusted: it names its own key and the digest of its content, so one that is truncated,
+damaged, from another version or for another key is a miss, and the work is done again. New entries are
+written only when the build that made them succeeds, atomically; the folder is kept under ``LIMIT`` bytes
+by removing the entries used longest ago. ``make clean`` removes it; so may anyone, at any time.
+
+Kept here: the formatted citations and bibliography (``render.citeproc``) and the HTML edition's font
+subsets (``editions.webfonts``). The PDF's page map is kept beside them (``editions.pages``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from importlib import metadata
+from pathlib import Path
+
+from .outputs import Staging
+
+CACHE_FOLDER = ".briefpress-cache"
+#: The most the entries may hold together, in bytes.
+LIMIT = 64 << 20
+_MAGIC = b"briefpress-cache 1\n"
+
+
+def version(*packages: str) -> str:
+    """The installed versions of this package and of ``packages``, for a key."""
+    found = []
+    for name in ("briefpress", *packages):
+        try:
+            found.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name}=?")
+    return ",".join(found)
+
+
+def key(*parts: str | bytes) -> str:
+    """The digest of ``parts``, each length-prefixed so that no two lists of parts give one key."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+class Cache:
+    """The cache of one output folder (or none: every lookup misses, nothing is kept)."""
+
+    def __init__(self, out_dir: Path | None):
+        self.folder = out_dir / CACHE_FOLDER if out_dir is not None else None
+        self._pending: dict[tuple[str, str], bytes] = {}
+
+    def _path(self, kind: str, entry: str) -> Path | None:
+        return self.folder / kind / entry if self.folder is not None else None
+
+    def get(self, kind: str, entry: str) -> bytes | None:
+        """The content kept under ``entry``, if an entry is there and is whole and its own."""
+        if (kind, entry) in self._pending:
+            return self._pending[(kind, entry)]
+        path = self._path(kind, entry)
+        if path is None:
+            return None
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        head = _MAGIC + entry.encode("ascii") + b"\n"
+        if not data.startswith(head) or len(data) < len(head) + 65:
+            return None
+        digest, content = data[len(head): len(head) + 64], data[len(head) + 65:]
+        if data[len(head) + 64: len(head) + 65] != b"\n" or hashlib.sha256(content).hexdigest().encode() != digest:
+            return None
+        try:
+            os.utime(path)  # used now: the last to be removed
+        except OSError:
+            pass
+        return content
+
+    def put(self, kind: str, entry: str, content: bytes) -> None:
+        """Keep ``content`` under ``entry`` once the build succeeds (``flush``)."""
+        self._pending[(kind, entry)] = content
+
+    def flush(self) -> None:
+        """Write the new entries, then remove the oldest while the folder holds more than ``LIMIT``. A cache
+        that cannot be written is no error: the next build does the work again."""
+        pending, self._pending = self._pending, {}
+        if self.folder is None or not pending:
+            return
+        try:
+            for (kind, entry), content in pending.items():
+                path = self.folder / kind / entry
+                path.parent.mkdir(parents=True, exist_ok=True)
+                staging = Staging()
+                try:
+                    staging.add(path).write_bytes(_MAGIC + entry.encode("ascii") + b"\n"
+                                                  + hashlib.sha256(content).hexdigest().encode() + b"\n" + content)
+                    staging.commit()
+                finally:
+                    staging.discard()
+            self._prune()
+        except (OSError, ValueError):
+            pass
+
+    def _prune(self) -> None:
+        assert self.folder is not None
+        entries = []
+        for kind in self.folder.iterdir():
+            if kind.is_dir():
+                entries += [(p.stat().st_mtime_ns, p.stat().st_size, p) for p in kind.iterdir() if p.is_file()]
+        total = sum(size for _, size, _ in entries)
+        for _, size, path in sorted(entries):
+            if total <= LIMIT:
+                break
+            path.unlink(missing_ok=True)
+            total -= size

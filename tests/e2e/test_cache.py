@@ -1,0 +1,95 @@
+"""The output folder's cache changes no byte of any edition: cold, warm, with the cache deleted, with its
+entries truncated, damaged or swapped, and from the command line or a library call; and it stays bounded."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from briefpress import cache as cache_module
+from briefpress.build import build
+from briefpress.cache import CACHE_FOLDER, Cache
+from briefpress.cli import main
+from briefpress.errors import Diagnostics
+from tools.paths import BRIEF
+
+FORMATS = ("pdf", "epub", "html")
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and not p.name.startswith(".")}
+
+
+def _build(out: Path) -> dict[str, bytes]:
+    assert main(["build", str(BRIEF), "--format", "all", "--out", str(out)]) == 0
+    return _outputs(out)
+
+
+def _entries(out: Path) -> list[Path]:
+    return sorted(p for p in (out / CACHE_FOLDER).rglob("*") if p.is_file() and p.parent.name in ("citations", "fonts"))
+
+
+@pytest.fixture(scope="module")
+def cold(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
+    out = tmp_path_factory.mktemp("cold") / "dist"
+    return out, _build(out)
+
+
+def test_warm_and_deleted_builds_give_the_same_bytes(cold) -> None:
+    out, first = cold
+    kinds = {p.parent.name for p in _entries(out)}
+    assert kinds == {"citations", "fonts"}, "the citations and the font subsets are kept"
+    assert _build(out) == first
+    shutil.rmtree(out / CACHE_FOLDER)
+    assert _build(out) == first
+
+
+def test_damaged_truncated_and_swapped_entries_are_not_trusted(cold, tmp_path: Path) -> None:
+    out, first = cold
+    work = tmp_path / "dist"
+    shutil.copytree(out, work)
+    entries = _entries(work)
+    citations = next(p for p in entries if p.parent.name == "citations")
+    fonts = [p for p in entries if p.parent.name == "fonts"]
+    assert len(fonts) >= 2
+    # the citations' entry swapped with a font's; a font's truncated; another's content changed
+    kept = citations.read_bytes()
+    citations.write_bytes(fonts[0].read_bytes())
+    fonts[0].write_bytes(kept)
+    fonts[1].write_bytes(fonts[1].read_bytes()[:-7])
+    data = bytearray(fonts[-1].read_bytes())
+    data[-3] ^= 0xFF
+    fonts[-1].write_bytes(bytes(data))
+    assert _build(work) == first
+    # and the entries are whole again
+    assert Cache(work).get("citations", citations.name) is not None
+    assert all(Cache(work).get("fonts", p.name) is not None for p in fonts)
+
+
+def test_a_library_call_gives_the_same_bytes(cold, tmp_path: Path) -> None:
+    _, first = cold
+    out = tmp_path / "lib"
+    build(BRIEF, FORMATS, out, Diagnostics())
+    assert _outputs(out) == first
+
+
+def test_entries_of_another_key_or_version_miss_and_the_folder_stays_bounded(tmp_path: Path, monkeypatch) -> None:
+    cache = Cache(tmp_path)
+    cache.put("k", "a" * 64, b"one")
+    assert cache.get("k", "a" * 64) == b"one" and not (tmp_path / CACHE_FOLDER).exists(), "written on success"
+    cache.flush()
+    stored = tmp_path / CACHE_FOLDER / "k" / ("a" * 64)
+    (tmp_path / CACHE_FOLDER / "k" / ("b" * 64)).write_bytes(stored.read_bytes())
+    assert Cache(tmp_path).get("k", "b" * 64) is None, "an entry for another key"
+    stored.write_bytes(stored.read_bytes().replace(b"briefpress-cache 1", b"briefpress-cache 0"))
+    assert Cache(tmp_path).get("k", "a" * 64) is None, "an entry of another format"
+    monkeypatch.setattr(cache_module, "LIMIT", 3000)
+    bounded = Cache(tmp_path)
+    for n in range(10):
+        bounded.put("k", f"{n:064d}", bytes(1000))
+        bounded.flush()
+    total = sum(p.stat().st_size for p in (tmp_path / CACHE_FOLDER).rglob("*") if p.is_file())
+    assert total <= 3000
+    assert Cache(tmp_path).get("k", f"{9:064d}") == bytes(1000), "the newest is kept"
