@@ -31,10 +31,12 @@ def test_make_shelf_publishes_the_example_brief(e2e_repo_copy, tmp_path, schemas
     assert [a.get("id") for a in index.xpath("//article")] == [SLUG]
     assert index.xpath("//article//h2/a/@href") == [f"{SLUG}/index.html"]
     landing = lxml_html.fromstring((site / SLUG / "index.html").read_bytes())
-    assert landing.xpath("//meta[@property='og:image']/@content") == [f"http://127.0.0.1:8000/{SLUG}/cover.png"]
+    assert landing.xpath("//meta[@property='og:image']/@content") == [f"http://127.0.0.1:8000/{SLUG}/card.png"]
     assert landing.xpath("//p[@class='cite-this-brief']"), "the brief's own reference, as its HTML edition has it"
-    with Image.open(site / SLUG / "cover.png") as card:
+    with Image.open(site / SLUG / "card.png") as card:
         assert card.size == (1200, 630)
+    with Image.open(site / SLUG / "cover.png") as cover:
+        assert cover.size == (1200, 1600)
     for line in (site / SLUG / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ", 1)
         assert hashlib.sha256((site / SLUG / name).read_bytes()).hexdigest() == digest

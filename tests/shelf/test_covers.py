@@ -29,6 +29,12 @@ def test_a_briefs_own_cover_image_is_the_one_drawn(tmp_path: Path) -> None:
         assert card.size == (1200, 630)
         assert card.convert("RGB").getpixel((10, 10)) == own
         assert card.convert("RGB").getpixel((252, 120)) == own  # the cover, on the left
+    with Image.open(io.BytesIO(drawn.cover)) as cover:
+        # The cover at full size, in its own shape: the middle of it again, where its text is.
+        assert cover.size == (1200, 1600)
+        pixels = cover.convert("RGB")
+        assert pixels.getpixel((3, 3)) == own
+        assert [high for _, high in pixels.crop((0, 720, 1200, 880)).getextrema()] == [255, 255, 255]
     with Image.open(io.BytesIO(drawn.thumbnail)) as thumb:
         # 1600×2560 is taller than 3:4: the middle of it, where its text is, fills the thumbnail.
         assert thumb.size == (300, 400)

@@ -77,7 +77,7 @@ def make_entry(root: Path, slug: str, date: dt.date, modified: dt.date | None, s
         downloads.append(Download(fmt=fmt, path=path, size=len(data), units=UNITS[fmt],
                                   sha256=hashlib.sha256(data).hexdigest()))
     # Stored in reverse, so that the feeds' order is their own.
-    return Entry(metadata=meta, landing=f"{slug}/index.html", cover=f"{slug}/cover.png",
+    return Entry(metadata=meta, landing=f"{slug}/index.html", card=f"{slug}/card.png", cover=f"{slug}/cover.png",
                  thumbnail=f"{slug}/cover-thumb.png", downloads=tuple(reversed(downloads)))
 
 
@@ -266,6 +266,8 @@ def test_the_atom_feed(feeds: dict[str, bytes], entries: list[Entry], shelf_dir:
     # Every entry says where it is read, and every URL is absolute under the shelf.
     assert all(len(links(i, "alternate")) == 1 for i in items)
     assert all(h.startswith(BASE) for h in feed.xpath("//a:link/@href", namespaces=NS))
+    # The link previews' card is no picture of the brief for a feed reader.
+    assert not [h for h in feed.xpath("//@href") if h.endswith("/card.png")]
 
 
 def test_feedparser_reads_the_atom_feed(feeds: dict[str, bytes], shelf_dir: Path) -> None:
@@ -333,6 +335,8 @@ def test_the_opds_acquisition_feed(feeds: dict[str, bytes], shelf_dir: Path) -> 
     assert [c.get("term") for c in by_slug["a-budget"].findall("a:category", NS)] == ["Budget", "Fiscal policy"]
     assert text(by_slug["a-budget"], "a:author/a:name") == ["Ann Author", "Ben Writer"]
     assert all(h.startswith(BASE) for h in feed.xpath("//a:link/@href", namespaces=NS))
+    # An app shows the image as the book's cover: the link previews' card is linked nowhere in the catalogue.
+    assert not [h for h in feed.xpath("//@href") if h.endswith("/card.png")]
 
 
 def test_the_real_brief_makes_a_valid_catalogue(schemas: dict[str, etree.RelaxNG]) -> None:
@@ -342,7 +346,7 @@ def test_the_real_brief_makes_a_valid_catalogue(schemas: dict[str, etree.RelaxNG
     assert brief is not None
     meta = brief.metadata
     slug = meta.slug
-    entry = Entry(metadata=meta, landing=f"{slug}/index.html", cover=f"{slug}/cover.png",
+    entry = Entry(metadata=meta, landing=f"{slug}/index.html", card=f"{slug}/card.png", cover=f"{slug}/cover.png",
                   thumbnail=f"{slug}/cover-thumb.png",
                   downloads=(Download("epub", f"{slug}/{slug}.epub", 123456, 9, "0" * 64),
                              Download("pdf", f"{slug}/{slug}.pdf", 654321, 11, "1" * 64)))

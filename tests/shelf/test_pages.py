@@ -13,7 +13,7 @@ from briefpress.shelf.pages import human_size, relative
 def entry(slug: str, date: str, modified: str | None = None) -> Entry:
     meta = Metadata(title=slug, lang="en", slug=slug, identifier=f"urn:x:{slug}", date=dt.date.fromisoformat(date),
                     modified=dt.date.fromisoformat(modified) if modified else None)
-    return Entry(meta, f"{slug}/index.html", f"{slug}/cover.png", f"{slug}/cover-thumb.png", ())
+    return Entry(meta, f"{slug}/index.html", f"{slug}/card.png", f"{slug}/cover.png", f"{slug}/cover-thumb.png", ())
 
 
 def test_newest_first_by_last_change_then_date_then_slug() -> None:

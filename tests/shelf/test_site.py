@@ -25,7 +25,7 @@ from .conftest import BASE_URL, BRIEFS, ORDER, run, snapshot
 from .test_feeds import errors, schemas  # noqa: F401 - schemas: the fixture, RFC 4287 and OPDS 1.2
 
 SLUG_OF = {settings["slug"]: name for name, settings in BRIEFS.items()}
-BRIEF_FILES = ("index.html", "cover.png", "cover-thumb.png", "SHA256SUMS", "manifest.json")
+BRIEF_FILES = ("index.html", "cover.png", "cover-thumb.png", "card.png", "SHA256SUMS", "manifest.json")
 EDITIONS = ("pdf", "epub", "html")
 
 
@@ -131,21 +131,56 @@ def _chunks(data: bytes) -> list[bytes]:
 
 def test_covers_are_pngs_of_the_right_size_without_metadata(shelf) -> None:
     for slug in ORDER:
-        card, thumb = shelf.files[f"{slug}/cover.png"], shelf.files[f"{slug}/cover-thumb.png"]
+        card, cover, thumb = (shelf.files[f"{slug}/{name}"] for name in ("card.png", "cover.png", "cover-thumb.png"))
         with Image.open(io.BytesIO(card)) as image:
             assert image.format == "PNG" and image.size == (1200, 630)
             card_pixels = image.convert("RGB")
+        with Image.open(io.BytesIO(cover)) as image:
+            assert image.format == "PNG" and image.size == (1200, 1600)
+            cover_pixels = image.convert("RGB")
         with Image.open(io.BytesIO(thumb)) as image:
             assert image.format == "PNG" and image.size == (300, 400)
             thumb_pixels = image.convert("RGB")
-        for data in (card, thumb):
+        for data in (card, cover, thumb):
             assert set(_chunks(data)) <= {b"IHDR", b"PLTE", b"IDAT", b"IEND"}, _chunks(data)
         # Drawn from the design's cover: its dark blue behind the card, and the cover itself on the left,
-        # its title in white.
-        assert card_pixels.getpixel((10, 10)) == thumb_pixels.getpixel((5, 5)) == (0x1f, 0x3a, 0x5f)
+        # its title in white; the cover itself, with its title in white.
+        navy = (0x1f, 0x3a, 0x5f)
+        assert card_pixels.getpixel((10, 10)) == cover_pixels.getpixel((10, 10)) == navy
+        assert thumb_pixels.getpixel((5, 5)) == navy
         assert [high for _, high in card_pixels.crop((60, 57, 444, 569)).getextrema()] == [255, 255, 255]
         assert card_pixels.crop((516, 150, 1140, 480)).getextrema()[0][1] > 200, "the title's text on the card"
-    assert len({shelf.files[f"{slug}/cover.png"] for slug in ORDER}) == 3, "each brief its own card"
+        assert [high for _, high in cover_pixels.getextrema()] == [255, 255, 255], "the title's text on the cover"
+    for name in ("card.png", "cover.png", "cover-thumb.png"):
+        assert len({shelf.files[f"{slug}/{name}"] for slug in ORDER}) == 3, f"each brief its own {name}"
+
+
+def _size(shelf, url: str) -> tuple[int, int]:
+    """The size of the picture of the shelf at the absolute ``url``."""
+    assert url.startswith(BASE_URL + "/"), url
+    with Image.open(shelf.out / url[len(BASE_URL) + 1:]) as image:
+        return image.size
+
+
+def test_the_catalogue_shows_each_cover_in_a_books_shape_and_only_link_previews_show_the_card(shelf) -> None:
+    """An e-book app shows the OPDS image as the book's cover, and the thumbnail in its lists: both are the
+    cover, upright in the design's 3:4, the thumbnail the smaller; the 1200×630 card is for link previews."""
+    atom = "{http://www.w3.org/2005/Atom}"
+    catalogue = etree.fromstring(shelf.files["opds/briefs.xml"])
+    entries = catalogue.findall(f"{atom}entry")
+    assert len(entries) == len(ORDER)
+    for item in entries:
+        slug = urlsplit(item.find(f"{atom}link[@rel='alternate']").get("href")).path.split("/")[-2]
+        [image] = item.findall(f"{atom}link[@rel='http://opds-spec.org/image']")
+        [thumbnail] = item.findall(f"{atom}link[@rel='http://opds-spec.org/image/thumbnail']")
+        full, small = _size(shelf, image.get("href")), _size(shelf, thumbnail.get("href"))
+        assert (full, small) == ((1200, 1600), (300, 400)), slug
+        doc = page(shelf, f"{slug}/index.html")
+        cards = doc.xpath("//meta[@property='og:image' or @name='twitter:image']/@content")
+        assert len(cards) == 2 and len(set(cards)) == 1 and _size(shelf, cards[0]) == (1200, 630), cards
+        assert cards[0] not in (image.get("href"), thumbnail.get("href"))
+    # The Atom feed names no picture of a brief, and so not the card as one.
+    assert b".png" not in shelf.files["feed.atom"]
 
 
 def _targets(doc: lxml_html.HtmlElement) -> list[str]:
@@ -201,7 +236,7 @@ def test_the_landing_page_is_the_html_edition_with_a_bar_and_link_preview_tags(s
         assert meta["og:description"] == meta["twitter:description"] == description
         assert meta["og:type"] == "article"
         assert meta["og:url"] == f"{BASE_URL}/{slug}/index.html"
-        assert meta["og:image"] == meta["twitter:image"] == f"{BASE_URL}/{slug}/cover.png"
+        assert meta["og:image"] == meta["twitter:image"] == f"{BASE_URL}/{slug}/card.png"
         assert (meta["og:image:width"], meta["og:image:height"]) == ("1200", "630")
         assert meta["og:image:alt"] == f"Cover of {title}"
         assert meta["twitter:card"] == "summary_large_image"

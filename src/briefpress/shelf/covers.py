@@ -1,6 +1,7 @@
 """Each brief's pictures on the shelf, drawn from the cover its EPUB edition carries (the brief's own cover
-image, else the cover its design draws from ``cover.svg.j2``): ``cover.png``, the 1200×630 card that link
-previews show, and ``cover-thumb.png``, the cover in a book's shape for the index.
+image, else the cover its design draws from ``cover.svg.j2``): ``cover.png``, the cover in a book's shape at
+full size, which e-book apps show from the OPDS catalogue; ``cover-thumb.png``, the same smaller, for the index
+and the catalogue's thumbnail; and ``card.png``, the 1200×630 card that link previews show, and only they.
 
 SVG is drawn by resvg (``resvg-py``: a Rust renderer in one wheel, without system libraries), with only the
 package's fonts (``serif`` is Source Serif Pro, ``sans-serif`` Source Sans Pro) and never the machine's, so
@@ -23,10 +24,10 @@ from PIL import Image, ImageOps
 
 from ..model import Metadata
 from ..resources import FONT_PACKAGES, font_dir
-from .pages import CARD_SIZE, FORMAT_NAMES, THUMB_SIZE, render
+from .pages import CARD_SIZE, COVER_SIZE, FORMAT_NAMES, THUMB_SIZE, render
 
-#: The cover as drawn before it is scaled: the design's 3:4, large enough for the card's 384×512.
-COVER_SIZE = (600, 800)
+#: The cover as the card embeds it: the design's 3:4, large enough for the card's 384×512.
+CARD_COVER_SIZE = (600, 800)
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
 _OPF = "{http://www.idpf.org/2007/opf}"
 
@@ -37,10 +38,11 @@ class CoverError(Exception):
 
 @dataclass(frozen=True)
 class Covers:
-    """One brief's two PNGs."""
+    """One brief's three PNGs."""
 
-    card: bytes  # CARD_SIZE
-    thumbnail: bytes  # THUMB_SIZE
+    cover: bytes  # COVER_SIZE, portrait
+    thumbnail: bytes  # THUMB_SIZE, portrait
+    card: bytes  # CARD_SIZE, landscape: for link previews only
 
 
 def epub_cover(epub: Path) -> tuple[str, bytes]:
@@ -132,14 +134,15 @@ def card_svg(meta: Metadata, cover: Image.Image, formats: tuple[str, ...]) -> st
     # Below the title, as many lines of the subtitle as fit above the date's rule (at most three).
     room = (480 - (208 + 64 * len(title_lines))) // 40 + 1
     subtitle_lines = _lines(meta.subtitle, 36, min(3, room)) if meta.subtitle else []
-    href = "data:image/png;base64," + base64.b64encode(png(cover)).decode("ascii")
+    small = cover.resize(CARD_COVER_SIZE, Image.Resampling.LANCZOS)
+    href = "data:image/png;base64," + base64.b64encode(png(small)).decode("ascii")
     return render("card.svg.j2", meta=meta, cover=href, background="#%02x%02x%02x" % background,
                   ink=_ink(background), title_lines=title_lines, subtitle_lines=subtitle_lines,
                   formats=" · ".join(FORMAT_NAMES[f] for f in formats))
 
 
 def draw(meta: Metadata, epub: Path, formats: tuple[str, ...]) -> Covers:
-    """Both pictures of a brief, from its EPUB edition's cover."""
+    """The three pictures of a brief, from its EPUB edition's cover."""
     cover = cover_image(*epub_cover(epub))
     with Image.open(io.BytesIO(svg_to_png(card_svg(meta, cover, formats)))) as card:
         card.load()
@@ -147,4 +150,4 @@ def draw(meta: Metadata, epub: Path, formats: tuple[str, ...]) -> Covers:
     if card_image.size != CARD_SIZE:
         raise CoverError(f"the card was drawn at {card_image.size}, not {CARD_SIZE}")
     thumbnail = cover.resize(THUMB_SIZE, Image.Resampling.LANCZOS)
-    return Covers(card=png(card_image), thumbnail=png(thumbnail))
+    return Covers(cover=png(cover), thumbnail=png(thumbnail), card=png(card_image))

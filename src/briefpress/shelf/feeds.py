@@ -107,6 +107,7 @@ def opds_acquisition(shelf: Shelf, entries: Sequence[Entry], path: str = "opds/b
         _dc(item, "issued", meta.date.isoformat())
         if meta.publisher:
             _dc(item, "publisher", meta.publisher)
+        # Apps show the image as the book's cover: the cover in its own shape, never the link previews' card.
         _link(item, IMAGE, shelf.url(entry.cover), "image/png")
         _link(item, THUMBNAIL, shelf.url(entry.thumbnail), "image/png")
         _link(item, "alternate", shelf.url(entry.landing), "text/html")

@@ -59,8 +59,11 @@ class Entry:
 
     metadata: Metadata
     landing: str  # the landing page, e.g. "kazakhstan-2022/index.html"
-    cover: str  # 1200x630 PNG, e.g. "kazakhstan-2022/cover.png"
-    thumbnail: str  # e.g. "kazakhstan-2022/cover-thumb.png"
+    #: The 1200x630 PNG link previews show (Open Graph, Twitter), and nothing else: it is not the cover.
+    card: str  # e.g. "kazakhstan-2022/card.png"
+    #: The cover in a book's shape, at full size: what e-book apps show from the OPDS catalogue.
+    cover: str  # e.g. "kazakhstan-2022/cover.png"
+    thumbnail: str  # the cover, smaller, e.g. "kazakhstan-2022/cover-thumb.png"
     downloads: tuple[Download, ...]
 
     @property

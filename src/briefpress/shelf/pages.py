@@ -20,8 +20,10 @@ from ..render.jinja import human_date
 from ..resources import package_dir
 from .model import OPDS_NAVIGATION, Entry, Shelf
 
-#: The size of ``cover.png`` (the card link previews show) and of ``cover-thumb.png`` (a book's shape).
+#: The size of ``card.png`` (the card link previews show), ``cover.png`` (the cover, in the design's 3:4, at the
+#: size its own cover is drawn) and ``cover-thumb.png`` (the cover, smaller).
 CARD_SIZE = (1200, 630)
+COVER_SIZE = (1200, 1600)
 THUMB_SIZE = (300, 400)
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 #: The feeds' files, relative to the shelf's root.

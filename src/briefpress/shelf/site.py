@@ -9,7 +9,7 @@ The site, relative to its root::
 
     index.html  feed.atom  opds/root.xml  opds/briefs.xml  sitemap.xml  .briefpress-shelf
     <slug>/index.html  <slug>/<slug>.pdf|.epub|.html  <slug>/SHA256SUMS  <slug>/manifest.json
-    <slug>/<slug>.bib|.json  <slug>/cover.png  <slug>/cover-thumb.png
+    <slug>/<slug>.bib|.json  <slug>/cover.png  <slug>/cover-thumb.png  <slug>/card.png
 """
 
 from __future__ import annotations
@@ -171,10 +171,11 @@ def _assemble(shelf: Shelf, built: Sequence[Built], site: Path, diags: Diagnosti
             own = own_cover_name(brief.folder)  # the brief's own image, else the one its design drew
             diags.error(brief.folder / own if own else brief.folder, None, str(exc))
             continue
-        (folder / "cover.png").write_bytes(drawn.card)
+        (folder / "cover.png").write_bytes(drawn.cover)
         (folder / "cover-thumb.png").write_bytes(drawn.thumbnail)
-        entries.append(Entry(brief.metadata, f"{slug}/index.html", f"{slug}/cover.png", f"{slug}/cover-thumb.png",
-                             downloads))
+        (folder / "card.png").write_bytes(drawn.card)
+        entries.append(Entry(brief.metadata, f"{slug}/index.html", card=f"{slug}/card.png", cover=f"{slug}/cover.png",
+                             thumbnail=f"{slug}/cover-thumb.png", downloads=downloads))
         editions[slug] = (folder / f"{slug}.html").read_text(encoding="utf-8")
     diags.check()
     entries = newest_first(entries)
