@@ -18,7 +18,7 @@ from .render import Heading, Rendered, RenderedSection
 from .render import budget
 from .render.jinja import environment
 from .render.markdown import page_break, section_number_html
-from .resources import Refused, package_dir, read_regular
+from .resources import Refused, icon_data_url, package_dir, read_regular
 
 
 @dataclass(frozen=True)
@@ -143,8 +143,8 @@ class Assembler:
         return self.render("pdf.html.j2", sections=sections, contents=contents, front=front, fonts=fonts)
 
     def html(self, css: str, image_src: Callable[[str], str]) -> str:
-        """The self-contained HTML edition."""
-        return self.render("html.html.j2", sections=self.sections("html", image_src), css=css)
+        """The self-contained HTML edition, with the design's icon (``icon``) as a ``data:`` URL."""
+        return self.render("html.html.j2", sections=self.sections("html", image_src), css=css, icon=icon_data_url())
 
     def epub_section(self, view: SectionView, stylesheets: list[str]) -> str:
         """One EPUB content document."""

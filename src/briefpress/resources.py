@@ -131,6 +131,13 @@ def font_dir(package: str) -> Path:
     return Path(str(resources.files(package) / "files")).resolve()
 
 
+def icon_data_url() -> str:
+    """The design's icon (``styles/icon.svg``) as a ``data:`` URL: a page that declares it makes no request for
+    one (a browser asks a site for ``/favicon.ico`` otherwise), and the HTML edition stays one file."""
+    data = (package_dir("styles") / "icon.svg").read_bytes()
+    return f"data:image/svg+xml;base64,{base64.b64encode(data).decode('ascii')}"
+
+
 def media_type(name: str) -> str:
     """Return the media type for a file name."""
     suffix = Path(name).suffix.lower()

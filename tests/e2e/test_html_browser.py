@@ -13,6 +13,7 @@ it: they never skip. Set ``BRIEFPRESS_SCREENSHOTS=DIR`` to keep the screenshots 
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import os
@@ -20,9 +21,11 @@ import re
 import select
 import shutil
 import subprocess
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,7 @@ import yaml
 from lxml import html as lxml_html
 from PIL import Image
 
+from briefpress.resources import package_dir
 from tools.paths import BRIEF
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -213,6 +217,70 @@ def render(binary: str, page: Path, profile: Path) -> dict[int, View]:
         browser.close()
 
 
+@dataclass
+class Served:
+    """One page opened from a web server, once its network went quiet: what the server was asked for, the
+    requests the page made as DevTools saw them, and the icons it declares."""
+
+    asked: list[str]
+    requests: list[str]
+    icons: list[str]
+
+
+ICONS = "[...document.querySelectorAll('link[rel~=icon i]')].map(l => l.href)"
+
+
+def served(binary: str, folder: Path, pages: list[str], profile: Path) -> dict[str, Served]:
+    """Open each of ``pages`` (paths in ``folder``) from its own web server over ``folder`` (a new address, so
+    that no page shares another's favicon cache), as a reader meets a page on a site: a browser asks a site
+    for ``/favicon.ico`` after a page that declares no icon has loaded. Each page is read once its network has
+    been idle (Chromium's ``networkIdle``: no request for half a second), which the favicon's request is not."""
+    found = {}
+    browser = Browser(binary, profile)
+    try:
+        target = browser.send("Target.createTarget", url="about:blank")["targetId"]
+        session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Page", "Network", "Runtime"):
+            browser.send(f"{domain}.enable", session)
+        browser.send("Page.setLifecycleEventsEnabled", session, enabled=True)
+        for page in pages:
+            asked: list[str] = []
+
+            class Recording(SimpleHTTPRequestHandler):
+                def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                    asked.append(self.path)
+                    super().do_GET()
+
+                def log_message(self, format: str, *args: object) -> None:
+                    pass
+
+            server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Recording, directory=str(folder)))
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            try:
+                browser.events.clear()
+                url = f"http://127.0.0.1:{server.server_address[1]}/{page}"
+                loader = browser.send("Page.navigate", session, url=url)["loaderId"]
+                while True:
+                    event = browser.wait_for("Page.lifecycleEvent", session)["params"]
+                    if event["name"] == "networkIdle" and event["loaderId"] == loader:
+                        break
+                requests = [e["params"]["request"]["url"] for e in browser.events
+                            if e["method"] == "Network.requestWillBeSent"]
+                found[page] = Served(list(asked), requests, browser.evaluate(session, ICONS))
+            finally:
+                server.shutdown()
+                server.server_close()
+    finally:
+        browser.close()
+    return found
+
+
+def design_icon() -> str:
+    """The design's icon as the pages embed it."""
+    data = (package_dir("styles") / "icon.svg").read_bytes()
+    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
+
+
 @pytest.fixture(scope="module")
 def views(chromium, built, tmp_path_factory) -> dict[int, View]:
     page = built.path("html")
@@ -326,6 +394,17 @@ def test_no_request_leaves_the_page(views, built) -> None:
         assert others == [], f"the page fetched {others}"
 
 
+def test_the_page_declares_the_design_icon_and_asks_no_site_for_a_favicon(chromium, built, tmp_path) -> None:
+    """Served from a site, as the shelf and ``briefpress watch`` serve it: the icon is the page's own, so the
+    browser asks the site for nothing but the page (no ``/favicon.ico``, which a static host answers 404)."""
+    page = built.path("html").name
+    seen = served(chromium, built.out, [page], tmp_path / "profile")[page]
+    assert seen.asked == [f"/{page}"], f"the browser asked the site for {seen.asked}"
+    fetched = [url for url in seen.requests if not url.startswith("data:")]
+    assert len(fetched) == 1 and fetched[0].endswith(f"/{page}"), fetched
+    assert seen.icons == [design_icon()]
+
+
 def test_no_reference_to_another_file_or_host(built) -> None:
     text = built.path("html").read_text(encoding="utf-8")
     tree = lxml_html.fromstring(text)
@@ -338,8 +417,11 @@ def test_no_reference_to_another_file_or_host(built) -> None:
                 continue
             assert element.tag == "a" and attr == "href" and re.match(r"(https?|mailto):", value), \
                 f"<{element.tag} {attr}={value[:80]!r}> would load something from outside the page"
-    for tag in ("script", "iframe", "object", "embed", "link", "base", "video", "audio", "source"):
+    for tag in ("script", "iframe", "object", "embed", "base", "video", "audio", "source"):
         assert not tree.xpath(f"//{tag}"), f"<{tag}> in the HTML edition"
+    # One <link>: the icon, in the page itself (so that a browser asks no site for /favicon.ico).
+    assert [(link.get("rel"), link.get("href")[:26]) for link in tree.xpath("//link")] == [
+        ("icon", "data:image/svg+xml;base64,")]
     css = "\n".join(tree.xpath("//style/text()")) + "\n".join(tree.xpath("//@style"))
     for url in re.findall(r"url\(\s*['\"]?([^'\")\s]*)", css):
         assert url.startswith(("data:", "#")), f"stylesheet loads {url}"

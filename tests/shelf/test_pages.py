@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from lxml import html as lxml_html
+
 from briefpress.model import Metadata
-from briefpress.shelf.model import Entry
+from briefpress.shelf.model import Entry, Shelf
 from briefpress.shelf.model import newest_first
-from briefpress.shelf.pages import human_size, relative
+from briefpress.shelf.pages import declares_icon, human_size, landing_page, relative
 
 
 def entry(slug: str, date: str, modified: str | None = None) -> Entry:
@@ -31,3 +33,17 @@ def test_links_between_pages_of_the_shelf_are_relative() -> None:
     assert relative("index.html", "alpha/index.html") == "../index.html"
     assert relative("alpha/alpha.pdf", "alpha/index.html") == "alpha.pdf"
     assert relative("feed.atom", "index.html") == "feed.atom"
+
+
+def test_a_landing_page_declares_one_icon_whatever_template_made_the_edition() -> None:
+    """The package's HTML edition declares the design's icon, and the landing page keeps it; an edition from a
+    brief's own template that declares none gets the design's, so that no browser asks for /favicon.ico."""
+    shelf = Shelf(title="Shelf", publisher="", base_url="https://example.org/", lang="en", briefs=())
+    own = ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"/><title>A</title></head>\n'
+           '<body><p>A</p></body></html>')
+    declared = own.replace("</title>", '</title><link rel="shortcut icon" href="data:image/png;base64,AA==">')
+    assert not declares_icon(own) and declares_icon(declared)
+    for edition, icon in ((own, "data:image/svg+xml;base64,"), (declared, "data:image/png;base64,AA==")):
+        page = lxml_html.document_fromstring(landing_page(shelf, entry("a", "2024-01-01"), edition))
+        hrefs = page.xpath("/html/head/link[contains(concat(' ', @rel, ' '), ' icon ')]/@href")
+        assert len(hrefs) == 1 and hrefs[0].startswith(icon), hrefs

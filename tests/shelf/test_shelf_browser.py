@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from PIL import Image
 
-from tests.e2e.test_html_browser import MISSING, Browser, chromium_path
+from tests.e2e.test_html_browser import MISSING, Browser, chromium_path, design_icon, served
 
 from .conftest import BASE_URL, ORDER
 
@@ -110,3 +110,17 @@ def test_nothing_overflows_a_phones_width(views) -> None:
     for page in ("index.html", f"{ORDER[0]}/index.html"):
         facts = views[(page, 360)]
         assert facts["scrollWidth"] <= 360, (page, facts["scrollWidth"])
+
+
+def test_no_page_asks_the_site_for_a_favicon(chromium, shelf, tmp_path) -> None:
+    """Served as a static host serves the shelf: each page declares the design's icon, in the page, so the
+    browser asks the site for no ``/favicon.ico`` (a 404 there), only for the pages and their pictures."""
+    pages = ["index.html", *(f"{slug}/index.html" for slug in ORDER)]
+    seen = served(chromium, shelf.out, pages, tmp_path / "profile")
+    for page in pages:
+        asked = seen[page].asked
+        assert asked[0] == f"/{page}" and "/favicon.ico" not in asked, f"{page}: the browser asked for {asked}"
+        assert all((shelf.out / unquote(path.lstrip("/"))).is_file() for path in asked), (page, asked)
+        fetched = [url for url in seen[page].requests if not url.startswith("data:")]
+        assert not [url for url in fetched if urlsplit(url).path == "/favicon.ico"], (page, fetched)
+        assert seen[page].icons == [design_icon()], page

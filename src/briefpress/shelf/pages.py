@@ -13,11 +13,12 @@ from typing import Any, Sequence
 
 import jinja2
 from lxml import etree
+from lxml import html as lxml_html
 
 from ..editions.webfonts import font_faces_css
 from ..errors import BriefError, Diagnostic
 from ..render.jinja import human_date
-from ..resources import package_dir
+from ..resources import icon_data_url, package_dir
 from .model import OPDS_NAVIGATION, Entry, Shelf
 
 #: The size of ``card.png`` (the card link previews show), ``cover.png`` (the cover, in the design's 3:4, at the
@@ -65,7 +66,7 @@ def index_page(shelf: Shelf, entries: Sequence[Entry]) -> str:
     """``index.html``: every brief, newest first, with its cover, description and editions; in the design's
     faces, subset to its text and embedded as the HTML edition embeds them (``webfonts``)."""
     page = render("index.html.j2", shelf=shelf, entries=entries, names=FORMAT_NAMES,
-                  atom=ATOM, opds=OPDS_ROOT, opds_type=OPDS_NAVIGATION, thumb=THUMB_SIZE)
+                  atom=ATOM, opds=OPDS_ROOT, opds_type=OPDS_NAVIGATION, thumb=THUMB_SIZE, icon=icon_data_url())
     fonts = font_faces_css(page)
     return page.replace("<style>", f"<style>\n{fonts}\n", 1) if fonts else page
 
@@ -73,22 +74,31 @@ def index_page(shelf: Shelf, entries: Sequence[Entry]) -> str:
 def landing_page(shelf: Shelf, entry: Entry, edition: str, citation: Sequence[str] = (),
                  source: Path | None = None) -> str:
     """``<slug>/index.html``: the brief's HTML edition as built, with link previews' tags (Open Graph, Twitter)
-    added to its head and a bar of downloads at the start of its body. ``citation`` are the brief's reference
-    files (``.bib``, ``.json``), relative to the shelf's root; ``source`` is where a problem is reported."""
+    added to its head, and the design's icon if its own template declares none, and a bar of downloads at the
+    start of its body. ``citation`` are the brief's reference files (``.bib``, ``.json``), relative to the shelf's
+    root; ``source`` is where a problem is reported."""
     def up(path: str) -> str:
         return relative(path, entry.landing)
 
-    context = dict(shelf=shelf, entry=entry, meta=entry.metadata, names=FORMAT_NAMES, up=up,
-                   card=CARD_SIZE, atom=ATOM, opds=OPDS_ROOT, opds_type=OPDS_NAVIGATION, citation=citation)
-    head = render("landing-head.html.j2", **context)
-    bar = render("landing-bar.html.j2", **context)
     body = re.search(r"<body\b[^>]*>", edition)
     end_of_head = edition.find("</head>")
     if body is None or end_of_head < 0 or end_of_head > body.start():
         raise BriefError([Diagnostic(source, None, "the HTML edition has no <head> followed by a <body>: the "
                                                    "shelf's landing page adds to both (see the brief's html.html.j2)")])
+    icon = None if declares_icon(edition[:end_of_head]) else icon_data_url()
+    context = dict(shelf=shelf, entry=entry, meta=entry.metadata, names=FORMAT_NAMES, up=up, icon=icon,
+                   card=CARD_SIZE, atom=ATOM, opds=OPDS_ROOT, opds_type=OPDS_NAVIGATION, citation=citation)
+    head = render("landing-head.html.j2", **context)
+    bar = render("landing-bar.html.j2", **context)
     return (edition[:end_of_head] + head + edition[end_of_head:body.end()] + "\n" + bar
             + edition[body.end():])
+
+
+def declares_icon(head: str) -> bool:
+    """Whether an HTML page's head (its text up to ``</head>``) declares an icon (``<link rel="icon">``): a page
+    that declares none has the browser ask its site for ``/favicon.ico``."""
+    rels = lxml_html.document_fromstring(head + "</head><body></body></html>").xpath("/html/head/link/@rel")
+    return any("icon" in rel.lower().split() for rel in rels)
 
 
 def sitemap(shelf: Shelf, entries: Sequence[Entry]) -> bytes:
