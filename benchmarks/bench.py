@@ -29,7 +29,9 @@ paragraphs, HTML and PDF, ours alone: the time per paragraph, which stays flat w
 linear in the size of the brief (``--large-rounds``; no pandoc needed when it runs alone); 9 [cite] the
 brief's HTML with its bibliography against the same brief naming none; 10 [cite-scale] one section of 500,
 1,000, 2,000 and 5,000 citations of 2,000 references, HTML, against pandoc ``--citeproc`` on the same Markdown:
-the time a citation, which stays flat, and the ratio to pandoc (target ≤ 2.0). ``--profile`` adds
+the time a citation, which stays flat, and the ratio to pandoc (target ≤ 2.0); 11 [watch] ``watch`` on a copy
+of the brief, in the bench's own process: seven saves of one paragraph, each timed to the new HTML edition
+served (target ≤ 0.3 s) and to the new PDF served (target ≤ 1.0 s). ``--profile`` adds
 cProfile summaries of PDF builds (the brief and ~300 pages). pandoc gets the sections' Markdown as briefpress's Jinja stage makes it (see
 pandoc_input).
 """
@@ -57,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # .venv/bin when run as the Makefile does
 BRIEFPRESS = BIN / "briefpress"
 SCALE_TARGETS = (30, 100, 300)
-PARTS = ("pdf", "epub", "scale", "all", "make", "speedups", "speedups-each", "large", "cite", "cite-scale")  # --only choices, in order
+PARTS = ("pdf", "epub", "scale", "all", "make", "speedups", "speedups-each", "large", "cite", "cite-scale", "watch")  # --only choices, in order
 LARGE_PARAGRAPHS = (10_000, 20_000, 40_000)  # part 8
 CITE_COUNTS = (500, 1_000, 2_000, 5_000)  # part 10: citations of CITE_REFERENCES references in one section
 CITE_REFERENCES = 2_000
@@ -494,6 +496,52 @@ def _copy_section(dest: Path, rel: str, sid: str, raw: str, k: int, body_ids: se
     return new_rel
 
 
+def watch_saves(brief_dir: Path, work: Path, saves: int = 7) -> tuple[list[float], list[float]]:
+    """``briefpress watch`` on a copy of the brief, in this process (as an author runs it: one process, kept
+    warm): ``saves`` edits of one paragraph, each timed from the save to the new HTML edition served and to
+    the new PDF served."""
+    import threading
+    import urllib.request
+
+    from briefpress.watch import watch
+
+    brief = work / "watch-brief"
+    shutil.copytree(brief_dir, brief)
+    stop, ready, url = threading.Event(), threading.Event(), []
+    thread = threading.Thread(target=watch, args=(brief, work / "watch-dist", 0),
+                              kwargs={"stop": stop, "ready": lambda u: (url.append(u), ready.set()),
+                                      "log": lambda line: None}, daemon=True)
+    thread.start()
+
+    def version(name: str) -> int:
+        with urllib.request.urlopen(url[0] + name, timeout=60) as response:
+            return int(response.read())
+
+    def wait_above(name: str, value: int) -> float:
+        while version(name) <= value:
+            time.sleep(0.005)
+        return time.perf_counter()
+
+    html_s, pdf_s = [], []
+    try:
+        assert ready.wait(120), "watch never served the brief"
+        wait_above("__pdf_version", 0)
+        section = sorted((brief / "sections").glob("*.md"))[1]
+        text = section.read_text(encoding="utf-8")
+        for n in range(saves):
+            time.sleep(1.0)  # past the watcher's debounce, and the previous PDF
+            html_v, pdf_v = version("__version"), version("__pdf_version")
+            edited = text.replace("\n\n", f"\n\nEdit {n} of the text.\n\n", 1) if n % 2 == 0 else text
+            saved = time.perf_counter()
+            section.write_text(edited, encoding="utf-8")
+            html_s.append(wait_above("__version", html_v) - saved)
+            pdf_s.append(wait_above("__pdf_version", pdf_v) - saved)
+    finally:
+        stop.set()
+        thread.join(120)
+    return html_s, pdf_s
+
+
 def cited_brief(dest: Path, citations: int) -> Path:
     """A brief of one section of ``citations`` citation clusters (two works each, one with a locator) of
     ``CITE_REFERENCES`` books by as many authors (CSL-JSON), one cluster a paragraph; Chicago author-date."""
@@ -927,6 +975,18 @@ def main() -> int:
             rows.append((f"CPU time a citation, {CITE_COUNTS[-1]:,} / {CITE_COUNTS[0]:,}", f"{flat:.2f}", "", "", "",
                          "", "", "flat (≤ 1.2)", "met" if flat <= 1.2 else "NOT met"))
             figures["cite_scale"] = {"points": scale_fig, "flatness": flat}
+
+        if "watch" in parts:
+            print("\n11. watch: from a save of one paragraph to the new HTML, then to the new PDF (7 saves)", flush=True)
+            html_s, pdf_s = watch_saves(brief_dir, work)
+            h, p = statistics.median(html_s), statistics.median(pdf_s)
+            print(f"  HTML {', '.join(f'{t:.2f}' for t in html_s)} s; PDF {', '.join(f'{t:.2f}' for t in pdf_s)} s",
+                  flush=True)
+            rows.append(("watch: a save to the new HTML, median of 7", f"{h:.2f}", "", "", "", "", "", "≤ 0.3 s",
+                         "met" if h <= 0.3 else "NOT met"))
+            rows.append(("watch: a save to the new PDF, median of 7", f"{p:.2f}", "", "", "", "", "", "≤ 1.0 s",
+                         "met" if p <= 1.0 else "NOT met"))
+            figures["watch"] = {"html_s": html_s, "pdf_s": pdf_s, "html_median": h, "pdf_median": p}
 
         if args.profile:
             profile(brief_dir, work, "brief")

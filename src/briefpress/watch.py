@@ -1,4 +1,5 @@
-"""``briefpress watch``: rebuild the HTML edition on every save and serve it, reloading the page; and
+"""``briefpress watch``: rebuild the HTML edition on every save and serve it, reloading the page, then the PDF
+edition, served at ``/pdf`` in the browser's own PDF viewer; and
 ``briefpress shelf --serve``: rebuild the shelf on every save and serve its folder, the same way."""
 
 from __future__ import annotations
@@ -32,23 +33,48 @@ RELOAD_SCRIPT = """<script>
 </script>"""
 
 
+#: The served HTML edition's way to its PDF, and back: a small fixed link, only in the served pages.
+PDF_LINK = ('<a href="/pdf" style="position:fixed;right:1rem;bottom:1rem;z-index:9;padding:.3rem .6rem;'
+            'background:#1a202c;color:#fff;border-radius:.3rem;font:14px sans-serif">PDF</a>')
+PDF_PAGE = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"/><title>PDF edition</title>"
+            "<style>html,body{margin:0;height:100%}object{display:block;width:100%;height:100%}"
+            "a{position:fixed;right:1rem;bottom:1rem;padding:.3rem .6rem;background:#1a202c;color:#fff;"
+            "border-radius:.3rem;font:14px sans-serif}</style></head><body>"
+            "<object data=\"/edition.pdf?v=VERSION\" type=\"application/pdf\" aria-label=\"The PDF edition\">"
+            "<p>This browser shows no PDF here: <a href=\"/edition.pdf\">open the PDF edition</a>.</p></object>"
+            "<a href=\"/\">HTML</a></body></html>")
+
+
 @dataclass
 class State:
-    """The latest build, as served."""
+    """The latest build, as served: the HTML edition's page, then the PDF edition (or their problems)."""
 
     version: int = 0
     page: bytes = b""
+    pdf_version: int = 0
+    pdf: bytes = b""
+    pdf_page: bytes = b""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def publish(self, page: str) -> None:
         with self.lock:
             self.version += 1
-            self.page = reloading(page, self.version)
+            self.page = reloading(page.replace("</body>", PDF_LINK + "\n</body>", 1), self.version)
+
+    def publish_pdf(self, pdf: bytes | None, problems: list[str] | None = None) -> None:
+        """The new PDF, or the page of its problems (the last good PDF is kept meanwhile)."""
+        with self.lock:
+            self.pdf_version += 1
+            if pdf is not None:
+                self.pdf = pdf
+            page = PDF_PAGE.replace("VERSION", str(self.pdf_version)) if problems is None else error_page(problems)
+            self.pdf_page = reloading(page, self.pdf_version, "/__pdf_version")
 
 
-def reloading(page: str, version: int) -> bytes:
+def reloading(page: str, version: int, endpoint: str = "/__version") -> bytes:
     """A page as served: with the script that reloads it once a build after ``version`` is published."""
-    return page.replace("</body>", RELOAD_SCRIPT % version + "\n</body>", 1).encode("utf-8")
+    script = (RELOAD_SCRIPT % version).replace('"/__version"', f'"{endpoint}"')
+    return page.replace("</body>", script + "\n</body>", 1).encode("utf-8")
 
 
 def error_page(lines: list[str]) -> str:
@@ -61,40 +87,60 @@ def error_page(lines: list[str]) -> str:
             "<p>Fix the files above and save: this page reloads by itself.</p></body></html>")
 
 
-def rebuild(brief_dir: Path, out_dir: Path, state: State, log: Callable[[str], None]) -> float:
-    """Build the HTML edition once and publish it (or the errors); return the seconds it took."""
+def rebuild(brief_dir: Path, out_dir: Path, state: State, log: Callable[[str], None], pdf: bool = True) -> float:
+    """Build the HTML edition once and publish it (or the errors), then, with ``pdf``, the PDF edition; return
+    the seconds the HTML took."""
     start = time.perf_counter()
+    outputs = _edition(brief_dir, out_dir, "html", log, lambda lines: state.publish(error_page(lines)))
+    seconds = time.perf_counter() - start
+    if outputs is None:
+        return seconds
+    state.publish(outputs[0].path.read_text(encoding="utf-8"))
+    log(f"rebuilt {outputs[0].describe().split()[0]} in {seconds:.2f} s")
+    if pdf:
+        printed = _edition(brief_dir, out_dir, "pdf", log, lambda lines: state.publish_pdf(None, lines))
+        if printed is not None:
+            state.publish_pdf(printed[0].path.read_bytes())
+            log(f"rebuilt {printed[0].describe().split()[0]} in {time.perf_counter() - start:.2f} s from the save")
+    return seconds
+
+
+def _edition(brief_dir: Path, out_dir: Path, fmt: str, log: Callable[[str], None],
+             failed: Callable[[list[str]], None]) -> list | None:
+    """Build one edition; on failure, log its problems, hand them to ``failed`` and return None."""
     diags = Diagnostics()
     try:
-        outputs = build(brief_dir, ("html",), out_dir, diags)
+        outputs = build(brief_dir, (fmt,), out_dir, diags)
     except BriefError as exc:
         lines = summarised(exc.diagnostics)
-        for line in lines:
-            log(line)
-        state.publish(error_page(lines))
-        return time.perf_counter() - start
     except Exception as exc:  # keep watching whatever happens; the author fixes and saves again
-        line = f"briefpress: error: {type(exc).__name__}: {' '.join(str(exc).split())}"
+        lines = [f"briefpress: error: {type(exc).__name__}: {' '.join(str(exc).split())}"]
+    else:
+        if fmt == "html":  # the PDF's warnings are the same ones
+            for line in summarised(diags.warnings):
+                log(line)
+        return outputs
+    for line in lines:
         log(line)
-        state.publish(error_page([line]))
-        return time.perf_counter() - start
-    seconds = time.perf_counter() - start
-    state.publish(outputs[0].path.read_text(encoding="utf-8"))
-    for line in summarised(diags.warnings):
-        log(line)
-    log(f"rebuilt {outputs[0].describe().split()[0]} in {seconds:.2f} s")
-    return seconds
+    failed(lines)
+    return None
 
 
 def _handler(state: State) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             path = self.path.split("?", 1)[0]
-            if path == "/__version":
-                body, kind = str(state.version).encode("ascii"), "text/plain"
-            elif path in ("/", "/index.html"):
-                with state.lock:
-                    body, kind = state.page, "text/html; charset=utf-8"
+            with state.lock:
+                served = {"/__version": (str(state.version).encode("ascii"), "text/plain"),
+                          "/__pdf_version": (str(state.pdf_version).encode("ascii"), "text/plain"),
+                          "/": (state.page, "text/html; charset=utf-8"),
+                          "/index.html": (state.page, "text/html; charset=utf-8"),
+                          "/pdf": (state.pdf_page or reloading(PDF_PAGE.replace("VERSION", "0"), 0,
+                                                                         "/__pdf_version"),
+                                   "text/html; charset=utf-8"),
+                          "/edition.pdf": (state.pdf, "application/pdf")}.get(path)
+            if served is not None:
+                body, kind = served
             else:
                 self.send_error(404)
                 return
@@ -149,7 +195,8 @@ def _watched(*paths: Path) -> list[Path]:
 
 def watch(brief_dir: Path, out_dir: Path, port: int, stop: threading.Event | None = None,
           ready: Callable[[str], None] | None = None, log: Callable[[str], None] | None = None) -> None:
-    """Serve the HTML edition on 127.0.0.1:``port`` and rebuild it whenever the brief or styles change."""
+    """Serve the HTML edition on 127.0.0.1:``port`` and rebuild it whenever the brief or styles change; then
+    the PDF edition, served at ``/pdf``."""
     say = log or (lambda line: print(line, file=sys.stderr, flush=True))
     state = State()
     server, url = _serve(_handler(state), port)

@@ -105,3 +105,40 @@ def test_serves_rebuilds_shows_errors_and_recovers(served) -> None:
     timings = [float(line.split(" in ")[1].split()[0]) for line in lines if line.startswith("rebuilt ")]
     assert len(timings) >= 3
     print(f"HTML rebuild times: {', '.join(f'{t:.3f}' for t in timings)} s")
+
+
+def _get_bytes(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=HANG_GUARD) as response:
+        return response.read()
+
+
+def test_the_pdf_follows_the_html_and_is_served_in_the_browsers_viewer(served) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    brief, base, lines = served
+    end = time.monotonic() + HANG_GUARD
+    while int(_get(base + "__pdf_version")) < 1 and time.monotonic() < end:
+        time.sleep(0.05)
+    first = _get_bytes(base + "edition.pdf")
+    assert first.startswith(b"%PDF")
+    assert 'href="/pdf"' in _get(base)
+    viewer = _get(base + "pdf")
+    assert '<object data="/edition.pdf?v=' in viewer and "/__pdf_version" in viewer
+    version = int(_get(base + "__pdf_version"))
+    section = brief / "sections" / "01-intro.md"
+    section.write_text(section.read_text(encoding="utf-8").replace("This brief is called", "This printed brief is called"),
+                       encoding="utf-8")
+    while time.monotonic() < end:
+        if int(_get(base + "__pdf_version")) > version:
+            text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(_get_bytes(base + "edition.pdf"))).pages)
+            if "This printed brief is called" in " ".join(text.split()):
+                break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("no new PDF showing the edit")
+    # the HTML came first: its line is logged before the PDF's, for the same save
+    rebuilt = [line for line in lines if line.startswith("rebuilt ")]
+    assert rebuilt[-2].split()[1].endswith(".html") and rebuilt[-1].split()[1].endswith(".pdf")
+    assert (brief.parent / "dist" / "minimal.pdf").read_bytes() == _get_bytes(base + "edition.pdf")
