@@ -137,7 +137,7 @@ bench: $(STAMP) $(COMPILED)
 
 clean:
 	rm -f $(PDF) $(EPUB) $(HTML) $(CITATION) $(DIST)/SHA256SUMS $(DIST)/manifest.json $(DIST)/.$(SLUG).*.tmp
-	rm -rf $(DIST)/.briefpress-cache $(DIST)/.shelf.*.new $(DIST)/.shelf.*.old
+	rm -rf $(DIST)/.briefpress-cache $(DIST)/.shelf.cache $(DIST)/.shelf.*.new $(DIST)/.shelf.*.old
 	test ! -f $(DIST)/shelf/.briefpress-shelf || rm -rf $(DIST)/shelf
 	rm -f $(COMPILED)
 	find src -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -56,15 +56,18 @@ def edition(fmt: str) -> Edition:
 
 def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagnostics, strict: bool = False,
           paper: str | None = None, report: Callable[[Output], None] | None = None,
-          release: bool = False, typesetter: Typesetter | None = None) -> list[Output]:
+          release: bool = False, typesetter: Typesetter | None = None,
+          cache_dir: Path | None = None) -> list[Output]:
     """Build ``formats`` of the brief into ``out_dir``. Nothing in ``out_dir`` changes unless all succeed.
 
     The editions are written in the order pdf, epub, html; the EPUB is handed the PDF's page map when the PDF
     is built too. With ``release``, also write ``SHA256SUMS`` and ``manifest.json`` over the files built.
     ``typesetter`` lays out the print edition (default: WeasyPrint in this process). ``report`` is told of
-    each output once all are in place.
+    each output once all are in place. The cache of deterministic work is the output folder's, or the one
+    kept in ``cache_dir`` (a shelf keeps each brief's beside the site).
     """
-    cache = Cache(out_dir if not out_dir.exists() or out_dir.is_dir() else None)
+    cache = Cache.at(cache_dir) if cache_dir is not None else \
+        Cache(out_dir if not out_dir.exists() or out_dir.is_dir() else None)
     rendered = prepare(brief_dir, diags, strict, paper, cache)
     if out_dir.exists() and not out_dir.is_dir():
         raise BriefError([Diagnostic(out_dir, None, "the output folder is a file")])

@@ -54,6 +54,13 @@ class Cache:
         self.folder = out_dir / CACHE_FOLDER if out_dir is not None else None
         self._pending: dict[tuple[str, str], bytes] = {}
 
+    @classmethod
+    def at(cls, folder: Path) -> "Cache":
+        """The cache kept in ``folder`` itself (not in an output folder's ``.briefpress-cache``)."""
+        cache = cls(None)
+        cache.folder = folder
+        return cache
+
     def _path(self, kind: str, entry: str) -> Path | None:
         return self.folder / kind / entry if self.folder is not None else None
 

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from .build import build
 from .errors import BriefError, Diagnostics, summarised
-from .resources import package_dir
+from .resources import icon_data_url, package_dir
 
 # Only the served page polls for changes; the HTML file written to the output folder has no script.
 RELOAD_SCRIPT = """<script>
@@ -37,6 +37,7 @@ RELOAD_SCRIPT = """<script>
 PDF_LINK = ('<a href="/pdf" style="position:fixed;right:1rem;bottom:1rem;z-index:9;padding:.3rem .6rem;'
             'background:#1a202c;color:#fff;border-radius:.3rem;font:14px sans-serif">PDF</a>')
 PDF_PAGE = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"/><title>PDF edition</title>"
+            "<link rel=\"icon\" href=\"ICON\"/>"
             "<style>html,body{margin:0;height:100%}object{display:block;width:100%;height:100%}"
             "a{position:fixed;right:1rem;bottom:1rem;padding:.3rem .6rem;background:#1a202c;color:#fff;"
             "border-radius:.3rem;font:14px sans-serif}</style></head><body>"
@@ -67,8 +68,13 @@ class State:
             self.pdf_version += 1
             if pdf is not None:
                 self.pdf = pdf
-            page = PDF_PAGE.replace("VERSION", str(self.pdf_version)) if problems is None else error_page(problems)
+            page = _pdf_page(self.pdf_version) if problems is None else error_page(problems)
             self.pdf_page = reloading(page, self.pdf_version, "/__pdf_version")
+
+
+def _pdf_page(version: int) -> str:
+    """The page that shows the PDF edition of build ``version`` in the browser's own viewer."""
+    return PDF_PAGE.replace("VERSION", str(version)).replace("ICON", icon_data_url())
 
 
 def reloading(page: str, version: int, endpoint: str = "/__version") -> bytes:
@@ -81,6 +87,7 @@ def error_page(lines: list[str]) -> str:
     """A page listing the build's problems, shown until the next good build."""
     items = "\n".join(html.escape(line) for line in lines)
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"/><title>Build failed</title>"
+            f"<link rel=\"icon\" href=\"{icon_data_url()}\"/>"
             "<style>body{font-family:sans-serif;margin:2rem;color:#1a202c}pre{background:#fdf2f2;"
             "border-left:4px solid #b42318;padding:1rem;white-space:pre-wrap}</style></head><body>"
             f"<h1>The brief did not build</h1><pre class=\"diagnostics\">{items}</pre>"
@@ -135,8 +142,7 @@ def _handler(state: State) -> type[BaseHTTPRequestHandler]:
                           "/__pdf_version": (str(state.pdf_version).encode("ascii"), "text/plain"),
                           "/": (state.page, "text/html; charset=utf-8"),
                           "/index.html": (state.page, "text/html; charset=utf-8"),
-                          "/pdf": (state.pdf_page or reloading(PDF_PAGE.replace("VERSION", "0"), 0,
-                                                                         "/__pdf_version"),
+                          "/pdf": (state.pdf_page or reloading(_pdf_page(0), 0, "/__pdf_version"),
                                    "text/html; charset=utf-8"),
                           "/edition.pdf": (state.pdf, "application/pdf")}.get(path)
             if served is not None:

@@ -145,7 +145,7 @@ def test_the_token_only_reads_outside_the_publishing_job() -> None:
 def test_every_action_is_pinned_by_its_major_version() -> None:
     jobs = _workflow()["jobs"].values()
     uses = [step["uses"] for job in jobs for step in job["steps"] if "uses" in step]
-    assert len(uses) == 7
+    assert len(uses) == 8
     assert [u for u in uses if not re.fullmatch(r"actions/[a-z-]+@v[0-9]+", u)] == []
 
 

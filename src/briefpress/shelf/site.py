@@ -14,6 +14,7 @@ The site, relative to its root::
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -69,7 +70,7 @@ def build_shelf(shelf: Shelf, out_dir: Path, diags: Diagnostics, strict: bool = 
         lock = _lock(new)
     done = False
     try:
-        built = _build_all(shelf, metadata, new / ".staging", diags, strict, typesetter)
+        built = _build_all(shelf, metadata, new / ".staging", diags, strict, typesetter, cache_folder(out_dir))
         entries = _assemble(shelf, built, new, diags)
         shutil.rmtree(new / ".staging")
         os.chmod(new, 0o755)
@@ -133,16 +134,25 @@ def _line_of(path: Path, key: str) -> int | None:
     return doc.line(key)
 
 
+def cache_folder(out_dir: Path) -> Path:
+    """Where a shelf keeps its briefs' caches between builds: beside the site (which is replaced whole, and
+    published), in ``.<site>.cache``, one folder a brief."""
+    return out_dir.parent / f".{out_dir.name}.cache"
+
+
 def _build_all(shelf: Shelf, metadata: Sequence[Metadata | None], staging: Path, diags: Diagnostics,
-               strict: bool, typesetter: Typesetter | None) -> list[Built]:
-    """Build every brief with its release files, each into its own staging folder; go on past a brief that
-    fails, so that every brief's problems are reported together."""
+               strict: bool, typesetter: Typesetter | None, caches: Path) -> list[Built]:
+    """Build every brief with its release files, each into its own staging folder, each with its own cache
+    kept from the last build of the shelf; go on past a brief that fails, so that every brief's problems are
+    reported together."""
     built: list[Built] = []
     for index, (folder, meta) in enumerate(zip(shelf.briefs, metadata)):
         own = Diagnostics()
         target = staging / str(index)
         try:
-            outputs = build(folder, FORMATS, target, own, strict=strict, release=True, typesetter=typesetter)
+            kept = caches / hashlib.sha256(str(Path(os.path.abspath(folder))).encode("utf-8")).hexdigest()[:16]
+            outputs = build(folder, FORMATS, target, own, strict=strict, release=True, typesetter=typesetter,
+                            cache_dir=kept)
         except BriefError as exc:
             diags.add(*exc.diagnostics)
             continue
