@@ -309,11 +309,13 @@ def _from_json(data: dict[str, Any]) -> Output:
 def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Sequence[Cluster],
             note_style: bool, own_item: Mapping[str, Any] | None) -> Output:
     with tempfile.TemporaryDirectory(prefix="briefpress-cite-") as folder:
-        Path(folder, "style.csl").write_text(style_xml, encoding="utf-8")
         names = [_file_name(i, f.name) for i, f in enumerate(files)]
         for name, file in zip(names, files):
             text = _yaml_text(file.text) if name.endswith(".yaml") else file.text
             Path(folder, name).write_text(text, encoding="utf-8")
+        if len(clusters) >= MANY_CLUSTERS and _GLOBAL_RULE.search(style_xml):
+            style_xml = _by_cite_when_unambiguous(style_xml, folder, names, clusters)
+        Path(folder, "style.csl").write_text(style_xml, encoding="utf-8")
         common = ["--citeproc", "--csl=style.csl", "-M", f"lang={lang}", "-t", "json"]
         runs: list[tuple[subprocess.Popen[bytes], str, list[str]]] = []
         try:
@@ -360,6 +362,61 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
                   hanging_indent=refs is not None and "hanging-indent" in refs[1],
                   unprinted=tuple(key for key, html in printed_entries if not html),
                   unread=tuple(unread), brief_entry=brief_entry)
+
+
+#: From this many clusters on, a style's global given-name rule is relaxed where it cannot change a character.
+MANY_CLUSTERS = 150
+_GLOBAL_RULE = re.compile(r'(<citation\b[^>]*\bdisambiguate-add-givenname="true"[^>]*?\s)'
+                          r'givenname-disambiguation-rule="(?:all-names|all-names-with-initials|primary-name|'
+                          r'primary-name-with-initials)"')
+_NAME_FIELDS = ("author", "editor", "translator", "container-author", "collection-editor", "composer",
+                "director", "interviewer", "recipient", "reviewed-author", "illustrator", "editorial-director",
+                "original-author", "chair", "compiler", "contributor", "curator", "executive-producer", "guest",
+                "host", "narrator", "organizer", "performer", "producer", "script-writer", "series-creator")
+
+
+def _by_cite_when_unambiguous(style_xml: str, folder: str, files: Sequence[str],
+                              clusters: Sequence[Cluster]) -> str:
+    """A style whose given-name rule is global (``primary-name``, ``all-names``…) costs pandoc time that grows
+    with the square of the citations: it compares every name with every other. Where no family name of the
+    works cited stands for two people (two given names), no name is ambiguous, so no rule adds a given name
+    and the result is the same under ``by-cite``, which pandoc checks cite by cite: the style is given that
+    rule. The names are read by pandoc itself, as CSL-JSON."""
+    cited = {item.id for cluster in clusters for item in cluster.items}
+    given: dict[str, set[str]] = {}
+    for item in _references(folder, files):
+        if not isinstance(item, dict) or str(item.get("id")) not in cited:
+            continue
+        for field_name in _NAME_FIELDS:
+            people = item.get(field_name)
+            for person in people if isinstance(people, list) else ():
+                if isinstance(person, dict) and person.get("family"):
+                    family = " ".join(str(person.get(k, "")) for k in ("non-dropping-particle", "family"))
+                    given.setdefault(family.strip().casefold(), set()).add(str(person.get("given", "")))
+    if any(len(names) > 1 for names in given.values()):
+        return style_xml
+    return _GLOBAL_RULE.sub(r'\1givenname-disambiguation-rule="by-cite"', style_xml, count=1)
+
+
+def _references(folder: str, files: Sequence[str]) -> list[Any]:
+    """Every reference of the bibliography files, as pandoc reads them (CSL-JSON), one run a file, side by side."""
+    runs = []
+    found: list[Any] = []
+    try:
+        for name in files:
+            if name.endswith(".json"):
+                found += json.loads(Path(folder, name).read_text(encoding="utf-8"))
+                continue
+            reader = "biblatex" if name.endswith(".bib") else "markdown"
+            runs.append(_run(["-f", reader, "-t", "csljson", name], "", folder))
+        for process in runs:
+            found += _finish(process, "", files)
+    finally:
+        for process in runs:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return found
 
 
 def _formatted(cite: dict[str, Any], writer: Writer, moved: str) -> Formatted:
