@@ -228,3 +228,15 @@ def test_a_box_nests_in_one_with_more_colons(tmp_path: Path) -> None:
     assert texts(outer, "x:section/x:h3") == ["Note"], "the inner box, with its heading a level below"
     assert texts(outer, "x:p") == ["Outer text.", "More outer."]
     assert texts(doc, "/x:div/x:p") == ["After."]
+
+
+def test_capitalised_references_beside_citations(tmp_path: Path) -> None:
+    """``@Fig-x`` (Quarto: the prefix capitalised) is a cross-reference even where ``@key`` cites a work."""
+    root = make_brief(tmp_path, ["![S](images/square.png){#fig-s}\n\nAs @doe2020 shows in @Fig-s.\n"],
+                      "bibliography: refs.yaml\n")
+    (root / "refs.yaml").write_text("- id: doe2020\n  type: book\n  title: A Book\n"
+                                    "  author: [{family: Doe, given: Jane}]\n  issued: {date-parts: [[2020]]}\n",
+                                    encoding="utf-8")
+    rendered, diags = render(root)
+    assert [d.message for d in diags.items] == []
+    assert '<a class="xref xref-fig" href="#fig-s">Figure 1</a>' in rendered.html(rendered.sections[0], "html")

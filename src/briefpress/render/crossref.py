@@ -35,7 +35,9 @@ LIST_TITLES = {"fig": "Figures", "tbl": "Tables", "box": "Boxes"}
 CALLOUTS = ("note", "important", "warning")
 #: Where a div's id or class starts a numbered target of the wrong kind.
 _PREFIX = re.compile(r"^(fig|tbl|box|sec|eq)-")
-_REF_KEY = r"(?P<key>(?:fig|tbl|box|sec|eq)-[\w](?:[\w:.#$%&+?<>~/-]*[\w])?)"
+#: The prefixes a reference may have: Quarto's ``@Fig-x`` (a capital first letter) capitalises what it prints.
+_REF_TYPES = "|".join(f"[{t[0]}{t[0].upper()}]{t[1:]}" for t in ("fig", "tbl", "box", "sec", "eq"))
+_REF_KEY = rf"(?P<key>(?:{_REF_TYPES})-[\w](?:[\w:.#$%&+?<>~/-]*[\w])?)"
 _BRACKETED = re.compile(rf"\[(?P<minus>-?)@{_REF_KEY}\]")
 _BARE = re.compile(rf"@{_REF_KEY}")
 _CAPTION = re.compile(r"^:\s+(?P<text>.*?)\s*(?:\{#(?P<id>[A-Za-z][\w.:-]*)\})?\s*$", re.S)
@@ -106,11 +108,15 @@ class Numbers:
             return f"{target.number} {title}"
         return title
 
-    def reference_text(self, target: Target, suppress: bool) -> str:
-        """What a reference prints: "Figure 2", "2" (``[-@…]``), "Section 3" or a section's title."""
+    def reference_text(self, target: Target, suppress: bool, upper: bool = False) -> str:
+        """What a reference prints: "Figure 2", "2" (``[-@…]``), "Section 3" or a section's title; ``upper``
+        (``@Fig-x``) capitalises the prefix's first letter, as Quarto does."""
         if target.kind == "sec" and (self.numbering.section_refs == "title" or not target.number):
             return target.title
-        return target.number if suppress else target.label
+        if suppress:
+            return target.number
+        prefix = KINDS[target.kind]
+        return f"{prefix[:1].upper() + prefix[1:] if upper else prefix} {target.number}"
 
 
 # -- Parsing -------------------------------------------------------------------------------------------------
@@ -119,7 +125,9 @@ class Numbers:
 def setup(md: MarkdownIt) -> None:
     """Add fenced divs (boxes), table captions and references to ``md``."""
     container_plugin(md, "div", validate=_is_div)
-    md.inline.ruler.before("link", "crossref", _reference)
+    # Before citations, which would read ``@Fig-x`` as a citation key.
+    rules = md.inline.ruler.get_all_rules()
+    md.inline.ruler.before("citation" if "citation" in rules else "link", "crossref", _reference)
     md.core.ruler.push("crossref_blocks", _blocks)
 
 
@@ -181,7 +189,10 @@ def _reference(state: StateInline, silent: bool) -> bool:
         return False
     if not silent:
         token = state.push("crossref", "a", 0)
-        token.meta = {"key": match.group("key"), "suppress": bool(match.groupdict().get("minus"))}
+        key = match.group("key")
+        # Quarto looks the target up with the first letter in lower case, and capitalises the prefix.
+        token.meta = {"key": key[0].lower() + key[1:], "upper": key[0].isupper(),
+                      "suppress": bool(match.groupdict().get("minus"))}
     state.pos = match.end()
     return True
 

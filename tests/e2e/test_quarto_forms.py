@@ -1,0 +1,66 @@
+"""Quarto's forms of cross-references, callouts and fenced divs, read in each edition as a reader meets them.
+
+The fixture brief (tests/briefs/quarto-forms) writes each form as Quarto's documentation and its own test
+documents do (quarto-cli's ``tests/docs/crossrefs/`` and ``tests/docs/smoke-all/``); each test checks the text
+Quarto's filters print for it (``src/resources/filters/crossref/``, ``customnodes/callout.lua``), in the HTML,
+the EPUB and the PDF's text.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from lxml import html as lxml_html
+
+from briefpress.cli import main
+from tools.checks import PdfReport, epub_problems, normalise
+from tools.paths import ROOT
+
+BRIEF = ROOT / "tests" / "briefs" / "quarto-forms"
+SLUG = "quarto-forms"
+EDITIONS = ("html", "epub", "pdf")
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("quarto-forms")
+    assert main(["build", str(BRIEF), "--out", str(folder), "--strict"]) == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def text(out: Path) -> dict[str, str]:
+    """Each edition's text as a reader meets it, whitespace collapsed: the HTML page's body, the EPUB's
+    documents in reading order, the PDF's pages."""
+    page = lxml_html.parse(str(out / f"{SLUG}.html")).getroot()
+    html_text = page.xpath("//body")[0].text_content()
+    with zipfile.ZipFile(out / f"{SLUG}.epub") as book:
+        opf_name = next(n for n in book.namelist() if n.endswith(".opf"))
+        opf = etree.fromstring(book.read(opf_name))
+        ns = {"o": "http://www.idpf.org/2007/opf"}
+        hrefs = {item.get("id"): item.get("href") for item in opf.xpath("//o:manifest/o:item", namespaces=ns)}
+        folder = str(Path(opf_name).parent)
+        docs = [book.read(f"{folder}/{hrefs[ref]}" if folder != "." else hrefs[ref])
+                for ref in opf.xpath("//o:spine/o:itemref/@idref", namespaces=ns)]
+    epub_text = " ".join("".join(etree.fromstring(doc).xpath("//*[local-name()='body']")[0].itertext())
+                         for doc in docs)
+    pdf_text = PdfReport(out / f"{SLUG}.pdf").text
+    return {"html": normalise(html_text), "epub": normalise(epub_text), "pdf": normalise(pdf_text)}
+
+
+def in_every_edition(text: dict[str, str], phrase: str) -> None:
+    for edition in EDITIONS:
+        assert phrase in text[edition], f"{phrase!r} not in the {edition} edition"
+
+
+def test_epub_passes_epubcheck(out: Path) -> None:
+    assert epub_problems(out / f"{SLUG}.epub") == []
+
+
+def test_capitalised_references(text: dict[str, str]) -> None:
+    """``@Fig-x`` prints the prefix capitalised (quarto-cli refs.lua: ``refPrefix(type, upper)``; its test
+    ``tests/docs/crossrefs/syntax.qmd`` expects "Figure 1" for ``@Fig-elephant``)."""
+    in_every_edition(text, "Capitalised: Figure 1, Table 1 and Section 2.")
