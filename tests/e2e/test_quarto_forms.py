@@ -64,3 +64,10 @@ def test_capitalised_references(text: dict[str, str]) -> None:
     """``@Fig-x`` prints the prefix capitalised (quarto-cli refs.lua: ``refPrefix(type, upper)``; its test
     ``tests/docs/crossrefs/syntax.qmd`` expects "Figure 1" for ``@Fig-elephant``)."""
     in_every_edition(text, "Capitalised: Figure 1, Table 1 and Section 2.")
+
+
+def test_references_with_a_prefix_of_their_own(text: dict[str, str]) -> None:
+    """``[Fig. @fig-x]`` prints the author's prefix, then the number; ``[-@fig-x]`` the number alone (refs.lua:
+    ``cite.prefix`` replaces ``refPrefix``; ``SuppressAuthor`` prints no prefix; syntax.qmd's
+    ``[Figure @fig-elephant]`` and ``[-@fig-elephant]``)."""
+    in_every_edition(text, "Prefixed: Figure 1, Fig. 1, Tab. 1 and 1 alone.")

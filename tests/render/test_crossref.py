@@ -240,3 +240,11 @@ def test_capitalised_references_beside_citations(tmp_path: Path) -> None:
     rendered, diags = render(root)
     assert [d.message for d in diags.items] == []
     assert '<a class="xref xref-fig" href="#fig-s">Figure 1</a>' in rendered.html(rendered.sections[0], "html")
+
+
+def test_a_prefix_of_ones_own(tmp_path: Path) -> None:
+    rendered, diags = render(make_brief(tmp_path, ["![S](images/square.png){#fig-s}\n\n"
+                                                   "[Fig. @fig-s], [see fig. @fig-s], [-@fig-s], [x](#fig-s).\n"]))
+    assert diags.items == []
+    links = ["".join(a.itertext()) for a in body(rendered, 0).xpath("//x:a[@class]", namespaces=NS)]
+    assert links == ["Fig. 1", "see fig. 1", "1"]

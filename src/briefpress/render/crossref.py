@@ -5,7 +5,7 @@
 - A table's caption is a line ``: Caption {#tbl-x}`` after a pipe table; the timeline macro writes one.
 - A box is a fenced div, ``::: {#box-x .callout-note title="Key judgements"}`` … ``:::``, parsed by
   mdit-py-plugins' container plugin; ``.box`` is the house style's plain box.
-- ``@fig-x``, ``[@fig-x]`` and ``[-@fig-x]`` (number only) refer to them, and ``@sec-x`` to a section or heading
+- ``@fig-x``, ``[@fig-x]``, ``[Fig. @fig-x]`` (a prefix of one's own) and ``[-@fig-x]`` (number only) refer to them, and ``@sec-x`` to a section or heading
   (its id ``sec-x``, or ``x``), sharing pandoc's ``@`` with citations: the prefixes tell them apart.
 
 ``number`` works every number out once, from the parsed sections, before any edition is written: the editions
@@ -38,7 +38,8 @@ _PREFIX = re.compile(r"^(fig|tbl|box|sec|eq)-")
 #: The prefixes a reference may have: Quarto's ``@Fig-x`` (a capital first letter) capitalises what it prints.
 _REF_TYPES = "|".join(f"[{t[0]}{t[0].upper()}]{t[1:]}" for t in ("fig", "tbl", "box", "sec", "eq"))
 _REF_KEY = rf"(?P<key>(?:{_REF_TYPES})-[\w](?:[\w:.#$%&+?<>~/-]*[\w])?)"
-_BRACKETED = re.compile(rf"\[(?P<minus>-?)@{_REF_KEY}\]")
+#: ``[@fig-x]``, ``[-@fig-x]``, and with a prefix of the author's own, ``[Fig. @fig-x]``.
+_BRACKETED = re.compile(rf"\[(?:(?P<prefix>[^\[\]@\n]*?\S)\s+)?(?P<minus>-?)@{_REF_KEY}\]")
 _BARE = re.compile(rf"@{_REF_KEY}")
 _CAPTION = re.compile(r"^:\s+(?P<text>.*?)\s*(?:\{#(?P<id>[A-Za-z][\w.:-]*)\})?\s*$", re.S)
 _CAPTION_ID = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
@@ -108,9 +109,12 @@ class Numbers:
             return f"{target.number} {title}"
         return title
 
-    def reference_text(self, target: Target, suppress: bool, upper: bool = False) -> str:
+    def reference_text(self, target: Target, suppress: bool, upper: bool = False, prefix: str = "") -> str:
         """What a reference prints: "Figure 2", "2" (``[-@…]``), "Section 3" or a section's title; ``upper``
-        (``@Fig-x``) capitalises the prefix's first letter, as Quarto does."""
+        (``@Fig-x``) capitalises the prefix's first letter, and ``prefix`` (``[Fig. @fig-x]``) stands for it,
+        as Quarto does."""
+        if prefix:  # Quarto: the author's prefix, then the number alone
+            return f"{prefix} {target.number or target.title}"
         if target.kind == "sec" and (self.numbering.section_refs == "title" or not target.number):
             return target.title
         if suppress:
@@ -192,7 +196,8 @@ def _reference(state: StateInline, silent: bool) -> bool:
         key = match.group("key")
         # Quarto looks the target up with the first letter in lower case, and capitalises the prefix.
         token.meta = {"key": key[0].lower() + key[1:], "upper": key[0].isupper(),
-                      "suppress": bool(match.groupdict().get("minus"))}
+                      "suppress": bool(match.groupdict().get("minus")),
+                      "prefix": (match.groupdict().get("prefix") or "").strip()}
     state.pos = match.end()
     return True
 

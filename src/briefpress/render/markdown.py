@@ -181,8 +181,8 @@ def _crossref(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict
         return escape(f"@{meta['key']}")
     href = env["link_href"](f"#{target.id}")
     pages = " xref-page" if env["format"] == "pdf" and numbers.numbering.pages else ""
-    return (f'<a class="xref xref-{target.kind}{pages}" href="{escape(href)}">'
-            f"{escape(numbers.reference_text(target, meta['suppress'], meta.get('upper', False)))}</a>")
+    text = numbers.reference_text(target, meta["suppress"], meta.get("upper", False), meta.get("prefix", ""))
+    return f'<a class="xref xref-{target.kind}{pages}" href="{escape(href)}">{escape(text)}</a>'
 
 
 def _heading_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
