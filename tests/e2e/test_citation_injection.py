@@ -149,3 +149,46 @@ def test_sigterm_while_citations_are_formatted_stops_cleanly(tmp_path: Path) -> 
     assert not list(temp.iterdir())
     assert not _pandoc_children(process.pid) and not Path(f"/proc/{pandoc}").exists()
     assert not (tmp_path / "d").exists() or not list((tmp_path / "d").iterdir())
+
+
+def _cli(args: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "briefpress", *args], capture_output=True, text=True, timeout=600)
+
+
+def test_deeply_nested_csl_json_is_an_error_at_the_file(tmp_path: Path) -> None:
+    root = _brief(tmp_path, section="---\ntitle: Findings\n---\n\nText.\n")
+    (root / "refs.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    run = _cli(["build", str(root), "--format", "html", "--out", str(tmp_path / "d")])
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert re.search(r"refs\.json:1: error: invalid CSL-JSON: values are nested too deeply", run.stderr), run.stderr
+
+
+def test_a_minimal_style_builds(tmp_path: Path) -> None:
+    root = _brief(tmp_path, csl="minimal.csl", section="---\ntitle: Findings\n---\n\nOne [@plain].\n")
+    (root / "minimal.csl").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" '
+        'version="1.0"><info><title>Minimal</title><id>m</id><updated>2020-01-01T00:00:00+00:00</updated></info>'
+        '<citation><layout><text variable="title"/></layout></citation>'
+        '<bibliography><layout><text variable="title"/></layout></bibliography></style>\n', encoding="utf-8")
+    run = _cli(["build", str(root), "--format", "html", "--out", str(tmp_path / "d")])
+    assert run.returncode == 0, run.stderr
+    text = " ".join(lxml_html.fromstring((tmp_path / "d" / "hostile.html").read_bytes()).text_content().split())
+    assert "One Rich <script>alert(1)</script> and" in text and "References Rich <script>" in text
+
+
+def test_a_style_whose_macros_multiply_stops_within_its_memory(tmp_path: Path) -> None:
+    """Each macro calls the one before twice, 26 deep: 2^25 texts for one citation. The engine stops at its heap
+    limit (its process under 1 GB), with one line at the style's line."""
+    macros = ['<macro name="m0"><text variable="title"/></macro>'] + [
+        f'<macro name="m{i}"><group><text macro="m{i - 1}"/><text macro="m{i - 1}"/></group></macro>'
+        for i in range(1, 26)]
+    root = _brief(tmp_path, csl="many.csl", section="---\ntitle: Findings\n---\n\nOne [@plain].\n")
+    (root / "many.csl").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" '
+        'version="1.0"><info><title>Many</title><id>m</id><updated>2020-01-01T00:00:00+00:00</updated></info>'
+        + "".join(macros) + '<citation><layout><text macro="m25"/></layout></citation>'
+        '<bibliography><layout><text variable="title"/></layout></bibliography></style>\n', encoding="utf-8")
+    run = _cli(["build", str(root), "--format", "html", "--out", str(tmp_path / "d")])
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert re.search(r"brief\.yaml:\d+: error: citation style 'many' cannot be used: formatting the citations "
+                     r"needed more than 768 MB", run.stderr), run.stderr

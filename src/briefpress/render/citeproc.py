@@ -37,7 +37,7 @@ from .cslhtml import Writer, math_nodes
 
 #: Bounds for pandoc: its heap, and the time a run may take (a brief's citations take well under a second;
 #: these only stop a runaway).
-HEAP_MB = 1024
+HEAP_MB = 768
 TIMEOUT = 120
 #: The Markdown pandoc reads the clusters as: its own syntax, with the sources' raw HTML and TeX off (as in the
 #: brief's own text) and no metadata blocks.
