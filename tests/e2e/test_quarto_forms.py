@@ -71,3 +71,14 @@ def test_references_with_a_prefix_of_their_own(text: dict[str, str]) -> None:
     ``cite.prefix`` replaces ``refPrefix``; ``SuppressAuthor`` prints no prefix; syntax.qmd's
     ``[Figure @fig-elephant]`` and ``[-@fig-elephant]``)."""
     in_every_edition(text, "Prefixed: Figure 1, Fig. 1, Tab. 1 and 1 alone.")
+
+
+def test_callouts_numbered_by_their_ids(text: dict[str, str]) -> None:
+    """``#nte-``, ``#tip-``, ``#wrn-``, ``#imp-``, ``#cau-`` number callouts, each kind in its own sequence
+    (quarto-cli ``mainstateinit.lua``'s crossref categories Note, Tip, Warning, Important, Caution); the title
+    reads "Note 1: Title", or "Note 1" with none (``callouts.lua``: ``titlePrefix``, no delimiter when
+    uncaptioned); a reference "Note 1" (``smoke-all/2025/10/21/13589-valid.qmd``)."""
+    for title in ("Note 1: A first note", "Tip 1 Tipped.", "Note 2 Noted again.", "Warning 1: Mind",
+                  "Important 1 Important.", "Caution 1 Careful."):
+        in_every_edition(text, title)
+    in_every_edition(text, "Callouts: Note 1, Note 2, Tip 1, Warning 1, Important 1 and Caution 1; Note 1.")

@@ -171,9 +171,10 @@ def test_box_kinds(tmp_path: Path) -> None:
     ("Text.\n\n: A lost caption {#tbl-lost}\n", 3, "table caption 'A lost caption' has no table before it"),
     ("![S](images/square.png){#tbl-s}\n", 1, "figure id 'tbl-s' must start with 'fig-' (the prefix names the kind)"),
     ("| a |\n|---|\n| 1 |\n\n: C {#fig-c}\n", 5, "table id 'fig-c' must start with 'tbl-' (the prefix names the kind)"),
-    ("::: {#fig-d}\nx\n:::\n", 1, "div id 'fig-d' must start with 'box-' to number it as a box"),
-    ("::: {.callout-tip}\nx\n:::\n", 1, "unknown callout 'callout-tip': use callout-note, callout-important, "
-                                        "callout-warning, or box"),
+    ("::: {#fig-d}\nx\n:::\n", 1, "div id 'fig-d' must start with 'box-' to number it as a box (or nte-, tip-, "
+                                    "wrn-, imp- or cau- on a callout)"),
+    ("::: {.callout-hint}\nx\n:::\n", 1, "unknown callout 'callout-hint': use callout-note, callout-tip, "
+                                         "callout-warning, callout-important, callout-caution, or box"),
     ("![S](images/square.png){#fig-s}\n\n![T](images/square.png){#fig-s}\n", 3,
      "duplicate id 'fig-s' (already used in section 'part1')"),
 ])
@@ -248,3 +249,37 @@ def test_a_prefix_of_ones_own(tmp_path: Path) -> None:
     assert diags.items == []
     links = ["".join(a.itertext()) for a in body(rendered, 0).xpath("//x:a[@class]", namespaces=NS)]
     assert links == ["Fig. 1", "see fig. 1", "1"]
+
+
+def test_callouts_numbered_by_quartos_ids(tmp_path: Path) -> None:
+    rendered, diags = render(make_brief(tmp_path, ["""
+        ::: {#nte-a .callout-note}
+        A.
+        :::
+
+        ::: {#tip-a .callout-tip title="Try"}
+        B.
+        :::
+
+        ::: {#nte-b .callout-note}
+        C.
+        :::
+
+        See @nte-b, @tip-a.
+        """]))
+    assert diags.items == []
+    doc = body(rendered, 0)
+    assert texts(doc, "//x:section/x:h2") == ["Note 1", "Tip 1: Try", "Note 2"]
+    assert ["".join(a.itertext()) for a in doc.xpath("//x:a[@class]", namespaces=NS)] == ["Note 2", "Tip 1"]
+
+
+@pytest.mark.parametrize("source, line, message", [
+    ("::: {#nte-a .callout-note}\nA.\n:::\n\nSee @nte-b.\n", 5,
+     "no note callout with the id 'nte-b' (did you mean 'nte-a'?)"),
+    ("::: {#nte-a .box}\nA.\n:::\n", 1, "div id 'nte-a' numbers a callout: give the div a callout's class "
+                                        "(.callout-note)"),
+])
+def test_callout_reference_errors(tmp_path: Path, source: str, line: int, message: str) -> None:
+    rendered, diags = render(make_brief(tmp_path, [source]))
+    assert rendered is None
+    assert (6 + line, message) in [(d.line, d.message) for d in diags.items]

@@ -4,7 +4,8 @@
   alt text other than its caption); the chart macro writes one.
 - A table's caption is a line ``: Caption {#tbl-x}`` after a pipe table; the timeline macro writes one.
 - A box is a fenced div, ``::: {#box-x .callout-note title="Key judgements"}`` … ``:::``, parsed by
-  mdit-py-plugins' container plugin; ``.box`` is the house style's plain box.
+  mdit-py-plugins' container plugin; ``.box`` is the house style's plain box. A callout with Quarto's id of its
+  kind (``#nte-x``, ``#tip-x``, ``#wrn-x``, ``#imp-x``, ``#cau-x``) is numbered in that kind's own sequence.
 - ``@fig-x``, ``[@fig-x]``, ``[Fig. @fig-x]`` (a prefix of one's own) and ``[-@fig-x]`` (number only) refer to them, and ``@sec-x`` to a section or heading
   (its id ``sec-x``, or ``x``), sharing pandoc's ``@`` with citations: the prefixes tell them apart.
 
@@ -29,14 +30,17 @@ from ..errors import did_you_mean
 from ..model import LISTS, Numbering
 
 #: What each prefix numbers, and the word a reference to it reads.
-KINDS = {"fig": "Figure", "tbl": "Table", "box": "Box", "sec": "Section"}
+KINDS = {"fig": "Figure", "tbl": "Table", "box": "Box", "sec": "Section",
+         "nte": "Note", "tip": "Tip", "wrn": "Warning", "imp": "Important", "cau": "Caution"}
 #: What ``lists:`` names, and the heading each list has.
 LIST_TITLES = {"fig": "Figures", "tbl": "Tables", "box": "Boxes"}
-CALLOUTS = ("note", "important", "warning")
+CALLOUTS = ("note", "tip", "warning", "important", "caution")
+#: The id prefix that numbers each kind of callout, in its own sequence (Quarto's crossref categories).
+CALLOUT_REFS = {"note": "nte", "tip": "tip", "warning": "wrn", "important": "imp", "caution": "cau"}
 #: Where a div's id or class starts a numbered target of the wrong kind.
-_PREFIX = re.compile(r"^(fig|tbl|box|sec|eq)-")
+_PREFIX = re.compile(r"^(fig|tbl|box|sec|eq|nte|tip|wrn|imp|cau)-")
 #: The prefixes a reference may have: Quarto's ``@Fig-x`` (a capital first letter) capitalises what it prints.
-_REF_TYPES = "|".join(f"[{t[0]}{t[0].upper()}]{t[1:]}" for t in ("fig", "tbl", "box", "sec", "eq"))
+_REF_TYPES = "|".join(f"[{t[0]}{t[0].upper()}]{t[1:]}" for t in ("fig", "tbl", "box", "sec", "eq", *CALLOUT_REFS.values()))
 _REF_KEY = rf"(?P<key>(?:{_REF_TYPES})-[\w](?:[\w:.#$%&+?<>~/-]*[\w])?)"
 #: ``[@fig-x]``, ``[-@fig-x]``, and with a prefix of the author's own, ``[Fig. @fig-x]``.
 _BRACKETED = re.compile(rf"\[(?:(?P<prefix>[^\[\]@\n]*?\S)\s+)?(?P<minus>-?)@{_REF_KEY}\]")
@@ -65,11 +69,14 @@ class Target:
     number: str
     title: str  # the caption, box title or heading, as plain text
     section: str  # the id of the section it is in
+    #: The word its caption starts with, when not its kind's: a callout's own kind (Quarto: ``#nte-x
+    #: .callout-tip`` is captioned "Tip 1", and referred to as "Note 1").
+    name: str = ""
 
     @property
     def label(self) -> str:
         """"Figure 2", or a section's title when sections are not numbered."""
-        return f"{KINDS[self.kind]} {self.number}" if self.number else self.title
+        return f"{self.name or KINDS[self.kind]} {self.number}" if self.number else self.title
 
     @property
     def entry(self) -> str:
@@ -318,16 +325,23 @@ def _div(token: Token, level: int, lines: Sequence[str], errors: list[tuple[int,
     callouts = [c.removeprefix("callout-") for c in classes if c.startswith("callout-")]
     for kind in callouts:
         if kind not in CALLOUTS:
-            errors.append((line, f"unknown callout 'callout-{kind}': use callout-note, callout-important, "
-                                 "callout-warning, or box"))
-    if div_id and _PREFIX.match(div_id) and not div_id.startswith("box-"):
-        errors.append((line, f"div id '{div_id}' must start with 'box-' to number it as a box"))
+            errors.append((line, f"unknown callout 'callout-{kind}': use "
+                                 f"{', '.join(f'callout-{k}' for k in CALLOUTS)}, or box"))
+    ref = div_id.split("-", 1)[0] if div_id and _PREFIX.match(div_id) else None
+    if ref in CALLOUT_REFS.values() and not callouts:
+        errors.append((line, f"div id '{div_id}' numbers a callout: give the div a callout's class "
+                             f"(.callout-{next(k for k, v in CALLOUT_REFS.items() if v == ref)})"))
+    elif ref is not None and ref != "box" and ref not in CALLOUT_REFS.values():
+        errors.append((line, f"div id '{div_id}' must start with 'box-' to number it as a box (or nte-, tip-, "
+                             "wrn-, imp- or cau- on a callout)"))
     box = bool(div_id and div_id.startswith("box-")) or "box" in classes or bool(callouts)
     if div_id:
         token.attrSet("id", div_id)
     callout = callouts[0] if callouts and callouts[0] in CALLOUTS else None
-    # A callout with no title of its own is titled by its kind, as Quarto titles it ("Note").
-    title = attrs.title or (callout.capitalize() if callout else None)
+    # A callout with no title of its own is titled by its kind, as Quarto titles it ("Note"); one numbered by
+    # its kind's id is titled "Note 1" alone.
+    numbered = ref in CALLOUT_REFS.values()
+    title = attrs.title or (callout.capitalize() if callout and not numbered else None)
     token.meta.update(box=box, classes=classes, title=title, callout=callout, heading=min(level + 1, 6))
 
 
@@ -348,7 +362,7 @@ def number(sections: Iterable[SectionTokens], numbering: Numbering, as_text: Any
     """Number every figure, table, box and section, in reading order; ``as_text`` renders inline tokens as
     plain text (the parser's renderer)."""
     targets: dict[str, Target] = {}
-    counts = {"fig": 0, "tbl": 0, "box": 0}
+    counts: dict[str, int] = {}
     body = back = 0
     for part in sections:
         if part.role == "body":
@@ -358,11 +372,11 @@ def number(sections: Iterable[SectionTokens], numbering: Numbering, as_text: Any
             back += 1
             prefix = chr(ord("A") + (back - 1) % 26)
         if numbering.per_section:
-            counts = {"fig": 0, "tbl": 0, "box": 0}
+            counts = {}
         section_number = prefix if part.role == "body" else ""
         targets.setdefault(part.id, Target("sec", part.id, section_number, part.title, part.id))
         heading_counts = [0] * 7
-        for kind, token_id, title in _found(part.tokens, as_text):
+        for kind, token_id, title, name in _found(part.tokens, as_text):
             if kind == "sec":
                 level = int(title[0])
                 heading_counts[level] += 1
@@ -371,26 +385,33 @@ def number(sections: Iterable[SectionTokens], numbering: Numbering, as_text: Any
                 number_text = ".".join([section_number, *numbers]) if section_number else ""
                 targets.setdefault(token_id, Target("sec", token_id, number_text, title[1:], part.id))
                 continue
-            counts[kind] += 1
+            counts[kind] = counts.get(kind, 0) + 1
             n = f"{prefix}.{counts[kind]}" if numbering.per_section else str(counts[kind])
-            targets.setdefault(token_id, Target(kind, token_id, n, title, part.id))
+            targets.setdefault(token_id, Target(kind, token_id, n, title, part.id, name))
     return Numbers(MappingProxyType(targets), numbering)
 
 
-def _found(tokens: Sequence[Token], as_text: Any) -> Iterator[tuple[str, str, str]]:
-    """(kind, id, title) of each numbered thing in ``tokens``; a heading's title starts with its level."""
+def _found(tokens: Sequence[Token], as_text: Any) -> Iterator[tuple[str, str, str, str]]:
+    """(kind, id, title, caption word) of each numbered thing in ``tokens``; a heading's title starts with its
+    level."""
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.attrGet("id"):
-            yield "sec", str(token.attrGet("id")), token.tag[1] + tokens[i + 1].content.strip()
+            yield "sec", str(token.attrGet("id")), token.tag[1] + tokens[i + 1].content.strip(), ""
         elif token.type == "figure":
             image = (token.children or [None])[0]
             fig_id = str(image.attrGet("id") or "") if image is not None else ""
             if fig_id.startswith("fig-"):
-                yield "fig", fig_id, figure_caption_text(image, as_text)
+                yield "fig", fig_id, figure_caption_text(image, as_text), ""
         elif token.type == "table_open" and str(token.attrGet("id") or "").startswith("tbl-"):
-            yield "tbl", str(token.attrGet("id")), as_text(token.meta.get("caption") or []).strip()
-        elif token.type == "container_div_open" and str(token.attrGet("id") or "").startswith("box-"):
-            yield "box", str(token.attrGet("id")), str(token.meta.get("title") or "")
+            yield "tbl", str(token.attrGet("id")), as_text(token.meta.get("caption") or []).strip(), ""
+        elif token.type == "container_div_open" and token.meta.get("box"):
+            div_id = str(token.attrGet("id") or "")
+            kind = div_id.split("-", 1)[0]
+            callout = token.meta.get("callout")
+            if kind == "box":
+                yield "box", div_id, str(token.meta.get("title") or ""), ""
+            elif callout and kind in CALLOUT_REFS.values():
+                yield kind, div_id, str(token.meta.get("title") or ""), callout.capitalize()
 
 
 def figure_caption_text(image: Token, as_text: Any) -> str:
@@ -411,7 +432,9 @@ def problems(numbers: Numbers, tokens: Sequence[Token]) -> Iterator[tuple[int | 
                 continue
             kind = key.split("-", 1)[0]
             what, plural = {"fig": ("figure", "figures"), "tbl": ("table", "tables"), "box": ("box", "boxes"),
-                            "sec": ("section or heading", "sections and headings")}.get(kind, (None, None))
+                            "sec": ("section or heading", "sections and headings"),
+                            **{ref: (f"{name} callout", f"{name} callouts") for name, ref in CALLOUT_REFS.items()},
+                            }.get(kind, (None, None))
             if what is None:
                 yield child.meta.get("line"), f"'@{key}': equations are not numbered in a brief"
                 continue
