@@ -93,3 +93,22 @@ def test_entries_of_another_key_or_version_miss_and_the_folder_stays_bounded(tmp
     total = sum(p.stat().st_size for p in (tmp_path / CACHE_FOLDER).rglob("*") if p.is_file())
     assert total <= 3000
     assert Cache(tmp_path).get("k", f"{9:064d}") == bytes(1000), "the newest is kept"
+
+
+def test_an_edit_and_its_undoing_give_the_bytes_of_cold_builds(cold, tmp_path: Path) -> None:
+    _, first = cold
+    brief = tmp_path / "brief"
+    shutil.copytree(BRIEF, brief)
+    out = tmp_path / "dist"
+    assert main(["build", str(brief), "--format", "all", "--out", str(out)]) == 0
+    section = sorted((brief / "sections").glob("*.md"))[1]
+    text = section.read_text(encoding="utf-8")
+    section.write_text(text.replace("\n\n", "\n\nAn added paragraph.\n\n", 1), encoding="utf-8")
+    assert main(["build", str(brief), "--format", "all", "--out", str(out)]) == 0
+    edited = _outputs(out)
+    fresh = tmp_path / "fresh"
+    assert main(["build", str(brief), "--format", "all", "--out", str(fresh)]) == 0
+    assert edited == _outputs(fresh) != first
+    section.write_text(text, encoding="utf-8")
+    assert main(["build", str(brief), "--format", "all", "--out", str(out)]) == 0
+    assert _outputs(out) == first

@@ -142,3 +142,10 @@ def test_the_pdf_follows_the_html_and_is_served_in_the_browsers_viewer(served) -
     rebuilt = [line for line in lines if line.startswith("rebuilt ")]
     assert rebuilt[-2].split()[1].endswith(".html") and rebuilt[-1].split()[1].endswith(".pdf")
     assert (brief.parent / "dist" / "minimal.pdf").read_bytes() == _get_bytes(base + "edition.pdf")
+    # watch's editions are those a library call builds from the same sources, warm cache or none
+    from briefpress.build import build
+    from briefpress.errors import Diagnostics
+
+    build(brief, ("pdf", "html"), brief.parent / "library", Diagnostics())
+    for name in ("minimal.pdf", "minimal.html"):
+        assert (brief.parent / "library" / name).read_bytes() == (brief.parent / "dist" / name).read_bytes()
