@@ -82,3 +82,19 @@ def test_callouts_numbered_by_their_ids(text: dict[str, str]) -> None:
                   "Important 1 Important.", "Caution 1 Careful."):
         in_every_edition(text, title)
     in_every_edition(text, "Callouts: Note 1, Note 2, Tip 1, Warning 1, Important 1 and Caution 1; Note 1.")
+
+
+def test_a_callouts_first_heading_is_its_title(out: Path, text: dict[str, str]) -> None:
+    """``::: callout-tip`` then ``## Title``: the heading is the callout's title (quarto-cli ``callout.lua``
+    parse: ``resolveHeadingCaption`` takes a first Header out of the div), not a heading of the document: it is
+    in no edition's contents, nor the PDF's outline."""
+    in_every_edition(text, "A tip from its heading Headed.")
+    in_every_edition(text, "Note 3: Headed note Numbered and headed.")
+    in_every_edition(text, "Headed: Note 3.")
+    assert not [e for e in PdfReport(out / f"{SLUG}.pdf").outline if "Head" in e.title]
+    with zipfile.ZipFile(out / f"{SLUG}.epub") as book:
+        nav = next(book.read(n).decode() for n in book.namelist() if n.endswith("nav.xhtml"))
+    assert "Headed note" not in nav and "A tip from" not in nav
+    page = (out / f"{SLUG}.html").read_text(encoding="utf-8")
+    contents = lxml_html.fromstring(page).xpath("//nav")
+    assert contents and not any("Headed note" in nav.text_content() for nav in contents)

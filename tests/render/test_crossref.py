@@ -283,3 +283,24 @@ def test_callout_reference_errors(tmp_path: Path, source: str, line: int, messag
     rendered, diags = render(make_brief(tmp_path, [source]))
     assert rendered is None
     assert (6 + line, message) in [(d.line, d.message) for d in diags.items]
+
+
+def test_a_callouts_first_heading_is_its_title(tmp_path: Path) -> None:
+    rendered, diags = render(make_brief(tmp_path, ["""
+        ::: callout-note
+        ## The *title* {#sec-gone}
+
+        Body.
+        :::
+
+        ::: {.callout-warning title="Given"}
+        ## A heading kept
+
+        Body.
+        :::
+        """]))
+    assert diags.items == []
+    doc = body(rendered, 0)
+    assert texts(doc, "//x:section/x:h2[@class='box-title']") == ["The title", "Given"]
+    assert doc.xpath("//x:h2[@class='box-title']/x:em", namespaces=NS), "the heading's markup is kept"
+    assert [h.text for h in rendered.sections[0].headings] == ["A heading kept"]

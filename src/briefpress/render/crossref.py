@@ -217,7 +217,7 @@ def _blocks(state: StateCore) -> None:
     """
     lines = state.src.split("\n")
     errors: list[tuple[int, str]] = state.env.setdefault("crossref_errors", [])
-    state.tokens = _captions(_row_captions(state.tokens, lines), errors)
+    state.tokens = _heading_titles(_captions(_row_captions(state.tokens, lines), errors))
     level = 1
     inside: list[tuple[Token, int]] = []  # each div being read, and the heading level before it
     for token in state.tokens:
@@ -237,6 +237,26 @@ def _blocks(state: StateCore) -> None:
             if fig_id and _PREFIX.match(fig_id) and not fig_id.startswith("fig-"):
                 errors.append((token.map[0] if token.map else 0,
                                f"figure id '{fig_id}' must start with 'fig-' (the prefix names the kind)"))
+
+
+def _heading_titles(tokens: list[Token]) -> list[Token]:
+    """The tokens with a callout's first heading taken out and made its title, as Quarto does when the callout
+    has no ``title``: the heading is not one of the document's (not in the contents or outline)."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        out.append(token)
+        i += 1
+        if token.type != "container_div_open" or i + 2 >= len(tokens) or tokens[i].type != "heading_open":
+            continue
+        attrs = parse_attributes(token.info)
+        if attrs is None or attrs.title is not None or not any(
+                c.startswith("callout-") and c.removeprefix("callout-") in CALLOUTS for c in attrs.classes):
+            continue
+        token.meta["heading_title"] = tokens[i + 1]
+        i += 3  # the heading's open, text and close
+    return out
 
 
 def _captions(tokens: list[Token], errors: list[tuple[int, str]]) -> list[Token]:
@@ -341,8 +361,11 @@ def _div(token: Token, level: int, lines: Sequence[str], errors: list[tuple[int,
     # A callout with no title of its own is titled by its kind, as Quarto titles it ("Note"); one numbered by
     # its kind's id is titled "Note 1" alone.
     numbered = ref in CALLOUT_REFS.values()
-    title = attrs.title or (callout.capitalize() if callout and not numbered else None)
-    token.meta.update(box=box, classes=classes, title=title, callout=callout, heading=min(level + 1, 6))
+    heading: Token | None = token.meta.get("heading_title")
+    title = attrs.title or (heading.content.strip() if heading is not None else None) or (
+        callout.capitalize() if callout and not numbered else None)
+    token.meta.update(box=box, classes=classes, title=title, callout=callout, heading=min(level + 1, 6),
+                      title_inline=list(heading.children or []) if heading is not None and not attrs.title else None)
 
 
 # -- Numbering -----------------------------------------------------------------------------------------------

@@ -154,7 +154,9 @@ def _div_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict
     classes = ["box", *(f"callout callout-{meta['callout']}" for _ in [0] if meta.get("callout")),
                *(c for c in meta.get("classes", ()) if c != "box" and not c.startswith("callout-"))]
     title = meta.get("title") or ""
-    heading = f"{_label(env, div_id)}{escape(title)}".strip()
+    # A title taken from the callout's first heading keeps that heading's inline markup.
+    inline = meta.get("title_inline")
+    heading = f"{_label(env, div_id)}{self.renderInline(inline, options, env) if inline else escape(title)}".strip()
     if div_id and heading:
         level = meta.get("heading", 3)
         return (f'<section class="{" ".join(classes)}" id="{escape(str(div_id))}" '
