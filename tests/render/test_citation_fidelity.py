@@ -153,3 +153,24 @@ def test_the_given_name_rule_is_kept_where_a_family_name_stands_for_two_people(t
     assert both == style
     one = citeproc._by_cite_when_unambiguous(style, str(tmp_path), ["bibliography-0.json"], [cite("a", "c")])
     assert one != style and 'givenname-disambiguation-rule="by-cite"' in one
+
+
+def test_math_in_a_title_reads_as_pandoc_writes_it(tmp_path):
+    """TeX math in a .bib title (``$\\beta$``) is set as pandoc's HTML sets it: Unicode, italics, scripts."""
+    brief = tmp_path / "brief"
+    (brief / "sections").mkdir(parents=True)
+    (brief / "refs.bib").write_text("@article{m1, author={Doe, Jane}, title={On the $\\beta$-function and $x^2$ "
+                                    "in $H_2O$}, journal={J}, year={2020}}\n", encoding="utf-8")
+    (brief / "sections" / "a.md").write_text("---\ntitle: A\n---\nSee [@m1].\n", encoding="utf-8")
+    (brief / "brief.yaml").write_text("title: M\nlang: en-US\nidentifier: urn:x:m\ndate: 2026-01-01\n"
+                                      "sections: [sections/a.md]\nbibliography: refs.bib\n", encoding="utf-8")
+    rendered = prepare(brief, Diagnostics())
+    ours = lxml_html.fromstring(f"<div>{rendered.html(rendered.sections[1], 'html')}</div>")
+    out = subprocess.run([pypandoc.get_pandoc_path(), "-f", "markdown", "-t", "html", "--citeproc",
+                          "--bibliography", str(brief / "refs.bib")], input="See [@m1].\n",
+                         capture_output=True, text=True, check=True).stdout
+    theirs = lxml_html.fromstring(f"<div>{out}</div>")
+    entry = '//div[contains(@class, "csl-entry")]'
+    assert _text(ours.xpath(entry)[0]) == _text(theirs.xpath(entry)[0]) == \
+        "Doe, Jane. 2020. “On the β-Function and x2 in H2O.” J."
+    assert ours.xpath(entry)[0].xpath(".//sup")[0].text == "2"

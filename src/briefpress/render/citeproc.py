@@ -492,18 +492,17 @@ def _math_writer(trees: Sequence[Any]):
     paragraphs = lxml_html.fromstring(f"<div>{out.decode('utf-8')}</div>").findall("p")
     written: dict[tuple[str, str], str] = {}
     for node, para in zip(nodes, paragraphs):
-        writer = Writer()
-        written[(node["c"][0]["t"], node["c"][1])] = _math_html(para, writer)
+        written[(node["c"][0]["t"], node["c"][1])] = _math_html(para)
     return lambda kind, tex: written.get((kind, tex), escape(tex))
 
 
-def _math_html(element: Any, writer: Writer) -> str:
+def _math_html(element: Any) -> str:
     """pandoc's HTML for a formula, kept to text, italics, super- and subscripts."""
     allowed = {"em": "em", "i": "em", "sup": "sup", "sub": "sub", "strong": "strong"}
     out = [escape(element.text or "", quote=False)]
     for child in element:
         tag = allowed.get(child.tag)
-        inner = _math_html(child, writer)
+        inner = _math_html(child)
         out.append(f"<{tag}>{inner}</{tag}>" if tag else inner)
         out.append(escape(child.tail or "", quote=False))
     return "".join(out)

@@ -113,8 +113,10 @@ def math_nodes(value: Any) -> list[dict[str, Any]]:
         if isinstance(item, dict):
             if item.get("t") == "Math":
                 found.append(item)
-            elif "c" in item:
-                stack.append(item["c"])
+            elif "t" in item:
+                stack.append(item.get("c"))
+            else:  # the document itself, or a citation's fields
+                stack.extend(reversed(list(item.values())))
         elif isinstance(item, list):
             stack.extend(reversed(item))
     return found
