@@ -192,3 +192,24 @@ def test_a_style_whose_macros_multiply_stops_within_its_memory(tmp_path: Path) -
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert re.search(r"brief\.yaml:\d+: error: citation style 'many' cannot be used: formatting the citations "
                      r"needed more than 768 MB", run.stderr), run.stderr
+
+
+def _dependent(parent: str) -> str:
+    return ('<?xml version="1.0" encoding="utf-8"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" version="1.0" '
+            'default-locale="en-US">\n  <info>\n    <title>A journal</title>\n    <id>j</id>\n'
+            f'    <link href="http://www.zotero.org/styles/{parent}" rel="independent-parent"/>\n'
+            '    <updated>2020-01-01T00:00:00+00:00</updated>\n  </info>\n</style>\n')
+
+
+def test_a_dependent_style_is_its_packaged_parent_and_nothing_is_fetched(tmp_path: Path) -> None:
+    root = _brief(tmp_path, csl="journal.csl", section="---\ntitle: Findings\n---\n\nOne [@plain].\n")
+    (root / "journal.csl").write_text(_dependent("ieee"), encoding="utf-8")
+    run = _cli(["build", str(root), "--format", "html", "--out", str(tmp_path / "d")])
+    assert run.returncode == 0, run.stderr
+    text = " ".join(lxml_html.fromstring((tmp_path / "d" / "hostile.html").read_bytes()).text_content().split())
+    assert "One [1]." in text
+    (root / "journal.csl").write_text(_dependent("no-such-style"), encoding="utf-8")
+    run = _cli(["build", str(root), "--format", "html", "--out", str(tmp_path / "e")])
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert re.search(r"journal\.csl:6: error: this dependent style's parent 'no-such-style' is not a packaged "
+                     r"style", run.stderr), run.stderr
