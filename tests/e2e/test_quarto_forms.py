@@ -98,3 +98,19 @@ def test_a_callouts_first_heading_is_its_title(out: Path, text: dict[str, str]) 
     page = (out / f"{SLUG}.html").read_text(encoding="utf-8")
     contents = lxml_html.fromstring(page).xpath("//nav")
     assert contents and not any("Headed note" in nav.text_content() for nav in contents)
+
+
+def test_conditional_content(text: dict[str, str]) -> None:
+    """``.content-visible`` and ``.content-hidden`` with ``when-format`` and ``unless-format`` (quarto-cli
+    ``customnodes/content-hidden.lua``, ``propertiesMatch``; formats matched by ``_format.lua``'s ``isFormat``:
+    "html" is every HTML-based format, EPUB's included, "html:js" not EPUB; "pdf" and "latex" are print)."""
+    expected = {
+        "Shown where the format is html.": {"html", "epub"},
+        "Shown in the web page alone.": {"html"},
+        "Shown in print alone.": {"pdf"},
+        "Shown unless in print.": {"html", "epub"},
+        "Hidden from the e-book.": {"html", "pdf"},
+        "Shown in the e-book alone.": {"epub"},
+    }
+    for phrase, editions in expected.items():
+        assert {e for e in EDITIONS if phrase in text[e]} == editions, phrase

@@ -304,3 +304,21 @@ def test_a_callouts_first_heading_is_its_title(tmp_path: Path) -> None:
     assert texts(doc, "//x:section/x:h2[@class='box-title']") == ["The title", "Given"]
     assert doc.xpath("//x:h2[@class='box-title']/x:em", namespaces=NS), "the heading's markup is kept"
     assert [h.text for h in rendered.sections[0].headings] == ["A heading kept"]
+
+
+def test_conditional_content_per_edition(tmp_path: Path) -> None:
+    rendered, diags = render(make_brief(tmp_path, [
+        "::: {.content-visible when-format=\"pdf\"}\nPrint.\n:::\n\n"
+        "::: {.content-hidden when-format=\"html\"}\nNot HTML-based.\n:::\n\nAll.\n"]))
+    assert diags.items == []
+    assert [texts(body(rendered, 0, fmt), "//x:p") for fmt in ("html", "epub", "pdf")] == [
+        ["All."], ["All."], ["Print.", "Not HTML-based.", "All."]]
+    assert "<div" not in rendered.html(rendered.sections[0], "pdf"), "the content, without its div"
+
+
+def test_no_heading_inside_conditional_content(tmp_path: Path) -> None:
+    rendered, diags = render(make_brief(tmp_path, ["::: {.content-visible when-format=\"html\"}\n## H\n:::\n"]))
+    assert rendered is None
+    assert [(d.line, d.message) for d in diags.items] == [
+        (8, "a heading inside conditional content (.content-visible, .content-hidden) would be in every edition's "
+            "contents: make it bold text")]

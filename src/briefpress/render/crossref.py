@@ -157,6 +157,8 @@ class DivAttributes:
     id: str | None = None
     classes: tuple[str, ...] = ()
     title: str | None = None
+    #: Every other ``key="value"``, in order.
+    attributes: tuple[tuple[str, str], ...] = ()
 
 
 def parse_attributes(text: str) -> DivAttributes | None:
@@ -168,7 +170,7 @@ def parse_attributes(text: str) -> DivAttributes | None:
     if not (text.startswith("{") and text.endswith("}")):
         return None
     inner, pos = text[1:-1], 0
-    div_id, classes, title = None, [], None
+    div_id, classes, title, others = None, [], None, []
     while pos < len(inner.rstrip()):
         match = _ATTR.match(inner, pos)
         if match is None:
@@ -177,10 +179,35 @@ def parse_attributes(text: str) -> DivAttributes | None:
             div_id = match.group("id")
         elif match.group("cls"):
             classes.append(match.group("cls"))
-        elif match.group("key") == "title":
-            title = next(v for v in match.group("dq", "sq", "bare") if v is not None)
+        elif match.group("key"):
+            value = next(v for v in match.group("dq", "sq", "bare") if v is not None)
+            if match.group("key") == "title":
+                title = value
+            else:
+                others.append((match.group("key"), value))
         pos = match.end()
-    return DivAttributes(div_id, tuple(classes), title)
+    return DivAttributes(div_id, tuple(classes), title, tuple(others))
+
+
+#: The editions, and the Quarto formats each is (quarto-cli ``_format.lua``, ``isFormat``: "html" is every
+#: HTML-based format, EPUB's included; "html:js" the HTML ones that run scripts, so not EPUB).
+EDITION_FORMATS = {"html": ("html", "html:js"), "epub": ("epub", "epub3", "html"), "pdf": ("pdf", "latex")}
+CONDITIONS = ("when-format", "unless-format")
+
+
+def shown_in(attrs: DivAttributes) -> frozenset[str] | None:
+    """The editions a ``.content-visible`` or ``.content-hidden`` div shows in (Quarto's ``propertiesMatch``:
+    every condition given must hold), or None for any other div."""
+    visible = "content-visible" in attrs.classes
+    if not visible and "content-hidden" not in attrs.classes:
+        return None
+    shown = set()
+    for edition, formats in EDITION_FORMATS.items():
+        match = all((value in formats) == (key == "when-format") for key, value in attrs.attributes
+                    if key in CONDITIONS)
+        if match == visible:
+            shown.add(edition)
+    return frozenset(shown)
 
 
 def _reference(state: StateInline, silent: bool) -> bool:
@@ -221,6 +248,12 @@ def _blocks(state: StateCore) -> None:
     level = 1
     inside: list[tuple[Token, int]] = []  # each div being read, and the heading level before it
     for token in state.tokens:
+        hidden = [o.meta["shown_in"] for o, _ in inside if o.meta.get("shown_in") is not None]
+        if hidden:  # the editions this token is in (``for_edition``)
+            token.meta["in_editions"] = frozenset.intersection(*hidden)
+        if token.type == "heading_open" and hidden:
+            errors.append((token.map[0] if token.map else 0, "a heading inside conditional content (.content-"
+                           "visible, .content-hidden) would be in every edition's contents: make it bold text"))
         if token.type == "heading_open":
             level = int(token.tag[1])
         elif token.type == "container_div_open":
@@ -231,6 +264,9 @@ def _blocks(state: StateCore) -> None:
         elif token.type == "container_div_close" and inside:
             opening, level = inside.pop()
             token.meta["box"] = opening.meta["box"]  # the close renders as its opening did
+            if "shown_in" in opening.meta:
+                token.meta["conditional"] = True
+                token.meta.pop("in_editions", None)
         elif token.type == "figure":
             image = (token.children or [None])[0]
             fig_id = str(image.attrGet("id") or "") if image is not None else ""
@@ -342,6 +378,14 @@ def _div(token: Token, level: int, lines: Sequence[str], errors: list[tuple[int,
     if end >= len(lines) or not re.fullmatch(r"\s*:{3,}\s*", lines[end]):
         errors.append((line, "this box or div is never closed: end it with a line ':::'"))
     div_id, classes = attrs.id, attrs.classes
+    shown = shown_in(attrs)
+    if shown is not None:
+        for key, _ in attrs.attributes:
+            if key not in CONDITIONS and key.startswith(("when-", "unless-")):
+                errors.append((line, f"'{key}' is not a condition a brief can meet: use when-format or "
+                                     "unless-format"))
+        token.meta.update(box=False, classes=(), title=None, callout=None, heading=level, shown_in=shown)
+        return
     callouts = [c.removeprefix("callout-") for c in classes if c.startswith("callout-")]
     for kind in callouts:
         if kind not in CALLOUTS:
@@ -467,3 +511,19 @@ def problems(numbers: Numbers, tokens: Sequence[Token]) -> Iterator[tuple[int | 
                 hint = f" (the {plural} are {', '.join(same[:6])}{', …' if len(same) > 6 else ''})" if same else \
                     f" (the brief has no {what} with an id)"
             yield child.meta.get("line"), f"no {what} with the id '{key}'{hint}"
+
+
+def for_edition(tokens: Sequence[Token], edition: str) -> list[Token]:
+    """The tokens ``edition`` shows: conditional content (``.content-visible``, ``.content-hidden``) it does not
+    show left out, each run of it replaced by a ``skipped`` token holding the tokens, so that the EPUB can count
+    the blocks the PDF has there."""
+    out: list[Token] = []
+    for token in tokens:
+        editions = token.meta.get("in_editions") if token.meta else None
+        if editions is None or edition in editions:
+            out.append(token)
+        elif out and out[-1].type == "skipped":
+            out[-1].children = [*(out[-1].children or []), token]
+        else:
+            out.append(Token("skipped", "", 0, children=[token], block=True))
+    return out

@@ -149,6 +149,8 @@ def _div_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict
     token = tokens[idx]
     meta = token.meta
     div_id = token.attrGet("id")
+    if "shown_in" in meta:  # conditional content: Quarto keeps what it holds, without the div
+        return ""
     if not meta.get("box"):
         return f"<div{_attrs({'id': div_id, 'class': ' '.join(meta.get('classes', ())) or None})}>\n"
     classes = ["box", *(f"callout callout-{meta['callout']}" for _ in [0] if meta.get("callout")),
@@ -171,7 +173,33 @@ def _div_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict
 
 
 def _div_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    if tokens[idx].meta.get("conditional"):
+        return ""
     return "</section>\n" if tokens[idx].meta.get("box") else "</div>\n"
+
+
+def _skipped(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    """Conditional content this edition does not show: nothing, but the blocks the PDF has there are counted,
+    and the page-break markers among them kept, so that the EPUB's page list cites the PDF's pages."""
+    breaks = env.get("page_breaks")
+    if not breaks:
+        return ""
+    html = ""
+    for token in tokens[idx].children or []:
+        if token.type in _COUNTED and "pdf" in token.meta.get("in_editions", ()) and _would_be_block(token):
+            env["block"] = env.get("block", 0) + 1
+            if env["block"] in breaks:
+                html += page_break(breaks[env["block"]])
+    return html
+
+
+def _would_be_block(token: Token) -> bool:
+    """Whether a token the edition leaves out would have made a block (``_is_block``, before rendering)."""
+    if token.type == "paragraph_open":
+        return not token.hidden
+    if token.type == "container_div_open":
+        return bool(token.meta.get("box") and (token.meta.get("title") or token.attrGet("id")))
+    return True
 
 
 def _crossref(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -284,6 +312,7 @@ _RULES = {
     "table_open": _table_open,
     "container_div_open": _div_open,
     "container_div_close": _div_close,
+    "skipped": _skipped,
     "crossref": _crossref,
     "image": _image,
     "heading_open": _heading_open,
@@ -316,7 +345,7 @@ def _counting(bound: Any, counts: bool) -> Any:
         breaks = env.get("page_breaks")
         if not breaks:
             return html
-        if counts and _is_block(tokens[idx], html):
+        if counts and _is_block(tokens[idx], html) and "pdf" in tokens[idx].meta.get("in_editions", ("pdf",)):
             env["block"] = env.get("block", 0) + 1
             page = breaks.get(env["block"])
             if page is not None and tokens[idx].type == "tr_open":
@@ -350,7 +379,9 @@ def _add_page_breaks(md: MarkdownIt) -> None:
 
 
 def render_tokens(md: MarkdownIt, tokens: list[Token], env: dict) -> str:
-    """Render tokens, skipping footnote bodies in the PDF (they were inlined at their calls)."""
+    """Render tokens, skipping footnote bodies in the PDF (they were inlined at their calls), and conditional
+    content the edition does not show."""
+    tokens = crossref.for_edition(tokens, env["format"])
     if env["format"] == "pdf":
         kept: list[Token] = []
         depth = 0
