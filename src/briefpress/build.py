@@ -66,9 +66,22 @@ def build(brief_dir: Path, formats: tuple[str, ...], out_dir: Path, diags: Diagn
     each output once all are in place. The cache of deterministic work is the output folder's, or the one
     kept in ``cache_dir`` (a shelf keeps each brief's beside the site).
     """
-    cache = Cache.at(cache_dir) if cache_dir is not None else \
-        Cache(out_dir if not out_dir.exists() or out_dir.is_dir() else None)
+    cache = Cache.at(cache_dir) if cache_dir is not None else output_cache(out_dir)
     rendered = prepare(brief_dir, diags, strict, paper, cache)
+    return write_editions(rendered, formats, out_dir, diags, strict, report, release, typesetter, cache)
+
+
+def output_cache(out_dir: Path) -> Cache:
+    """The cache an output folder keeps (none if the folder is a file: the build then stops, saying so)."""
+    return Cache(out_dir if not out_dir.exists() or out_dir.is_dir() else None)
+
+
+def write_editions(rendered: Rendered, formats: tuple[str, ...], out_dir: Path, diags: Diagnostics,
+                   strict: bool = False, report: Callable[[Output], None] | None = None, release: bool = False,
+                   typesetter: Typesetter | None = None, cache: Cache | None = None) -> list[Output]:
+    """Write ``formats`` of a brief rendered once (``prepare``) into ``out_dir``, as ``build`` does: ``watch``
+    writes the HTML edition, then the PDF, from one rendering."""
+    cache = cache if cache is not None else output_cache(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise BriefError([Diagnostic(out_dir, None, "the output folder is a file")])
     typesetter = typesetter or InProcess()

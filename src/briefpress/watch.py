@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
-from .build import build
+from .build import output_cache, prepare, write_editions
+from .outputs import Output
+from .render import Rendered
 from .errors import BriefError, Diagnostics, summarised
 from .resources import icon_data_url, package_dir
 
@@ -95,38 +97,43 @@ def error_page(lines: list[str]) -> str:
 
 
 def rebuild(brief_dir: Path, out_dir: Path, state: State, log: Callable[[str], None], pdf: bool = True) -> float:
-    """Build the HTML edition once and publish it (or the errors), then, with ``pdf``, the PDF edition; return
-    the seconds the HTML took."""
+    """Render the brief once; write and publish the HTML edition (or the errors), then, with ``pdf``, the PDF
+    edition from the same rendering; return the seconds the HTML took."""
     start = time.perf_counter()
-    outputs = _edition(brief_dir, out_dir, "html", log, lambda lines: state.publish(error_page(lines)))
+    diags = Diagnostics()
+    cache = output_cache(out_dir)
+    rendered: list[Rendered] = []
+
+    def html() -> Output:
+        rendered.append(prepare(brief_dir, diags, cache=cache))
+        return write_editions(rendered[0], ("html",), out_dir, diags, cache=cache)[0]
+
+    written = _attempt(html, log, lambda lines: state.publish(error_page(lines)))
     seconds = time.perf_counter() - start
-    if outputs is None:
+    if written is None:
         return seconds
-    state.publish(outputs[0].path.read_text(encoding="utf-8"))
-    log(f"rebuilt {outputs[0].describe().split()[0]} in {seconds:.2f} s")
+    state.publish(written.path.read_text(encoding="utf-8"))
+    for line in summarised(diags.warnings):
+        log(line)
+    log(f"rebuilt {written.describe().split()[0]} in {seconds:.2f} s")
     if pdf:
-        printed = _edition(brief_dir, out_dir, "pdf", log, lambda lines: state.publish_pdf(None, lines))
+        printed = _attempt(lambda: write_editions(rendered[0], ("pdf",), out_dir, Diagnostics(), cache=cache)[0],
+                           log, lambda lines: state.publish_pdf(None, lines))
         if printed is not None:
-            state.publish_pdf(printed[0].path.read_bytes())
-            log(f"rebuilt {printed[0].describe().split()[0]} in {time.perf_counter() - start:.2f} s from the save")
+            state.publish_pdf(printed.path.read_bytes())
+            log(f"rebuilt {printed.describe().split()[0]} in {time.perf_counter() - start:.2f} s from the save")
     return seconds
 
 
-def _edition(brief_dir: Path, out_dir: Path, fmt: str, log: Callable[[str], None],
-             failed: Callable[[list[str]], None]) -> list | None:
-    """Build one edition; on failure, log its problems, hand them to ``failed`` and return None."""
-    diags = Diagnostics()
+def _attempt(write: Callable[[], Output], log: Callable[[str], None],
+             failed: Callable[[list[str]], None]) -> Output | None:
+    """Write one edition; on failure, log its problems, hand them to ``failed`` and return None."""
     try:
-        outputs = build(brief_dir, (fmt,), out_dir, diags)
+        return write()
     except BriefError as exc:
         lines = summarised(exc.diagnostics)
     except Exception as exc:  # keep watching whatever happens; the author fixes and saves again
         lines = [f"briefpress: error: {type(exc).__name__}: {' '.join(str(exc).split())}"]
-    else:
-        if fmt == "html":  # the PDF's warnings are the same ones
-            for line in summarised(diags.warnings):
-                log(line)
-        return outputs
     for line in lines:
         log(line)
     failed(lines)
