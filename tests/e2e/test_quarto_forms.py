@@ -114,3 +114,24 @@ def test_conditional_content(text: dict[str, str]) -> None:
     }
     for phrase, editions in expected.items():
         assert {e for e in EDITIONS if phrase in text[e]} == editions, phrase
+
+
+def test_nested_divs_with_the_same_colons(out: Path, text: dict[str, str]) -> None:
+    """A bare ``:::`` closes the innermost div open, as pandoc's reader does (``Div`` inside ``Div``; a close
+    with more colons than the opening closes it too): the box holds its text after the note, and no fence is
+    left as text. The callout inside is titled and numbered as Quarto's ``callouts.lua`` titles it."""
+    in_every_edition(text, "Box 1: Same colons Box text before the note. Note 4: Inside Inner note text. "
+                           "Box text after the note. Nested: Box 1 holds Note 4.")
+    in_every_edition(text, "A longer close Closed by more colons than it opened with. After the longer close.")
+    for edition in EDITIONS:
+        assert ":::" not in text[edition], edition
+    page = lxml_html.parse(str(out / f"{SLUG}.html")).getroot()
+    with zipfile.ZipFile(out / f"{SLUG}.epub") as book:
+        chapters = [etree.fromstring(book.read(n)) for n in book.namelist() if n.endswith(".xhtml")]
+    boxes = page.xpath("//section[@id='box-nested']") + [
+        box for doc in chapters for box in doc.xpath("//*[local-name()='section'][@id='box-nested']")]
+    assert len(boxes) == 2
+    for box in boxes:
+        paragraphs = [" ".join("".join(p.itertext()).split()) for p in box.xpath("./*[local-name()='p']")]
+        assert paragraphs == ["Box text before the note.", "Box text after the note."]
+        assert box.xpath("./*[local-name()='section'][@id='nte-inner']")

@@ -322,3 +322,94 @@ def test_no_heading_inside_conditional_content(tmp_path: Path) -> None:
     assert [(d.line, d.message) for d in diags.items] == [
         (8, "a heading inside conditional content (.content-visible, .content-hidden) would be in every edition's "
             "contents: make it bold text")]
+
+
+#: Fenced divs nested with the same number of colons, and pandoc's other readings of their fences.
+NESTED_DIVS = {
+    "same colons": "::: {.box}\nBox text.\n\n::: {.callout-note}\nNote text.\n:::\n\nMore box text.\n:::\n\nAfter.\n",
+    "a longer close": "::: {.box}\nA text.\n\n::: {.callout-note}\nB text.\n::::::\n\nC text.\n:::\n\nD text.\n",
+    "a shorter close": ":::: {.box}\nA text.\n:::\n\nB text.\n",
+    "three deep": "::: {.box}\nA text.\n\n::: {.x}\nB text.\n\n::: {.callout-tip}\nC text.\n:::\n\nD text.\n:::\n\n"
+                  "E text.\n:::\n\nF text.\n",
+    "one after another inside": "::: {.box}\n::: {.x}\nA text.\n:::\n\n::: {.y}\nB text.\n:::\n:::\n\nC text.\n",
+    "a fence in code": "::: {.box}\n```\n:::\n```\n\nA text.\n:::\n\nB text.\n",
+    "in a list item": "- Item.\n\n  ::: {.box}\n  A text.\n\n  ::: {.x}\n  B text.\n  :::\n\n  C text.\n  :::\n\n"
+                      "D text.\n",
+    "unclosed inside a closed one": "::: {.box}\nA text.\n\n::: {.callout-note}\nB text.\n:::\n\nC text.\n",
+    "both unclosed": "::: {.box}\nA text.\n\n::: {.callout-note}\nB text.\n",
+}
+
+
+def _pandoc_divs(source: str) -> list:
+    """pandoc's reading of ``source``: each div as (classes, contents), each paragraph or code block as its
+    text, lists flattened."""
+    import json
+    import subprocess
+
+    pypandoc = pytest.importorskip("pypandoc", reason="pandoc (PyPI pypandoc-binary) is the oracle")
+    tree = json.loads(subprocess.run([pypandoc.get_pandoc_path(), "-f", "markdown", "-t", "json"], input=source,
+                                     capture_output=True, text=True, check=True).stdout)
+
+    def text(inlines: list) -> str:
+        return "".join(i["c"] if i["t"] == "Str" else " " for i in inlines if i["t"] in ("Str", "Space", "SoftBreak"))
+
+    def blocks(items: list) -> list:
+        out: list = []
+        for block in items:
+            if block["t"] == "Div":
+                out.append((tuple(block["c"][0][1]), blocks(block["c"][1])))
+            elif block["t"] in ("Para", "Plain"):
+                out.append(text(block["c"]))
+            elif block["t"] == "CodeBlock":
+                out.append(block["c"][1].rstrip("\n"))
+            elif block["t"] == "BulletList":
+                out += [b for item in block["c"] for b in blocks(item)]
+        return out
+
+    return blocks(tree["blocks"])
+
+
+def _briefpress_divs(source: str) -> list:
+    """briefpress's reading of ``source``, in the same shape as ``_pandoc_divs``."""
+    from briefpress.render.crossref import parse_attributes
+    from briefpress.render.markdown import create_parser
+
+    stack: list[list] = [[]]
+    for token in create_parser().parse(source, {}):
+        if token.type == "container_div_open":
+            contents: list = []
+            stack[-1].append((parse_attributes(token.info).classes, contents))
+            stack.append(contents)
+        elif token.type == "container_div_close":
+            stack.pop()
+        elif token.type == "inline":
+            stack[-1].append(" ".join(token.content.split()))
+        elif token.type == "fence":
+            stack[-1].append(token.content.rstrip("\n"))
+    return stack[0]
+
+
+@pytest.mark.parametrize("name", NESTED_DIVS)
+def test_fenced_divs_nest_as_pandoc_reads_them(name: str) -> None:
+    """A bare ``:::`` closes the innermost div open, whatever its number of colons (pandoc's reader)."""
+    assert _briefpress_divs(NESTED_DIVS[name]) == _pandoc_divs(NESTED_DIVS[name])
+
+
+def test_nested_boxes_with_the_same_colons(tmp_path: Path) -> None:
+    rendered, diags = render(make_brief(tmp_path, [NESTED_DIVS["same colons"].replace(
+        "::: {.box}", '::: {#box-outer .box title="Outer"}')]))
+    assert diags.items == []
+    doc = body(rendered, 0)
+    outer = doc.xpath("//x:section[@id='box-outer']", namespaces=NS)[0]
+    assert texts(outer, "x:p") == ["Box text.", "More box text."]
+    assert texts(outer, "x:section/x:p") == ["Note text."]
+    assert texts(doc, "/x:div/x:p") == ["After."]
+
+
+@pytest.mark.parametrize("name, lines", [("unclosed inside a closed one", [1]), ("both unclosed", [1, 4])])
+def test_unclosed_nested_divs_at_the_end_of_a_section(tmp_path: Path, name: str, lines: list[int]) -> None:
+    """pandoc closes them at the end and warns; a brief says which is never closed, at its line."""
+    rendered, diags = render(make_brief(tmp_path, [NESTED_DIVS[name]]))
+    assert rendered is None
+    assert [(d.line, d.message) for d in diags.items] == [
+        (6 + line, "this box or div is never closed: end it with a line ':::'") for line in lines]

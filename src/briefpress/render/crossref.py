@@ -3,8 +3,8 @@
 - A figure is an image alone in its paragraph, ``![Caption](images/x.png){#fig-x}`` (``fig-alt="…"`` gives it
   alt text other than its caption); the chart macro writes one.
 - A table's caption is a line ``: Caption {#tbl-x}`` after a pipe table; the timeline macro writes one.
-- A box is a fenced div, ``::: {#box-x .callout-note title="Key judgements"}`` … ``:::``, parsed by
-  mdit-py-plugins' container plugin; ``.box`` is the house style's plain box. A callout with Quarto's id of its
+- A box is a fenced div, ``::: {#box-x .callout-note title="Key judgements"}`` … ``:::``, nested as pandoc
+  nests them (``divs``); ``.box`` is the house style's plain box. A callout with Quarto's id of its
   kind (``#nte-x``, ``#tip-x``, ``#wrn-x``, ``#imp-x``, ``#cau-x``) is numbered in that kind's own sequence.
 - ``@fig-x``, ``[@fig-x]``, ``[Fig. @fig-x]`` (a prefix of one's own) and ``[-@fig-x]`` (number only) refer to them, and ``@sec-x`` to a section or heading
   (its id ``sec-x``, or ``x``), sharing pandoc's ``@`` with citations: the prefixes tell them apart.
@@ -24,10 +24,10 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
-from mdit_py_plugins.container import container_plugin
 
 from ..errors import did_you_mean
 from ..model import LISTS, Numbering
+from .divs import fenced_div_plugin
 
 #: What each prefix numbers, and the word a reference to it reads.
 KINDS = {"fig": "Figure", "tbl": "Table", "box": "Box", "sec": "Section",
@@ -135,14 +135,14 @@ class Numbers:
 
 def setup(md: MarkdownIt) -> None:
     """Add fenced divs (boxes), table captions and references to ``md``."""
-    container_plugin(md, "div", validate=_is_div)
+    fenced_div_plugin(md, validate=_is_div)
     # Before citations, which would read ``@Fig-x`` as a citation key.
     rules = md.inline.ruler.get_all_rules()
     md.inline.ruler.before("citation" if "citation" in rules else "link", "crossref", _reference)
     md.core.ruler.push("crossref_blocks", _blocks)
 
 
-def _is_div(params: str, markup: str) -> bool:
+def _is_div(params: str) -> bool:
     params = params.strip()
     if not params:
         return False
@@ -257,7 +257,7 @@ def _blocks(state: StateCore) -> None:
         if token.type == "heading_open":
             level = int(token.tag[1])
         elif token.type == "container_div_open":
-            _div(token, level, lines, errors)
+            _div(token, level, errors)
             inside.append((token, level))
             if token.meta["box"]:
                 level = token.meta["heading"]  # what the box holds is under its heading
@@ -370,12 +370,11 @@ def _caption(table: Token, inline: Token, line: int, errors: list[tuple[int, str
     table.meta["caption_line"] = line
 
 
-def _div(token: Token, level: int, lines: Sequence[str], errors: list[tuple[int, str]]) -> None:
+def _div(token: Token, level: int, errors: list[tuple[int, str]]) -> None:
     """Read a fenced div's attributes; a box (``#box-…``, ``.box`` or ``.callout-…``) gets its heading level."""
     line = token.map[0] if token.map else 0
     attrs = parse_attributes(token.info) or DivAttributes()
-    end = token.map[1] if token.map else len(lines)
-    if end >= len(lines) or not re.fullmatch(r"\s*:{3,}\s*", lines[end]):
+    if not token.meta.get("closed"):
         errors.append((line, "this box or div is never closed: end it with a line ':::'"))
     div_id, classes = attrs.id, attrs.classes
     shown = shown_in(attrs)
