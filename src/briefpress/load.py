@@ -21,8 +21,18 @@ METADATA_KEYS = {
     "rights", "description", "subjects", "slug", "sections", "paper",
     "bibliography", "csl", "reference-section-title", "number-sections", "crossref", "lists",
 }
-CROSSREF_KEYS = {"chapters": bool, "sections": str, "pages": bool}
+#: The kinds whose reference prefix (``fig-prefix``) and caption title (``fig-title``) ``crossref:`` may set, as
+#: Quarto's crossref filter reads them (``refPrefix``, ``titlePrefix``): figures, tables, sections and callouts.
+PREFIX_KINDS = ("fig", "tbl", "sec", "nte", "tip", "wrn", "imp", "cau")
+TITLE_KINDS = ("fig", "tbl", "nte", "tip", "wrn", "imp", "cau")
+CROSSREF_KEYS: dict[str, type] = {
+    "chapters": bool, "sections": str, "pages": bool, "title-delim": str, "ref-hyperlink": bool,
+    **{f"{kind}-prefix": str for kind in PREFIX_KINDS}, **{f"{kind}-title": str for kind in TITLE_KINDS}}
 SECTION_REFS = ("number", "title")
+#: Quarto's other ``crossref`` options: for what a brief does not number (equations, listings, theorems …), or
+#: numbering schemes and list titles.
+_QUARTO_ONLY = re.compile(r"(?:(?:eq|lst|thm|lem|cor|prp|cnj|def|exm|exr)-(?:prefix|title|labels)|"
+                          r"(?:fig|tbl|sec|subref)-labels|labels|lo[ftl]-title|appendix-(?:title|delim)|custom)")
 REQUIRED_METADATA = ("title", "lang", "sections")
 FRONT_MATTER_KEYS = {"title", "id", "short_title", "role"}
 #: The brief's own templates and stylesheets, which replace the package's of the same name.
@@ -294,14 +304,26 @@ def _numbering(doc: YamlDocument, path: Path, diags: Diagnostics) -> Numbering:
         crossref = {}
     for key, value in crossref.items():
         kind = CROSSREF_KEYS.get(str(key))
-        if kind is None:
+        if kind is None and _QUARTO_ONLY.fullmatch(str(key)):
+            diags.error(path, doc.line("crossref", key), f"'crossref.{key}' is an option of Quarto's that a brief "
+                        "does not take: a brief numbers figures, tables, boxes, callouts and sections")
+        elif kind is None:
             diags.error(path, doc.line("crossref", key),
                         f"unknown key 'crossref.{key}'{did_you_mean(str(key), CROSSREF_KEYS)}")
         elif not isinstance(value, kind) or (key == "sections" and value not in SECTION_REFS):
-            diags.error(path, doc.line("crossref", key), f"'crossref.{key}' must be "
-                        + ("true or false" if kind is bool else " or ".join(f"'{v}'" for v in SECTION_REFS)))
+            diags.error(path, doc.line("crossref", key), f"'crossref.{key}' must be " + (
+                "true or false" if kind is bool else " or ".join(f"'{v}'" for v in SECTION_REFS)
+                if key == "sections" else "text (quote it if YAML reads it as something else)"))
+        elif kind is str and key != "sections" and "\n" in value.strip():
+            diags.error(path, doc.line("crossref", key), f"'crossref.{key}' must be one line of text")
+        elif str(key).endswith("-title") and not value.strip():
+            diags.error(path, doc.line("crossref", key), f"'crossref.{key}' must not be empty: it starts each "
+                        "caption")
         else:
             options[str(key)] = value
+    if options.get("ref-hyperlink") is False and options.get("pages"):
+        diags.error(path, doc.line("crossref", "ref-hyperlink"), "'crossref.pages' prints each reference's page "
+                    "from its link: with 'ref-hyperlink: false' there is none; drop one of the two")
     lists = raw.get("lists") or []
     if isinstance(lists, str):
         lists = [lists]
@@ -316,6 +338,9 @@ def _numbering(doc: YamlDocument, path: Path, diags: Diagnostics) -> Numbering:
         per_section=options.get("chapters", False), number_sections=number_sections,
         section_refs=options.get("sections", "number" if number_sections else "title"),
         pages=options.get("pages", False), lists=tuple(dict.fromkeys(v for v in lists if v in LISTS)),
+        ref_prefixes=tuple((k, options[f"{k}-prefix"].strip()) for k in PREFIX_KINDS if f"{k}-prefix" in options),
+        caption_titles=tuple((k, options[f"{k}-title"].strip()) for k in TITLE_KINDS if f"{k}-title" in options),
+        title_delim=options.get("title-delim", ":").strip(), ref_hyperlink=options.get("ref-hyperlink", True),
     )
 
 

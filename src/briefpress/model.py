@@ -30,6 +30,23 @@ class Numbering:
     pages: bool = False
     #: ``lists: [figures, tables, boxes]``: the lists printed after the contents, in that order.
     lists: tuple[str, ...] = ()
+    #: ``crossref: {fig-prefix: …, sec-prefix: …, nte-prefix: …}``: (kind, word) a reference prints before the
+    #: number, for the kinds given ("Figure", "Section", "Note" … for the others, Quarto's defaults).
+    ref_prefixes: tuple[tuple[str, str], ...] = ()
+    #: ``crossref: {fig-title: …, tbl-title: …, nte-title: …}``: (kind, word) a caption starts with.
+    caption_titles: tuple[tuple[str, str], ...] = ()
+    #: ``crossref: {title-delim: …}``: what follows the number in a caption with a title ("Figure 1: …").
+    title_delim: str = ":"
+    #: ``crossref: {ref-hyperlink: false}``: references are text, not links.
+    ref_hyperlink: bool = True
+
+    def ref_prefix(self, kind: str, default: str) -> str:
+        """The word a reference to ``kind`` prints before the number."""
+        return dict(self.ref_prefixes).get(kind, default)
+
+    def caption_title(self, kind: str, default: str) -> str:
+        """The word a caption of ``kind`` starts with."""
+        return dict(self.caption_titles).get(kind, default)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ the EPUB and the PDF's text.
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -33,11 +34,16 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def text(out: Path) -> dict[str, str]:
+    """Each edition's text as a reader meets it."""
+    return edition_text(out, SLUG)
+
+
+def edition_text(out: Path, slug: str) -> dict[str, str]:
     """Each edition's text as a reader meets it, whitespace collapsed: the HTML page's body, the EPUB's
     documents in reading order, the PDF's pages."""
-    page = lxml_html.parse(str(out / f"{SLUG}.html")).getroot()
+    page = lxml_html.parse(str(out / f"{slug}.html")).getroot()
     html_text = page.xpath("//body")[0].text_content()
-    with zipfile.ZipFile(out / f"{SLUG}.epub") as book:
+    with zipfile.ZipFile(out / f"{slug}.epub") as book:
         opf_name = next(n for n in book.namelist() if n.endswith(".opf"))
         opf = etree.fromstring(book.read(opf_name))
         ns = {"o": "http://www.idpf.org/2007/opf"}
@@ -47,7 +53,7 @@ def text(out: Path) -> dict[str, str]:
                 for ref in opf.xpath("//o:spine/o:itemref/@idref", namespaces=ns)]
     epub_text = " ".join("".join(etree.fromstring(doc).xpath("//*[local-name()='body']")[0].itertext())
                          for doc in docs)
-    pdf_text = PdfReport(out / f"{SLUG}.pdf").text
+    pdf_text = PdfReport(out / f"{slug}.pdf").text
     return {"html": normalise(html_text), "epub": normalise(epub_text), "pdf": normalise(pdf_text)}
 
 
@@ -135,3 +141,52 @@ def test_nested_divs_with_the_same_colons(out: Path, text: dict[str, str]) -> No
         paragraphs = [" ".join("".join(p.itertext()).split()) for p in box.xpath("./*[local-name()='p']")]
         assert paragraphs == ["Box text before the note.", "Box text after the note."]
         assert box.xpath("./*[local-name()='section'][@id='nte-inner']")
+
+
+OPTIONS = ROOT / "tests" / "briefs" / "quarto-crossref-options"
+OPTIONS_SLUG = "quarto-crossref-options"
+
+
+@pytest.fixture(scope="module")
+def options_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("quarto-crossref-options")
+    assert main(["build", str(OPTIONS), "--out", str(folder), "--strict"]) == 0
+    return folder
+
+
+def test_crossref_options(options_out: Path) -> None:
+    """brief.yaml's ``crossref:`` takes Quarto's options, as quarto-cli's ``crossref/format.lua`` reads them:
+    ``fig-prefix``, ``tbl-prefix``, ``sec-prefix`` and ``nte-prefix`` (``refPrefix``; a capital ``@Nte-x``
+    capitalises it), ``fig-title`` and ``nte-title`` (``titlePrefix``), ``title-delim`` after the number, and
+    ``ref-hyperlink: false``. The brief's text is ``smoke-all/crossrefs/float/html/html-float-options-1.qmd``'s,
+    whose expectations are "Figure&nbsp;1— Elephant", "See F.&nbsp;1.", "See T.&nbsp;1." and no link."""
+    text = edition_text(options_out, OPTIONS_SLUG)
+    for phrase in ("Supplementary Figure 1\u2014 Elephant See F. 1 for an illustration.",
+                   "Table 1\u2014 My Caption", "See T. 1.", "Remark 1\u2014 Mind Noted.",
+                   "Then remark 1, Remark 1, sect. 1 and Sect. 1."):
+        in_every_edition(text, phrase)
+    page = lxml_html.parse(str(options_out / f"{OPTIONS_SLUG}.html")).getroot()
+    assert not page.xpath("//main//a[contains(@class, 'xref')]") and len(page.xpath("//span[contains(@class, "
+                                                                                    "'xref')]")) == 6
+    with zipfile.ZipFile(options_out / f"{OPTIONS_SLUG}.epub") as book:
+        documents = [book.read(n).decode() for n in book.namelist() if n.endswith(".xhtml")]
+    assert not any('<a class="xref' in d for d in documents)
+    assert epub_problems(options_out / f"{OPTIONS_SLUG}.epub") == []
+    pdf = PdfReport(options_out / f"{OPTIONS_SLUG}.pdf")
+    links = [str(annot.get_object().get("/Dest") or annot.get_object().get("/A"))
+             for page_ in pdf.reader.pages for annot in page_.get("/Annots") or []]
+    assert not [link for link in links if any(key in link for key in ("fig-elephant", "tbl-letters", "nte-mind"))]
+
+
+def test_crossref_option_errors_name_their_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Errors in the options' values are reported at their line of brief.yaml."""
+    brief = tmp_path / "brief"
+    shutil.copytree(OPTIONS, brief)
+    yaml = (brief / "brief.yaml").read_text(encoding="utf-8")
+    (brief / "brief.yaml").write_text(yaml.replace("fig-prefix: F.", "fig-prefix: [F]").replace(
+        "  nte-prefix", "  lst-title: L.\n  nte-prefix"), encoding="utf-8")
+    assert main(["build", str(brief), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "brief.yaml:14: error: 'crossref.fig-prefix' must be text (quote it if YAML reads it as something " \
+           "else)" in err
+    assert "brief.yaml:20: error: 'crossref.lst-title' is an option of Quarto's that a brief does not take" in err

@@ -413,3 +413,84 @@ def test_unclosed_nested_divs_at_the_end_of_a_section(tmp_path: Path, name: str,
     assert rendered is None
     assert [(d.line, d.message) for d in diags.items] == [
         (6 + line, "this box or div is never closed: end it with a line ':::'") for line in lines]
+
+
+#: quarto-cli's ``tests/docs/smoke-all/crossrefs/float/html/html-float-options-1.qmd``, as a brief writes it.
+QUARTO_OPTIONS = ("crossref:\n  fig-prefix: F.\n  tbl-prefix: T.\n  title-delim: \u2014\n  ref-hyperlink: false\n")
+QUARTO_OPTIONS_DOC = """
+    ![Elephant](images/square.png){#fig-elephant}
+
+    See @fig-elephant for an illustration.
+
+    | Col1 | Col2 | Col3 |
+    |------|------|------|
+    | A    | B    | C    |
+
+    : My Caption {#tbl-letters}
+
+    See @tbl-letters.
+    """
+
+
+def test_quartos_crossref_options(tmp_path: Path) -> None:
+    """The text that test expects of Quarto ("Figure&nbsp;1— Elephant", "See T.&nbsp;1.", "See F.&nbsp;1.", no
+    link): ``refPrefix`` reads ``fig-prefix``, ``titlePrefix`` puts ``title-delim`` after the number, and
+    ``ref-hyperlink: false`` links no reference (``crossref/format.lua``, ``refs.lua``)."""
+    rendered, diags = render(make_brief(tmp_path, [QUARTO_OPTIONS_DOC], QUARTO_OPTIONS))
+    assert diags.items == []
+    for fmt in ("html", "epub", "pdf"):
+        doc = body(rendered, 0, fmt)
+        assert texts(doc, "//x:figcaption") == ["Figure 1\u2014 Elephant"]
+        assert texts(doc, "//x:caption") == ["Table 1\u2014 My Caption"]
+        assert texts(doc, "//x:p") == ["See F. 1 for an illustration.", "See T. 1."]
+        assert not doc.xpath("//x:a", namespaces=NS)
+
+
+def test_caption_titles_and_reference_prefixes(tmp_path: Path) -> None:
+    """``fig-title`` (quarto-cli's ``latex-fig-title.qmd``: 'Supplementary Figure'), ``tbl-title``, ``sec-prefix``
+    and the callouts' ``nte-prefix`` and ``nte-title``, which Quarto's ``refPrefix`` and ``titlePrefix`` read for
+    every crossref category; a capital ``@Sec-x`` capitalises the prefix given."""
+    extra = ("number-sections: true\ncrossref:\n  fig-title: Supplementary Figure\n  tbl-title: Tab.\n"
+             "  sec-prefix: sect.\n  nte-prefix: remark\n  nte-title: Remark\n  tip-title: Hint\n")
+    rendered, diags = render(make_brief(tmp_path, [QUARTO_OPTIONS_DOC + """
+    ::: {#nte-a .callout-note title="Mind"}
+    Noted.
+    :::
+
+    ::: {#tip-a .callout-tip}
+    Tipped.
+    :::
+
+    ::: {.callout-note}
+    Plain.
+    :::
+
+    See @nte-a, @Nte-a, @tip-a, @sec-part1 and @Sec-part1; @fig-elephant, @tbl-letters.
+    """], extra))
+    assert diags.items == []
+    doc = body(rendered, 0)
+    assert texts(doc, "//x:figcaption") == ["Supplementary Figure 1: Elephant"]
+    assert texts(doc, "//x:caption") == ["Tab. 1: My Caption"]
+    assert texts(doc, "//x:section/x:h2") == ["Remark 1: Mind", "Hint 1", "Note"]
+    assert [a.text for a in doc.xpath("//x:a", namespaces=NS)] == [
+        "Figure 1", "Table 1", "remark 1", "Remark 1", "Tip 1", "sect. 1", "Sect. 1", "Figure 1", "Table 1"]
+
+
+@pytest.mark.parametrize("yaml, message", [
+    ("crossref:\n  fig-prefix: [F]\n", "'crossref.fig-prefix' must be text (quote it if YAML reads it as something "
+                                       "else)"),
+    ("crossref:\n  ref-hyperlink: no-links\n", "'crossref.ref-hyperlink' must be true or false"),
+    ("crossref:\n  fig-title: ''\n", "'crossref.fig-title' must not be empty: it starts each caption"),
+    ("crossref:\n  fig-prefx: F.\n", "unknown key 'crossref.fig-prefx' (did you mean 'fig-prefix'?)"),
+    ("crossref:\n  lst-prefix: L.\n", "'crossref.lst-prefix' is an option of Quarto's that a brief does not take: "
+                                      "a brief numbers figures, tables, boxes, callouts and sections"),
+    ("crossref:\n  pages: true\n  ref-hyperlink: false\n", "'crossref.pages' prints each reference's page from its "
+                                                           "link: with 'ref-hyperlink: false' there is none; drop one "
+                                                           "of the two"),
+])
+def test_crossref_option_errors(tmp_path: Path, yaml: str, message: str) -> None:
+    make_brief(tmp_path, ["Text.\n"], yaml)
+    diags = Diagnostics()
+    load_brief(tmp_path, diags)
+    line = 4 + yaml.count("\n")  # after brief.yaml's four lines of metadata, the key is the last line given
+    assert [(d.path.name, d.line, d.message) for d in diags.items] == [("brief.yaml", line, message)]

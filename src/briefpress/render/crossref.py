@@ -70,8 +70,10 @@ class Target:
     title: str  # the caption, box title or heading, as plain text
     section: str  # the id of the section it is in
     #: The word its caption starts with, when not its kind's: a callout's own kind (Quarto: ``#nte-x
-    #: .callout-tip`` is captioned "Tip 1", and referred to as "Note 1").
+    #: .callout-tip`` is captioned "Tip 1", and referred to as "Note 1"), or ``crossref``'s ``fig-title``.
     name: str = ""
+    #: What follows the number in its caption when it has a title (``crossref``'s ``title-delim``).
+    delim: str = ":"
 
     @property
     def label(self) -> str:
@@ -81,7 +83,7 @@ class Target:
     @property
     def entry(self) -> str:
         """The target as its list shows it: "Figure 2: The caption"."""
-        return f"{self.label}: {self.title}" if self.number and self.title else self.label
+        return f"{self.label}{self.delim} {self.title}" if self.number and self.title else self.label
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,10 @@ class Numbers:
             return target.title
         if suppress:
             return target.number
-        prefix = KINDS[target.kind]
+        # ``crossref``'s ``fig-prefix`` … (Quarto's ``refPrefix``); an empty one prints the number alone.
+        prefix = self.numbering.ref_prefix(target.kind, KINDS[target.kind])
+        if not prefix:
+            return target.number
         return f"{prefix[:1].upper() + prefix[1:] if upper else prefix} {target.number}"
 
 
@@ -453,7 +458,9 @@ def number(sections: Iterable[SectionTokens], numbering: Numbering, as_text: Any
                 continue
             counts[kind] = counts.get(kind, 0) + 1
             n = f"{prefix}.{counts[kind]}" if numbering.per_section else str(counts[kind])
-            targets.setdefault(token_id, Target(kind, token_id, n, title, part.id, name))
+            # Quarto's ``titlePrefix``: ``crossref``'s ``fig-title`` (``nte-title`` …) over the kind's own word.
+            word = numbering.caption_title(kind, name or KINDS[kind])
+            targets.setdefault(token_id, Target(kind, token_id, n, title, part.id, word, numbering.title_delim))
     return Numbers(MappingProxyType(targets), numbering)
 
 

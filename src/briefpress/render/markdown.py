@@ -132,7 +132,7 @@ def _label(env: dict, target_id: Any) -> str:
     target = numbers.targets.get(str(target_id)) if numbers is not None and target_id else None
     if target is None or not target.number or target.kind == "sec":
         return ""
-    return f'<span class="caption-label">{escape(target.label)}{":" if target.title else ""}</span> '
+    return f'<span class="caption-label">{escape(target.label)}{escape(target.delim) if target.title else ""}</span> '
 
 
 def _table_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -209,9 +209,11 @@ def _crossref(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict
     target = numbers.resolve(meta["key"])
     if target is None:  # reported at render time; only a partial render reaches here
         return escape(f"@{meta['key']}")
+    text = numbers.reference_text(target, meta["suppress"], meta.get("upper", False), meta.get("prefix", ""))
+    if not numbers.numbering.ref_hyperlink:  # ``crossref: {ref-hyperlink: false}``: text alone, as in Quarto
+        return f'<span class="xref xref-{target.kind}">{escape(text)}</span>'
     href = env["link_href"](f"#{target.id}")
     pages = " xref-page" if env["format"] == "pdf" and numbers.numbering.pages else ""
-    text = numbers.reference_text(target, meta["suppress"], meta.get("upper", False), meta.get("prefix", ""))
     return f'<a class="xref xref-{target.kind}{pages}" href="{escape(href)}">{escape(text)}</a>'
 
 
