@@ -376,9 +376,6 @@ def test_notes_sit_at_the_foot_of_their_page(built, layouts: list[Layout]) -> No
     assert printed == [number for number, _ in notes], "every note is printed once, at a page's foot, in order"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "the print design lets WeasyPrint defer a note that does not fit to the next page (footnote-policy "
-    "auto): note 2's call ends page 4 and the note is printed on page 5"))
 def test_each_note_is_on_the_page_of_its_call(built, layouts: list[Layout]) -> None:
     """The page that prints a note carries its call in its body: the note's number, smaller than the text it
     sits in and raised above that text's baseline; no other page does."""

@@ -134,8 +134,8 @@ def typeset(job: PrintJob, target: Path | io.BytesIO | None, diags: Diagnostics,
         session = _Session(job, diags)
         if job.parts:
             return _in_parts(session, target, drawing or DrawnHere())
-        html, document = session.lay_out(job.source, session.sheets)
-        starts = session.starts(html, document, job.source)
+        html, document, source = session.lay_out_notes(job.source, session.sheets)
+        starts = session.starts(html, document, source)
         if target is not None:
             draw(document, job, target, diags)
         return Typeset(len(document.pages), starts)
@@ -189,6 +189,24 @@ class _Session:
                                         url_fetcher=self.fetcher)
             return html, html.render(stylesheets=sheets, font_config=self.fonts)
 
+    def lay_out_notes(self, source: str, sheets: list[Any]) -> tuple[Any, Any, str]:
+        """Lay ``source`` out with every note on the page of its call; return WeasyPrint's ``HTML`` and
+        ``Document``, and the source as laid out.
+
+        The design moves a call's line to the next page when its note does not fit below it
+        (``footnote-policy: line``). Where WeasyPrint still prints a note on another page than its call, or
+        drops it, the note is given ``footnote-policy: block`` (the call's whole block moves on), and, if that
+        is not enough, the call's block starts a page; then the source is laid out again. A layout with every
+        note in place is not laid out again."""
+        html, document = self.lay_out(source, sheets)
+        for correction in (_note_policy_block, _break_before_call):
+            astray = _notes_astray(document)
+            if not astray:
+                break
+            source = correction(source, astray)
+            html, document = self.lay_out(source, sheets, Diagnostics())
+        return html, document, source
+
     def starts(self, html: Any, document: Any, source: str, sheets: list[Any] | None = None,
                first_page: int = 1) -> tuple[PageStart, ...]:
         """Where each page of a layout begins, its first page numbered ``first_page``."""
@@ -223,7 +241,7 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
         # A cross-reference to an earlier part prints its page, known by now; to a later one, no page.
         source = _FRONT_LINK.sub(lambda m: f'href="{CROSS_PART}{m.group(1)}" '
                                            f'data-page="{anchors.get(html_lib.unescape(m.group(1)), 0)}"', run.source)
-        html, document = session.lay_out(source, sheets)
+        html, document, source = session.lay_out_notes(source, sheets)
         starts += session.starts(html, document, source, sheets, page)
         for index, laid_page in enumerate(document.pages):
             for name in laid_page.anchors:
@@ -252,6 +270,43 @@ _LINK_PAGE = re.compile(r"target-counter\(\s*attr\(\s*href\s*\)\s*,\s*page\s*(?:
 #: Links from one part to another leave WeasyPrint as URIs of this scheme; joining makes them internal.
 CROSS_PART = "briefpress-part:"
 _FRONT_LINK = re.compile(rf'href="{CROSS_PART}([^"]*)" data-page="0"')
+
+
+def _notes_astray(document: Any) -> list[int]:
+    """The notes printed on another page than their call (``fnref-N``), or not printed (``fn-N``), read from
+    the pages' public anchors."""
+    calls: dict[str, int] = {}
+    notes: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        for name in page.anchors:
+            if name.startswith("fnref-"):
+                calls.setdefault(name[len("fnref-"):], index)
+            elif name.startswith("fn-"):
+                notes.setdefault(name[len("fn-"):], index)
+    return sorted(int(n) for n, page in calls.items() if n.isdigit() and notes.get(n) != page)
+
+
+def _note_policy_block(source: str, notes: list[int]) -> str:
+    """``source`` with the notes given ``footnote-policy: block``."""
+    for n in notes:
+        source = source.replace(f'<span class="footnote" id="fn-{n}">',
+                                f'<span class="footnote" id="fn-{n}" style="footnote-policy: block">', 1)
+    return source
+
+
+def _break_before_call(source: str, notes: list[int]) -> str:
+    """``source`` with the block that holds each note's call starting a new page."""
+    import lxml.html
+
+    tree = lxml.html.document_fromstring(source)
+    for n in notes:
+        found = tree.xpath(f'//span[@id="fnref-{n}"]')
+        block = found[0] if found else None
+        while block is not None and _tag(block) not in BLOCK_TAGS:
+            block = block.getparent()
+        if block is not None:
+            block.set("style", "; ".join(filter(None, [block.get("style"), "break-before: page"])))
+    return lxml.html.tostring(tree, doctype="<!DOCTYPE html>", encoding="unicode")
 
 
 def _css_string(text: str) -> str:

@@ -253,7 +253,8 @@ def _footnote_ref(self: Any, tokens: Sequence[Token], idx: int, options: Options
         text = env.setdefault("note_inline", {}).get(token.meta["id"])
         if text is None:  # a call inside a note's own text: a note cannot float inside a note
             return f"<sup>{n}</sup>"
-        return f'<span class="footnote" id="fn-{n}">{text}</span>'
+        # The empty span marks the call's place, so that the layout can tell the call's page from the note's.
+        return f'<span class="note-call" id="fnref-{n}"></span><span class="footnote" id="fn-{n}">{text}</span>'
     sub = token.meta.get("subId", 0)
     ref_id = f"fnref-{n}" + (f"-{sub}" if sub else "")
     epub_type = ' epub:type="noteref"' if env["format"] == "epub" else ""
