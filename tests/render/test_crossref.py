@@ -195,14 +195,18 @@ def test_nearest_ids_are_listed_when_none_is_close(tmp_path: Path) -> None:
         "no figure with the id 'fig-zzzzzzzzzz' (the figures are fig-alpha, fig-beta)"]
 
 
-def test_citations_and_cross_references_share_the_at_sign(tmp_path: Path) -> None:
-    """With a bibliography, ``@fig-x`` is still a cross-reference and ``@key`` a citation."""
-    root = make_brief(tmp_path, ["![S](images/square.png){#fig-s}\n\nAs @doe2020 shows in @fig-s [@doe2020, p. 3].\n"],
-                      "bibliography: refs.yaml\n")
+def _cited(tmp_path: Path, text: str) -> Path:
+    """A brief with a figure ``fig-s`` and one work to cite, ``doe2020``, whose section ends with ``text``."""
+    root = make_brief(tmp_path, ["![S](images/square.png){#fig-s}\n\n" + text], "bibliography: refs.yaml\n")
     (root / "refs.yaml").write_text("- id: doe2020\n  type: book\n  title: A Book\n"
                                     "  author: [{family: Doe, given: Jane}]\n  issued: {date-parts: [[2020]]}\n",
                                     encoding="utf-8")
-    rendered, diags = render(root)
+    return root
+
+
+def test_citations_and_cross_references_share_the_at_sign(tmp_path: Path) -> None:
+    """With a bibliography, ``@fig-x`` is still a cross-reference and ``@key`` a citation."""
+    rendered, diags = render(_cited(tmp_path, "As @doe2020 shows in @fig-s [@doe2020, p. 3].\n"))
     assert [d.message for d in diags.items] == []
     html = rendered.html(rendered.sections[0], "html")
     assert re.search(r'<a class="xref xref-fig" href="#fig-s">Figure 1</a>', html)
@@ -233,12 +237,7 @@ def test_a_box_nests_in_one_with_more_colons(tmp_path: Path) -> None:
 
 def test_capitalised_references_beside_citations(tmp_path: Path) -> None:
     """``@Fig-x`` (Quarto: the prefix capitalised) is a cross-reference even where ``@key`` cites a work."""
-    root = make_brief(tmp_path, ["![S](images/square.png){#fig-s}\n\nAs @doe2020 shows in @Fig-s.\n"],
-                      "bibliography: refs.yaml\n")
-    (root / "refs.yaml").write_text("- id: doe2020\n  type: book\n  title: A Book\n"
-                                    "  author: [{family: Doe, given: Jane}]\n  issued: {date-parts: [[2020]]}\n",
-                                    encoding="utf-8")
-    rendered, diags = render(root)
+    rendered, diags = render(_cited(tmp_path, "As @doe2020 shows in @Fig-s.\n"))
     assert [d.message for d in diags.items] == []
     assert '<a class="xref xref-fig" href="#fig-s">Figure 1</a>' in rendered.html(rendered.sections[0], "html")
 
