@@ -17,7 +17,7 @@ STAGES = [
     {"briefpress.references"},
     {"briefpress.render", "briefpress.render.sections", "briefpress.render.jinja", "briefpress.render.markdown",
      "briefpress.render.charts", "briefpress.render.budget", "briefpress.render.citations",
-     "briefpress.render.citeproc", "briefpress.render.cslhtml", "briefpress.render.crossref",
+     "briefpress.render.citeproc", "briefpress.render.cslhtml", "briefpress.render.pandoc", "briefpress.render.crossref",
      "briefpress.render.divs"},
     {"briefpress.assemble"},
     {"briefpress.editions", "briefpress.editions.base", "briefpress.editions.typeset", "briefpress.editions.pages",

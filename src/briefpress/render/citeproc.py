@@ -9,19 +9,15 @@ construction. pandoc is GPL-licensed and runs as its own process; nothing of it 
 
 pandoc reads only what is written for it into a temporary folder: the bibliography files and the style as the
 brief's loading read them (so a file changed or swapped in between is never read), and the brief's own
-reference for "Cite this brief". Its heap and its time are bounded, and it dies with the build.
+reference for "Cite this brief". Its heap and its time are bounded, and it dies with the build (``pandoc``).
 """
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
-import os
 import re
-import signal
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from functools import cache
@@ -33,12 +29,10 @@ from typing import Any, Mapping, Sequence
 from ..cache import Cache, version
 from ..cache import key as cache_key
 from ..model import BibFile
+from . import pandoc
 from .cslhtml import Writer, math_nodes
+from .pandoc import EngineError as EngineError  # raised here, caught by the caller
 
-#: Bounds for pandoc: its heap, and the time a run may take (a brief's citations take well under a second;
-#: these only stop a runaway).
-HEAP_MB = 768
-TIMEOUT = 120
 #: The Markdown pandoc reads the clusters as: its own syntax, with the sources' raw HTML and TeX off (as in the
 #: brief's own text) and no metadata blocks.
 READER = "markdown-raw_html-raw_tex-raw_attribute-yaml_metadata_block-tex_math_dollars"
@@ -104,15 +98,6 @@ class Output:
     brief_entry: str = ""
 
 
-class EngineError(Exception):
-    """pandoc could not read a bibliography file or the style, or ran out of its time or memory.
-    ``file`` is the index of the bibliography file at fault (None: the style, or the run as a whole)."""
-
-    def __init__(self, message: str, file: int | None = None):
-        super().__init__(message)
-        self.file = file
-
-
 def anchor(key: str) -> str:
     """The id of a reference's bibliography entry, the same in every edition: ``ref-`` and the key where the key
     is a plain name, or a name made of its letters and a digest of it (ids must be XML names, and a key from a
@@ -154,19 +139,6 @@ def locale_xml(tag: str) -> str:
     return _data(f"{_LOCALE_PREFIX}{tag}.xml")
 
 
-def pandoc_path() -> Path:
-    """The pandoc that PyPI's ``pypandoc-binary`` installs beside the package (one version, so one text)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("pypandoc")
-    if spec is not None and spec.origin:
-        found = Path(spec.origin).parent / "files" / "pandoc"
-        if found.is_file() and os.access(found, os.X_OK):
-            return found
-    raise EngineError("pandoc is not installed: install the package 'pypandoc-binary' (pip install "
-                      "pypandoc-binary)")
-
-
 def document(clusters: Sequence[Cluster]) -> str:
     """The Markdown pandoc is given: every cluster in reading order, each inside the note it stands in; notes
     that hold no citation are empty notes, so that pandoc numbers every note as the brief does (a citation's
@@ -200,51 +172,6 @@ def document(clusters: Sequence[Cluster]) -> str:
             open_note = 0
             text.append(f"{source}{cluster.after if cluster.own_note else ''}\n")
     return "\n".join(text + [f"{note}\n" for note in notes])
-
-
-def _die_with_us() -> None:
-    """In the child, before pandoc starts: be killed if the build dies (Linux), so that no pandoc is left on."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def _run(args: list[str], stdin: str, cwd: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [str(pandoc_path()), "+RTS", f"-M{HEAP_MB}m", "-RTS", *args],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
-        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "HOME": cwd},
-        preexec_fn=_die_with_us if sys.platform.startswith("linux") else None)
-
-
-def _finish(process: subprocess.Popen[bytes], stdin: str, files: Sequence[str]) -> Any:
-    try:
-        out, err = process.communicate(stdin.encode("utf-8"), timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        raise EngineError(f"formatting the citations took longer than {TIMEOUT} s") from None
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
-    if process.returncode != 0:
-        raise _failure(err.decode("utf-8", "replace"), files)
-    return json.loads(out)
-
-
-def _failure(stderr: str, files: Sequence[str]) -> EngineError:
-    lines = [line.strip() for line in stderr.splitlines()
-             if line.strip() and not line.startswith(("[WARNING]", "HasCallStack", "  "))]
-    if any("heap overflow" in line or "Heap exhausted" in line for line in lines):
-        return EngineError(f"formatting the citations needed more than {HEAP_MB} MB")
-    message = " ".join(lines)[:300] or "pandoc failed"
-    for index, name in enumerate(files):
-        if name in message:
-            return EngineError(message.replace(f"Error reading bibliography file {name}:", "").strip()
-                               .replace(name, "this file"), index)
-    return EngineError(message.replace("style.csl", "the style"))
 
 
 def _file_name(index: int, name: str) -> str:
@@ -320,15 +247,15 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
         runs: list[tuple[subprocess.Popen[bytes], str, list[str]]] = []
         try:
             if files:
-                runs.append((_run(["-f", READER, "-M", "link-citations=true", *common,
+                runs.append((pandoc.run(["-f", READER, "-M", "link-citations=true", *common,
                                    *(f"--bibliography={n}" for n in names)], "", folder),
                              document(clusters), names))
             if own_item is not None:
                 Path(folder, "brief.json").write_text(json.dumps([{**own_item, "id": THIS_BRIEF}]),
                                                       encoding="utf-8")
-                runs.append((_run(["-f", "markdown", *common, "--bibliography=brief.json"], "", folder),
+                runs.append((pandoc.run(["-f", "markdown", *common, "--bibliography=brief.json"], "", folder),
                              f"---\nnocite: '@{THIS_BRIEF}'\n---\n", []))
-            trees = [_finish(process, stdin, used) for process, stdin, used in runs]
+            trees = [pandoc.finish(process, stdin, used) for process, stdin, used in runs]
         finally:
             for process, _, _ in runs:
                 if process.poll() is None:
@@ -408,9 +335,9 @@ def _references(folder: str, files: Sequence[str]) -> list[Any]:
                 found += json.loads(Path(folder, name).read_text(encoding="utf-8"))
                 continue
             reader = "biblatex" if name.endswith(".bib") else "markdown"
-            runs.append(_run(["-f", reader, "-t", "csljson", name], "", folder))
+            runs.append(pandoc.run(["-f", reader, "-t", "csljson", name], "", folder))
         for process in runs:
-            found += _finish(process, "", files)
+            found += pandoc.finish(process, "", files)
     finally:
         for process in runs:
             if process.poll() is None:
@@ -485,8 +412,8 @@ def _math_writer(trees: Sequence[Any]):
     doc = {"pandoc-api-version": trees[0]["pandoc-api-version"], "meta": {},
            "blocks": [{"t": "Para", "c": [node]} for node in nodes]}
     with tempfile.TemporaryDirectory(prefix="briefpress-math-") as folder:
-        process = _run(["-f", "json", "-t", "html", "--wrap=none"], "", folder)
-        out, _ = process.communicate(json.dumps(doc).encode("utf-8"), timeout=TIMEOUT)
+        process = pandoc.run(["-f", "json", "-t", "html", "--wrap=none"], "", folder)
+        out, _ = process.communicate(json.dumps(doc).encode("utf-8"), timeout=pandoc.TIMEOUT)
     from lxml import html as lxml_html
 
     paragraphs = lxml_html.fromstring(f"<div>{out.decode('utf-8')}</div>").findall("p")

@@ -1,0 +1,93 @@
+"""pandoc, the program that formats the citations: found, started, given its input, and read back.
+
+pandoc runs as its own process (it is GPL-licensed; nothing of it is linked into the package): the
+``pandoc`` of PyPI ``pypandoc-binary``, pinned, so one install gives one text. It starts with no environment
+but ``PATH``, in a folder of the build's, with its heap and its time bounded, and is killed if the build
+dies.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+#: Bounds for pandoc: its heap, and the time a run may take (a brief's citations take well under a second;
+#: these only stop a runaway).
+HEAP_MB = 768
+TIMEOUT = 120
+
+
+class EngineError(Exception):
+    """pandoc could not read a bibliography file or the style, or ran out of its time or memory.
+    ``file`` is the index of the bibliography file at fault (None: the style, or the run as a whole)."""
+
+    def __init__(self, message: str, file: int | None = None):
+        super().__init__(message)
+        self.file = file
+
+
+def pandoc_path() -> Path:
+    """The pandoc that PyPI's ``pypandoc-binary`` installs beside the package (one version, so one text)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pypandoc")
+    if spec is not None and spec.origin:
+        found = Path(spec.origin).parent / "files" / "pandoc"
+        if found.is_file() and os.access(found, os.X_OK):
+            return found
+    raise EngineError("pandoc is not installed: install the package 'pypandoc-binary' (pip install "
+                      "pypandoc-binary)")
+
+
+def _die_with_us() -> None:
+    """In the child, before pandoc starts: be killed if the build dies (Linux), so that no pandoc is left on."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def run(args: list[str], stdin: str, cwd: str) -> subprocess.Popen[bytes]:
+    """Start pandoc with ``args`` in ``cwd``, its heap bounded, with no environment but ``PATH``."""
+    return subprocess.Popen(
+        [str(pandoc_path()), "+RTS", f"-M{HEAP_MB}m", "-RTS", *args],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "HOME": cwd},
+        preexec_fn=_die_with_us if sys.platform.startswith("linux") else None)
+
+
+def finish(process: subprocess.Popen[bytes], stdin: str, files: Sequence[str]) -> Any:
+    """Give pandoc ``stdin`` and read its JSON; a failure, a runaway or a heap overflow is an
+    ``EngineError`` (naming the one of ``files`` at fault, if any)."""
+    try:
+        out, err = process.communicate(stdin.encode("utf-8"), timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise EngineError(f"formatting the citations took longer than {TIMEOUT} s") from None
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    if process.returncode != 0:
+        raise _failure(err.decode("utf-8", "replace"), files)
+    return json.loads(out)
+
+
+def _failure(stderr: str, files: Sequence[str]) -> EngineError:
+    lines = [line.strip() for line in stderr.splitlines()
+             if line.strip() and not line.startswith(("[WARNING]", "HasCallStack", "  "))]
+    if any("heap overflow" in line or "Heap exhausted" in line for line in lines):
+        return EngineError(f"formatting the citations needed more than {HEAP_MB} MB")
+    message = " ".join(lines)[:300] or "pandoc failed"
+    for index, name in enumerate(files):
+        if name in message:
+            return EngineError(message.replace(f"Error reading bibliography file {name}:", "").strip()
+                               .replace(name, "this file"), index)
+    return EngineError(message.replace("style.csl", "the style"))
