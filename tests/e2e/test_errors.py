@@ -133,8 +133,9 @@ def populate_out(out: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file in ``folder`` (hidden ones too) with its bytes and mtime."""
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+    """Every file in ``folder`` (hidden ones too) with its bytes and mtime; the build's cache folder, which
+    ``assert_cache_holds_whole_entries`` checks, is a folder, not a file."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if not p.is_dir()}
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -472,6 +473,17 @@ def test_broken_brief(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert not unexpected, f"diagnostics the case does not expect (follow-on errors?): {unexpected}"
 
 
+def assert_cache_holds_whole_entries(out: Path) -> None:
+    """The output folder's cache holds the page map and the HTML edition's font subsets, each entry whole: no
+    temporary file of a write is left."""
+    from briefpress.cache import Cache
+
+    folder = out / ".briefpress-cache"
+    assert sorted(p.name for p in folder.iterdir()) == ["fonts", f"{SLUG}.pages.json"]
+    fonts = list((folder / "fonts").iterdir())
+    assert fonts and all(Cache(out).get("fonts", p.name) is not None for p in fonts)
+
+
 def test_valid_brief_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                             capsys: pytest.CaptureFixture[str]) -> None:
     """The tiny brief of every case builds cleanly, even with --strict (so each case breaks one thing)."""
@@ -483,7 +495,7 @@ def test_valid_brief_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert err == ""
     # The EPUB's page list keeps the PDF layout it needed in the output folder's cache.
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".briefpress-cache", f"{SLUG}.epub", f"{SLUG}.html"]
-    assert [p.name for p in (tmp_path / "out" / ".briefpress-cache").iterdir()] == [f"{SLUG}.pages.json"]
+    assert_cache_holds_whole_entries(tmp_path / "out")
     assert "out/tiny.html" in out
 
 
@@ -671,7 +683,7 @@ def test_concurrent_builds(tmp_path: Path) -> None:
             p.stderr.close()  # type: ignore[union-attr]
         assert all(code == 0 for code, _ in results), results
         assert sorted(p.name for p in out.iterdir()) == [".briefpress-cache", f"{SLUG}.epub", f"{SLUG}.html"]
-        assert [p.name for p in (out / ".briefpress-cache").iterdir()] == [f"{SLUG}.pages.json"]
+        assert_cache_holds_whole_entries(out)
         with zipfile.ZipFile(out / f"{SLUG}.epub") as book:
             assert book.testzip() is None
             assert book.namelist()[0] == "mimetype"
@@ -752,7 +764,10 @@ def test_hostile_html_html(hostile_outputs: dict[str, Path]) -> None:
     from lxml import html as lxml_html
 
     doc = lxml_html.fromstring(hostile_outputs["html"].read_bytes())
-    assert not doc.xpath("//script | //object | //iframe | //embed | //link")
+    assert not doc.xpath("//script | //object | //iframe | //embed")
+    # the one link is the design's icon, inline
+    assert [(link.get("rel"), link.get("href", "")[:26]) for link in doc.xpath("//link")] == \
+        [("icon", "data:image/svg+xml;base64,")]
     assert len(doc.xpath("//style")) == 1  # the edition's own inlined CSS
     assert "@import" not in doc.xpath("//style")[0].text_content()
     assert not doc.xpath("//*[@rel='attachment']")
