@@ -59,7 +59,7 @@ pdf epub html: $(STAMP) $(COMPILED)
 	    $(BP) build $(BRIEF) --format $@ --out $(DIST) $(BUILDFLAGS); }
 
 check: BUILDFLAGS = --strict
-check: $(PDF) $(EPUB) $(VENV)/.java $(TESTED)
+check: $(PDF) $(EPUB) $(HTML) $(VENV)/.java $(TESTED)
 	$(WITH_JAVA) $(BIN)/python tools/checks.py $(PDF) $(EPUB)
 
 # Every format with --strict, validated, then the brief's own reference (BibTeX, CSL-JSON), and checksums and a

@@ -304,4 +304,5 @@ def test_a_second_run_changes_no_byte(shelf) -> None:
     again = run("shelf", "--config", str(shelf.config), "--out", str(shelf.out))
     assert again.status == 0, again.stderr
     assert snapshot(shelf.out) == shelf.files
-    assert sorted(p.name for p in shelf.out.parent.iterdir()) == ["briefs", "shelf.yaml", "site"]
+    # beside the site, only the briefs' caches (never published)
+    assert sorted(p.name for p in shelf.out.parent.iterdir()) == [".site.cache", "briefs", "shelf.yaml", "site"]

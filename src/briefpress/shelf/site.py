@@ -69,8 +69,10 @@ def build_shelf(shelf: Shelf, out_dir: Path, diags: Diagnostics, strict: bool = 
         new = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".new", dir=out_dir.parent))
         lock = _lock(new)
     done = False
+    caches = cache_folder(out_dir)
+    fresh_caches = not caches.exists()  # made by this build: removed if it fails
     try:
-        built = _build_all(shelf, metadata, new / ".staging", diags, strict, typesetter, cache_folder(out_dir))
+        built = _build_all(shelf, metadata, new / ".staging", diags, strict, typesetter, caches)
         entries = _assemble(shelf, built, new, diags)
         shutil.rmtree(new / ".staging")
         os.chmod(new, 0o755)
@@ -81,6 +83,8 @@ def build_shelf(shelf: Shelf, out_dir: Path, diags: Diagnostics, strict: bool = 
             if lock is not None:
                 os.close(lock)
             shutil.rmtree(new, ignore_errors=True)
+            if not done and fresh_caches:
+                shutil.rmtree(caches, ignore_errors=True)
             for folder in [] if done else created:  # innermost first; one another build wrote into stays
                 try:
                     folder.rmdir()
