@@ -1,7 +1,7 @@
 """What a build keeps between runs of deterministic work, in the output folder's ``.briefpress-cache``.
 
-An entry is found by a key that is a digest of every input of the work, this package's version and the
-versions of the tools that do it included, so a cached result is the one a cold run gives. An entry is
+An entry is found by a key that is a digest of every input of the work, this package's version, the code
+that does the work (``code``) and the versions of the tools it uses included, so a cached result is the one a cold run gives. An entry is
 checked before it is trusted: it names its own key and the digest of its content, so one that is truncated,
 damaged, from another version or for another key is a miss, and the work is done again. New entries are
 written only when the build that made them succeeds, atomically; the folder is kept under ``LIMIT`` bytes
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -35,6 +36,20 @@ def version(*packages: str) -> str:
         except metadata.PackageNotFoundError:
             found.append(f"{name}=?")
     return ",".join(found)
+
+
+@lru_cache(maxsize=None)
+def code(*modules: str) -> str:
+    """A digest of the source of ``modules`` (``briefpress.render.citeproc``…): the work they do is kept under
+    a key that changes with their code, not only with the package's version."""
+    import importlib.util
+
+    digest = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            digest.update(Path(spec.origin).read_bytes())
+    return digest.hexdigest()
 
 
 def key(*parts: str | bytes) -> str:

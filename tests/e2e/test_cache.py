@@ -112,3 +112,17 @@ def test_an_edit_and_its_undoing_give_the_bytes_of_cold_builds(cold, tmp_path: P
     section.write_text(text, encoding="utf-8")
     assert main(["build", str(brief), "--format", "all", "--out", str(out)]) == 0
     assert _outputs(out) == first
+
+
+def test_an_entry_made_by_other_code_is_not_used(cold, tmp_path: Path, monkeypatch) -> None:
+    """The citations' key holds a digest of the code that formats them: changed code formats them again."""
+    from briefpress.render import citeproc
+
+    out, first = cold
+    work = tmp_path / "dist"
+    shutil.copytree(out, work)
+    before = {p.name for p in (work / CACHE_FOLDER / "citations").iterdir()}
+    monkeypatch.setattr(citeproc, "code", lambda *modules: "other code")
+    assert _build(work) == first
+    after = {p.name for p in (work / CACHE_FOLDER / "citations").iterdir()}
+    assert before < after and len(after - before) == 1

@@ -26,7 +26,7 @@ import tinycss2
 from lxml import etree
 from lxml import html as lxml_html
 
-from ..cache import Cache, version
+from ..cache import Cache, code, version
 from ..cache import key as cache_key
 from ..resources import DESIGN_FACES, DesignFace, font_dir, read_regular
 
@@ -104,7 +104,8 @@ def _subset(face: DesignFace, text: str, cache: Cache | None) -> bytes:
     if cache is None:
         return subset_woff2(face, text)
     data = read_regular(face.path, (font_dir(face.package),))
-    entry = cache_key(version("uharfbuzz", "fonttools", "brotli"), "woff2", hashlib.sha256(data).hexdigest(), text)
+    entry = cache_key(version("uharfbuzz", "fonttools", "brotli"), code(__name__), "woff2",
+                      hashlib.sha256(data).hexdigest(), text)
     found = cache.get("fonts", entry)
     if found is None:
         found = subset_woff2(face, text)

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..cache import Cache, version
+from ..cache import Cache, code, version
 from ..cache import key as cache_key
 from ..model import BibFile
 from . import pandoc
@@ -199,7 +199,9 @@ def format_brief(style_xml: str, lang: str, files: Sequence[BibFile], clusters: 
     keeps the result for exactly these inputs."""
     if cache is None:
         return _format(style_xml, lang, files, clusters, note_style, own_item)
-    entry = cache_key(version("pypandoc-binary"), "citations", style_xml, lang, str(note_style),
+    entry = cache_key(version("pypandoc-binary"), code(__name__, "briefpress.render.cslhtml",
+                                                      "briefpress.render.pandoc"),
+                      "citations", style_xml, lang, str(note_style),
                       json.dumps(own_item, sort_keys=True, default=str), document(clusters),
                       json.dumps([c.source for c in clusters]), *(part for f in files for part in (f.name, f.text)))
     kept = cache.get("citations", entry)
