@@ -1,4 +1,4 @@
-"""BibLaTeX/BibTeX files read for what the brief checks before pandoc formats them: each entry's key, type and
+"""BibLaTeX/BibTeX files read for what the brief checks before pandoc formats them: each entry's key and
 line, and the problems, each at its line; and the brief itself written as a BibLaTeX entry for its release.
 
 bibtexparser parses the file. pandoc reads the same text itself to format the citations (``render.citeproc``),
@@ -15,15 +15,6 @@ from typing import Any, Iterator
 
 import bibtexparser
 
-TYPES = {
-    "article": "article-journal", "book": "book", "mvbook": "book", "booklet": "pamphlet", "collection": "book",
-    "incollection": "chapter", "inbook": "chapter", "inproceedings": "paper-conference",
-    "proceedings": "book", "report": "report", "techreport": "report", "thesis": "thesis",
-    "phdthesis": "thesis", "mastersthesis": "thesis", "online": "webpage", "www": "webpage",
-    "electronic": "webpage", "unpublished": "manuscript", "manual": "book", "legislation": "legislation",
-    "jurisdiction": "legal_case", "patent": "patent", "dataset": "dataset", "software": "software",
-    "periodical": "periodical", "misc": "",
-}
 #: Braces a field may nest (real ones nest two or three): deeper fields are refused before any reader recurses
 #: through them.
 MAX_DEPTH = 100
@@ -36,7 +27,6 @@ _COMMENT_LIKE = re.compile(r"(@\s*)(comment[a-z])", re.I)
 class BibEntry:
     key: str
     line: int
-    item: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -46,7 +36,7 @@ class BibProblem:
 
 
 def read(text: str) -> tuple[list[BibEntry], list[BibProblem]]:
-    """Parse a ``.bib`` file; return its entries as CSL items and its problems, each at a line (1-based)."""
+    """Parse a ``.bib`` file; return its entries' keys and its problems, each at a line (1-based)."""
     with _quiet("bibtexparser", "pylatexenc"):
         # bibtexparser reads any type that starts with "comment" (biblatex's @commentary) as a comment: such an
         # entry is read under another name, on the same lines.
@@ -65,8 +55,8 @@ def read(text: str) -> tuple[list[BibEntry], list[BibProblem]]:
                 problems.append(BibProblem(line, f"field '{deep}' of entry '{entry.key}' nested too deeply "
                                                  f"(more than {MAX_DEPTH} levels of braces)"))
                 continue
-            # pandoc reads the file itself for the citations: the brief keeps the key and the type.
-            entries.append(BibEntry(entry.key, line, {"id": entry.key, "type": TYPES.get(entry.entry_type.lower(), "")}))
+            # pandoc reads the file itself for the citations: the brief keeps the key and its line.
+            entries.append(BibEntry(entry.key, line))
     problems.sort(key=lambda problem: problem.line)
     return entries, problems
 

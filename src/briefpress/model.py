@@ -91,10 +91,9 @@ class Section:
 
 @dataclass(frozen=True)
 class Reference:
-    """One work the brief may cite: its CSL-JSON item, and where it is written."""
+    """One work the brief may cite: its id, and where it is written (pandoc reads the work's fields itself)."""
 
     id: str
-    item: Mapping[str, Any]
     path: Path
     line: int
 

@@ -128,7 +128,7 @@ def _bib(text: str, file: Path, diags: Diagnostics) -> list[Reference]:
     entries, problems = bibtex.read(text)
     for problem in problems:
         diags.error(file, problem.line, f"invalid BibTeX: {problem.message}")
-    return [Reference(e.key, MappingProxyType(e.item), file, e.line) for e in entries]
+    return [Reference(e.key, file, e.line) for e in entries]
 
 
 def _json(text: str, file: Path, diags: Diagnostics) -> list[Reference]:
@@ -189,9 +189,8 @@ def _items(value: list[Any], file: Path, diags: Diagnostics, line_of: Any) -> li
         if not isinstance(item.get("type", ""), str):
             diags.error(file, line, f"reference '{item['id']}': 'type' must be a CSL type such as 'book'")
             continue
-        # The engine reads the file itself; the model keeps what the brief checks: the id and the type.
-        key = str(item["id"])
-        out.append(Reference(key, MappingProxyType({"id": key, "type": item.get("type", "")}), file, line))
+        # The engine reads the file itself; the model keeps what the brief checks: the id and where it is.
+        out.append(Reference(str(item["id"]), file, line))
     return out
 
 

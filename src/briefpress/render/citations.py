@@ -29,6 +29,7 @@ _REFS_OPEN = re.compile(r":::+[ \t]*\{[ \t]*#(refs|cite-this-brief)[ \t]*\}[ \t]
 _REFS_CLOSE = re.compile(r":::+[ \t]*$")
 
 _KEY = r"(?:\{(?P<braced>[^{}\n]+)\}|(?P<plain>[\w](?:[\w:.#$%&+?<>~/-]*[\w])?))"
+_PUNCT = re.compile(r"[.,;:!?]")
 _CITE = re.compile(rf"(?P<minus>-?)@{_KEY}")
 _NARRATIVE = re.compile(rf"@{_KEY}")
 _LOCATOR_VALUE = re.compile(
@@ -198,16 +199,22 @@ def _narrative(state: StateInline, silent: bool) -> bool:
 
 def _citation_lines(state: StateCore) -> None:
     """Record each citation's and cross-reference's line (of the Markdown parsed) before notes are moved to the
-    end, for errors at their lines."""
+    end, for errors at their lines; and the punctuation right after each citation."""
     for token in state.tokens:
         if token.type != "inline" or not token.map:
             continue
         line = token.map[0]
-        for child in token.children or []:
+        children = token.children or []
+        for at, child in enumerate(children):
             if child.type in ("softbreak", "hardbreak"):
                 line += 1
             elif child.type in ("citation", "crossref"):
                 child.meta["line"] = line
+            if child.type == "citation":  # the punctuation after it, which pandoc weighs (and moves into notes)
+                following = children[at + 1] if at + 1 < len(children) else None
+                punct = _PUNCT.match(following.content) if following is not None and following.type == "text" \
+                    else None
+                child.meta["after"] = punct.group() if punct else ""
 
 
 def _citation_notes(state: StateCore) -> None:
@@ -256,7 +263,7 @@ def _citation_notes(state: StateCore) -> None:
 def _notes_in_text(children: Sequence[Token], order: list[tuple[str, Any]]) -> Iterator[Token]:
     out: list[Token] = []
     pending_punct = ""
-    for i, child in enumerate(children):
+    for child in children:
         if child.type == "footnote_ref":
             order.append(("user", child.meta["id"]))
             out.append(child)
@@ -274,19 +281,14 @@ def _notes_in_text(children: Sequence[Token], order: list[tuple[str, Any]]) -> I
             out.append(author)
         elif out and out[-1].type == "text":
             out[-1].content = out[-1].content.rstrip()
-        following = children[i + 1] if i + 1 < len(children) else None
-        punct = re.match(r"[.,;:!?]", following.content) if following is not None and following.type == "text" \
-            else None
-        child.meta["after"] = punct.group() if punct else ""  # the engine sets the note as pandoc would
-        if not child.meta["narrative"] and punct:
-            if punct:
-                pending_punct = punct.group()
-                if out and out[-1].type == "text":
-                    out[-1].content += pending_punct
-                else:
-                    text = Token("text", "", 0)
-                    text.content = pending_punct
-                    out.append(text)
+        if not child.meta["narrative"] and child.meta["after"]:
+            pending_punct = child.meta["after"]
+            if out and out[-1].type == "text":
+                out[-1].content += pending_punct
+            else:
+                text = Token("text", "", 0)
+                text.content = pending_punct
+                out.append(text)
         order.append(("cite", (call, child)))
         out.append(call)
     yield from out
@@ -326,14 +328,8 @@ def walk_reading_order(tokens: Sequence[Token], note_offset: int) -> Iterator[tu
 
 def _mark_lead(body: Sequence[Token]) -> None:
     """Mark the citation a note of one paragraph begins with, which pandoc sets as the note's own citation
-    (not in parentheses, capitalised), unless it is narrative; note the punctuation after each citation."""
+    (not in parentheses, capitalised), unless it is narrative."""
     inlines = [t for t in body if t.type == "inline"]
-    for token in inlines:  # the punctuation after each citation, which pandoc weighs too
-        children = token.children or []
-        for child, following in zip(children, children[1:]):
-            if child.type == "citation" and following.type == "text":
-                punct = re.match(r"[.,;:!?]", following.content)
-                child.meta["after"] = punct.group() if punct else ""
     if len(inlines) != 1 or sum(t.type == "paragraph_open" for t in body) != 1 or len(body) != 3:
         return
     first = next((c for c in inlines[0].children or [] if not (c.type == "text" and not c.content.strip())), None)
