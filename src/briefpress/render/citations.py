@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import escape
-from typing import Any, Iterator, Mapping, Sequence
-from xml.etree import ElementTree
+from typing import Any, Iterator, Sequence
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -32,59 +31,15 @@ _KEY = r"(?:\{(?P<braced>[^{}\n]+)\}|(?P<plain>[\w](?:[\w:.#$%&+?<>~/-]*[\w])?))
 _PUNCT = re.compile(r"[.,;:!?]")
 _CITE = re.compile(rf"(?P<minus>-?)@{_KEY}")
 _NARRATIVE = re.compile(rf"@{_KEY}")
-_LOCATOR_VALUE = re.compile(
-    r"\{(?P<braced>[^{}]*)\}|(?P<plain>[0-9ivxlcdmIVXLCDM]+[a-zA-Z]?"
-    r"(?:\s*[-–—]+\s*[0-9ivxlcdmIVXLCDM]+[a-zA-Z]?)?"
-    r"(?:\s*(?:,|&|and)\s*[0-9ivxlcdmIVXLCDM]+[a-zA-Z]?(?:\s*[-–—]+\s*[0-9ivxlcdmIVXLCDM]+[a-zA-Z]?)?"
-    r"(?=\s*(?:,|&|and)?\s*(?:[0-9]|$)|\s*$))*)")
-
 
 @dataclass(frozen=True)
 class CiteSyntax:
     """What the parser needs to know of a brief that cites (one that names no bibliography has none, and its
-    ``@`` is text): the locale's locator terms, and whether citations become notes. Keys are checked after
-    parsing, at their lines (``render.sections``)."""
+    ``@`` is text): whether citations become notes. Keys are checked after parsing, at their lines
+    (``render.sections``); locators, prefixes and suffixes are read by the engine, from each citation's
+    source."""
 
-    labels: Mapping[str, str]
     notes: bool = False
-
-
-def locator_labels(locale_xml: str) -> dict[str, str]:
-    """Map each locator term of a CSL locale (``p.``, ``pp.``, ``page``, ``chap.``, ``§``…) to its label."""
-    names = ("book", "chapter", "column", "figure", "folio", "issue", "line", "note", "opus", "page",
-             "paragraph", "part", "section", "sub-verbo", "verse", "volume")
-    root = ElementTree.fromstring(locale_xml)
-    ns = {"c": "http://purl.org/net/xbiblio/csl"}
-    labels: dict[str, str] = {}
-    for term in root.iterfind(".//c:terms/c:term", ns):
-        name = term.get("name")
-        if name not in names:
-            continue
-        forms = [term.text] if term.text else []
-        forms += [child.text for child in term if child.text]
-        for form in forms:
-            if form.strip():
-                labels.setdefault(form.strip(), name)
-    return labels
-
-
-def parse_suffix(suffix: str, labels: Mapping[str, str]) -> tuple[str, str, str]:
-    """Split a citation's suffix into (label, locator, rest), as pandoc does: ``, p. 33, note`` gives
-    ``("page", "33", ", note")``; a bare number is a page; text that is no locator stays a suffix."""
-    text = suffix.lstrip()
-    text = text[1:].lstrip() if text.startswith(",") else text
-    label = ""
-    for term in sorted(labels, key=len, reverse=True):
-        if text.startswith(term) and (not term[-1].isalpha() or not text[len(term):][:1].isalpha()):
-            label, text = labels[term], text[len(term):].lstrip()
-            break
-    match = _LOCATOR_VALUE.match(text)
-    if not match or not (match.group("braced") is not None or match.group("plain")):
-        return "", "", suffix.strip() if suffix.strip() else ""
-    value = match.group("braced") if match.group("braced") is not None else match.group("plain").strip()
-    if not label and match.group("braced") is None and not value[:1].isdigit():
-        return "", "", suffix.strip()
-    return label or "page", value, text[match.end():]
 
 
 def setup(md: MarkdownIt) -> None:
@@ -160,18 +115,8 @@ def _parse_cluster(inner: str, syntax: CiteSyntax) -> tuple[CiteItem, ...] | Non
         key = _key(match)
         if key.startswith(CROSSREF_PREFIXES):
             return None
-        label, locator, suffix = parse_suffix(piece[match.end():], syntax.labels)
-        items.append(CiteItem(id=key, prefix=piece[: match.start()].strip(), suffix=_spaced(suffix),
-                              locator=locator, label=label, suppress_author=bool(match.group("minus"))))
+        items.append(CiteItem(id=key))
     return tuple(items)
-
-
-def _spaced(suffix: str) -> str:
-    """pandoc keeps a suffix's own punctuation (``, and elsewhere``) and starts a word suffix with a space."""
-    suffix = suffix.rstrip()
-    if not suffix:
-        return ""
-    return suffix if suffix[0] in ",;:.!?)" or suffix[0].isspace() else f" {suffix}"
 
 
 def _narrative(state: StateInline, silent: bool) -> bool:
@@ -184,15 +129,12 @@ def _narrative(state: StateInline, silent: bool) -> bool:
     if not match or _key(match).startswith(CROSSREF_PREFIXES):
         return False
     end = match.end()
-    label = locator = suffix = ""
-    bracket = re.match(r" ?\[([^\[\]@]*)\]", state.src[end:])
+    bracket = re.match(r" ?\[([^\[\]@]*)\]", state.src[end:])  # a locator or suffix: @key [p. 3]
     if bracket and not state.src[end + bracket.end():].startswith("("):
-        label, locator, suffix = parse_suffix(bracket.group(1), syntax.labels)
         end += bracket.end()
     if not silent:
         token = state.push("citation", "", 0)
-        item = CiteItem(id=_key(match), suffix=_spaced(suffix), locator=locator, label=label)
-        token.meta = {"items": (item,), "narrative": True, "source": state.src[state.pos: end]}
+        token.meta = {"items": (CiteItem(id=_key(match)),), "narrative": True, "source": state.src[state.pos: end]}
     state.pos = end
     return True
 

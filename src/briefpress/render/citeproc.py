@@ -20,9 +20,7 @@ import re
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
-from functools import cache
 from html import escape
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -38,20 +36,14 @@ from .pandoc import EngineError as EngineError  # raised here, caught by the cal
 READER = "markdown-raw_html-raw_tex-raw_attribute-yaml_metadata_block-tex_math_dollars"
 #: The id of the brief's own reference, in the run that formats it alone.
 THIS_BRIEF = "this-brief"
-_LOCALE_PREFIX = "locales-"
 _SAFE_KEY = re.compile(r"[A-Za-z0-9_.-]+\Z")
 
 
 @dataclass(frozen=True)
 class CiteItem:
-    """One reference cited in a cluster, as pandoc's syntax gives it."""
+    """One reference cited in a cluster (its locator, prefix and suffix are read by pandoc, from the source)."""
 
     id: str
-    prefix: str = ""
-    suffix: str = ""
-    locator: str = ""
-    label: str = ""
-    suppress_author: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,36 +99,6 @@ def anchor(key: str) -> str:
     plain = re.sub(r"[^A-Za-z0-9_.-]+", "-", key).strip("-.")[:40]
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
     return f"ref-{plain}-{digest}" if plain else f"ref-{digest}"
-
-
-def _data(name: str) -> str:
-    return resources.files("briefpress").joinpath("citeproc", name).read_text(encoding="utf-8")
-
-
-@cache
-def _primary_dialects() -> Mapping[str, str]:
-    return json.loads(_data("locales.json"))["primary-dialects"]
-
-
-@cache
-def locale_names() -> tuple[str, ...]:
-    """The CSL locales packaged (for the locator terms the parser knows), by tag (``en-US``)."""
-    folder = resources.files("briefpress").joinpath("citeproc")
-    return tuple(sorted(f.name[len(_LOCALE_PREFIX):-4] for f in folder.iterdir()
-                        if f.name.startswith(_LOCALE_PREFIX) and f.name.endswith(".xml")))
-
-
-def locale_tag(lang: str) -> str:
-    """The packaged locale for a language tag: ``en`` is ``en-US``, as pandoc reads it."""
-    known = locale_names()
-    if lang in known:
-        return lang
-    base = lang.split("-")[0]
-    return _primary_dialects().get(base, "en-US") if _primary_dialects().get(base) in known else "en-US"
-
-
-def locale_xml(tag: str) -> str:
-    return _data(f"{_LOCALE_PREFIX}{tag}.xml")
 
 
 def document(clusters: Sequence[Cluster]) -> str:

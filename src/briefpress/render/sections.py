@@ -23,7 +23,7 @@ from ..policy import svg_problems
 from ..references import brief_item, default_style
 from ..resources import Refused, media_type, not_regular, read_regular, real_path
 from . import budget, charts, citeproc, crossref
-from .citations import CiteSyntax, CitedWorks, cluster_of, locator_labels, walk_reading_order
+from .citations import CiteSyntax, CitedWorks, cluster_of, walk_reading_order
 from .jinja import environment
 from .markdown import create_parser, footnote_inline_html, render_tokens, slugify
 
@@ -307,8 +307,7 @@ def _cite_syntax(brief: Brief) -> CiteSyntax | None:
     bib = brief.bibliography
     if bib is None:
         return None
-    labels = locator_labels(citeproc.locale_xml(citeproc.locale_tag(brief.metadata.lang)))
-    return CiteSyntax(labels, notes=_note_style(bib.style_xml))
+    return CiteSyntax(notes=_note_style(bib.style_xml))
 
 
 def _note_style(style_xml: str) -> bool:
