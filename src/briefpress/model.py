@@ -100,7 +100,8 @@ class Reference:
 
 @dataclass(frozen=True)
 class BibFile:
-    """A bibliography file as the brief's loading read it: its name in ``brief.yaml`` and its text."""
+    """A bibliography file as the brief's loading read it: its name in ``brief.yaml`` and its text (a bare
+    CSL-YAML list put under ``references:``, as pandoc reads one)."""
 
     name: str
     text: str

@@ -99,7 +99,8 @@ def attach(brief: Brief, diags: Diagnostics) -> Brief:
 
 def _read_file(root: Path, name: str, listed_in: Path, line: int, references: dict[str, Reference],
                diags: Diagnostics) -> str | None:
-    """Read one bibliography file's references into ``references``; return its text (None: it cannot be read)."""
+    """Read one bibliography file's references into ``references``; return its text as the citation engine reads
+    it (None: it cannot be read)."""
     file = (root / name)
     if file.suffix.lower() not in SUFFIXES:
         diags.error(listed_in, line, f"bibliography '{name}': use a .bib (BibTeX), .json (CSL-JSON) "
@@ -112,8 +113,14 @@ def _read_file(root: Path, name: str, listed_in: Path, line: int, references: di
     if text is None:
         return None
     suffix = file.suffix.lower()
-    found = _bib(text, file, diags) if suffix == ".bib" else \
-        _json(text, file, diags) if suffix == ".json" else _yaml(text, file, diags)
+    if suffix == ".bib":
+        found = _bib(text, file, diags)
+    elif suffix == ".json":
+        found = _json(text, file, diags)
+    else:
+        found, bare = _yaml(text, file, diags)
+        if bare:  # pandoc reads CSL-YAML under a 'references:' key
+            text = "references:\n" + "".join(f"  {line}\n" for line in text.splitlines())
     for ref in found:
         if ref.id in references:
             other = references[ref.id]
@@ -167,16 +174,18 @@ def _json_id_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def _yaml(text: str, file: Path, diags: Diagnostics) -> list[Reference]:
+def _yaml(text: str, file: Path, diags: Diagnostics) -> tuple[list[Reference], bool]:
+    """The references of a CSL-YAML file, and whether it is a bare list (not under ``references:``)."""
     doc = parse_yaml(text, file, diags)
     if doc is None:
-        return []
+        return [], False
     value = doc.value.get("references") if isinstance(doc.value, dict) else doc.value
     if not isinstance(value, list):
         diags.error(file, 1, "a CSL-YAML file must hold a list of references (or a 'references:' list)")
-        return []
+        return [], False
     keyed = isinstance(doc.value, dict)
-    return _items(value, file, diags, lambda i, item: doc.line("references", i) if keyed else doc.line(i))
+    return _items(value, file, diags, lambda i, item: doc.line("references", i) if keyed else doc.line(i)), \
+        not keyed
 
 
 def _items(value: list[Any], file: Path, diags: Diagnostics, line_of: Any) -> list[Reference]:

@@ -141,19 +141,6 @@ def _file_name(index: int, name: str) -> str:
     return f"bibliography-{index}{'.yaml' if suffix == '.yml' else suffix}"
 
 
-def _yaml_text(text: str) -> str:
-    """A CSL-YAML file as pandoc reads one: a bare list of references goes under ``references:``."""
-    import yaml
-
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    if isinstance(value, list):
-        return "references:\n" + "".join(f"  {line}\n" for line in text.splitlines())
-    return text
-
-
 def format_brief(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Sequence[Cluster],
                  note_style: bool, own_item: Mapping[str, Any] | None = None, cache: Cache | None = None) -> Output:
     """Format every cluster, in reading order, and the bibliography of the references cited; with
@@ -202,8 +189,7 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
     with tempfile.TemporaryDirectory(prefix="briefpress-cite-") as folder:
         names = [_file_name(i, f.name) for i, f in enumerate(files)]
         for name, file in zip(names, files):
-            text = _yaml_text(file.text) if name.endswith(".yaml") else file.text
-            Path(folder, name).write_text(text, encoding="utf-8")
+            Path(folder, name).write_text(file.text, encoding="utf-8")
         if len(clusters) >= MANY_CLUSTERS and _GLOBAL_RULE.search(style_xml):
             style_xml = _by_cite_when_unambiguous(style_xml, folder, names, clusters)
         Path(folder, "style.csl").write_text(style_xml, encoding="utf-8")
