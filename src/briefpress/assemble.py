@@ -17,7 +17,8 @@ from .policy import css_problems
 from .render import Heading, Rendered, RenderedSection
 from .render import budget
 from .render.jinja import environment
-from .render.markdown import page_break, section_number_html
+from .render.markdown import section_number_html
+from .render.pagebreaks import page_break
 from .resources import Refused, icon_data_url, package_dir, read_regular
 
 

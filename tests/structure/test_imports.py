@@ -18,7 +18,7 @@ STAGES = [
     {"briefpress.render", "briefpress.render.sections", "briefpress.render.jinja", "briefpress.render.markdown",
      "briefpress.render.charts", "briefpress.render.budget", "briefpress.render.citations",
      "briefpress.render.citeproc", "briefpress.render.cslhtml", "briefpress.render.pandoc", "briefpress.render.crossref",
-     "briefpress.render.divs"},
+     "briefpress.render.divs", "briefpress.render.pagebreaks"},
     {"briefpress.assemble"},
     {"briefpress.editions", "briefpress.editions.base", "briefpress.editions.typeset", "briefpress.editions.pages",
      "briefpress.editions.pdf", "briefpress.editions.epub", "briefpress.editions.html", "briefpress.editions.join",

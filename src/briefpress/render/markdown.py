@@ -16,7 +16,7 @@ from markdown_it.utils import OptionsDict
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from . import citations, crossref
+from . import citations, crossref, pagebreaks
 
 _HEADING_ID_RE = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
 
@@ -35,7 +35,7 @@ def create_parser() -> MarkdownIt:
     crossref.setup(md)  # after the figures are made
     for name, rule in _RULES.items():
         md.add_render_rule(name, rule)
-    _add_page_breaks(md)
+    pagebreaks.setup(md)
     _note_nesting_too_deep(md)
     return md
 
@@ -179,27 +179,8 @@ def _div_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDic
 
 
 def _skipped(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    """Conditional content this edition does not show: nothing, but the blocks the PDF has there are counted,
-    and the page-break markers among them kept, so that the EPUB's page list cites the PDF's pages."""
-    breaks = env.get("page_breaks")
-    if not breaks:
-        return ""
-    html = ""
-    for token in tokens[idx].children or []:
-        if token.type in _COUNTED and "pdf" in token.meta.get("in_editions", ()) and _would_be_block(token):
-            env["block"] = env.get("block", 0) + 1
-            if env["block"] in breaks:
-                html += page_break(breaks[env["block"]])
-    return html
-
-
-def _would_be_block(token: Token) -> bool:
-    """Whether a token the edition leaves out would have made a block (``_is_block``, before rendering)."""
-    if token.type == "paragraph_open":
-        return not token.hidden
-    if token.type == "container_div_open":
-        return bool(token.meta.get("box") and (token.meta.get("title") or token.attrGet("id")))
-    return True
+    """Conditional content this edition does not show: nothing but the page-break markers among its blocks."""
+    return pagebreaks.skipped(tokens[idx].children or [], env)
 
 
 def _crossref(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -327,58 +308,6 @@ _RULES = {
     "footnote_close": _footnote_close,
     "footnote_anchor": _footnote_anchor,
 }
-
-
-# Blocks are numbered in document order, as pages.BLOCK_TAGS numbers them in the laid-out PDF.
-_COUNTED = ("paragraph_open", "list_item_open", "tr_open", "heading_open", "figure", "blockquote_open",
-            "fence", "code_block", "container_div_open")
-_CELLS = ("th_open", "td_open")
-
-
-def page_break(page: int) -> str:
-    """The EPUB marker of the place where printed page ``page`` begins."""
-    return (f'<span class="pagebreak" epub:type="pagebreak" role="doc-pagebreak" id="page-{page}" '
-            f'aria-label="{page}"></span>')
-
-
-def _counting(bound: Any, counts: bool) -> Any:
-    """Wrap a render rule so that it numbers blocks and puts each page-break marker in its block."""
-    def render(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-        html = bound(tokens, idx, options, env) if bound else self.renderToken(tokens, idx, options, env)
-        breaks = env.get("page_breaks")
-        if not breaks:
-            return html
-        if counts and _is_block(tokens[idx], html) and "pdf" in tokens[idx].meta.get("in_editions", ("pdf",)):
-            env["block"] = env.get("block", 0) + 1
-            page = breaks.get(env["block"])
-            if page is not None and tokens[idx].type == "tr_open":
-                env["pending_break"] = page  # a marker cannot sit in a row, only in a cell
-            elif page is not None:
-                html = _after_open_tag(html, page_break(page))
-        elif not counts and "pending_break" in env:
-            html = _after_open_tag(html, page_break(env.pop("pending_break")))
-        return html
-    return render
-
-
-def _is_block(token: Token, html: str) -> bool:
-    """Whether a counted token made a block the PDF's layout counts too (``typeset.BLOCK_TAGS``): not a tight
-    list's paragraph, and a div only through its box's heading."""
-    if token.type == "paragraph_open":
-        return not token.hidden
-    if token.type == "container_div_open":
-        return 'class="box-title"' in html
-    return True
-
-
-def _after_open_tag(html: str, marker: str) -> str:
-    end = html.index(">") + 1 if html.startswith("<") else 0
-    return html[:end] + marker + html[end:]
-
-
-def _add_page_breaks(md: MarkdownIt) -> None:
-    for name in _COUNTED + _CELLS:
-        md.add_render_rule(name, _counting(md.renderer.rules.get(name), name in _COUNTED))
 
 
 def render_tokens(md: MarkdownIt, tokens: list[Token], env: dict) -> str:
