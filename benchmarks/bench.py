@@ -293,26 +293,29 @@ class PandocInput:
 
 
 def render_module():
-    """The module that defines both ``render_brief`` and ``_jinja``: the one whose ``_jinja`` to wrap.
+    """The module that defines ``render_brief`` and the function it runs each section's template with, and that
+    function's name: the one to wrap.
 
-    ``render_brief`` looks ``_jinja`` up in its own module's globals, so the wrapper has to replace the name
+    ``render_brief`` looks the function up in its own module's globals, so the wrapper has to replace the name
     there, not in a package that merely re-exports ``render_brief``. Tried in order: the package's layout
-    now (``briefpress.render.sections``), then the older one (``briefpress.render`` as a module).
+    now (``briefpress.render.sections.section_text``), then the older ones (``briefpress.render.sections._jinja``,
+    ``briefpress.render._jinja`` with ``briefpress.render`` a module).
     """
     failures = []
-    for name in ("briefpress.render.sections", "briefpress.render"):
+    for name, function in (("briefpress.render.sections", "section_text"), ("briefpress.render.sections", "_jinja"),
+                           ("briefpress.render", "_jinja")):
         try:
             mod = importlib.import_module(name)
         except Exception as exc:  # ImportError, or an error the module itself raised while loading
             failures.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
         render_brief = getattr(mod, "render_brief", None)
-        if not callable(getattr(mod, "_jinja", None)) or not callable(render_brief):
-            failures.append(f"{name}: no render_brief and _jinja")
+        if not callable(getattr(mod, function, None)) or not callable(render_brief):
+            failures.append(f"{name}: no render_brief and {function}")
         elif getattr(render_brief, "__module__", None) != mod.__name__:
             failures.append(f"{name}: render_brief is defined in {render_brief.__module__}, not here")
         else:
-            return mod
+            return mod, function
     raise ImportError("; ".join(failures))
 
 
@@ -320,9 +323,9 @@ def pandoc_input(brief_dir: Path, dest: Path) -> PandocInput:
     """Write the brief's sections as plain Markdown files for pandoc, in ``dest``.
 
     Preferred: the Markdown exactly as briefpress's Jinja stage produced it (timeline tables and chart
-    figures included; charts written beside it), captured by wrapping ``_jinja`` during a real
-    ``render_brief`` (see render_module: ``briefpress.render.sections`` first, then the older
-    ``briefpress.render``). Fallback (if those internals change): the section files with the front matter
+    figures included; charts written beside it), captured by wrapping the function that runs each section's
+    template during a real ``render_brief`` (see render_module: ``briefpress.render.sections`` first, then the
+    older ``briefpress.render``). Fallback (if those internals change): the section files with the front matter
     and every ``{{ … }}`` line removed. Each file gets the section title as a level-1 heading with the
     section id, as briefpress puts it, so that cross-references resolve in pandoc too.
     """
@@ -334,26 +337,26 @@ def pandoc_input(brief_dir: Path, dest: Path) -> PandocInput:
     title = ""
     method = "briefpress Jinja output"
     try:
-        render = render_module()
-        method = f"briefpress Jinja output ({render.__name__}._jinja)"
+        render, function = render_module()
+        method = f"briefpress Jinja output ({render.__name__}.{function})"
         from briefpress.errors import Diagnostics
         from briefpress.load import load_brief
 
         captured: dict[int, str] = {}
-        original = render._jinja
+        original = getattr(render, function)
 
         def capture(env, section, diags, lost):
             text = original(env, section, diags, lost)
             captured[id(section)] = text
             return text
 
-        render._jinja = capture
+        setattr(render, function, capture)
         try:
             diags = Diagnostics()
             brief = load_brief(brief_dir, diags)
             rendered = render.render_brief(brief, diags)
         finally:
-            render._jinja = original
+            setattr(render, function, original)
         if rendered is None:
             raise RuntimeError("the brief did not render")
         title = brief.metadata.title

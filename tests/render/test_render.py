@@ -92,11 +92,11 @@ def test_headings_and_ids_belong_to_their_sections(rendered) -> None:
 
 def test_line_map_points_past_a_jinja_expansion_at_the_source_line() -> None:
     """Lines that Jinja grew from one source line map back to it; the lines after map to their own."""
-    from briefpress.render.sections import _LineMap
+    from briefpress.render.linemap import LineMap
 
     source = "First.\n{{ rows }}\n\nLast.\n"
     output = "First.\nrow 1\nrow 2\nrow 3\n\nLast.\n"
-    line_of = _LineMap(source, output, first_line=5)  # the body starts on line 5 of the file
+    line_of = LineMap(source, output, first_line=5)  # the body starts on line 5 of the file
     assert [line_of(i) for i in range(6)] == [5, 6, 6, 6, 7, 8]
 
 

@@ -1,6 +1,9 @@
-"""Render stage: each section through Jinja2 (``jinja``), then Markdown (``markdown``), with charts drawn as
-SVG (``charts``); ids, links and images checked across the brief (``sections``)."""
+"""Render stage: each section through Jinja2 (``templating``, ``jinja``), then Markdown (``markdown``), with
+charts drawn as SVG (``charts``); ids, links and images checked (``checks``), figures and tables numbered
+(``crossref``) and citations formatted (``citing``) across the brief; run by ``sections``, into a
+``rendered.Rendered``."""
 
-from .sections import Heading, Rendered, RenderedSection, render_brief
+from .rendered import Heading, Rendered, RenderedSection
+from .sections import render_brief
 
 __all__ = ["Heading", "Rendered", "RenderedSection", "render_brief"]

@@ -1,0 +1,96 @@
+"""The render stage's result: the brief's sections as Markdown tokens, with what every edition reads across
+them (ids, images, charts, numbers, citations), and each section's body written as one edition's HTML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from ..model import Brief, Section
+from . import crossref
+from .citations import CitedWorks
+from .markdown import create_parser, footnote_inline_html, render_tokens
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading inside a section, for the tables of contents and the PDF outline."""
+
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RenderedSection:
+    """A section parsed into Markdown tokens, ready to be written in any format."""
+
+    section: Section
+    tokens: list[Token]
+    footnotes: Mapping[str, Any]
+    note_offset: int
+    headings: tuple[Heading, ...]
+
+    @property
+    def id(self) -> str:
+        return self.section.id
+
+    @property
+    def file_name(self) -> str:
+        """The section's document name inside the EPUB."""
+        return f"{self.section.id}.xhtml"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A brief whose sections are all rendered and cross-checked."""
+
+    brief: Brief
+    sections: tuple[RenderedSection, ...]
+    #: Files made during the build (charts), by path relative to the brief folder.
+    assets: Mapping[str, bytes]
+    #: Every image the sections use, by path relative to the brief folder, in order of use.
+    images: tuple[str, ...]
+    #: Which section holds each id.
+    id_owner: Mapping[str, str]
+    parser: MarkdownIt = field(repr=False, compare=False, default_factory=create_parser)
+    #: The citations and bibliography, formatted once (None: the brief names no bibliography).
+    cited: CitedWorks | None = None
+    #: Every figure, table, box and section, numbered once.
+    numbers: crossref.Numbers = field(default_factory=crossref.Numbers)
+
+    def html(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None = None,
+             page_breaks: Mapping[int, int] | None = None) -> str:
+        """Return the section's body HTML for ``fmt`` (``pdf``, ``epub`` or ``html``).
+
+        ``page_breaks`` maps a block's number in the section to the printed page that begins there.
+        """
+        env: dict[str, Any] = {
+            "page_breaks": page_breaks or {},
+            "format": fmt,
+            "footnotes": dict(part.footnotes),
+            "note_offset": part.note_offset,
+            "image_src": image_src or (lambda src: src),
+            "link_href": lambda href: self._href(href, part, fmt),
+            "citations": self.cited,
+            "numbers": self.numbers,
+        }
+        if fmt == "pdf":
+            env["note_inline"] = footnote_inline_html(self.parser, part.tokens, env)
+        return render_tokens(self.parser, part.tokens, env)
+
+    def href_in_epub(self, target_id: str) -> str:
+        """Where an id is inside the EPUB, from a document beside the sections (the nav)."""
+        owner = self.id_owner.get(target_id, "")
+        return f"{owner}.xhtml" if owner == target_id else f"{owner}.xhtml#{target_id}"
+
+    def _href(self, href: str, part: RenderedSection, fmt: str) -> str:
+        if fmt == "epub" and href.startswith("#"):
+            owner = self.id_owner.get(href[1:])
+            if owner is not None and owner != part.id:
+                target = f"{owner}.xhtml"
+                return target if owner == href[1:] else f"{target}{href}"
+        return href
