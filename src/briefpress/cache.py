@@ -7,8 +7,8 @@ damaged, from another version or for another key is a miss, and the work is done
 written only when the build that made them succeeds, atomically; the folder is kept under ``LIMIT`` bytes
 by removing the entries used longest ago. ``make clean`` removes it; so may anyone, at any time.
 
-Kept here: the formatted citations and bibliography (``render.citeproc``) and the HTML edition's font
-subsets (``editions.webfonts``). The PDF's page map is kept beside them (``editions.pages``).
+Kept here: the formatted citations and bibliography (``render.citeproc``), the HTML edition's font
+subsets (``editions.webfonts``) and the PDF edition itself (``editions.pdf``). The PDF's page map is kept beside them (``editions.pages``).
 """
 
 from __future__ import annotations
@@ -49,6 +49,19 @@ def code(*modules: str) -> str:
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
             digest.update(Path(spec.origin).read_bytes())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def package_code() -> str:
+    """A digest of every file of this package (its modules, templates and styles): the key of work that
+    depends on more of it than a few modules (a whole PDF edition)."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 

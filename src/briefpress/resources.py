@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import errno
+import hashlib
 import mimetypes
 import os
 import stat
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 from urllib.parse import unquote, urlsplit
 
 MEDIA_TYPES = {
@@ -202,9 +205,35 @@ class ResourcePolicy:
         if scheme != "file" or parts.netloc not in ("", "localhost"):
             raise Refused(f"'{url}': only files inside the brief folder may be used (no network, no other schemes)")
         path = Path(unquote(parts.path))
-        return self.read_path(path), media_type(path.name)
+        data = self.read_path(path)
+        for reads in _READS.get():
+            reads[url] = hashlib.sha256(data).hexdigest()
+        return data, media_type(path.name)
 
     def data_url(self, relative: str) -> str:
         """Return a brief file as a ``data:`` URL (for the self-contained HTML edition)."""
         data = self.read_relative(relative)
         return f"data:{media_type(relative)};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+#: The records of files read by URL (``ResourcePolicy.read_url``) that are open in this context.
+_READS: ContextVar[tuple[dict[str, str], ...]] = ContextVar("briefpress_reads", default=())
+
+
+@contextmanager
+def recording_reads() -> Iterator[dict[str, str]]:
+    """Record, while open, every file a ``ResourcePolicy`` reads by URL, with the SHA-256 of what it read
+    (what a laid-out document depends on besides its own text: a kept PDF is used only while every file it
+    read is unchanged)."""
+    reads: dict[str, str] = {}
+    token = _READS.set((*_READS.get(), reads))
+    try:
+        yield reads
+    finally:
+        _READS.reset(token)
+
+
+def note_reads(reads: Mapping[str, str]) -> None:
+    """Add reads recorded elsewhere (in a process the build forked) to the records open here."""
+    for open_reads in _READS.get():
+        open_reads.update(reads)

@@ -4,6 +4,8 @@ entries truncated, damaged or swapped, and from the command line or a library ca
 from __future__ import annotations
 
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from briefpress.build import build
 from briefpress.cache import CACHE_FOLDER, Cache
 from briefpress.cli import main
 from briefpress.errors import Diagnostics
-from tools.paths import BRIEF
+from tools.paths import BRIEF, ROOT
 
 FORMATS = ("pdf", "epub", "html")
 
@@ -28,7 +30,7 @@ def _build(out: Path) -> dict[str, bytes]:
 
 
 def _entries(out: Path) -> list[Path]:
-    return sorted(p for p in (out / CACHE_FOLDER).rglob("*") if p.is_file() and p.parent.name in ("citations", "fonts"))
+    return sorted(p for p in (out / CACHE_FOLDER).rglob("*") if p.is_file() and p.parent.name in ("citations", "fonts", "pdf"))
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,7 @@ def cold(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
 def test_warm_and_deleted_builds_give_the_same_bytes(cold) -> None:
     out, first = cold
     kinds = {p.parent.name for p in _entries(out)}
-    assert kinds == {"citations", "fonts"}, "the citations and the font subsets are kept"
+    assert kinds == {"citations", "fonts", "pdf"}, "the citations, the font subsets and the PDF are kept"
     assert _build(out) == first
     shutil.rmtree(out / CACHE_FOLDER)
     assert _build(out) == first
@@ -53,7 +55,11 @@ def test_damaged_truncated_and_swapped_entries_are_not_trusted(cold, tmp_path: P
     entries = _entries(work)
     citations = next(p for p in entries if p.parent.name == "citations")
     fonts = [p for p in entries if p.parent.name == "fonts"]
+    printed = next(p for p in entries if p.parent.name == "pdf")
     assert len(fonts) >= 2
+    data = bytearray(printed.read_bytes())  # a byte of the kept PDF changed
+    data[len(data) // 2] ^= 0x01
+    printed.write_bytes(bytes(data))
     # the citations' entry swapped with a font's; a font's truncated; another's content changed
     kept = citations.read_bytes()
     citations.write_bytes(fonts[0].read_bytes())
@@ -66,6 +72,7 @@ def test_damaged_truncated_and_swapped_entries_are_not_trusted(cold, tmp_path: P
     # and the entries are whole again
     assert Cache(work).get("citations", citations.name) is not None
     assert all(Cache(work).get("fonts", p.name) is not None for p in fonts)
+    assert Cache(work).get("pdf", printed.name) is not None
 
 
 def test_a_library_call_gives_the_same_bytes(cold, tmp_path: Path) -> None:
@@ -126,3 +133,41 @@ def test_an_entry_made_by_other_code_is_not_used(cold, tmp_path: Path, monkeypat
     assert _build(work) == first
     after = {p.name for p in (work / CACHE_FOLDER / "citations").iterdir()}
     assert before < after and len(after - before) == 1
+
+
+def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A PNG of one colour."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_a_kept_pdf_is_used_only_while_every_file_its_layout_read_is_unchanged(tmp_path: Path) -> None:
+    """An image replaced under the same name leaves the print HTML as it was, but not the PDF."""
+    brief = tmp_path / "brief"
+    shutil.copytree(ROOT / "tests" / "briefs" / "minimal", brief)
+    out = tmp_path / "dist"
+    assert main(["build", str(brief), "--format", "pdf", "--out", str(out)]) == 0
+    first = _outputs(out)
+    assert [p.parent.name for p in _entries(out)].count("pdf") == 1
+    (brief / "images" / "square.png").write_bytes(_png(40, 10, (200, 30, 30)))
+    assert main(["build", str(brief), "--format", "pdf", "--out", str(out)]) == 0
+    fresh = tmp_path / "fresh"
+    assert main(["build", str(brief), "--format", "pdf", "--out", str(fresh)]) == 0
+    assert _outputs(out) == _outputs(fresh) != first
+
+
+def test_a_kept_pdf_reports_the_warnings_of_its_layout_again(tmp_path: Path, capsys) -> None:
+    """A warning of the layout is reported by every build that uses the kept PDF, so ``--strict`` still stops."""
+    brief = tmp_path / "brief"
+    shutil.copytree(ROOT / "tests" / "briefs" / "own-design", brief)
+    with (brief / "styles" / "print.css").open("a", encoding="utf-8") as css:
+        css.write("\n.section { widows: banana; }\n")
+    out = tmp_path / "dist"
+    assert main(["build", str(brief), "--format", "pdf", "--out", str(out)]) == 0
+    assert "widows: banana" in capsys.readouterr().err
+    assert any(p.parent.name == "pdf" for p in _entries(out))
+    assert main(["build", str(brief), "--format", "pdf", "--out", str(out), "--strict"]) == 1
+    assert "widows: banana" in capsys.readouterr().err

@@ -3,18 +3,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
+import os
 import re
+from dataclasses import asdict
 from pathlib import Path
 
 from ..assemble import Assembler, FontFace, stylesheet_path
-from ..errors import Diagnostics
+from ..cache import Cache, key, package_code, version
+from ..errors import Diagnostic, Diagnostics
+from ..model import PageStart
 from ..render import Rendered
-from ..resources import DESIGN_FACES
+from ..resources import DESIGN_FACES, Refused, ResourcePolicy, recording_reads
 from . import pages
 from .base import EditionInput, EditionResult
 from .pages import PageMap
-from .typeset import CROSS_PART, PrintJob, PrintPart, Typesetter
+from .typeset import CROSS_PART, PrintJob, PrintPart, Typeset, Typesetter
 
 STYLESHEETS = ("common.css", "print.css")
 
@@ -84,8 +90,75 @@ def _cross_part_links(rendered: Rendered, source: str, sections: set[str], front
 def write(inp: EditionInput) -> EditionResult:
     """Write the brief as a tagged PDF; the result carries where each printed page begins."""
     job = print_job(inp.rendered)
-    typeset = inp.typesetter.typeset(job, inp.target, inp.diags)
+    typeset = kept_typeset(job, inp.target, inp.diags, inp.typesetter, inp.cache)
     return EditionResult("pdf", typeset.pages, PageMap(pages.layout_key(job), typeset.starts))
+
+
+#: The cache's kind for whole PDF editions.
+KEPT = "pdf"
+#: What else a PDF's bytes depend on: the packages that lay it out, draw it, join its parts and ship its fonts.
+PRINT_PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "pikepdf", "fonttools",
+                  "font-source-serif-pro", "font-source-sans-pro")
+
+
+def kept_typeset(job: PrintJob, target: Path, diags: Diagnostics, typesetter: Typesetter,
+                 cache: Cache | None) -> Typeset:
+    """Lay ``job`` out and draw it into ``target``, or copy the PDF an earlier build made of the same job.
+
+    A PDF is kept under a key of its job (the print HTML, its stylesheets, the generated files, the brief's
+    identifier, dates and folder) and of every file of this package and the versions of what lays it out,
+    with the SHA-256 of every file the layout read (images, fonts): it is used only while each of those is
+    unchanged, and with the diagnostics its layout reported, reported again. The system's Pango, HarfBuzz
+    and fontconfig are not in the key, as for the page map (``pages``).
+    """
+    if cache is None:
+        return typesetter.typeset(job, target, diags)
+    entry = _kept_entry(job)
+    kept = _unpacked(cache.get(KEPT, entry), job)
+    if kept is not None:
+        typeset, pdf, items = kept
+        target.write_bytes(pdf)
+        diags.add(*items)
+        return typeset
+    own = Diagnostics()
+    with recording_reads() as reads:
+        typeset = typesetter.typeset(job, target, own)
+    diags.add(*own.items)
+    header = {"pages": typeset.pages, "starts": [asdict(start) for start in typeset.starts], "reads": reads,
+              "diagnostics": [[None if d.path is None else str(d.path), d.line, d.message, d.severity]
+                              for d in own.items]}
+    cache.put(KEPT, entry, json.dumps(header, sort_keys=True).encode("utf-8") + b"\n" + target.read_bytes())
+    return typeset
+
+
+def _kept_entry(job: PrintJob) -> str:
+    return key(KEPT, pages.layout_key(job), package_code(), version(*PRINT_PACKAGES), str(job.root), job.identifier,
+               job.modified.isoformat(), job.lang, job.title, os.environ.get("SOURCE_DATE_EPOCH", ""),
+               *(f"{part.notes_before}\0{part.source}" for part in job.parts))
+
+
+def _unpacked(content: bytes | None, job: PrintJob) -> tuple[Typeset, bytes, list[Diagnostic]] | None:
+    """A kept PDF, its layout and diagnostics; ``None`` if there is none, or a file it read has changed."""
+    if content is None:
+        return None
+    head, _, pdf = content.partition(b"\n")
+    try:
+        header = json.loads(head)
+        typeset = Typeset(int(header["pages"]), tuple(PageStart(**start) for start in header["starts"]))
+        items = [Diagnostic(None if path is None else Path(path), line, message, severity)
+                 for path, line, message, severity in header["diagnostics"]]
+        reads = dict(header["reads"])
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    policy = ResourcePolicy(job.root, job.assets)
+    for url, digest in reads.items():
+        try:
+            data, _ = policy.read_url(url)
+        except (Refused, OSError, ValueError):
+            return None
+        if hashlib.sha256(data).hexdigest() != digest:
+            return None
+    return typeset, pdf, items
 
 
 def page_map(rendered: Rendered, typesetter: Typesetter, out_dir: Path, diags: Diagnostics) -> tuple[PageMap, bool]:

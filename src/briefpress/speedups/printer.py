@@ -4,8 +4,8 @@ Importing WeasyPrint takes about half a second; loading and rendering the brief,
 markdown-it, a third. The command line forks the printer before it imports any of that, so the two
 happen side by side. The printer then lays out the one print job the build sends it, exactly as
 ``typeset.InProcess`` would (the same bytes: tested), writes the PDF where it is told and sends back the
-page count, the page starts and its diagnostics. It dies with the build (``PR_SET_PDEATHSIG``), and a build
-that fails kills it.
+page count, the page starts, its diagnostics and the files it read. It dies with the build
+(``PR_SET_PDEATHSIG``), and a build that fails kills it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..editions.typeset import PrintJob, Typeset, import_weasyprint
 from ..errors import Diagnostics
+from ..resources import note_reads, recording_reads
 from .drawing import typeset_fast
 from .processes import Channel, failed, failure, fork
 from .switches import on
@@ -52,8 +53,9 @@ class Printer:
             self.close()
             raise failure("typesetting the PDF", *message)
         self.close(wait=True)
-        result, items = message
+        result, items, reads = message
         diags.add(*items)
+        note_reads(reads)  # the files it read, as if they had been read here
         return result
 
     def close(self, wait: bool = False) -> None:
@@ -122,8 +124,9 @@ def _serve(conn: Channel) -> None:
     job, target = request
     try:
         diags = Diagnostics()
-        result = typeset_fast(job, target, diags)
-        conn.send(("done", result, diags.items))
+        with recording_reads() as reads:
+            result = typeset_fast(job, target, diags)
+        conn.send(("done", result, diags.items, reads))
     except BaseException as exc:
         failed(conn, exc)
     sys.stdout.flush()
