@@ -37,6 +37,11 @@ LIST_TITLES = {"fig": "Figures", "tbl": "Tables", "box": "Boxes"}
 CALLOUTS = ("note", "tip", "warning", "important", "caution")
 #: The id prefix that numbers each kind of callout, in its own sequence (Quarto's crossref categories).
 CALLOUT_REFS = {"note": "nte", "tip": "tip", "warning": "wrn", "important": "imp", "caution": "cau"}
+#: A callout's options and the values each takes (quarto-cli ``customnodes/callout.lua``): ``collapse`` makes it
+#: collapsible, closed or open; ``icon="false"`` drops its icon; ``appearance`` is its style ("minimal" is
+#: "simple" without an icon).
+CALLOUT_OPTIONS = {"collapse": ("true", "false"), "icon": ("true", "false"),
+                   "appearance": ("default", "simple", "minimal")}
 #: Where a div's id or class starts a numbered target of the wrong kind.
 _PREFIX = re.compile(r"^(fig|tbl|box|sec|eq|nte|tip|wrn|imp|cau)-")
 #: The prefixes a reference may have: Quarto's ``@Fig-x`` (a capital first letter) capitalises what it prints.
@@ -269,6 +274,7 @@ def _blocks(state: StateCore) -> None:
         elif token.type == "container_div_close" and inside:
             opening, level = inside.pop()
             token.meta["box"] = opening.meta["box"]  # the close renders as its opening did
+            token.meta["collapse"] = opening.meta.get("collapse")
             if "shown_in" in opening.meta:
                 token.meta["conditional"] = True
                 token.meta.pop("in_editions", None)
@@ -406,14 +412,42 @@ def _div(token: Token, level: int, errors: list[tuple[int, str]]) -> None:
     if div_id:
         token.attrSet("id", div_id)
     callout = callouts[0] if callouts and callouts[0] in CALLOUTS else None
-    # A callout with no title of its own is titled by its kind, as Quarto titles it ("Note"); one numbered by
-    # its kind's id is titled "Note 1" alone.
+    options = _callout_options(attrs, bool(callouts), line, errors)
+    # A callout with no title of its own is titled by its kind, as Quarto titles it ("Note"), unless its
+    # appearance is simple or minimal; one numbered by its kind's id is titled "Note 1" alone.
     numbered = ref in CALLOUT_REFS.values()
     heading: Token | None = token.meta.get("heading_title")
     title = attrs.title or (heading.content.strip() if heading is not None else None) or (
-        callout.capitalize() if callout and not numbered else None)
+        callout.capitalize() if callout and not numbered and options["appearance"] == "default" else None)
+    if not (title or numbered or ref == "box"):
+        options["collapse"] = None  # Quarto: a callout with no title has nothing to open it by
     token.meta.update(box=box, classes=classes, title=title, callout=callout, heading=min(level + 1, 6),
-                      title_inline=list(heading.children or []) if heading is not None and not attrs.title else None)
+                      title_inline=list(heading.children or []) if heading is not None and not attrs.title else None,
+                      **options)
+
+
+def _callout_options(attrs: DivAttributes, callout: bool, line: int,
+                     errors: list[tuple[int, str]]) -> dict[str, Any]:
+    """A callout's ``collapse``, ``icon`` and ``appearance``, as Quarto's callout constructor reads them:
+    ``collapse`` None (not collapsible), "true" (closed) or "false" (open); ``appearance="minimal"`` is simple
+    with no icon. A value Quarto does not name, or the options on a div that is not a callout, is an error."""
+    given: dict[str, str] = {}
+    for key, value in attrs.attributes:
+        allowed = CALLOUT_OPTIONS.get(key)
+        if allowed is None:
+            continue
+        if not callout:
+            errors.append((line, f"'{key}' is an option of callouts: give the div a callout's class "
+                                 f"({', '.join(f'.callout-{k}' for k in CALLOUTS)}), or leave it out"))
+        elif value not in allowed:
+            choices = " or ".join(f'{key}="{v}"' for v in allowed)
+            errors.append((line, f'callout option {key}="{value}" is not one Quarto takes: use {choices}'))
+        else:
+            given[key] = value
+    appearance = given.get("appearance", "default")
+    return {"collapse": given.get("collapse"),
+            "icon": given.get("icon", "true") == "true" and appearance != "minimal",
+            "appearance": "simple" if appearance == "minimal" else appearance}
 
 
 # -- Numbering -----------------------------------------------------------------------------------------------
