@@ -12,12 +12,13 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pikepdf
 import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
 from briefpress.cli import main
-from tools.checks import PdfReport, epub_problems, normalise
+from tools.checks import PdfReport, epub_problems, normalise, pdf_problems, structure_problems
 from tools.paths import ROOT
 
 BRIEF = ROOT / "tests" / "briefs" / "quarto-forms"
@@ -190,3 +191,123 @@ def test_crossref_option_errors_name_their_line(tmp_path: Path, capsys: pytest.C
     assert "brief.yaml:14: error: 'crossref.fig-prefix' must be text (quote it if YAML reads it as something " \
            "else)" in err
     assert "brief.yaml:20: error: 'crossref.lst-title' is an option of Quarto's that a brief does not take" in err
+
+
+CALLOUTS = ROOT / "tests" / "briefs" / "quarto-callouts"
+CALLOUTS_SLUG = "quarto-callouts"
+
+
+@pytest.fixture(scope="module")
+def callouts_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("quarto-callouts")
+    assert main(["build", str(CALLOUTS), "--out", str(folder), "--strict"]) == 0
+    return folder
+
+
+def _callout_boxes(callouts_out: Path) -> dict[str, list[etree._Element]]:
+    """The callouts of the HTML page and of the EPUB's chapter, in reading order."""
+    page = lxml_html.parse(str(callouts_out / f"{CALLOUTS_SLUG}.html")).getroot()
+    with zipfile.ZipFile(callouts_out / f"{CALLOUTS_SLUG}.epub") as book:
+        chapter = etree.fromstring(book.read(next(n for n in book.namelist() if n.endswith("callouts.xhtml"))))
+    return {"html": page.xpath("//section[contains(@class, 'callout')]"),
+            "epub": chapter.xpath("//*[local-name()='section'][contains(@class, 'callout')]")}
+
+
+def test_callout_options_print_quartos_titles(callouts_out: Path) -> None:
+    """Titles as quarto-cli's ``modules/callouts.lua`` writes them: a callout's own title or first heading
+    whatever its options; with none, its kind's name ("Important") in the default appearance, and nothing in
+    the simple and minimal ones (``calloutDiv``: ``displayName`` only when ``kCalloutAppearanceDefault``); a
+    numbered one "Warning 1: Folded", or "Note 1" untitled (``decorate_callout_title_with_crossref``). A
+    collapsed callout's text is in every edition, the PDF printing it open."""
+    text = edition_text(callouts_out, CALLOUTS_SLUG)
+    for phrase in ("A small note You should note that this is a note. An open tip Open from the start. "
+                   "Warning 1: Folded Numbered and folded. No icon Without its icon. Simple A simple callout. "
+                   "Minimal A minimal callout. An untitled simple callout. An untitled minimal callout, which "
+                   "nothing can open. Note 1 A numbered simple callout. Important The defaults, written out.",
+                   "See Warning 1 and Note 1."):
+        in_every_edition(text, phrase)
+
+
+def test_collapsible_callouts_are_details(callouts_out: Path) -> None:
+    """``collapse="true"`` and ``"false"`` (quarto-cli ``calloutDiv``: a titled callout only; "true" starts
+    collapsed, "false" shown): in the HTML and EPUB a ``details`` element whose ``summary`` is the title, open
+    for "false"; the box keeps its role and name (its label, or ``aria-labelledby`` the summary). An untitled
+    callout is not collapsible."""
+    for edition, boxes in _callout_boxes(callouts_out).items():
+        details = {" ".join("".join(box.xpath("./*[local-name()='details']/*[local-name()='summary']")[0]
+                                    .itertext()).split()): box.xpath("./*[local-name()='details']")[0].get("open")
+                   for box in boxes if box.xpath("./*[local-name()='details']")}
+        assert details == {"A small note": None, "An open tip": "open", "Warning 1: Folded": None}, edition
+        names = [box.get("aria-label") or box.get("aria-labelledby") for box in boxes]
+        assert names == ["A small note", "An open tip", "wrn-folded-title", "No icon", "Simple", "Minimal", "Tip",
+                         "Note", "nte-plain-title", "Important"], edition
+        folded = boxes[2].xpath(".//*[@id='wrn-folded-title']")
+        assert len(folded) == 1 and etree.QName(folded[0]).localname == "summary", edition
+        for box in boxes[:3]:
+            assert box.get("role") is None and etree.QName(box).localname == "section"
+
+
+def test_callout_icons_and_appearance(callouts_out: Path) -> None:
+    """``icon="false"`` and ``appearance="minimal"`` leave the icon out (callout.lua's constructor: minimal is
+    simple with ``icon = false``); ``appearance="simple"`` and "minimal" are styled as Quarto's
+    ``callout-style-simple``."""
+    for edition, boxes in _callout_boxes(callouts_out).items():
+        classes = [set(box.get("class").split()) for box in boxes]
+        assert ["no-icon" in c for c in classes] == [False, False, False, True, False, True, False, True, False,
+                                                     False], edition
+        assert ["callout-style-simple" in c for c in classes] == [False, False, False, False, True, True, True,
+                                                                  True, True, False], edition
+
+
+def test_callouts_with_options_are_tagged_and_pass_epubcheck(callouts_out: Path) -> None:
+    """Each titled callout, collapsible or not, is a Sect whose first child is its heading in the tagged PDF, as
+    every box is; the icon is no text in it. The EPUB passes EPUBCheck with ``details`` and ``summary``."""
+    path = callouts_out / f"{CALLOUTS_SLUG}.pdf"
+    assert structure_problems(path) == [] and pdf_problems(path) == []
+    sects = []
+    with pikepdf.open(path) as doc:
+        stack = [doc.Root.StructTreeRoot.K]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Array):
+                stack.extend(node)
+            elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+                kids = node.get("/K")
+                kid_list = list(kids) if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]
+                tags = [str(k.S) for k in kid_list if isinstance(k, pikepdf.Dictionary) and "/S" in k]
+                if str(node.S) == "/Sect" and tags and tags[0] == "/H2":
+                    sects.append(tags)
+                if kids is not None:
+                    stack.append(kids)
+    assert len(sects) == 8  # the ten callouts but the two untitled ones
+    assert epub_problems(callouts_out / f"{CALLOUTS_SLUG}.epub") == []
+
+
+@pytest.mark.parametrize(("written", "message"), [
+    ('collapse="yes"', 'callout option collapse="yes" is not one Quarto takes: use collapse="true" or '
+                       'collapse="false"'),
+    ('icon="none"', 'callout option icon="none" is not one Quarto takes: use icon="true" or icon="false"'),
+    ('appearance="plain"', 'callout option appearance="plain" is not one Quarto takes: use appearance="default" '
+                           'or appearance="simple" or appearance="minimal"'),
+])
+def test_a_callout_option_written_wrongly_names_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         written: str, message: str) -> None:
+    brief = tmp_path / "brief"
+    shutil.copytree(CALLOUTS, brief)
+    section = brief / "sections" / "01-callouts.md"
+    section.write_text(section.read_text(encoding="utf-8").replace(
+        '{.callout-note icon="false"}', "{.callout-note " + written + "}"), encoding="utf-8")
+    assert main(["build", str(brief), "--out", str(tmp_path / "out")]) == 1
+    assert f"01-callouts.md:29: error: {message}" in capsys.readouterr().err
+
+
+def test_callout_options_on_a_plain_box_are_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    brief = tmp_path / "brief"
+    shutil.copytree(CALLOUTS, brief)
+    section = brief / "sections" / "01-callouts.md"
+    section.write_text(section.read_text(encoding="utf-8").replace(
+        '{.callout-note icon="false"}', '{.box icon="false"}'), encoding="utf-8")
+    assert main(["build", str(brief), "--out", str(tmp_path / "out")]) == 1
+    assert ("01-callouts.md:29: error: 'icon' is an option of callouts: give the div a callout's class "
+            "(.callout-note, .callout-tip, .callout-warning, .callout-important, .callout-caution), or leave it "
+            "out") in capsys.readouterr().err
