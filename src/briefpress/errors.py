@@ -31,6 +31,21 @@ class Diagnostic:
         message = re.sub(r"\s*[\r\n]+\s*", " ", self.message).strip()
         return f"{where}{self.severity}: {message}"
 
+    def to_json(self) -> list:
+        """The diagnostic as a JSON list, to keep with cached work whose build reported it."""
+        return [None if self.path is None else str(self.path), self.line, self.message, self.severity]
+
+    @classmethod
+    def from_json(cls, item: object) -> Diagnostic:
+        """A diagnostic kept with ``to_json``; ``ValueError`` if ``item`` is not one."""
+        if not (isinstance(item, list) and len(item) == 4):
+            raise ValueError("not a kept diagnostic")
+        path, line, message, severity = item
+        if not (isinstance(path, (str, type(None))) and isinstance(line, (int, type(None)))
+                and isinstance(message, str) and severity in ("error", "warning")):
+            raise ValueError("not a kept diagnostic")
+        return cls(None if path is None else Path(path), line, message, severity)
+
     @property
     def kind(self) -> str:
         """What the problem is, whatever it names: its message with the quoted names left out."""

@@ -28,7 +28,7 @@ STAGES = [
     {"briefpress.release"},
     {"briefpress.build"},
     {"briefpress.shelf", "briefpress.shelf.model", "briefpress.shelf.config", "briefpress.shelf.pages",
-     "briefpress.shelf.covers", "briefpress.shelf.site", "briefpress.shelf.feeds"},
+     "briefpress.shelf.covers", "briefpress.shelf.site", "briefpress.shelf.feeds", "briefpress.shelf.kept"},
     {"briefpress.speedups", "briefpress.speedups.printer", "briefpress.speedups.drawing",
      "briefpress.speedups.processes", "briefpress.speedups.switches"},
     {"briefpress.cli", "briefpress.watch", "briefpress.scaffold", "briefpress.ci", "briefpress.__main__"},

@@ -125,8 +125,7 @@ def kept_typeset(job: PrintJob, target: Path, diags: Diagnostics, typesetter: Ty
         typeset = typesetter.typeset(job, target, own)
     diags.add(*own.items)
     header = {"pages": typeset.pages, "starts": [asdict(start) for start in typeset.starts], "reads": reads,
-              "diagnostics": [[None if d.path is None else str(d.path), d.line, d.message, d.severity]
-                              for d in own.items]}
+              "diagnostics": [d.to_json() for d in own.items]}
     cache.put(KEPT, entry, json.dumps(header, sort_keys=True).encode("utf-8") + b"\n" + target.read_bytes())
     return typeset
 
@@ -145,8 +144,7 @@ def _unpacked(content: bytes | None, job: PrintJob) -> tuple[Typeset, bytes, lis
     try:
         header = json.loads(head)
         typeset = Typeset(int(header["pages"]), tuple(PageStart(**start) for start in header["starts"]))
-        items = [Diagnostic(None if path is None else Path(path), line, message, severity)
-                 for path, line, message, severity in header["diagnostics"]]
+        items = [Diagnostic.from_json(item) for item in header["diagnostics"]]
         reads = dict(header["reads"])
     except (ValueError, TypeError, KeyError, AttributeError):
         return None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..build import build
+from ..cache import Cache
 from ..editions.epub import own_cover_name
 from ..editions.typeset import Typesetter
 from ..errors import BriefError, Diagnostic, Diagnostics
@@ -33,6 +34,7 @@ from ..model import FORMATS, Metadata
 from ..outputs import Output
 from ..release import CITATION_SUFFIXES, release_names, sha256
 from . import covers, feeds, pages
+from . import kept as kept_briefs
 from .model import Download, Entry, Shelf, newest_first
 
 try:
@@ -147,16 +149,26 @@ def cache_folder(out_dir: Path) -> Path:
 def _build_all(shelf: Shelf, metadata: Sequence[Metadata | None], staging: Path, diags: Diagnostics,
                strict: bool, typesetter: Typesetter | None, caches: Path) -> list[Built]:
     """Build every brief with its release files, each into its own staging folder, each with its own cache
-    kept from the last build of the shelf; go on past a brief that fails, so that every brief's problems are
-    reported together."""
+    kept from the last build of the shelf (a brief whose folder has not changed since is copied from it:
+    ``kept``); go on past a brief that fails, so that every brief's problems are reported together."""
     built: list[Built] = []
     for index, (folder, meta) in enumerate(zip(shelf.briefs, metadata)):
         own = Diagnostics()
         target = staging / str(index)
+        kept = caches / hashlib.sha256(str(Path(os.path.abspath(folder))).encode("utf-8")).hexdigest()[:16]
+        entry = kept_briefs.entry(folder, strict)
+        reused = kept_briefs.load(Cache.at(kept), entry, target) if entry is not None else None
         try:
-            kept = caches / hashlib.sha256(str(Path(os.path.abspath(folder))).encode("utf-8")).hexdigest()[:16]
-            outputs = build(folder, FORMATS, target, own, strict=strict, release=True, typesetter=typesetter,
-                            cache_dir=kept)
+            if reused is not None:  # not changed since the shelf's last build: its files as they were
+                outputs, items = reused
+                own.add(*items)
+            else:
+                outputs = build(folder, FORMATS, target, own, strict=strict, release=True, typesetter=typesetter,
+                                cache_dir=kept)
+                if entry is not None:
+                    kept_briefs.keep(Cache.at(kept), entry, outputs,
+                                     [o.path.name for o in outputs] + list(release_names(meta.slug)), target,
+                                     own.items)
         except BriefError as exc:
             diags.add(*exc.diagnostics)
             continue
