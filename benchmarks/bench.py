@@ -32,7 +32,11 @@ brief's HTML with its bibliography against the same brief naming none; 10 [cite-
 pandoc ``--citeproc`` with the same style on the same Markdown:
 the time a citation, which stays flat, and the ratio to pandoc (target ≤ 2.0); 11 [watch] ``watch`` on a copy
 of the brief, in the bench's own process: seven saves of one paragraph, each timed to the new HTML edition
-served (target ≤ 0.3 s) and to the new PDF served (target ≤ 1.0 s). ``--profile`` adds
+served (target ≤ 0.3 s) and to the new PDF served (target ≤ 1.0 s); 12 [edit] ``build --format all`` into
+the same folder after one paragraph of one section is edited, against the cold build into a new folder
+(target ≤ 0.4); 13 [shelf] a shelf of 20 copies of the brief: cold, against 20 cold ``build --release`` one
+after the other (target ≤ 0.8), and after one brief is edited, against that brief's own warm rebuild
+(target ≤ 1.5). ``--profile`` adds
 cProfile summaries of PDF builds (the brief and ~300 pages). pandoc gets the sections' Markdown as briefpress's Jinja stage makes it (see
 pandoc_input).
 """
@@ -60,7 +64,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # .venv/bin when run as the Makefile does
 BRIEFPRESS = BIN / "briefpress"
 SCALE_TARGETS = (30, 100, 300)
-PARTS = ("pdf", "epub", "scale", "all", "make", "speedups", "speedups-each", "large", "cite", "cite-scale", "watch")  # --only choices, in order
+PARTS = ("pdf", "epub", "scale", "all", "make", "speedups", "speedups-each", "large", "cite", "cite-scale", "watch",
+         "edit", "shelf")  # --only choices, in order
 LARGE_PARAGRAPHS = (10_000, 20_000, 40_000)  # part 8
 CITE_COUNTS = (500, 1_000, 2_000, 5_000)  # part 10: citations of CITE_REFERENCES references in one section
 CITE_REFERENCES = 2_000
@@ -546,6 +551,27 @@ def watch_saves(brief_dir: Path, work: Path, saves: int = 7) -> tuple[list[float
     return html_s, pdf_s
 
 
+def edited(section: Path, text: str, n: int) -> None:
+    """Save ``section`` (whose text was ``text``) with a paragraph added, a new one for each ``n``: never a
+    state built before, which a cache could hold."""
+    section.write_text(text.replace("\n\n", f"\n\nEdit {n} of the text.\n\n", 1), encoding="utf-8")
+
+
+def shelf_of(brief_dir: Path, dest: Path, count: int) -> Path:
+    """A desk of ``count`` copies of the brief, each with its own slug, identifier and title, and its shelf.yaml."""
+    import yaml
+
+    for n in range(count):
+        copy = dest / "briefs" / f"b{n:02d}"
+        shutil.copytree(brief_dir, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        meta = yaml.safe_load((copy / "brief.yaml").read_text(encoding="utf-8"))
+        meta.update(slug=f"brief-{n:02d}", identifier=f"{meta['identifier']}-{n:02d}",
+                    title=f"{meta['title']} ({n + 1})")
+        (copy / "brief.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (dest / "shelf.yaml").write_text("briefs: [briefs/*]\nbase_url: https://example.org/briefs/\n", encoding="utf-8")
+    return dest
+
+
 def cited_brief(dest: Path, citations: int, style: str = "ieee") -> Path:
     """A brief of one section of ``citations`` citation clusters (two works each, one with a locator) of
     ``CITE_REFERENCES`` books by as many authors (CSL-JSON), one cluster a paragraph, in ``style``."""
@@ -956,7 +982,7 @@ def main() -> int:
             s = pair.summary()
             extra_s = s["ours_s"] - s["peer_s"]
             extra_cpu = s["ours_cpu_s"] - s["peer_cpu_s"]
-            rows.append((f"citations formatted (HTML): cited / plain", f"{s['ours_s']:.2f}", f"{s['peer_s']:.2f}",
+            rows.append(("citations formatted (HTML): cited / plain", f"{s['ours_s']:.2f}", f"{s['peer_s']:.2f}",
                          f"{s['ratio']:.2f}", f"{s['cpu_ratio']:.2f}", f"{s['ours_mb']:.0f} / {s['peer_mb']:.0f}",
                          f"+{extra_s:.2f} s wall, +{extra_cpu:.2f} s CPU", "", "cost"))
             figures["cite"] = {**s, "extra_s": extra_s, "extra_cpu_s": extra_cpu}
@@ -1001,6 +1027,73 @@ def main() -> int:
             rows.append(("watch: a save to the new PDF, median of 7", f"{p:.2f}", "", "", "", "", "", "≤ 1.0 s",
                          "met" if p <= 1.0 else "NOT met"))
             figures["watch"] = {"html_s": html_s, "pdf_s": pdf_s, "html_median": h, "pdf_median": p}
+
+        if "edit" in parts:
+            print("\n12. make after an edit: build --format all into the same folder, one paragraph changed, "
+                  "against a cold build into a new folder", flush=True)
+            brief = work / "edit-brief"
+            shutil.copytree(brief_dir, brief, ignore=shutil.ignore_patterns("__pycache__"))
+            section = sorted((brief / "sections").glob("*.md"))[1]
+            text = section.read_text(encoding="utf-8")
+            ours(brief, "all", "edit-warm", fresh=False)()
+            saves = iter(range(1_000_000))
+
+            def after_edit() -> Run:
+                edited(section, text, next(saves))
+                return ours(brief, "all", "edit-warm", fresh=False)()
+
+            pair = alternate("edit", after_edit, ours(brief, "all", "edit-cold"), rounds, warmup=False,
+                             labels=("edited", "cold"))
+            s = pair.summary()
+            rows.append(pair_row("make after one paragraph is edited vs cold make", s, target="≤ 0.4")[:-1]
+                        + ("met" if s["ratio"] <= 0.4 else "NOT met",))
+            figures["edit"] = s
+
+        if "shelf" in parts:
+            count = 20
+            print(f"\n13. a shelf of {count} briefs: cold, against {count} cold builds; after one brief is edited, "
+                  "against that brief's warm rebuild", flush=True)
+            desk = shelf_of(brief_dir, work / "desk", count)
+            briefs = sorted((desk / "briefs").iterdir())
+
+            def shelf(out: str, fresh: bool = True):
+                def go() -> Run:
+                    folder = work / (f"{out}-{next(counter)}" if fresh else out)
+                    return run([str(BRIEFPRESS), "shelf", "--config", str(desk / "shelf.yaml"), "--out", str(folder)])
+                return go
+
+            def separate() -> Run:
+                return in_sequence([run([str(BRIEFPRESS), "build", str(b), "--release", "--out",
+                                         str(work / f"sep-{next(counter)}")]) for b in briefs])
+
+            shelf_rounds = max(1, rounds // 3)
+            cold = alternate("shelf cold", shelf("shelf-cold"), separate, shelf_rounds, warmup=False,
+                             labels=("shelf", f"{count} builds"))
+            s = cold.summary()
+            rows.append(pair_row(f"shelf of {count}, cold vs {count} cold builds", s, target="≤ 0.8")[:-1]
+                        + ("met" if s["ratio"] <= 0.8 else "NOT met",))
+            figures["shelf_cold"] = s
+            section = sorted((briefs[7] / "sections").glob("*.md"))[1]
+            text = section.read_text(encoding="utf-8")
+            shelf("shelf-warm", fresh=False)()
+            own = ["build", str(briefs[7]), "--release", "--out", str(work / "shelf-one")]
+            run([str(BRIEFPRESS), *own])
+            saves = iter(range(1_000_000))
+
+            def shelf_after_edit() -> Run:
+                edited(section, text, next(saves))
+                return shelf("shelf-warm", fresh=False)()
+
+            def one_after_edit() -> Run:
+                edited(section, text, next(saves))
+                return run([str(BRIEFPRESS), *own])
+
+            warm = alternate("shelf edit", shelf_after_edit, one_after_edit, rounds, warmup=False,
+                             labels=("shelf", "one brief"))
+            s = warm.summary()
+            rows.append(pair_row(f"shelf of {count} after one brief is edited vs that brief's warm rebuild", s,
+                                 target="≤ 1.5")[:-1] + ("met" if s["ratio"] <= 1.5 else "NOT met",))
+            figures["shelf_edit"] = s
 
         if args.profile:
             profile(brief_dir, work, "brief")
