@@ -311,3 +311,57 @@ def test_callout_options_on_a_plain_box_are_an_error(tmp_path: Path, capsys: pyt
     assert ("01-callouts.md:29: error: 'icon' is an option of callouts: give the div a callout's class "
             "(.callout-note, .callout-tip, .callout-warning, .callout-important, .callout-caution), or leave it "
             "out") in capsys.readouterr().err
+
+
+def test_an_image_in_a_link_is_a_figure(out: Path, text: dict[str, str]) -> None:
+    """``[![Caption](x.png){#fig-x}](https://…)`` is a figure, numbered and referred to, its link kept around
+    the image (quarto-cli ``tests/docs/crossrefs/figure-syntax-link.qmd``; ``layout/pandoc3_figure.lua``'s
+    ``html_handle_linked_image`` and ``floatreftarget.lua``'s "linked figure Div")."""
+    in_every_edition(text, "Figure 2: A linked square See Figure 2 for more.")
+    page = lxml_html.parse(str(out / f"{SLUG}.html")).getroot()
+    with zipfile.ZipFile(out / f"{SLUG}.epub") as book:
+        chapter = etree.fromstring(book.read(next(n for n in book.namelist() if n.endswith("linked.xhtml"))))
+    for root in (page, chapter):
+        images = root.xpath("//*[local-name()='figure'][@id='fig-linked']/*[local-name()='a']"
+                            "[@href='https://example.org/']/*[local-name()='img'][@alt='A linked square']")
+        assert len(images) == 1
+    path = out / f"{SLUG}.pdf"
+    with pikepdf.open(path) as doc:
+        uris = [str(annot.get("/A", {}).get("/URI", "")) for page_ in doc.pages for annot in page_.get("/Annots") or []]
+        figures, stack = [], [doc.Root.StructTreeRoot.K]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Array):
+                stack.extend(node)
+            elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+                if node.S == "/Figure":
+                    figures.append(str(node.get("/Alt", "")))
+                if node.get("/K") is not None:
+                    stack.append(node.K)
+    assert "https://example.org/" in uris
+    assert sorted(figures) == ["A grey square", "A linked square"]
+    assert structure_problems(path) == [] and pdf_problems(path) == []
+
+
+def test_several_references_in_one_bracket(text: dict[str, str]) -> None:
+    """``[@fig-a; @fig-b]`` prints each reference, with Quarto's delimiter before all but the first (quarto-cli
+    ``crossref/refs.lua``, ``resolveRefs``: ``refDelim()`` then a space; ``format.lua``: ``ref-delim`` is ","
+    by default); ``[-@…; -@…]`` the numbers alone; a prefix of one's own stands for the first reference's
+    only (``cite.prefix`` is per citation). ``@fig-a; @fig-b`` is two citations to pandoc, each printed on its
+    own, the "; " between them kept."""
+    in_every_edition(text, "Together: Figure 1, Figure 2, 1, 2, Figs. 1, Figure 2 and Table 1, Section 2, "
+                           "Note 1.")
+    in_every_edition(text, "Apart: Figure 1; Figure 2.")
+
+
+def test_a_bracket_of_references_and_citations_is_an_error(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Quarto's ``resolveRefs`` would drop the citations of such a bracket, printing its references alone."""
+    brief = tmp_path / "brief"
+    shutil.copytree(BRIEF, brief)
+    section = brief / "sections" / "03-linked.md"
+    section.write_text(section.read_text(encoding="utf-8").replace("Apart:", "Mixed: [@fig-square; @smith2020].\n\n"
+                                                                              "Apart:"), encoding="utf-8")
+    assert main(["build", str(brief), "--out", str(tmp_path / "out")]) == 1
+    assert ("03-linked.md:14: error: '[@fig-square; @smith2020]' holds cross-references and citations in one "
+            "bracket: give each kind a bracket of its own") in capsys.readouterr().err

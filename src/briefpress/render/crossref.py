@@ -1,13 +1,15 @@
 """Figures, tables, boxes and sections: Quarto's syntax parsed, numbered once from the source, and referred to.
 
 - A figure is an image alone in its paragraph, ``![Caption](images/x.png){#fig-x}`` (``fig-alt="…"`` gives it
-  alt text other than its caption); the chart macro writes one.
+  alt text other than its caption), or alone in a link alone in its paragraph,
+  ``[![Caption](images/x.png){#fig-x}](https://…)``; the chart macro writes one.
 - A table's caption is a line ``: Caption {#tbl-x}`` after a pipe table; the timeline macro writes one.
 - A box is a fenced div, ``::: {#box-x .callout-note title="Key judgements"}`` … ``:::``, nested as pandoc
   nests them (``divs``); ``.box`` is the house style's plain box. A callout with Quarto's id of its
   kind (``#nte-x``, ``#tip-x``, ``#wrn-x``, ``#imp-x``, ``#cau-x``) is numbered in that kind's own sequence.
-- ``@fig-x``, ``[@fig-x]``, ``[Fig. @fig-x]`` (a prefix of one's own) and ``[-@fig-x]`` (number only) refer to them, and ``@sec-x`` to a section or heading
-  (its id ``sec-x``, or ``x``), sharing pandoc's ``@`` with citations: the prefixes tell them apart.
+- ``@fig-x``, ``[@fig-x]``, ``[Fig. @fig-x]`` (a prefix of one's own), ``[-@fig-x]`` (number only) and
+  ``[@fig-a; @fig-b]`` ("Figure 1, Figure 2") refer to them, and ``@sec-x`` to a section or heading (its id
+  ``sec-x``, or ``x``), sharing pandoc's ``@`` with citations: the prefixes tell them apart.
 
 ``number`` works every number out once, from the parsed sections, before any edition is written: the editions
 read them from the result, so all three print the same numbers.
@@ -50,6 +52,12 @@ _REF_KEY = rf"(?P<key>(?:{_REF_TYPES})-[\w](?:[\w:.#$%&+?<>~/-]*[\w])?)"
 #: ``[@fig-x]``, ``[-@fig-x]``, and with a prefix of the author's own, ``[Fig. @fig-x]``.
 _BRACKETED = re.compile(rf"\[(?:(?P<prefix>[^\[\]@\n]*?\S)\s+)?(?P<minus>-?)@{_REF_KEY}\]")
 _BARE = re.compile(rf"@{_REF_KEY}")
+#: One reference of several in a bracket, ``[@fig-a; Fig. @fig-b]``; and any citation's key, to tell a bracket
+#: that mixes references and citations.
+_ITEM = re.compile(rf"\s*(?:(?P<prefix>[^\[\]@;\n]*?\S)\s+)?(?P<minus>-?)@{_REF_KEY}\s*")
+_ANY_ITEM = re.compile(r"\s*(?:[^\[\]@;\n]*?\S\s+)?-?@(?:\{[^{}\n]+\}|\w(?:[\w:.#$%&+?<>~/-]*\w)?)\s*")
+#: What stands between the references of one bracket: Quarto's ``refDelim`` (``ref-delim``, ",") and a space.
+REF_DELIM = ", "
 _CAPTION = re.compile(r"^:\s+(?P<text>.*?)\s*(?:\{#(?P<id>[A-Za-z][\w.:-]*)\})?\s*$", re.S)
 _CAPTION_ID = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
 _ATTR = re.compile(r"""\s*(?:\#(?P<id>[A-Za-z][\w.:-]*)|\.(?P<cls>[A-Za-z][\w-]*)|"""
@@ -221,9 +229,22 @@ def shown_in(attrs: DivAttributes) -> frozenset[str] | None:
 
 
 def _reference(state: StateInline, silent: bool) -> bool:
-    """``[@fig-x]``, ``[-@fig-x]`` or ``@fig-x`` (not inside a word or an e-mail address)."""
+    """``[@fig-x]``, ``[-@fig-x]``, ``[@fig-a; @fig-b]`` or ``@fig-x`` (not inside a word or an e-mail
+    address)."""
     char = state.src[state.pos]
     if char == "[":
+        cluster = _cluster(state.src, state.pos)
+        if cluster is not None:
+            items, end = cluster
+            if not silent and items is None:  # reported by ``_blocks``: Quarto would drop the citations
+                state.push("crossref_mixed", "", 0).content = state.src[state.pos: end]
+            elif not silent:
+                for i, item in enumerate(items or ()):
+                    if i:  # Quarto's resolveRefs: the delimiter before every reference but the first
+                        state.push("text", "", 0).content = REF_DELIM
+                    _push_reference(state, item)
+            state.pos = end
+            return True
         match = _BRACKETED.match(state.src, state.pos)
         if match is None or state.src[match.end(): match.end() + 1] in ("(", "["):
             return False
@@ -236,14 +257,34 @@ def _reference(state: StateInline, silent: bool) -> bool:
     else:
         return False
     if not silent:
-        token = state.push("crossref", "a", 0)
-        key = match.group("key")
-        # Quarto looks the target up with the first letter in lower case, and capitalises the prefix.
-        token.meta = {"key": key[0].lower() + key[1:], "upper": key[0].isupper(),
-                      "suppress": bool(match.groupdict().get("minus")),
-                      "prefix": (match.groupdict().get("prefix") or "").strip()}
+        _push_reference(state, match)
     state.pos = match.end()
     return True
+
+
+def _push_reference(state: StateInline, match: re.Match[str]) -> None:
+    token = state.push("crossref", "a", 0)
+    key = match.group("key")
+    # Quarto looks the target up with the first letter in lower case, and capitalises the prefix.
+    token.meta = {"key": key[0].lower() + key[1:], "upper": key[0].isupper(),
+                  "suppress": bool(match.groupdict().get("minus")),
+                  "prefix": (match.groupdict().get("prefix") or "").strip()}
+
+
+def _cluster(src: str, pos: int) -> tuple[list[re.Match[str]] | None, int] | None:
+    """The references of a bracket of several, ``[@fig-a; @fig-b]``, and where it ends; None for a bracket of
+    one, or anything else; no references (None) for one that mixes references and citations."""
+    end = src.find("]", pos + 1)
+    inner = src[pos + 1: end]
+    if end < 0 or "[" in inner or ";" not in inner or src[end + 1: end + 2] in ("(", "["):
+        return None
+    pieces = inner.split(";")
+    items = [_ITEM.fullmatch(piece) for piece in pieces]
+    if all(items):
+        return [item for item in items if item is not None], end + 1
+    if any(items) and all(_ANY_ITEM.fullmatch(piece) for piece in pieces):
+        return None, end + 1
+    return None
 
 
 def _blocks(state: StateCore) -> None:
@@ -258,6 +299,10 @@ def _blocks(state: StateCore) -> None:
     level = 1
     inside: list[tuple[Token, int]] = []  # each div being read, and the heading level before it
     for token in state.tokens:
+        for child in token.children or [] if token.type == "inline" else []:
+            if child.type == "crossref_mixed":
+                errors.append((token.map[0] if token.map else 0, f"'{child.content}' holds cross-references and "
+                               "citations in one bracket: give each kind a bracket of its own"))
         hidden = [o.meta["shown_in"] for o, _ in inside if o.meta.get("shown_in") is not None]
         if hidden:  # the editions this token is in (``for_edition``)
             token.meta["in_editions"] = frozenset.intersection(*hidden)
@@ -279,7 +324,7 @@ def _blocks(state: StateCore) -> None:
                 token.meta["conditional"] = True
                 token.meta.pop("in_editions", None)
         elif token.type == "figure":
-            image = (token.children or [None])[0]
+            image = figure_image(token)
             fig_id = str(image.attrGet("id") or "") if image is not None else ""
             if fig_id and _PREFIX.match(fig_id) and not fig_id.startswith("fig-"):
                 errors.append((token.map[0] if token.map else 0,
@@ -505,9 +550,9 @@ def _found(tokens: Sequence[Token], as_text: Any) -> Iterator[tuple[str, str, st
         if token.type == "heading_open" and token.attrGet("id"):
             yield "sec", str(token.attrGet("id")), token.tag[1] + tokens[i + 1].content.strip(), ""
         elif token.type == "figure":
-            image = (token.children or [None])[0]
+            image = figure_image(token)
             fig_id = str(image.attrGet("id") or "") if image is not None else ""
-            if fig_id.startswith("fig-"):
+            if fig_id.startswith("fig-") and image is not None:
                 yield "fig", fig_id, figure_caption_text(image, as_text), ""
         elif token.type == "table_open" and str(token.attrGet("id") or "").startswith("tbl-"):
             yield "tbl", str(token.attrGet("id")), as_text(token.meta.get("caption") or []).strip(), ""
@@ -519,6 +564,11 @@ def _found(tokens: Sequence[Token], as_text: Any) -> Iterator[tuple[str, str, st
                 yield "box", div_id, str(token.meta.get("title") or ""), ""
             elif callout and kind in CALLOUT_REFS.values():
                 yield kind, div_id, str(token.meta.get("title") or ""), callout.capitalize()
+
+
+def figure_image(figure: Token) -> Token | None:
+    """A figure's image: its one child, or the one inside its link (a linked figure)."""
+    return next((child for child in figure.children or [] if child.type == "image"), None)
 
 
 def figure_caption_text(image: Token, as_text: Any) -> str:

@@ -78,12 +78,13 @@ def _mark_blocks(state: Any) -> None:
                     inline.content = _HEADING_ID_RE.sub("", inline.content)
                     token.attrSet("id", match.group(1))
                     token.meta["explicit_id"] = True
-    # A paragraph holding one image and nothing else becomes a figure, captioned by the image's title.
+    # A paragraph holding one image and nothing else becomes a figure, captioned by the image's title; and so
+    # does an image alone in a link, alone in its paragraph (Quarto's linked figure), the link kept around it.
     for i in range(len(tokens) - 3, -1, -1):
         if tokens[i].type != "paragraph_open" or tokens[i + 2].type != "paragraph_close":
             continue
         kids = [k for k in tokens[i + 1].children or [] if not (k.type == "text" and not k.content.strip())]
-        if len(kids) == 1 and kids[0].type == "image":
+        if [k.type for k in kids] in (["image"], ["link_open", "image", "link_close"]):
             figure = Token("figure", "figure", 0, map=tokens[i].map, level=tokens[i].level, block=True)
             figure.children = kids
             tokens[i : i + 3] = [figure]
@@ -111,15 +112,19 @@ def _image(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, e
 
 
 def _figure(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    image: Token = (tokens[idx].children or [])[0]
+    image = crossref.figure_image(tokens[idx])
+    assert image is not None
     fig_id = image.attrGet("id")
     attrs = {"id": fig_id, "class": image.attrGet("class")}
     # Quarto's form: the description is the caption, and fig-alt (else the caption) the alt text.
     title = image.attrGet("title")
     caption = escape(str(title)) if title else self.renderInline(image.children or [], options, env)
     alt = image.attrGet("fig-alt") or self.renderInlineAsText(image.children or [], options, env)
-    img = {"src": env["image_src"](image.attrGet("src")), "alt": alt}
-    html = f"<figure{_attrs(attrs)}>\n<img{_attrs(img)} />\n"
+    img = f'<img{_attrs({"src": env["image_src"](image.attrGet("src")), "alt": alt})} />'
+    children = tokens[idx].children or []
+    if children[0].type == "link_open":  # a linked figure: the image is the link's text
+        img = f"{_link_open(self, children, 0, options, env)}{img}</a>"
+    html = f"<figure{_attrs(attrs)}>\n{img}\n"
     label = _label(env, fig_id)
     if caption or label:
         html += f"<figcaption>{label}{caption}</figcaption>\n"
@@ -228,6 +233,11 @@ def _crossref(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict
     return f'<a class="xref xref-{target.kind}{pages}" href="{escape(href)}">{escape(text)}</a>'
 
 
+def _crossref_mixed(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    """A bracket of references and citations, reported at render time: only a partial render reaches here."""
+    return escape(tokens[idx].content)
+
+
 def _heading_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     token = tokens[idx]
     return f"<{token.tag}{_attrs(dict(token.attrs))}>{section_number_html(env.get('numbers'), token.attrGet('id'))}"
@@ -328,6 +338,7 @@ _RULES = {
     "container_div_close": _div_close,
     "skipped": _skipped,
     "crossref": _crossref,
+    "crossref_mixed": _crossref_mixed,
     "image": _image,
     "heading_open": _heading_open,
     "link_open": _link_open,
