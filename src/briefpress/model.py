@@ -145,9 +145,11 @@ class Brief:
 @dataclass(frozen=True)
 class PageStart:
     """Printed page ``page`` of the PDF edition begins at block ``block`` of section ``section`` (0: the
-    section's title). Blocks are numbered in the same order in every edition, so the EPUB's page list can
-    cite the PDF's pages."""
+    section's title), after ``offset`` of the block's letters and digits (0: at the block's start; a page
+    that begins inside a paragraph, a list item or a table row continues it). Blocks are numbered in the same
+    order in every edition, and their text is the same, so the EPUB's page list can cite the PDF's pages."""
 
     page: int
     section: str
     block: int
+    offset: int = 0

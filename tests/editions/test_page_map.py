@@ -12,6 +12,7 @@ import pytest
 from briefpress.build import prepare
 from briefpress.editions import pdf, typeset
 from briefpress.errors import Diagnostics
+from briefpress.model import PageStart
 from tools.checks import PdfReport, normalise
 from tools.paths import BRIEF
 
@@ -75,12 +76,27 @@ def test_the_plain_path_gives_a_start_for_each_page_after_the_contents(plain: La
     assert plain.data == built.path("pdf").read_bytes(), "the build's PDF is this layout, drawn"
 
 
-def test_fallback_gives_the_same_starts_and_bytes(job: typeset.PrintJob, plain: Laid,
+def _agrees_at_block_precision(fallback: tuple[PageStart, ...], plain: tuple[PageStart, ...]) -> None:
+    """The fallback's starts are the plain path's at the precision of blocks: a page that begins at a block's
+    start begins there in both; one that begins inside a block (``offset``) begins, for the fallback, at the
+    first block that starts on it, if any."""
+    assert any(start.offset for start in plain), "the brief has pages that begin inside a block"
+    by_page = {start.page: start for start in plain}
+    assert all(start.offset == 0 for start in fallback)
+    assert {s.page for s in plain if s.offset == 0} <= {s.page for s in fallback} <= set(by_page)
+    for start in fallback:
+        at = by_page[start.page]
+        assert start.section == at.section
+        assert start.block == at.block if at.offset == 0 else start.block > at.block, start
+
+
+def test_fallback_gives_the_block_starts_and_the_same_bytes(job: typeset.PrintJob, plain: Laid,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(typeset, "_starts", lambda html, document: None)
     fallback = _lay_out(job, monkeypatch)
     assert fallback.fallbacks == 1
-    assert fallback.result == plain.result
+    assert fallback.result.pages == plain.result.pages
+    _agrees_at_block_precision(fallback.result.starts, plain.result.starts)
     assert fallback.data == plain.data
     assert fallback.diags.items == []
 
@@ -109,5 +125,6 @@ def test_fallback_when_weasyprint_pages_have_no_boxes(job: typeset.PrintJob, pla
     broken = _lay_out(job, monkeypatch, draw=False)
     assert read == [None], "the private path gives up"
     assert broken.fallbacks == 1
-    assert broken.result == plain.result
+    assert broken.result.pages == plain.result.pages
+    _agrees_at_block_precision(broken.result.starts, plain.result.starts)
     assert broken.diags.items == []

@@ -13,11 +13,11 @@ from typing import Sequence
 
 from ebooklib import epub
 
-from ..assemble import Assembler, checked_stylesheets, report_document
+from ..assemble import Assembler, SectionView, checked_stylesheets, report_document
 from ..errors import Diagnostics
 from ..model import PageStart
 from ..policy import svg_problems, xhtml_problems
-from ..render import Rendered
+from ..render import Rendered, pagebreaks
 from ..resources import Refused, ResourcePolicy, media_type, read_regular
 from . import pdf
 from .base import EditionInput, EditionResult
@@ -91,7 +91,7 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = (),
     book.add_item(titlepage)
 
     documents = []
-    for view in assembler.sections("epub", page_starts=page_starts):
+    for view in _views(rendered, page_starts):
         item = epub.EpubItem(uid=f"sec-{view.id}", file_name=view.file_name, media_type="application/xhtml+xml",
                              content=_checked(rendered, assembler.epub_section(view, css_names), diags))
         book.add_item(item)
@@ -123,6 +123,18 @@ def build_book(rendered: Rendered, page_starts: Sequence[PageStart] = (),
         {"type": "text", "href": first_body.file_name, "title": first_body.title},
     ]
     return book
+
+
+def _views(rendered: Rendered, page_starts: Sequence[PageStart]) -> list[SectionView]:
+    """The sections rendered for the EPUB, with a marker where each page of the PDF begins: at its title, at
+    a block's start or inside a block's text (``render.pagebreaks``)."""
+    views = []
+    for part in rendered.sections:
+        s, breaks = part.section, pagebreaks.breaks(page_starts, part.id)
+        title_page = breaks.pop(0, None)
+        views.append(SectionView(s.id, s.title, s.short_title, s.role, part.headings,
+                                 rendered.html(part, "epub", None, breaks), part.file_name, title_page))
+    return views
 
 
 def own_cover_name(root: Path) -> str | None:

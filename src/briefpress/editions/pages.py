@@ -65,10 +65,12 @@ def load(path: Path, key: str, sections: Collection[str]) -> PageMap | None:
         stored = json.loads(path.read_text(encoding="utf-8"))
         if stored.get("key") != key:
             return None
-        starts = tuple(PageStart(int(s["page"]), str(s["section"]), int(s["block"])) for s in stored["starts"])
+        starts = tuple(PageStart(int(s["page"]), str(s["section"]), int(s["block"]), int(s["offset"]))
+                       for s in stored["starts"])
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
-    if any(start.section not in sections or start.page < 1 or start.block < 0 for start in starts):
+    if any(start.section not in sections or start.page < 1 or start.block < 0 or start.offset < 0
+           for start in starts):
         return None  # not what a layout of this brief could have produced
     return PageMap(key, starts)
 

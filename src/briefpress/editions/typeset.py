@@ -213,7 +213,8 @@ class _Session:
         starts = _starts(html, document)
         if starts is None:  # WeasyPrint's internals have changed: ask its public anchors instead
             starts = _starts_from_anchors(self, source, sheets or self.sheets)
-        return tuple(PageStart(start.page + first_page - 1, start.section, start.block) for start in starts)
+        return tuple(PageStart(start.page + first_page - 1, start.section, start.block, start.offset)
+                     for start in starts)
 
 
 def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Drawing) -> Typeset:
@@ -370,29 +371,84 @@ def _fixed_font_timestamps(date: dt.date) -> Iterator[None]:
 def _starts(html: Any, document: Any) -> tuple[PageStart, ...] | None:
     """Where each page begins, read from WeasyPrint's page boxes; ``None`` if its internals have changed.
 
+    A page begins at its first text (or image) of the body: in the block that holds it, after as many of
+    the block's letters and digits (``counted``) as earlier pages printed. Generated text (list numbers, note
+    calls, pages of cross-references), the notes at the foot of the page, the running heads and a table's
+    header row repeated on a later page do not count: the EPUB's text of the block has none of them.
+
     WeasyPrint documents a page's anchors, links and bookmarks, but not its boxes: ``HTML.etree_element``,
-    ``Page._page_box`` and a box's ``descendants()`` and ``element`` are its own names. They are read here
-    only, guarded: any of them missing or different sends the build to ``_starts_from_anchors``, which gives
-    the same result from the public ``Page.anchors`` at the cost of a second layout (tested).
+    ``Page._page_box``, its box classes and a box's ``children``, ``element``, ``element_tag`` and ``text``
+    are its own names. They are read here only, guarded: any of them missing or different sends the build to
+    ``_starts_from_anchors``, which gives the pages' first blocks (not the place within a block) from the
+    public ``Page.anchors`` at the cost of a second layout (tested).
     """
     try:
-        numbers = {element: place for element, place in _blocks(html.etree_element)}
+        from weasyprint.formatting_structure import boxes
+
+        numbers = dict(_blocks(html.etree_element))
+        owners, repeated = _owners(html.etree_element, numbers)
+        counts: dict[Any, int] = {}
+        first_seen: dict[Any, int] = {}
         starts = []
-        seen: set[Any] = set()
         for index, page in enumerate(document.pages):
             first = None
-            for box in page._page_box.descendants():
-                element = getattr(box, "element", None)
-                if element in numbers and element not in seen:
-                    seen.add(element)
-                    first = first or numbers[element]
+            for box in _flow(page._page_box, boxes.Box, (boxes.FootnoteAreaBox, boxes.MarginBox)):
+                block = owners.get(getattr(box, "element", None))
+                if block is None:
+                    continue
+                if first_seen.setdefault(block, index) < index and block in repeated:
+                    continue
+                if isinstance(box, boxes.TextBox):
+                    if "::" in box.element_tag:  # generated: a list's number, a note's call
+                        continue
+                    if first is None and box.text.strip():
+                        first = (block, counts.get(block, 0))
+                    counts[block] = counts.get(block, 0) + counted(box.text)
+                elif first is None and isinstance(box, boxes.ReplacedBox):
+                    first = (block, counts.get(block, 0))
             if first is not None:
-                starts.append(PageStart(index + 1, *first))
-    except (AttributeError, TypeError):
+                starts.append(PageStart(index + 1, *numbers[first[0]], first[1]))
+    except (AttributeError, TypeError, ImportError):
         return None
-    if len(seen) != len(numbers):  # some block was found on no page: the boxes no longer say what they did
+    if len(first_seen) != len(numbers):  # some block was found on no page: the boxes no longer say what they did
         return None
     return tuple(starts)
+
+
+def counted(text: str) -> int:
+    """How many characters of ``text`` count for a place within a block: its letters and digits, which
+    every edition prints alike (not the hyphens of words broken at a line's end, nor spaces)."""
+    return sum(map(str.isalnum, text))
+
+
+def _flow(box: Any, box_type: type, skipped: tuple[type, ...]) -> Iterator[Any]:
+    """A page's boxes in order, without the boxes of ``skipped`` types (the notes' area, the margins')."""
+    yield box
+    for child in box.children:
+        if not isinstance(child, box_type):
+            yield child  # a placeholder of a positioned box, as ``Box.descendants`` gives it
+        elif not isinstance(child, skipped):
+            yield from _flow(child, box_type, skipped)
+
+
+def _owners(root: Any, numbers: Mapping[Any, Any]) -> tuple[dict[Any, Any], set[Any]]:
+    """The block (of ``numbers``) each element is in, innermost first (elements outside every block are left
+    out); and the rows of tables' headers and footers, which WeasyPrint repeats on every page."""
+    owners: dict[Any, Any] = {}
+    repeated: set[Any] = set()
+    stack = [(root, None)]
+    while stack:
+        element, block = stack.pop()
+        if element in numbers:
+            block = element
+        if block is not None:
+            owners[element] = block
+        header = _tag(element) in ("thead", "tfoot")
+        for child in element:
+            stack.append((child, block))
+            if header and _tag(child) == "tr":
+                repeated.add(child)
+    return owners, repeated
 
 
 def _blocks(root: Any) -> Iterator[tuple[Any, tuple[str, int]]]:
