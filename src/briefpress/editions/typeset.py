@@ -196,8 +196,11 @@ class _Session:
         The design moves a call's line to the next page when its note does not fit below it
         (``footnote-policy: line``). Where WeasyPrint still prints a note on another page than its call, or
         drops it, the note is given ``footnote-policy: block`` (the call's whole block moves on), and, if that
-        is not enough, the call's block starts a page; then the source is laid out again. A layout with every
-        note in place is not laid out again."""
+        is not enough, the call's block starts a page; then the source is laid out again. Moving a line on
+        can leave the heading before it at the foot of a page, and a table's caption apart from its rows
+        (``break-after: avoid`` notwithstanding): such a heading (or a box it titles, or the table) then
+        starts a page, and the source is laid out again. A layout with every note in place and no heading
+        parted from its text is not laid out again."""
         html, document = self.lay_out(source, sheets)
         for correction in (_note_policy_block, _break_before_call):
             astray = _notes_astray(document)
@@ -205,6 +208,18 @@ class _Session:
                 break
             source = correction(source, astray)
             html, document = self.lay_out(source, sheets, Diagnostics())
+        moved: set[tuple[str, int]] = set()
+        for _ in range(_HEADING_ROUNDS):
+            parted = [place for place in _parted(html, document) if place not in moved]
+            if not parted:
+                break
+            moved.update(parted)
+            source = _break_before(source, parted)
+            html, document = self.lay_out(source, sheets, Diagnostics())
+            astray = _notes_astray(document)  # what follows the heading moved: a note may have strayed
+            if astray:
+                source = _note_policy_block(source, astray)
+                html, document = self.lay_out(source, sheets, Diagnostics())
         return html, document, source
 
     def starts(self, html: Any, document: Any, source: str, sheets: list[Any] | None = None,
@@ -296,7 +311,8 @@ def _note_policy_block(source: str, notes: list[int]) -> str:
 
 
 def _break_before_call(source: str, notes: list[int]) -> str:
-    """``source`` with the block that holds each note's call starting a new page."""
+    """``source`` with the block that holds each note's call starting a new page (with the heading before it,
+    if any)."""
     import lxml.html
 
     tree = lxml.html.document_fromstring(source)
@@ -306,8 +322,101 @@ def _break_before_call(source: str, notes: list[int]) -> str:
         while block is not None and _tag(block) not in BLOCK_TAGS:
             block = block.getparent()
         if block is not None:
-            block.set("style", "; ".join(filter(None, [block.get("style"), "break-before: page"])))
+            _add_style(_with_heading(block), "break-before: page")
     return lxml.html.tostring(tree, doctype="<!DOCTYPE html>", encoding="unicode")
+
+
+def _with_heading(block: Any) -> Any:
+    """What must start a page for ``block`` to start one: the heading right before it (or before the list,
+    the item or the box it opens), if any, so that no heading is left at the foot of the page before."""
+    element = block
+    while element.getprevious() is None and element.getparent() is not None \
+            and _tag(element.getparent()) in ("li", "ul", "ol", "blockquote", "tbody", "table"):
+        element = element.getparent()
+    previous = element.getprevious()
+    return previous if previous is not None and _tag(previous) in _HEADINGS else block
+
+
+#: How many times headings parted from their text are moved on, each move followed by another look.
+_HEADING_ROUNDS = 3
+#: The headings of the body, which must not end a page.
+_HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+
+
+def _parted(html: Any, document: Any) -> list[tuple[str, int]]:
+    """What ends a page but belongs with what follows it on the next: a heading (or the box it titles), or a
+    table's caption (the table), each as its tag and its place among the elements of that tag in document
+    order. Read from the last text of each page but the last, in WeasyPrint's page boxes; nothing if those
+    internals have changed (then no such correction is made)."""
+    try:
+        from weasyprint.formatting_structure import boxes
+
+        found: dict[Any, None] = {}
+        for page in document.pages[:-1]:
+            last = _last_text(page._page_box, boxes, None)
+            if last is not None and last is not _NO_HOLDER:
+                found[last] = None
+        if not found:
+            return []
+        places: dict[Any, tuple[str, int]] = {}
+        counters: dict[str, int] = {}
+        for element in html.etree_element.iter():
+            tag = _tag(element)
+            counters[tag] = counters.get(tag, -1) + 1
+            for child in element:
+                if child in found and "box-title" in (child.get("class") or "").split():
+                    found[element] = found.pop(child)  # a box's title: the box moves, whole
+            if element in found:
+                places[element] = (tag, counters[tag])
+        return [places[element] for element in found if element in places]
+    except (AttributeError, TypeError, ImportError):
+        return []
+
+
+#: ``_last_text``'s answer for a page whose last text is in nothing that must not end a page.
+_NO_HOLDER = object()
+
+
+def _last_text(box: Any, boxes: Any, holder: Any) -> Any:
+    """Where the last text of ``box``'s flow is (not the notes at the foot of the page, nor the margins):
+    in a heading or a table's caption (the heading, or the table), elsewhere (``_NO_HOLDER``), or, with no
+    text, ``None``. ``holder`` is what ``box`` itself is in."""
+    for child in reversed(box.children):
+        if not isinstance(child, boxes.Box) or isinstance(child, (boxes.FootnoteAreaBox, boxes.MarginBox)):
+            continue
+        inner = holder
+        if inner is None and isinstance(child, boxes.TableCaptionBox):
+            inner = box.element  # the table's wrapper holds its caption
+        elif inner is None and child.element_tag in _HEADINGS:
+            inner = child.element
+        found = _last_text(child, boxes, inner)
+        if found is not None:
+            return found
+    if isinstance(box, boxes.TextBox) and "::" not in box.element_tag and box.text.strip():
+        return holder if holder is not None else _NO_HOLDER
+    return None
+
+
+def _break_before(source: str, places: list[tuple[str, int]]) -> str:
+    """``source`` with each element at ``places`` (its tag, and its place among that tag's elements)
+    starting a new page; after a heading, the first line of the next block may stay on the page alone (its
+    next lines, whose notes may not fit below it, move on, as ``footnote-policy: line`` moved the first)."""
+    import lxml.html
+
+    tree = lxml.html.document_fromstring(source)
+    elements: dict[str, list[Any]] = {}
+    for tag, n in places:
+        found = elements.setdefault(tag, list(tree.iter(tag)))
+        if n < len(found):
+            _add_style(found[n], "break-before: page")
+            following = found[n].getnext() if tag in _HEADINGS else None
+            if following is not None:  # its first line may stay with it, the next lines move on with their notes
+                _add_style(following, "orphans: 1")
+    return lxml.html.tostring(tree, doctype="<!DOCTYPE html>", encoding="unicode")
+
+
+def _add_style(element: Any, declaration: str) -> None:
+    element.set("style", "; ".join(filter(None, [element.get("style"), declaration])))
 
 
 def _css_string(text: str) -> str:
