@@ -39,7 +39,7 @@ def test_the_printer_gives_the_bytes_and_page_starts_of_a_layout_here(
 
 def test_a_failure_in_the_printer_is_one_line_with_its_cause(
         printer: Printer, brief_job: PrintJob, tmp_path: Path) -> None:
-    broken = replace(brief_job, source=None)  # WeasyPrint refuses a document without a source
+    broken = replace(brief_job, source=None, front=None)  # WeasyPrint refuses a document without a source
     with pytest.raises(Exception) as in_process:
         InProcess().typeset(broken, tmp_path / "here.pdf", Diagnostics())
 

@@ -20,6 +20,7 @@ from ..resources import DESIGN_FACES, Refused, ResourcePolicy, recording_reads
 from . import pages
 from .base import EditionInput, EditionResult
 from .pages import PageMap
+from .sectioned import PrintSection
 from .typeset import CROSS_PART, PrintJob, PrintPart, Typeset, Typesetter
 
 STYLESHEETS = ("common.css", "print.css")
@@ -62,15 +63,37 @@ def print_job(rendered: Rendered) -> PrintJob:
     fonts = font_faces()
     runs = plan(rendered)
     views = assembler.sections("pdf")  # rendered once, for the whole document and every part
+    notes = {part.id: part.note_offset for part in rendered.sections}
     parts: tuple[PrintPart, ...] = ()
+    sections: tuple[PrintSection, ...] = ()
+    front = ""
     if runs is not None:
-        notes = {part.id: part.note_offset for part in rendered.sections}
-        front = PrintPart(_cross_part_links(rendered, assembler.pdf(fonts, (), True, views), set(), True), 0)
-        parts = (front, *(PrintPart(_cross_part_links(rendered, assembler.pdf(fonts, run, False, views), set(run),
-                                                      False), notes[run[0]]) for run in runs))
+        parts = (PrintPart(_cross_part_links(rendered, assembler.pdf(fonts, (), True, views), set(), True), 0),
+                 *(PrintPart(_cross_part_links(rendered, assembler.pdf(fonts, run, False, views), set(run), False),
+                             notes[run[0]]) for run in runs))
+    else:  # laid out section by section (``sectioned``), the fonts declared once for all
+        front = _paged_links(rendered, assembler.pdf((), (), True, views), None)
+        sections = tuple(PrintSection(view.id, _paged_links(rendered, assembler.pdf((), (view.id,), False, views),
+                                                            view.id), notes[view.id]) for view in views)
     return PrintJob(rendered.brief.root, dict(rendered.assets), assembler.pdf(fonts, views=views),
                     tuple(stylesheet_path(rendered, name) for name in STYLESHEETS), meta.lang,
-                    meta.identifier, meta.last_modified, meta.title, parts)
+                    meta.identifier, meta.last_modified, meta.title, parts, front, sections,
+                    "".join(f'@font-face {{ font-family: "{face.family}"; src: url("{face.url}"); '
+                            f'font-weight: {face.weight}; font-style: {face.style}; }}' for face in fonts)
+                    if sections else "")
+
+
+def _paged_links(rendered: Rendered, source: str, section: str | None) -> str:
+    """Mark the links of one document that print their target's page from ``data-page`` (0 until known):
+    in the front (``section`` None), every link; in a section, each reference that prints the page
+    ("Figure 2 (p. 5)") of a target in another section."""
+    def link(match: re.Match) -> str:
+        if section is not None and ("xref-page" not in match.group(1)
+                                    or rendered.id_owner.get(html.unescape(match.group(2))) in (None, section)):
+            return match.group(0)
+        return f'{match.group(0)} data-page="0"'
+
+    return re.sub(r'((?:<a class="[^"]*" )?)href="#([^"]*)"', link, source)
 
 
 def _cross_part_links(rendered: Rendered, source: str, sections: set[str], front: bool) -> str:

@@ -31,6 +31,9 @@ from ..errors import Diagnostics
 from ..exits import private_temporary_folder
 from ..model import PageStart
 from ..resources import ResourcePolicy
+from . import sectioned
+from .sectioned import LINK_PAGE as _LINK_PAGE
+from .sectioned import Layouts, PrintSection
 
 # Log lines about the machine's libraries rather than the brief: not the author's problem.
 ENVIRONMENT_NOTICES = ("HarfBuzz-Subset",)
@@ -64,6 +67,9 @@ class PrintJob:
     modified: dt.date  # stamped into the embedded fonts
     title: str = ""  # the brief's title, for the running heads of parts that have no cover
     parts: tuple[PrintPart, ...] = ()  # a long brief's parts, the front first (see ``pdf.plan``)
+    front: str = ""  # the HTML of the cover and contents alone, laid out before and after the sections
+    sections: tuple[PrintSection, ...] = ()  # each section's HTML, laid out on its own (``sectioned``)
+    fonts: str = ""  # the ``@font-face`` rules of the front's and the sections' documents, read once
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,29 @@ class InProcess:
         return typeset(job, target, diags)
 
 
+class Warm:
+    """A typesetter kept between builds of one brief (``watch``): WeasyPrint's session (its fonts and parsed
+    stylesheets) and each section's layout are kept while the brief's folder, stylesheets and fonts stay the
+    same, so that a build lays out again only the sections that changed (``sectioned.Layouts``). Its PDFs
+    are the bytes ``InProcess`` makes of the same jobs (tested)."""
+
+    def __init__(self) -> None:
+        self.session: _Session | None = None
+        self.layouts = Layouts()
+        self.kept_for: tuple[object, ...] = ()
+
+    def typeset(self, job: PrintJob, target: Path | None, diags: Diagnostics) -> Typeset:
+        """Lay ``job`` out with what is kept from the jobs before it, and draw it into ``target`` if given."""
+        if not job.sections or job.parts:  # a long brief: laid out part by part, nothing kept
+            return typeset(job, target, diags)
+        kept_for = (job.root, job.fonts, *(path.read_bytes() for path in job.stylesheets))
+        if self.session is None or kept_for != self.kept_for:
+            self.session, self.layouts, self.kept_for = _Session(job, diags), Layouts(), kept_for
+        else:
+            self.session.renew(job, diags)
+        return _sectioned(self.session, target, self.layouts)
+
+
 def import_weasyprint() -> Any:
     """Import WeasyPrint, keeping what it prints about missing libraries off the build's output."""
     if "weasyprint" not in sys.modules:
@@ -134,11 +163,28 @@ def typeset(job: PrintJob, target: Path | io.BytesIO | None, diags: Diagnostics,
         session = _Session(job, diags)
         if job.parts:
             return _in_parts(session, target, drawing or DrawnHere())
+        if job.sections:
+            return _sectioned(session, target, Layouts())
         html, document, source = session.lay_out_notes(job.source, session.sheets)
         starts = session.starts(html, document, source)
         if target is not None:
             draw(document, job, target, diags)
         return Typeset(len(document.pages), starts)
+
+
+def _sectioned(session: _Session, target: Path | io.BytesIO | None, layouts: Layouts) -> Typeset:
+    """Lay a brief out section by section (``sectioned``) and draw its pages as one document."""
+    job = session.job
+    if session.front_sheets is None:
+        session.front_sheets = [session.css(_LINK_PAGE.sub("attr(data-page)", path.read_text(encoding="utf-8")),
+                                            path) for path in job.stylesheets]
+    fonts = [session.font_sheet] if session.font_sheet is not None else []
+    document, starts = sectioned.lay_out(
+        session, job.front, job.sections, [*fonts, *session.sheets], [*fonts, *session.front_sheets],
+        f"html {{ string-set: brief-title {_css_string(job.title)} }}", layouts, target is None)
+    if target is not None:
+        draw(document, job, target, session.diags)
+    return Typeset(len(document.pages), starts)
 
 
 def draw(document: Any, job: PrintJob, target: Path | io.BytesIO, diags: Diagnostics) -> None:
@@ -175,6 +221,13 @@ class _Session:
         with _captured(job.root, diags, policy.refused):
             self.sheets = [weasyprint.CSS(url=path.as_uri(), url_fetcher=self.fetcher, font_config=self.fonts)
                            for path in job.stylesheets]
+        self.front_sheets: list[Any] | None = None  # made when a brief laid out by section asks for them
+        self.font_sheet = self.css(job.fonts) if job.fonts else None
+
+    def renew(self, job: PrintJob, diags: Diagnostics) -> None:
+        """Serve another job of the same brief, stylesheets and fonts (``Warm``): its files and diagnostics."""
+        self.job, self.diags = job, diags
+        self.policy.assets = job.assets
 
     def css(self, text: str, base: Path | None = None) -> Any:
         """A stylesheet from text."""
@@ -281,8 +334,6 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
     return Typeset(page - 1, tuple(starts))
 
 
-#: The stylesheets' page numbers of link targets; in the front of a brief in parts, read from ``data-page``.
-_LINK_PAGE = re.compile(r"target-counter\(\s*attr\(\s*href\s*\)\s*,\s*page\s*(?:,[^)]*)?\)")
 #: Links from one part to another leave WeasyPrint as URIs of this scheme; joining makes them internal.
 CROSS_PART = "briefpress-part:"
 _FRONT_LINK = re.compile(rf'href="{CROSS_PART}([^"]*)" data-page="0"')

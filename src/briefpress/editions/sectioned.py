@@ -1,0 +1,164 @@
+"""A brief's print edition laid out section by section, then drawn as one document.
+
+Every section starts a page (the design's ``.section { break-before: page }``), so a section's pages depend
+only on its own HTML, the numbers of its first page and of its first note, and the printed pages of what it
+refers to in other sections ("Figure 2 (p. 5)"). Each section is laid out as a document of its own,
+numbered on from the sections before it (``@page :first { counter-reset: page N }``, ``counter-reset:
+footnote N``). The front (cover and contents) is laid out first, for its length, and again once every
+section's pages are known, with those pages in ``data-page``. The pages are then put in one document with
+WeasyPrint's ``Document.copy``, its documented way to combine documents, and drawn once: the same bytes as
+the brief laid out whole (tested).
+
+A reference to another section's page carries it in ``data-page`` (0 while it is not known, which prints no
+page). Once every section is laid out, one whose references then know other pages is laid out again, and so
+is every section after one whose length changed, until nothing changes (at most ``ROUNDS`` times).
+
+``Layouts`` keeps each section's layout under a key of everything it depends on, so that ``watch``, whose
+WeasyPrint session outlives a save, lays out again only what the save changed.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+from ..cache import key
+from ..errors import Diagnostic, Diagnostics
+from ..model import PageStart
+
+#: How many times the sections may be laid out again for the pages their references print.
+ROUNDS = 3
+#: The stylesheets' page numbers of link targets; in the front, read from ``data-page``.
+LINK_PAGE = re.compile(r"target-counter\(\s*attr\(\s*href\s*\)\s*,\s*page\s*(?:,[^)]*)?\)")
+#: A link to another section's target whose page it prints (filled in as the pages become known).
+_PAGED_LINK = re.compile(r'href="#([^"]*)" data-page="\d+"')
+
+
+@dataclass(frozen=True)
+class PrintSection:
+    """One section of a brief's print edition, as a document of its own.
+
+    Its links that print the page of a target in another section carry ``data-page="0"``.
+    """
+
+    id: str
+    source: str  # the HTML
+    notes_before: int  # the notes of the sections before it: its first note's number is one more
+
+
+class Session(Protocol):
+    """What laying out needs of WeasyPrint (``typeset._Session``)."""
+
+    diags: Diagnostics
+
+    def css(self, text: str) -> Any:
+        ...
+
+    def lay_out(self, source: str, sheets: list[Any], diags: Diagnostics | None = None) -> tuple[Any, Any]:
+        ...
+
+    def lay_out_notes(self, source: str, sheets: list[Any]) -> tuple[Any, Any, str]:
+        ...
+
+    def starts(self, html: Any, document: Any, source: str, sheets: list[Any] | None = None,
+               first_page: int = 1) -> tuple[PageStart, ...]:
+        ...
+
+
+@dataclass
+class Laid:
+    """One document laid out: its pages, where each begins, its anchors' pages (0: its first) and what its
+    layout reported."""
+
+    document: Any
+    starts: tuple[PageStart, ...]
+    anchors: dict[str, int]
+    items: list[Diagnostic]
+
+    @property
+    def pages(self) -> int:
+        return len(self.document.pages)
+
+
+@dataclass
+class Layouts:
+    """Layouts kept by key for as long as the session they were made in: those the last job did not use are
+    dropped when it is done."""
+
+    kept: dict[str, Laid] = field(default_factory=dict)
+    used: dict[str, Laid] = field(default_factory=dict)
+
+    def get(self, key: str, make: Callable[[], Laid]) -> Laid:
+        laid = self.used.get(key) or self.kept.get(key) or make()
+        self.used[key] = laid
+        return laid
+
+    def done(self) -> None:
+        self.kept, self.used = self.used, {}
+
+
+def lay_out(session: Session, front: str, sections: Sequence[PrintSection], sheets: list[Any],
+            front_sheets: list[Any], title_css: str, layouts: Layouts,
+            report_front: bool) -> tuple[Any, tuple[PageStart, ...]]:
+    """Lay the front and each section out, each as its own document; return one document of all their pages
+    (to draw) and where each page begins. ``front_sheets`` are the stylesheets with links' pages read from
+    ``data-page``; ``title_css`` sets the brief's title for the running heads of sections. What the layouts
+    report goes to ``session.diags`` (the front's first layout's only if ``report_front``: the front is laid
+    out again for the PDF)."""
+    zero = layouts.get(key("front", front), lambda: _laid(session, front, front_sheets, 1, plain=True))
+    front_pages = zero.pages
+    anchors = {name: 1 + index for name, index in zero.anchors.items()}
+    laid: list[Laid] = []
+    for _ in range(ROUNDS):
+        known = dict(anchors)  # the pages of the round before, each replaced once laid out again
+        laid, sources, page = [], [], front_pages + 1
+        for section in sections:
+            source = _filled(section.source, known)
+            counters = (f"@page :first {{ counter-reset: page {page} }} {title_css} "
+                        f"body {{ counter-reset: footnote {section.notes_before} }}")
+            one = layouts.get(key("section", source, counters), lambda: _laid(
+                session, source, [*sheets, session.css(counters)], page))
+            laid.append(one)
+            sources.append(source)
+            known.update((name, page + index) for name, index in one.anchors.items())
+            page += one.pages
+        anchors = known
+        if all(_filled(s.source, anchors) == source for s, source in zip(sections, sources)):
+            break
+    filled = _filled(front, anchors)
+    whole = layouts.get(key("front", filled), lambda: _laid(session, filled, front_sheets, 1, plain=True))
+    if whole.pages != front_pages:  # the numbers sit in boxes of a set width, beside the titles
+        raise RuntimeError("the contents changed length once their page numbers were filled in")
+    session.diags.add(*(zero.items if report_front else ()), *whole.items, *(i for one in laid for i in one.items))
+    layouts.done()
+    pages = [page for one in (whole, *laid) for page in one.document.pages]
+    return whole.document.copy(pages), tuple(start for one in laid for start in one.starts)
+
+
+def _laid(session: Session, source: str, sheets: list[Any], first_page: int, plain: bool = False) -> Laid:
+    """Lay one document out, with what its layout reports kept apart; the front (``plain``) as it is, a
+    section with every note on its call's page."""
+    own, session.diags = session.diags, Diagnostics()
+    try:
+        if plain:
+            html, document = session.lay_out(source, sheets)
+            starts: tuple[PageStart, ...] = ()
+        else:
+            html, document, source = session.lay_out_notes(source, sheets)
+            starts = session.starts(html, document, source, sheets, first_page)
+        items = session.diags.items
+    finally:
+        session.diags = own
+    anchors: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        for name in page.anchors:
+            anchors.setdefault(name, index)
+    return Laid(document, starts, anchors, list(items))
+
+
+def _filled(source: str, pages: dict[str, int]) -> str:
+    """``source`` with each paged link's ``data-page`` set to its target's page (0: not known)."""
+    return _PAGED_LINK.sub(lambda m: f'href="#{m.group(1)}" data-page="{pages.get(html_lib.unescape(m.group(1)), 0)}"',
+                           source)
