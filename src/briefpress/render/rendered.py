@@ -68,17 +68,18 @@ class Rendered:
 
         ``page_breaks`` maps a block's number in the section to the printed page that begins there.
         """
+        edition = _EDITIONS.get(fmt) or Edition(fmt)
         env: dict[str, Any] = {
             "page_breaks": page_breaks or {},
             "format": fmt,
             "footnotes": dict(part.footnotes),
             "note_offset": part.note_offset,
             "image_src": image_src or (lambda src: src),
-            "link_href": lambda href: self._href(href, part, fmt),
+            "link_href": lambda href: self._href(href, part, edition),
             "citations": self.cited,
             "numbers": self.numbers,
         }
-        if fmt == "pdf":
+        if edition.notes_where_called:
             env["note_inline"] = footnote_inline_html(self.parser, part.tokens, env)
         return render_tokens(self.parser, part.tokens, env)
 
@@ -87,10 +88,25 @@ class Rendered:
         owner = self.id_owner.get(target_id, "")
         return f"{owner}.xhtml" if owner == target_id else f"{owner}.xhtml#{target_id}"
 
-    def _href(self, href: str, part: RenderedSection, fmt: str) -> str:
-        if fmt == "epub" and href.startswith("#"):
+    def _href(self, href: str, part: RenderedSection, edition: Edition) -> str:
+        if edition.section_documents and href.startswith("#"):
             owner = self.id_owner.get(href[1:])
             if owner is not None and owner != part.id:
-                target = f"{owner}.xhtml"
-                return target if owner == href[1:] else f"{target}{href}"
+                return self.href_in_epub(href[1:])
         return href
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What sets an edition's section bodies apart, beyond the Markdown stage's render rules for it."""
+
+    #: The edition's name (``env["format"]`` for the render rules).
+    name: str
+    #: Each note's text is also written where the note is called: the PDF sets notes at the foot of the page.
+    notes_where_called: bool = False
+    #: Each section is a document of its own (the EPUB's), so a link to an id in another section names it.
+    section_documents: bool = False
+
+
+_EDITIONS = {edition.name: edition for edition in (
+    Edition("pdf", notes_where_called=True), Edition("epub", section_documents=True), Edition("html"))}
