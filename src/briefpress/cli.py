@@ -201,7 +201,8 @@ def _undo(folder: Path | None, existed: bool) -> None:
 def _watch(args: argparse.Namespace) -> int:
     from .watch import watch
 
-    watch(args.brief, args.out, args.port)
+    with private_temporary_folder():  # where WeasyPrint copies the fonts of the session kept between saves
+        watch(args.brief, args.out, args.port)
     return 0
 
 

@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 from .build import output_cache, prepare, write_editions
+from .editions.typeset import Typesetter, Warm
 from .outputs import Output
 from .render import Rendered
 from .errors import BriefError, Diagnostics, summarised
@@ -96,9 +97,11 @@ def error_page(lines: list[str]) -> str:
             "<p>Fix the files above and save: this page reloads by itself.</p></body></html>")
 
 
-def rebuild(brief_dir: Path, out_dir: Path, state: State, log: Callable[[str], None], pdf: bool = True) -> float:
+def rebuild(brief_dir: Path, out_dir: Path, state: State, log: Callable[[str], None], pdf: bool = True,
+            typesetter: Typesetter | None = None) -> float:
     """Render the brief once; write and publish the HTML edition (or the errors), then, with ``pdf``, the PDF
-    edition from the same rendering; return the seconds the HTML took."""
+    edition from the same rendering, laid out by ``typesetter`` (``watch`` keeps a ``Warm`` one, which lays
+    out again only the sections a save changed); return the seconds the HTML took."""
     start = time.perf_counter()
     diags = Diagnostics()
     cache = output_cache(out_dir)
@@ -117,7 +120,8 @@ def rebuild(brief_dir: Path, out_dir: Path, state: State, log: Callable[[str], N
         log(line)
     log(f"rebuilt {written.describe().split()[0]} in {seconds:.2f} s")
     if pdf:
-        printed = _attempt(lambda: write_editions(rendered[0], ("pdf",), out_dir, Diagnostics(), cache=cache)[0],
+        printed = _attempt(lambda: write_editions(rendered[0], ("pdf",), out_dir, Diagnostics(), cache=cache,
+                                                  typesetter=typesetter)[0],
                            log, lambda lines: state.publish_pdf(None, lines))
         if printed is not None:
             state.publish_pdf(printed.path.read_bytes())
@@ -219,8 +223,10 @@ def watch(brief_dir: Path, out_dir: Path, port: int, stop: threading.Event | Non
         if ready is not None:
             ready(url)
 
+    warm = Warm()  # WeasyPrint's session and the sections' layouts, kept from one save to the next
     try:
-        _on_changes(_watched(brief_dir), lambda: rebuild(brief_dir, out_dir, state, say), stop, started)
+        _on_changes(_watched(brief_dir), lambda: rebuild(brief_dir, out_dir, state, say, typesetter=warm), stop,
+                    started)
     finally:
         server.shutdown()
         server.server_close()
