@@ -1,5 +1,5 @@
 """``briefpress watch``: rebuild the HTML edition on every save and serve it, reloading the page, then the PDF
-edition, served at ``/pdf`` in the browser's own PDF viewer; and
+edition, served at ``/pdf`` in a pdf.js viewer that keeps the reader's place; and
 ``briefpress shelf --serve``: rebuild the shelf on every save and serve its folder, the same way."""
 
 from __future__ import annotations
@@ -39,14 +39,8 @@ RELOAD_SCRIPT = """<script>
 #: The served HTML edition's way to its PDF, and back: a small fixed link, only in the served pages.
 PDF_LINK = ('<a href="/pdf" style="position:fixed;right:1rem;bottom:1rem;z-index:9;padding:.3rem .6rem;'
             'background:#1a202c;color:#fff;border-radius:.3rem;font:14px sans-serif">PDF</a>')
-PDF_PAGE = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"/><title>PDF edition</title>"
-            "<link rel=\"icon\" href=\"ICON\"/>"
-            "<style>html,body{margin:0;height:100%}object{display:block;width:100%;height:100%}"
-            "a{position:fixed;right:1rem;bottom:1rem;padding:.3rem .6rem;background:#1a202c;color:#fff;"
-            "border-radius:.3rem;font:14px sans-serif}</style></head><body>"
-            "<object data=\"/edition.pdf?v=VERSION\" type=\"application/pdf\" aria-label=\"The PDF edition\">"
-            "<p>This browser shows no PDF here: <a href=\"/edition.pdf\">open the PDF edition</a>.</p></object>"
-            "<a href=\"/\">HTML</a></body></html>")
+#: The files of the PDF viewer (pdf.js: ``viewer/README.md``), served under ``/__viewer/``.
+VIEWER_FILES = {"pdf.min.mjs": "text/javascript", "pdf.worker.min.mjs": "text/javascript"}
 
 
 @dataclass
@@ -58,6 +52,7 @@ class State:
     pdf_version: int = 0
     pdf: bytes = b""
     pdf_page: bytes = b""
+    pdf_failed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def publish(self, page: str) -> None:
@@ -66,18 +61,26 @@ class State:
             self.page = reloading(page.replace("</body>", PDF_LINK + "\n</body>", 1), self.version)
 
     def publish_pdf(self, pdf: bytes | None, problems: list[str] | None = None) -> None:
-        """The new PDF, or the page of its problems (the last good PDF is kept meanwhile)."""
+        """The new PDF, or the page of its problems (the last good PDF is kept meanwhile). The viewer asks
+        for ``/__pdf_state`` and draws a new PDF in place; the page of problems reloads itself."""
         with self.lock:
             self.pdf_version += 1
             if pdf is not None:
                 self.pdf = pdf
-            page = _pdf_page(self.pdf_version) if problems is None else error_page(problems)
-            self.pdf_page = reloading(page, self.pdf_version, "/__pdf_version")
+            self.pdf_failed = problems is not None
+            self.pdf_page = (viewer_page().encode("utf-8") if problems is None
+                             else reloading(error_page(problems), self.pdf_version, "/__pdf_version"))
+
+    def pdf_state(self) -> bytes:
+        """The PDF's version, and whether its build failed: ``"3 ok"``, ``"4 failed"`` (``"0 none"`` before the
+        first)."""
+        state = "none" if self.pdf_version == 0 else "failed" if self.pdf_failed else "ok"
+        return f"{self.pdf_version} {state}".encode("ascii")
 
 
-def _pdf_page(version: int) -> str:
-    """The page that shows the PDF edition of build ``version`` in the browser's own viewer."""
-    return PDF_PAGE.replace("VERSION", str(version)).replace("ICON", icon_data_url())
+def viewer_page() -> str:
+    """The page that shows the PDF edition with pdf.js, keeping the reader's place from one PDF to the next."""
+    return (package_dir("viewer") / "index.html").read_text(encoding="utf-8").replace("ICON", icon_data_url())
 
 
 def reloading(page: str, version: int, endpoint: str = "/__version") -> bytes:
@@ -111,7 +114,12 @@ def rebuild(brief_dir: Path, out_dir: Path, state: State, log: Callable[[str], N
         rendered.append(prepare(brief_dir, diags, cache=cache))
         return write_editions(rendered[0], ("html",), out_dir, diags, cache=cache)[0]
 
-    written = _attempt(html, log, lambda lines: state.publish(error_page(lines)))
+    def failed(lines: list[str]) -> None:  # the brief does not build: both pages show why
+        state.publish(error_page(lines))
+        if pdf:
+            state.publish_pdf(None, lines)
+
+    written = _attempt(html, log, failed)
     seconds = time.perf_counter() - start
     if written is None:
         return seconds
@@ -153,9 +161,12 @@ def _handler(state: State) -> type[BaseHTTPRequestHandler]:
                           "/__pdf_version": (str(state.pdf_version).encode("ascii"), "text/plain"),
                           "/": (state.page, "text/html; charset=utf-8"),
                           "/index.html": (state.page, "text/html; charset=utf-8"),
-                          "/pdf": (state.pdf_page or reloading(_pdf_page(0), 0, "/__pdf_version"),
-                                   "text/html; charset=utf-8"),
+                          "/__pdf_state": (state.pdf_state(), "text/plain"),
+                          "/pdf": (state.pdf_page or viewer_page().encode("utf-8"), "text/html; charset=utf-8"),
                           "/edition.pdf": (state.pdf, "application/pdf")}.get(path)
+            if served is None and path.startswith("/__viewer/") and path[len("/__viewer/"):] in VIEWER_FILES:
+                name = path[len("/__viewer/"):]
+                served = ((package_dir("viewer") / name).read_bytes(), VIEWER_FILES[name])
             if served is not None:
                 body, kind = served
             else:

@@ -112,7 +112,7 @@ def _get_bytes(url: str) -> bytes:
         return response.read()
 
 
-def test_the_pdf_follows_the_html_and_is_served_in_the_browsers_viewer(served) -> None:
+def test_the_pdf_follows_the_html_and_is_served_in_the_viewer(served) -> None:
     import io
 
     from pypdf import PdfReader
@@ -125,7 +125,8 @@ def test_the_pdf_follows_the_html_and_is_served_in_the_browsers_viewer(served) -
     assert first.startswith(b"%PDF")
     assert 'href="/pdf"' in _get(base)
     viewer = _get(base + "pdf")
-    assert '<object data="/edition.pdf?v=' in viewer and "/__pdf_version" in viewer
+    assert '"/__viewer/pdf.min.mjs"' in viewer and "/__pdf_state" in viewer
+    assert _get(base + "__pdf_state") == f"{_get(base + '__pdf_version')} ok"
     version = int(_get(base + "__pdf_version"))
     section = brief / "sections" / "01-intro.md"
     section.write_text(section.read_text(encoding="utf-8").replace("This brief is called", "This printed brief is called"),
