@@ -41,6 +41,16 @@ def prepare(brief_dir: Path, diags: Diagnostics, strict: bool = False, paper: st
     return rendered
 
 
+def begin(fmt: str, inp: EditionInput) -> Callable[[], EditionResult]:
+    """Begin writing one edition; return the function that finishes it (only the PDF's may be laid out
+    elsewhere meanwhile: ``pdf.begin``)."""
+    if fmt == "pdf":
+        from .editions import pdf
+        return pdf.begin(inp)
+    result = edition(fmt)(inp)
+    return lambda: result
+
+
 def edition(fmt: str) -> Edition:
     """The ``write`` function of an edition. Each is imported when asked for: an HTML-only build (``watch``)
     need not import ebooklib."""
@@ -100,16 +110,32 @@ def write_editions(rendered: Rendered, formats: tuple[str, ...], out_dir: Path, 
     page_map: PageMap | None = None  # the PDF's, handed to the EPUB; or the EPUB's own layout; kept at the end
     done = False
     try:
-        for fmt, final in zip(chosen, finals):
-            start = time.perf_counter()
-            temp = staging.add(final)
+        # The PDF is begun first and, where the typesetter lays it out elsewhere (the printer), the HTML is
+        # written meanwhile; the EPUB comes once the PDF is done, for its page map.
+        def record(fmt: str, final: Path, temp: Path, start: float, finish: Callable[[], EditionResult]) -> None:
+            nonlocal page_map
             with writing(final):
-                result: EditionResult = edition(fmt)(
-                    EditionInput(rendered, temp, diags, typesetter, out_dir, page_map, cache))
+                result = finish()
             diags.check(strict)
             if result.page_map is not None:
                 page_map = result.page_map
             outputs.append(Output(final, fmt, result.units, temp.stat().st_size, time.perf_counter() - start))
+
+        pending: list[tuple[str, Path, Path, float, Callable[[], EditionResult]]] = []  # the PDF, begun
+        for fmt, final in sorted(zip(chosen, finals), key=lambda pair: ("pdf", "html", "epub").index(pair[0])):
+            if fmt == "epub" and pending:
+                record(*pending.pop())
+            start = time.perf_counter()
+            temp = staging.add(final)
+            with writing(final):
+                finish = begin(fmt, EditionInput(rendered, temp, diags, typesetter, out_dir, page_map, cache))
+            if fmt == "pdf":
+                pending.append((fmt, final, temp, start, finish))
+            else:
+                record(fmt, final, temp, start, finish)
+        if pending:
+            record(*pending.pop())
+        outputs.sort(key=lambda output: chosen.index(output.fmt))
         if release:
             staged = {output.path: staging.temporary(output.path) for output in outputs}
             files = release_files(rendered.brief.metadata, outputs, staged)

@@ -228,3 +228,31 @@ def _alive(pid: int, started: int | None) -> bool:
     exited but was not reaped yet (a zombie, left to its new parent) has stopped."""
     state = _state(pid)
     return state is not None and state[0] not in "ZX" and started in (None, state[2])
+
+
+def test_a_build_writes_the_html_while_the_printer_lays_out_the_pdf(
+        printer: Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PDF's job is handed to the printer first, the HTML written meanwhile, and the EPUB once the PDF
+    is done (for its page map): the bytes of a build with no printer."""
+    from briefpress.build import build
+    from briefpress.editions import epub, html
+
+    events: list[str] = []
+    for module, name in ((html, "html"), (epub, "epub")):
+        def spy(inp, real=module.write, name=name):
+            events.append(name)
+            return real(inp)
+        monkeypatch.setattr(module, "write", spy)
+    receive = Printer._receive
+
+    def received(self, diags):
+        events.append("pdf received")
+        return receive(self, diags)
+    monkeypatch.setattr(Printer, "_receive", received)
+    build(BRIEF, ("pdf", "epub", "html"), tmp_path / "printed", Diagnostics(), typesetter=printer)
+    assert events == ["html", "pdf received", "epub"]
+    build(BRIEF, ("pdf", "epub", "html"), tmp_path / "here", Diagnostics())
+    for suffix in (".pdf", ".epub", ".html"):
+        name = f"{BRIEF.name}{suffix}"
+        made = sorted((tmp_path / "printed").glob(f"*{suffix}"))
+        assert made and made[0].read_bytes() == next((tmp_path / "here").glob(f"*{suffix}")).read_bytes(), name

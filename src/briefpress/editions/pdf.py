@@ -10,6 +10,7 @@ import os
 import re
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable, Protocol, runtime_checkable
 
 from ..assemble import Assembler, FontFace, stylesheet_path
 from ..cache import Cache, key, package_code, version
@@ -112,9 +113,29 @@ def _cross_part_links(rendered: Rendered, source: str, sections: set[str], front
 
 def write(inp: EditionInput) -> EditionResult:
     """Write the brief as a tagged PDF; the result carries where each printed page begins."""
+    return begin(inp)()
+
+
+def begin(inp: EditionInput) -> Callable[[], EditionResult]:
+    """Begin the PDF, and return the function that finishes it. A typesetter that lays jobs out elsewhere
+    (``Submitting``: the printer process) is handed the job at once, so that the build writes its other
+    editions meanwhile; any other lays it out now, and the function returns what it made."""
     job = print_job(inp.rendered)
-    typeset = kept_typeset(job, inp.target, inp.diags, inp.typesetter, inp.cache)
+    finish = kept_typeset(job, inp.target, inp.diags, inp.typesetter, inp.cache)
+    return lambda: _result(job, finish())
+
+
+def _result(job: PrintJob, typeset: Typeset) -> EditionResult:
     return EditionResult("pdf", typeset.pages, PageMap(pages.layout_key(job), typeset.starts))
+
+
+@runtime_checkable
+class Submitting(Protocol):
+    """A typesetter that can lay a job out elsewhere while the build goes on (``speedups.printer``)."""
+
+    def submit(self, job: PrintJob, target: Path | None, diags: Diagnostics) -> Callable[[], Typeset]:
+        """Hand ``job`` over and return at once; the function returned waits for its ``Typeset``."""
+        ...
 
 
 #: The cache's kind for whole PDF editions.
@@ -125,8 +146,9 @@ PRINT_PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", 
 
 
 def kept_typeset(job: PrintJob, target: Path, diags: Diagnostics, typesetter: Typesetter,
-                 cache: Cache | None) -> Typeset:
-    """Lay ``job`` out and draw it into ``target``, or copy the PDF an earlier build made of the same job.
+                 cache: Cache | None) -> Callable[[], Typeset]:
+    """Lay ``job`` out and draw it into ``target``, or copy the PDF an earlier build made of the same job;
+    return the function that gives the result (which waits for it, from a ``Submitting`` typesetter).
 
     A PDF is kept under a key of its job (the print HTML, its stylesheets, the generated files, the brief's
     identifier, dates and folder) and of every file of this package and the versions of what lays it out,
@@ -134,23 +156,32 @@ def kept_typeset(job: PrintJob, target: Path, diags: Diagnostics, typesetter: Ty
     unchanged, and with the diagnostics its layout reported, reported again. The system's Pango, HarfBuzz
     and fontconfig are not in the key, as for the page map (``pages``).
     """
-    if cache is None:
-        return typesetter.typeset(job, target, diags)
-    entry = _kept_entry(job)
-    kept = _unpacked(cache.get(KEPT, entry), job)
+    entry = _kept_entry(job) if cache is not None else ""
+    kept = _unpacked(cache.get(KEPT, entry), job) if cache is not None else None
     if kept is not None:
         typeset, pdf, items = kept
         target.write_bytes(pdf)
         diags.add(*items)
-        return typeset
+        return lambda: typeset
     own = Diagnostics()
     with recording_reads() as reads:
-        typeset = typesetter.typeset(job, target, own)
-    diags.add(*own.items)
-    header = {"pages": typeset.pages, "starts": [asdict(start) for start in typeset.starts], "reads": reads,
-              "diagnostics": [d.to_json() for d in own.items]}
-    cache.put(KEPT, entry, json.dumps(header, sort_keys=True).encode("utf-8") + b"\n" + target.read_bytes())
-    return typeset
+        submitted = (typesetter.submit(job, target, own) if isinstance(typesetter, Submitting)
+                     else _done(typesetter.typeset(job, target, own)))
+
+    def finish() -> Typeset:
+        with recording_reads() as more:  # what the printer read, told once it is done
+            typeset = submitted()
+        diags.add(*own.items)
+        if cache is not None:
+            header = {"pages": typeset.pages, "starts": [asdict(start) for start in typeset.starts],
+                      "reads": {**reads, **more}, "diagnostics": [d.to_json() for d in own.items]}
+            cache.put(KEPT, entry, json.dumps(header, sort_keys=True).encode("utf-8") + b"\n" + target.read_bytes())
+        return typeset
+    return finish
+
+
+def _done(typeset: Typeset) -> Callable[[], Typeset]:
+    return lambda: typeset
 
 
 def _kept_entry(job: PrintJob) -> str:

@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Callable
 
 from ..editions.typeset import PrintJob, Typeset, import_weasyprint
 from ..errors import Diagnostics
@@ -38,10 +39,23 @@ class Printer:
     def typeset(self, job: PrintJob, target: Path | None, diags: Diagnostics) -> Typeset:
         """Have the printer lay ``job`` out (and draw it into ``target``); it then stops. A second job, which
         no build asks for, is laid out in this process."""
+        return self.submit(job, target, diags)()
+
+    def submit(self, job: PrintJob, target: Path | None, diags: Diagnostics) -> Callable[[], Typeset]:
+        """Send the printer ``job`` and return at once: the build writes its other editions meanwhile. The
+        function returned waits for the printer, and gives what ``typeset`` gives."""
         if self.pid is None:
-            return typeset_fast(job, target, diags)
+            result = typeset_fast(job, target, diags)
+            return lambda: result
         try:
             self.conn.send((job, target))
+        except (EOFError, OSError):
+            self.close()
+            raise RuntimeError("the PDF printer process stopped unexpectedly") from None
+        return lambda: self._receive(diags)
+
+    def _receive(self, diags: Diagnostics) -> Typeset:
+        try:
             kind, *message = self.conn.recv()
         except (EOFError, OSError):
             self.close()
