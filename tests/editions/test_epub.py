@@ -117,7 +117,7 @@ def test_notes_are_epub3_footnotes_with_backlinks(epub: zipfile.ZipFile) -> None
 
 
 #: The block elements a page can begin with, in the EPUB's documents.
-BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "figure", "blockquote", "pre")
+BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "figure", "blockquote", "pre", "caption")
 
 
 def _opening(element: etree._Element) -> str:

@@ -30,6 +30,12 @@ Before the link [the linked words here](https://example.org/) after it, and a no
 | alpha | beta gamma delta |
 | epsilon | zeta eta |
 
+| Year | Event |
+| --- | --- |
+| 2019 | a succession |
+
+: Key dates of the reform {#tbl-dates}
+
 ::: {.box title="A box"}
 Words inside the box's paragraph.
 :::
@@ -77,7 +83,9 @@ def after(body: etree._Element, page: int) -> tuple[str, str]:
     (1, "Before the link the linked words here after it, and a note then mo", "re words.", "p"),  # a broken word
     (3, "second item, with", "emphasis inside it", "em"),  # a tight list's item, inside emphasis
     (5, "alpha beta", "gamma delta", "td"),  # a table's row, in its second cell
-    (8, "Words inside", "the box’s paragraph.", "p"),  # a box's paragraph
+    (7, "Table 1: Key", "dates of the reform", "caption"),  # a table's caption
+    (8, "Year", "Event", "th"),  # the row after the caption
+    (11, "Words inside", "the box’s paragraph.", "p"),  # a box's paragraph
 ])
 def test_a_page_that_begins_inside_a_block_is_marked_before_its_first_word(rendered, block: int, before: str,
                                                                             expected: str, parent: str) -> None:

@@ -38,7 +38,8 @@ from .sectioned import Layouts, PrintSection
 # Log lines about the machine's libraries rather than the brief: not the author's problem.
 ENVIRONMENT_NOTICES = ("HarfBuzz-Subset",)
 #: Elements that count as blocks, in document order, as ``render.markdown`` numbers them for the EPUB.
-BLOCK_TAGS = frozenset({"p", "li", "tr", "h2", "h3", "h4", "h5", "h6", "figure", "blockquote", "pre"})
+BLOCK_TAGS = frozenset({"p", "li", "tr", "h2", "h3", "h4", "h5", "h6", "figure", "blockquote", "pre",
+                        "caption"})
 
 
 @dataclass(frozen=True)
@@ -372,6 +373,8 @@ def _break_before_call(source: str, notes: list[int]) -> str:
         block = found[0] if found else None
         while block is not None and _tag(block) not in BLOCK_TAGS:
             block = block.getparent()
+        if block is not None and _tag(block) == "caption":
+            block = block.getparent()  # a table's caption: the table starts the page
         if block is not None:
             _add_style(_with_heading(block), "break-before: page")
     return lxml.html.tostring(tree, doctype="<!DOCTYPE html>", encoding="unicode")

@@ -18,7 +18,7 @@ from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
 _COUNTED = ("paragraph_open", "list_item_open", "tr_open", "heading_open", "figure", "blockquote_open",
-            "fence", "code_block", "container_div_open", "cite_this_brief")
+            "fence", "code_block", "container_div_open", "cite_this_brief", "table_open")
 _CELLS = ("th_open", "td_open")
 #: Blocks made by an opening and a closing token, the block's inline text between them.
 _PAIRS = {"paragraph_open": "paragraph_close", "list_item_open": "list_item_close", "tr_open": "tr_close",
@@ -113,15 +113,15 @@ def _counting(bound: Any, name: str) -> Any:
         if counts and _is_block(token, html) and "pdf" in token.meta.get("in_editions", ("pdf",)):
             env["block"] = env.get("block", 0) + 1
             marks = _marks(breaks.get(env["block"], ()))
+            start = _content_start(token, html)
             if marks and marks[0][0] == 0:
                 page = marks.pop(0)[1]
                 if token.type == "tr_open":
                     env["pending_break"] = page  # a marker cannot sit in a row, only in a cell
                 else:
-                    html = _after_open_tag(html, page_break(page))
+                    html = html[:start] + page_break(page) + html[start:]
             block = _Block(marks) if marks else None
             if whole and block is not None:
-                start = html.index(">") + 1 if html.startswith("<") else 0
                 inner = block.place(html[start:])
                 close = inner.rfind("</")
                 html = html[:start] + (inner[:close] + block.rest() + inner[close:] if close >= 0 else inner + block.rest())
@@ -159,7 +159,17 @@ def _is_block(token: Token, html: str) -> bool:
         return 'class="box-title"' in html
     if token.type == "cite_this_brief":  # the brief's reference, a paragraph (none without a bibliography)
         return html.startswith("<p")
+    if token.type == "table_open":  # through its caption
+        return "<caption" in html
     return True
+
+
+def _content_start(token: Token, html: str) -> int:
+    """Where a block's content begins in the HTML its opening token made: after its first tag (a table's:
+    after its caption's, the table's block)."""
+    if token.type == "table_open":
+        return html.index(">", html.index("<caption")) + 1
+    return html.index(">") + 1 if html.startswith("<") else 0
 
 
 def _after_open_tag(html: str, marker: str) -> str:
@@ -200,5 +210,7 @@ def _would_be_block(token: Token) -> bool:
         return not token.hidden
     if token.type == "container_div_open":
         return bool(token.meta.get("box") and (token.meta.get("title") or token.attrGet("id")))
+    if token.type == "table_open":
+        return token.meta.get("caption") is not None
     return True
 
