@@ -115,3 +115,24 @@ def test_without_page_starts_the_markdown_renders_as_before(rendered) -> None:
     part = rendered.sections[0]
     assert rendered.html(part, "epub", None, {}) == rendered.html(part, "epub")
     assert "pagebreak" not in rendered.html(part, "epub")
+
+
+def test_a_page_that_begins_in_the_bibliography_is_marked_in_its_entry() -> None:
+    """The bibliography's entries are blocks too (``typeset.BIBLIOGRAPHY_ENTRY``), numbered as the PDF's
+    layout numbers them: a page of a long bibliography has its marker in the entry it begins in."""
+    from briefpress.editions import pdf, typeset
+    from tools.paths import BRIEF
+
+    rendered = prepare(BRIEF, Diagnostics(), strict=True)
+    tree = etree.HTML(pdf.print_job(rendered).source)
+    entries = [(place, " ".join("".join(element.itertext()).split())) for element, place in typeset._blocks(tree)
+               if element.get("class") == typeset.BIBLIOGRAPHY_ENTRY]
+    assert len(entries) > 3
+    (section, block), text = entries[2]
+    part = next(part for part in rendered.sections if part.id == section)
+    words = text.split()
+    html = rendered.html(part, "epub", None, pagebreaks.breaks(
+        [PageStart(20, section, block, 0), PageStart(21, section, block, letters(" ".join(words[:3])))], section))
+    body = etree.fromstring(f'<body xmlns:epub="http://www.idpf.org/2007/ops">{html}</body>')
+    assert after(body, 20)[0] == text[:40] and after(body, 20)[1] == "div"
+    assert after(body, 21)[0].startswith(" ".join(words[3:])[:20])

@@ -40,6 +40,8 @@ ENVIRONMENT_NOTICES = ("HarfBuzz-Subset",)
 #: Elements that count as blocks, in document order, as ``render.markdown`` numbers them for the EPUB.
 BLOCK_TAGS = frozenset({"p", "li", "tr", "h2", "h3", "h4", "h5", "h6", "figure", "blockquote", "pre",
                         "caption"})
+#: The class of an entry of the bibliography, which counts as a block too.
+BIBLIOGRAPHY_ENTRY = "csl-entry"
 
 
 @dataclass(frozen=True)
@@ -624,7 +626,7 @@ def _blocks(root: Any) -> Iterator[tuple[Any, tuple[str, int]]]:
             tag = _tag(element)
             if tag == "h1":
                 yield element, (section.get("id"), 0)
-            elif tag in BLOCK_TAGS:
+            elif tag in BLOCK_TAGS or tag == "div" and BIBLIOGRAPHY_ENTRY in (element.get("class") or "").split():
                 count += 1
                 yield element, (section.get("id"), count)
 

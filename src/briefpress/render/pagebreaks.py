@@ -138,6 +138,8 @@ def _counting(bound: Any, name: str) -> Any:
             block = stack.pop() if stack else None
             if block is not None and (block.marks or block.waiting) and (not stack or stack[-1] is not block):
                 html = block.rest() + html
+        elif name == "bibliography":
+            html = _entries(html, breaks, env)
         elif name in _CELLS and "pending_break" in env:
             html = _after_open_tag(html, page_break(env.pop("pending_break")))
         elif name in ("th_close", "td_close"):
@@ -148,6 +150,32 @@ def _counting(bound: Any, name: str) -> Any:
             html = stack[-1].place(html)
         return html
     return render
+
+
+#: Where an entry of the bibliography begins (``typeset.BIBLIOGRAPHY_ENTRY``): each is a block.
+_ENTRY = '<div class="csl-entry"'
+
+
+def _entries(html: str, breaks: Any, env: dict) -> str:
+    """The bibliography, each of its entries numbered as a block, with the markers of the pages that begin
+    in them."""
+    pieces = html.split(_ENTRY)
+    for i in range(1, len(pieces)):
+        env["block"] = env.get("block", 0) + 1
+        marks = _marks(breaks.get(env["block"], ()))
+        if not marks:
+            continue
+        piece = pieces[i]
+        start = piece.index(">") + 1
+        if marks[0][0] == 0:
+            piece = piece[:start] + page_break(marks.pop(0)[1]) + piece[start:]
+        if marks:
+            block = _Block(marks)
+            inner = block.place(piece[start:])
+            close = inner.find("</div>") if i < len(pieces) - 1 else inner.rfind("</div>", 0, inner.rfind("</div>"))
+            piece = piece[:start] + (inner[:close] + block.rest() + inner[close:] if close >= 0 else inner + block.rest())
+        pieces[i] = piece
+    return _ENTRY.join(pieces)
 
 
 def _is_block(token: Token, html: str) -> bool:
