@@ -56,6 +56,7 @@ _BARE = re.compile(rf"@{_REF_KEY}")
 #: that mixes references and citations.
 _ITEM = re.compile(rf"\s*(?:(?P<prefix>[^\[\]@;\n]*?\S)\s+)?(?P<minus>-?)@{_REF_KEY}\s*")
 _ANY_ITEM = re.compile(r"\s*(?:[^\[\]@;\n]*?\S\s+)?-?@(?:\{[^{}\n]+\}|\w(?:[\w:.#$%&+?<>~/-]*\w)?)\s*")
+_BRACKET = re.compile(r"\[([^\[\]]*)\]")
 #: What stands between the references of one bracket: Quarto's ``refDelim`` (``ref-delim``, ",") and a space.
 REF_DELIM = ", "
 _CAPTION = re.compile(r"^:\s+(?P<text>.*?)\s*(?:\{#(?P<id>[A-Za-z][\w.:-]*)\})?\s*$", re.S)
@@ -274,10 +275,10 @@ def _push_reference(state: StateInline, match: re.Match[str]) -> None:
 def _cluster(src: str, pos: int) -> tuple[list[re.Match[str]] | None, int] | None:
     """The references of a bracket of several, ``[@fig-a; @fig-b]``, and where it ends; None for a bracket of
     one, or anything else; no references (None) for one that mixes references and citations."""
-    end = src.find("]", pos + 1)
-    inner = src[pos + 1: end]
-    if end < 0 or "[" in inner or ";" not in inner or src[end + 1: end + 2] in ("(", "["):
+    bracket = _BRACKET.match(src, pos)  # read up to the next bracket only: linear over a run of them
+    if bracket is None or ";" not in bracket.group(1) or src[bracket.end(): bracket.end() + 1] in ("(", "["):
         return None
+    inner, end = bracket.group(1), bracket.end() - 1
     pieces = inner.split(";")
     items = [_ITEM.fullmatch(piece) for piece in pieces]
     if all(items):
