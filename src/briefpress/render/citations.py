@@ -36,7 +36,7 @@ _NARRATIVE = re.compile(rf"@{_KEY}")
 class CiteSyntax:
     """What the parser needs to know of a brief that cites (one that names no bibliography has none, and its
     ``@`` is text): whether citations become notes. Keys are checked after parsing, at their lines
-    (``render.sections``); locators, prefixes and suffixes are read by the engine, from each citation's
+    (``render.checks``); locators, prefixes and suffixes are read by the engine, from each citation's
     source."""
 
     notes: bool = False
