@@ -78,6 +78,9 @@ KIB_PER_MB = 1e6 / 1024  # ru_maxrss is in KiB on Linux; figures are in MB (10^6
 _ID = r"[A-Za-z][\w.:-]*"
 HEADING_ID_RE = re.compile(r"\{#(" + _ID + r")\}")
 LINK_ID_RE = re.compile(r"\]\(#(" + _ID + r")\)")
+DIV_ID_RE = re.compile(r"\{#(" + _ID + r")([ \t])")  # a fenced div's or figure's id among its attributes
+MACRO_ID_RE = re.compile(r'\bid="(' + _ID + r')"')  # an id given to a macro: {{ timeline(..., id="tbl-x") }}
+REF_RE = re.compile(r"(?<![\w@])@(" + _ID + r")")  # a cross-reference, @tbl-x
 NOTE_RE = re.compile(r"\[\^([^\]\s]+)\]")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:^|\n)---[ \t]*(?:\r?\n|\Z)", re.S)
 
@@ -473,7 +476,8 @@ def scale_brief(src: Path, dest: Path, copies: int) -> Path:
         sid = str(front.get("id") or re.sub(r"^\d+-", "", Path(rel).stem))
         entries.append((rel, front.get("role", "body"), sid, raw))
     body = [e for e in entries if e[1] == "body"]
-    body_ids = {e[2] for e in body} | {m for e in body for m in HEADING_ID_RE.findall(e[3])}
+    body_ids = {e[2] for e in body} | {m for e in body for m in HEADING_ID_RE.findall(e[3])} \
+        | {m[0] for e in body for m in DIV_ID_RE.findall(e[3])} | {m for e in body for m in MACRO_ID_RE.findall(e[3])}
     listing: list[str] = []
     last_body = max(i for i, e in enumerate(entries) if e[1] == "body")
     for i, (rel, role, sid, raw) in enumerate(entries):
@@ -498,6 +502,12 @@ def _copy_section(dest: Path, rel: str, sid: str, raw: str, k: int, body_ids: se
         front = f"{front.rstrip()}\nid: {sid}{suffix}\n"
     text = "\n".join(line for line in text.splitlines() if "bar_chart(" not in line) + "\n"
     text = HEADING_ID_RE.sub(lambda m: f"{{#{m.group(1)}{suffix}}}", text)
+    text = DIV_ID_RE.sub(lambda m: f"{{#{m.group(1)}{suffix}{m.group(2)}", text)
+    text = MACRO_ID_RE.sub(lambda m: f'id="{m.group(1)}{suffix}"', text)
+    def ref(match: re.Match) -> str:  # "@tbl-x." ends a sentence: the dot is not the id's
+        key = match.group(1).rstrip(".:-")
+        return f"@{key}{suffix if key in body_ids else ''}{match.group(1)[len(key):]}"
+    text = REF_RE.sub(ref, text)
     text = LINK_ID_RE.sub(lambda m: f"](#{m.group(1)}{suffix if m.group(1) in body_ids else ''})", text)
     text = NOTE_RE.sub(lambda m: f"[^{m.group(1)}{suffix}]", text)
     new_rel = str(Path(rel).parent / f"c{k:03d}-{Path(rel).name}")
