@@ -30,6 +30,7 @@ from markdown_it.token import Token
 from ..errors import did_you_mean
 from ..model import LISTS, Numbering
 from .divs import fenced_div_plugin
+from .edition import EDITIONS, Edition
 
 #: What each prefix numbers, and the word a reference to it reads.
 KINDS = {"fig": "Figure", "tbl": "Table", "box": "Box", "sec": "Section",
@@ -208,9 +209,6 @@ def parse_attributes(text: str) -> DivAttributes | None:
     return DivAttributes(div_id, tuple(classes), title, tuple(others))
 
 
-#: The editions, and the Quarto formats each is (quarto-cli ``_format.lua``, ``isFormat``: "html" is every
-#: HTML-based format, EPUB's included; "html:js" the HTML ones that run scripts, so not EPUB).
-EDITION_FORMATS = {"html": ("html", "html:js"), "epub": ("epub", "epub3", "html"), "pdf": ("pdf", "latex")}
 CONDITIONS = ("when-format", "unless-format")
 
 
@@ -221,11 +219,11 @@ def shown_in(attrs: DivAttributes) -> frozenset[str] | None:
     if not visible and "content-hidden" not in attrs.classes:
         return None
     shown = set()
-    for edition, formats in EDITION_FORMATS.items():
-        match = all((value in formats) == (key == "when-format") for key, value in attrs.attributes
+    for edition in EDITIONS.values():
+        match = all((value in edition.quarto_formats) == (key == "when-format") for key, value in attrs.attributes
                     if key in CONDITIONS)
         if match == visible:
-            shown.add(edition)
+            shown.add(edition.name)
     return frozenset(shown)
 
 
@@ -604,14 +602,14 @@ def problems(numbers: Numbers, tokens: Sequence[Token]) -> Iterator[tuple[int | 
             yield child.meta.get("line"), f"no {what} with the id '{key}'{hint}"
 
 
-def for_edition(tokens: Sequence[Token], edition: str) -> list[Token]:
+def for_edition(tokens: Sequence[Token], edition: Edition) -> list[Token]:
     """The tokens ``edition`` shows: conditional content (``.content-visible``, ``.content-hidden``) it does not
     show left out, each run of it replaced by a ``skipped`` token holding the tokens, so that the EPUB can count
     the blocks the PDF has there."""
     out: list[Token] = []
     for token in tokens:
         editions = token.meta.get("in_editions") if token.meta else None
-        if editions is None or edition in editions:
+        if editions is None or edition.name in editions:
             out.append(token)
         elif out and out[-1].type == "skipped":
             out[-1].children = [*(out[-1].children or []), token]

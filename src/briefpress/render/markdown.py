@@ -189,7 +189,7 @@ def _div_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict
 
 def _collapsible(meta: dict, env: dict) -> bool:
     """Whether a box is a collapsible callout in this edition: not in print, where it is printed open."""
-    return bool(meta.get("box") and meta.get("collapse") and env["format"] != "pdf")
+    return bool(meta.get("box") and meta.get("collapse") and not env["edition"].prints_open)
 
 
 def _callout_classes(meta: dict, titled: bool, collapsible: bool) -> list[str]:
@@ -229,7 +229,7 @@ def _crossref(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict
     if not numbers.numbering.ref_hyperlink:  # ``crossref: {ref-hyperlink: false}``: text alone, as in Quarto
         return f'<span class="xref xref-{target.kind}">{escape(text)}</span>'
     href = env["link_href"](f"#{target.id}")
-    pages = " xref-page" if env["format"] == "pdf" and numbers.numbering.pages else ""
+    pages = " xref-page" if env["edition"].reference_pages and numbers.numbering.pages else ""
     return f'<a class="xref xref-{target.kind}{pages}" href="{escape(href)}">{escape(text)}</a>'
 
 
@@ -269,7 +269,7 @@ def _note_number(token: Token, env: dict) -> int:
 def _footnote_ref(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     token = tokens[idx]
     n = _note_number(token, env)
-    if env["format"] == "pdf":
+    if env["edition"].notes_where_called:
         # WeasyPrint floats the note to the foot of the page and numbers the call itself.
         text = env.setdefault("note_inline", {}).get(token.meta["id"])
         if text is None:  # a call inside a note's own text: a note cannot float inside a note
@@ -278,13 +278,13 @@ def _footnote_ref(self: Any, tokens: Sequence[Token], idx: int, options: Options
         return f'<span class="note-call" id="fnref-{n}"></span><span class="footnote" id="fn-{n}">{text}</span>'
     sub = token.meta.get("subId", 0)
     ref_id = f"fnref-{n}" + (f"-{sub}" if sub else "")
-    epub_type = ' epub:type="noteref"' if env["format"] == "epub" else ""
+    epub_type = ' epub:type="noteref"' if env["edition"].epub_types else ""
     return (f'<a class="noteref" href="#fn-{n}" id="{ref_id}"{epub_type} role="doc-noteref">'
             f"<sup>{n}</sup></a>")
 
 
 def _footnote_block_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    epub_type = ' epub:type="footnotes"' if env["format"] == "epub" else ""
+    epub_type = ' epub:type="footnotes"' if env["edition"].epub_types else ""
     return f'<section class="footnotes"{epub_type} role="doc-endnotes" aria-label="Notes">\n'
 
 
@@ -295,7 +295,7 @@ def _footnote_block_close(self: Any, tokens: Sequence[Token], idx: int, options:
 def _footnote_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     n = _note_number(tokens[idx], env)
     env["pending_note_label"] = f'<a class="note-back" href="#fnref-{n}" role="doc-backlink">{n}.</a> '
-    epub_type = ' epub:type="footnote"' if env["format"] == "epub" else ""
+    epub_type = ' epub:type="footnote"' if env["edition"].epub_types else ""
     entry = env.get("footnotes", {}).get("list", {}).get(tokens[idx].meta["id"], {})
     own = [t.type for t in entry.get("tokens", ())] == ["citation"]  # a note that is a citation (note styles)
     cls = "footnote citation-note" if own else "footnote"
@@ -354,8 +354,8 @@ _RULES = {
 def render_tokens(md: MarkdownIt, tokens: list[Token], env: dict) -> str:
     """Render tokens, skipping footnote bodies in the PDF (they were inlined at their calls), and conditional
     content the edition does not show."""
-    tokens = crossref.for_edition(tokens, env["format"])
-    if env["format"] == "pdf":
+    tokens = crossref.for_edition(tokens, env["edition"])
+    if env["edition"].notes_where_called:
         kept: list[Token] = []
         depth = 0
         for token in tokens:

@@ -12,6 +12,8 @@ from markdown_it.token import Token
 from ..model import Brief, Section
 from . import crossref
 from .citations import CitedWorks
+from .edition import Edition
+from .edition import edition as edition_named
 from .markdown import create_parser, footnote_inline_html, render_tokens
 
 
@@ -68,10 +70,10 @@ class Rendered:
 
         ``page_breaks`` maps a block's number in the section to the printed page that begins there.
         """
-        edition = _EDITIONS.get(fmt) or Edition(fmt)
+        edition = edition_named(fmt)
         env: dict[str, Any] = {
             "page_breaks": page_breaks or {},
-            "format": fmt,
+            "edition": edition,
             "footnotes": dict(part.footnotes),
             "note_offset": part.note_offset,
             "image_src": image_src or (lambda src: src),
@@ -94,19 +96,3 @@ class Rendered:
             if owner is not None and owner != part.id:
                 return self.href_in_epub(href[1:])
         return href
-
-
-@dataclass(frozen=True)
-class Edition:
-    """What sets an edition's section bodies apart, beyond the Markdown stage's render rules for it."""
-
-    #: The edition's name (``env["format"]`` for the render rules).
-    name: str
-    #: Each note's text is also written where the note is called: the PDF sets notes at the foot of the page.
-    notes_where_called: bool = False
-    #: Each section is a document of its own (the EPUB's), so a link to an id in another section names it.
-    section_documents: bool = False
-
-
-_EDITIONS = {edition.name: edition for edition in (
-    Edition("pdf", notes_where_called=True), Edition("epub", section_documents=True), Edition("html"))}
