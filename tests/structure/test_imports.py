@@ -20,7 +20,7 @@ STAGES = [
      "briefpress.render.citeproc", "briefpress.render.cslhtml", "briefpress.render.pandoc", "briefpress.render.crossref",
      "briefpress.render.divs", "briefpress.render.pagebreaks", "briefpress.render.rendered",
      "briefpress.render.linemap", "briefpress.render.templating", "briefpress.render.checks",
-     "briefpress.render.citing"},
+     "briefpress.render.citing", "briefpress.render.edition"},
     {"briefpress.assemble"},
     {"briefpress.editions", "briefpress.editions.base", "briefpress.editions.typeset", "briefpress.editions.sectioned", "briefpress.editions.pages",
      "briefpress.editions.pdf", "briefpress.editions.epub", "briefpress.editions.html", "briefpress.editions.join",
