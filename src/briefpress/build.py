@@ -122,7 +122,8 @@ def write_editions(rendered: Rendered, formats: tuple[str, ...], out_dir: Path, 
             outputs.append(Output(final, fmt, result.units, temp.stat().st_size, time.perf_counter() - start))
 
         pending: list[tuple[str, Path, Path, float, Callable[[], EditionResult]]] = []  # the PDF, begun
-        for fmt, final in sorted(zip(chosen, finals), key=lambda pair: ("pdf", "html", "epub").index(pair[0])):
+        order = ("pdf", "html", "epub") if "pdf" in chosen else FORMATS
+        for fmt, final in sorted(zip(chosen, finals), key=lambda pair: order.index(pair[0])):
             if fmt == "epub" and pending:
                 record(*pending.pop())
             start = time.perf_counter()

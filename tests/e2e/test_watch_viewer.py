@@ -73,17 +73,23 @@ def test_the_viewer_keeps_the_readers_page_across_a_new_pdf(chromium: str, tmp_p
         def js(expression: str):
             return browser.evaluate(session, expression)
 
-        first = _until(lambda: js("document.getElementById('pages').dataset.version"), "the first PDF drawn")
+        def seen(expression: str):  # polled: while the page reloads, there is no document to ask yet
+            try:
+                return js(expression)
+            except RuntimeError:
+                return None
+
+        first = _until(lambda: seen("document.getElementById('pages').dataset.version"), "the first PDF drawn")
         pages = js("document.querySelectorAll('#pages canvas').length")
         assert pages == 14
         js("document.querySelector('[data-page=\"9\"]').scrollIntoView()")
         js("window.scrollBy(0, 200)")
-        _until(lambda: js("document.querySelector('[data-page=\"9\"]').dataset.drawn === '1'"), "page 9 drawn")
+        _until(lambda: seen("document.querySelector('[data-page=\"9\"]').dataset.drawn === '1'"), "page 9 drawn")
         assert js("getComputedStyle(document.querySelector('[data-page=\"9\"]')).width") != "0px"
         section = sorted((brief / "sections").glob("*.md"))[-1]
         section.write_text(section.read_text(encoding="utf-8") + "\nA sentence added at the end.\n",
                            encoding="utf-8")
-        _until(lambda: js("document.getElementById('pages').dataset.version") not in (None, first),
+        _until(lambda: seen("document.getElementById('pages').dataset.version") not in (None, first),
                "the new PDF drawn in place")
         top = js("""(() => { for (const c of document.querySelectorAll('#pages canvas')) {
                      const box = c.getBoundingClientRect(); if (box.bottom > 0) return [c.dataset.page, box.top]; } })()""")
@@ -93,9 +99,10 @@ def test_the_viewer_keeps_the_readers_page_across_a_new_pdf(chromium: str, tmp_p
         meta = brief / "brief.yaml"
         good = meta.read_text(encoding="utf-8")
         meta.write_text(good + "\nnot a key at all\n", encoding="utf-8")
-        _until(lambda: "did not build" in (js("document.body.innerText") or ""), "the build's problems shown")
+        _until(lambda: "did not build" in (seen("document.body ? document.body.innerText : ''") or ""),
+               "the build's problems shown")
         meta.write_text(good, encoding="utf-8")
-        _until(lambda: js("document.getElementById('pages') && document.getElementById('pages').dataset.version"),
+        _until(lambda: seen("document.getElementById('pages') && document.getElementById('pages').dataset.version"),
                "the viewer back once the brief builds")
     finally:
         browser.close()
