@@ -101,12 +101,12 @@ class Layouts:
 
 def lay_out(session: Session, front: str, sections: Sequence[PrintSection], sheets: list[Any],
             front_sheets: list[Any], title_css: str, layouts: Layouts,
-            report_front: bool) -> tuple[Any, tuple[PageStart, ...]]:
+            drawn: bool) -> tuple[Any, tuple[PageStart, ...]]:
     """Lay the front and each section out, each as its own document; return one document of all their pages
-    (to draw) and where each page begins. ``front_sheets`` are the stylesheets with links' pages read from
-    ``data-page``; ``title_css`` sets the brief's title for the running heads of sections. What the layouts
-    report goes to ``session.diags`` (the front's first layout's only if ``report_front``: the front is laid
-    out again for the PDF)."""
+    and where each page begins. ``front_sheets`` are the stylesheets with links' pages read from
+    ``data-page``; ``title_css`` sets the brief's title for the running heads of sections. The front is laid
+    out again with the sections' pages only if the document is to be ``drawn`` (a page map needs only its
+    length). What the layouts kept report goes to ``session.diags``."""
     zero = layouts.get(key("front", front), lambda: _laid(session, front, front_sheets, 1, plain=True))
     front_pages = zero.pages
     anchors = {name: 1 + index for name, index in zero.anchors.items()}
@@ -127,11 +127,13 @@ def lay_out(session: Session, front: str, sections: Sequence[PrintSection], shee
         anchors = known
         if all(_filled(s.source, anchors) == source for s, source in zip(sections, sources)):
             break
-    filled = _filled(front, anchors)
-    whole = layouts.get(key("front", filled), lambda: _laid(session, filled, front_sheets, 1, plain=True))
-    if whole.pages != front_pages:  # the numbers sit in boxes of a set width, beside the titles
-        raise RuntimeError("the contents changed length once their page numbers were filled in")
-    session.diags.add(*(zero.items if report_front else ()), *whole.items, *(i for one in laid for i in one.items))
+    whole = zero
+    if drawn:
+        filled = _filled(front, anchors)
+        whole = layouts.get(key("front", filled), lambda: _laid(session, filled, front_sheets, 1, plain=True))
+        if whole.pages != front_pages:  # the numbers sit in boxes of a set width, beside the titles
+            raise RuntimeError("the contents changed length once their page numbers were filled in")
+    session.diags.add(*whole.items, *(item for one in laid for item in one.items))
     layouts.done()
     pages = [page for one in (whole, *laid) for page in one.document.pages]
     return whole.document.copy(pages), tuple(start for one in laid for start in one.starts)

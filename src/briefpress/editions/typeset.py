@@ -184,7 +184,7 @@ def _sectioned(session: _Session, target: Path | io.BytesIO | None, layouts: Lay
     fonts = [session.font_sheet] if session.font_sheet is not None else []
     document, starts = sectioned.lay_out(
         session, job.front, job.sections, [*fonts, *session.sheets], [*fonts, *session.front_sheets],
-        f"html {{ string-set: brief-title {_css_string(job.title)} }}", layouts, target is None)
+        f"html {{ string-set: brief-title {_css_string(job.title)} }}", layouts, target is not None)
     if target is not None:
         draw(document, job, target, session.diags)
     return Typeset(len(document.pages), starts)
