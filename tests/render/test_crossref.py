@@ -370,7 +370,7 @@ def _pandoc_divs(source: str) -> list:
 
 def _briefpress_divs(source: str) -> list:
     """briefpress's reading of ``source``, in the same shape as ``_pandoc_divs``."""
-    from briefpress.render.crossref import parse_attributes
+    from briefpress.render.divs import parse_attributes
     from briefpress.render.markdown import create_parser
 
     stack: list[list] = [[]]

@@ -1,7 +1,7 @@
-"""Citations in pandoc's syntax: parsed in Markdown, numbered and formatted once for the whole brief.
+"""Citations in pandoc's syntax: resolved from the parse, numbered and formatted once for the whole brief.
 
-``[@key]``, ``[@key, p. 33]``, ``[see @a, ch. 2; @b]``, ``[-@key]`` and a narrative ``@key`` become ``citation``
-tokens. Under a note style each citation outside a note becomes a footnote of its own, numbered with the brief's
+``[@key]``, ``[@key, p. 33]``, ``[see @a, ch. 2; @b]``, ``[-@key]`` and a narrative ``@key``, read as ``cite``
+nodes by ``render.cites``, become ``citation`` tokens. Under a note style each citation outside a note becomes a footnote of its own, numbered with the brief's
 notes, as pandoc numbers them. Every cluster is then formatted in one pass, in reading order (a note's citations
 where its call stands), so that positions (``ibid.``, short forms) and disambiguation are the brief's, not a
 section's. The texts are stored with the rendered brief; every edition prints the same ones.
@@ -16,36 +16,21 @@ from typing import Any, Iterator, Sequence
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
-from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from .citeproc import CiteItem, Cluster, Formatted, anchor
+from .cites import CiteSyntax, syntax
 
-#: Ids with these prefixes are cross-references to figures, tables, boxes and sections, not citations (as in
-#: Quarto); they are left as text here.
-CROSSREF_PREFIXES = ("fig-", "tbl-", "box-", "sec-", "eq-")
 _REFS_OPEN = re.compile(r":::+[ \t]*\{[ \t]*#(refs|cite-this-brief)[ \t]*\}[ \t]*$")
 _REFS_CLOSE = re.compile(r":::+[ \t]*$")
 
-_KEY = r"(?:\{(?P<braced>[^{}\n]+)\}|(?P<plain>[\w](?:[\w:.#$%&+?<>~/-]*[\w])?))"
 _PUNCT = re.compile(r"[.,;:!?]")
-_CITE = re.compile(rf"(?P<minus>-?)@{_KEY}")
-_NARRATIVE = re.compile(rf"@{_KEY}")
-
-@dataclass(frozen=True)
-class CiteSyntax:
-    """What the parser needs to know of a brief that cites (one that names no bibliography has none, and its
-    ``@`` is text): whether citations become notes. Keys are checked after parsing, at their lines
-    (``render.checks``); locators, prefixes and suffixes are read by the engine, from each citation's
-    source."""
-
-    notes: bool = False
 
 
 def setup(md: MarkdownIt) -> None:
-    """Add the citation rules to the parser. They act only when the parse's env carries a ``CiteSyntax``."""
-    md.inline.ruler.before("link", "citation", _bracketed)
-    md.inline.ruler.before("link", "citation_narrative", _narrative)
+    """Add the citation rules to the parser: ``cite`` nodes of citations (``render.cites``, which reads them only
+    when the parse's env carries a ``CiteSyntax``) become ``citation`` tokens; and the marks of the bibliography."""
+    md.core.ruler.after("inline", "citations", _resolve)
     md.core.ruler.before("footnote_tail", "citation_lines", _citation_lines)
     md.core.ruler.before("footnote_tail", "citation_notes", _citation_notes)
     md.block.ruler.before("paragraph", "bibliography", _refs_block)
@@ -71,72 +56,18 @@ def _refs_block(state: Any, start: int, end: int, silent: bool) -> bool:
     return True
 
 
-def _syntax(state: StateInline | StateCore) -> CiteSyntax | None:
-    syntax = state.env.get("cite_syntax")
-    return syntax if isinstance(syntax, CiteSyntax) else None
+def _syntax(state: StateCore) -> CiteSyntax | None:
+    return syntax(state.env)
 
 
-def _key(match: re.Match[str]) -> str:
-    return match.group("braced") or match.group("plain")
-
-
-def _bracketed(state: StateInline, silent: bool) -> bool:
-    syntax = _syntax(state)
-    if syntax is None or state.src[state.pos] != "[":
-        return False
-    end = state.md.helpers.parseLinkLabel(state, state.pos, False)
-    if end < 0:
-        return False
-    after = state.src[end + 1: end + 2]
-    if after in ("(", "["):  # a link, or a reference link, not a citation
-        return False
-    inner = state.src[state.pos + 1: end]
-    items = _parse_cluster(inner, syntax)
-    if items is None:
-        return False
-    if not silent:
-        token = state.push("citation", "", 0)
-        token.meta = {"items": items, "narrative": False, "source": state.src[state.pos: end + 1]}
-    state.pos = end + 1
-    return True
-
-
-def _parse_cluster(inner: str, syntax: CiteSyntax) -> tuple[CiteItem, ...] | None:
-    items = []
-    for piece in inner.split(";"):
-        match = None
-        for candidate in _CITE.finditer(piece):
-            before = piece[: candidate.start()]
-            if not before or before[-1].isspace():
-                match = candidate
-                break
-        if match is None:
-            return None
-        key = _key(match)
-        if key.startswith(CROSSREF_PREFIXES):
-            return None
-        items.append(CiteItem(id=key))
-    return tuple(items)
-
-
-def _narrative(state: StateInline, silent: bool) -> bool:
-    syntax = _syntax(state)
-    if syntax is None or state.src[state.pos] != "@":
-        return False
-    if state.pos > 0 and (state.src[state.pos - 1].isalnum() or state.src[state.pos - 1] in "_@"):
-        return False  # an e-mail address or a handle inside a word
-    match = _NARRATIVE.match(state.src, state.pos)
-    if not match or _key(match).startswith(CROSSREF_PREFIXES):
-        return False
-    end = match.end()
-    bracket = re.match(r" ?\[([^\[\]@]*)\]", state.src[end:])  # a locator or suffix: @key [p. 3]
-    if bracket and not state.src[end + bracket.end():].startswith("("):
-        end += bracket.end()
-    if not silent:
-        token = state.push("citation", "", 0)
-        token.meta = {"items": (CiteItem(id=_key(match)),), "narrative": True, "source": state.src[state.pos: end]}
-    state.pos = end
-    return True
+def _resolve(state: StateCore) -> None:
+    """Make each ``cite`` node of citations a ``citation`` token, its keys items for the engine."""
+    for token in state.tokens:
+        for child in token.children or [] if token.type == "inline" else []:
+            if child.type == "cite" and not any(item.reference for item in child.meta["items"]):
+                child.type = "citation"
+                child.meta = {"items": tuple(CiteItem(id=item.key) for item in child.meta["items"]),
+                              "narrative": child.meta["narrative"], "source": child.meta["source"]}
 
 
 def _citation_lines(state: StateCore) -> None:

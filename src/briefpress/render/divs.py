@@ -6,12 +6,13 @@ instead, as pandoc's reader does: a line of three colons or more, with nothing a
 open, however many colons it has; code fences and indented code hold no fence. The tokens are the container
 plugin's (``container_div_open`` and ``container_div_close``), so that every later rule reads them unchanged;
 the opening's ``meta["closed"]`` says whether a fence closed it (else the div runs to the end of its
-container).
+container). ``parse_attributes`` reads what a div's braces say.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Callable
 
 from markdown_it import MarkdownIt
@@ -19,6 +20,8 @@ from markdown_it.rules_block import StateBlock
 
 _FENCE = re.compile(r":{3,}")
 _CODE_FENCE = re.compile(r"(`{3,}|~{3,})")
+_ATTR = re.compile(r"""\s*(?:\#(?P<id>[A-Za-z][\w.:-]*)|\.(?P<cls>[A-Za-z][\w-]*)|"""
+                   r"""(?P<key>[A-Za-z][\w-]*)=(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'}]+)))""")
 
 
 def fenced_div_plugin(md: MarkdownIt, validate: Callable[[str], bool]) -> None:
@@ -105,3 +108,42 @@ def _after_code(state: StateBlock, line: int, end_line: int) -> int:
         if inner is not None and inner.startswith(marker) and not inner.lstrip(marker[0]).strip():
             return later
     return line
+
+
+@dataclass(frozen=True)
+class DivAttributes:
+    """What a fenced div's braces say: its id, classes and title."""
+
+    id: str | None = None
+    classes: tuple[str, ...] = ()
+    title: str | None = None
+    #: Every other ``key="value"``, in order.
+    attributes: tuple[tuple[str, str], ...] = ()
+
+
+def parse_attributes(text: str) -> DivAttributes | None:
+    """pandoc's attributes of a fenced div: ``{#id .class key="value"}``, or a bare class name; None if the
+    text is neither."""
+    text = text.strip()
+    if re.fullmatch(r"[A-Za-z][\w-]*", text):
+        return DivAttributes(classes=(text,))
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    inner, pos = text[1:-1], 0
+    div_id, classes, title, others = None, [], None, []
+    while pos < len(inner.rstrip()):
+        match = _ATTR.match(inner, pos)
+        if match is None:
+            return None
+        if match.group("id"):
+            div_id = match.group("id")
+        elif match.group("cls"):
+            classes.append(match.group("cls"))
+        elif match.group("key"):
+            value = next(v for v in match.group("dq", "sq", "bare") if v is not None)
+            if match.group("key") == "title":
+                title = value
+            else:
+                others.append((match.group("key"), value))
+        pos = match.end()
+    return DivAttributes(div_id, tuple(classes), title, tuple(others))

@@ -16,7 +16,9 @@ from markdown_it.utils import OptionsDict
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from . import citations, crossref, pagebreaks
+from . import citations, cites, crossref, pagebreaks
+from .conditional import for_edition
+from .numbering import Numbers, figure_image
 
 _HEADING_ID_RE = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
 
@@ -30,6 +32,7 @@ def create_parser() -> MarkdownIt:
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     md.use(footnote_plugin, inline=False)
     md.use(attrs_plugin, allowed=["id", "class", "fig-alt"])
+    cites.setup(md)
     citations.setup(md)
     md.core.ruler.push("briefpress_blocks", _mark_blocks)
     crossref.setup(md)  # after the figures are made
@@ -112,7 +115,7 @@ def _image(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, e
 
 
 def _figure(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    image = crossref.figure_image(tokens[idx])
+    image = figure_image(tokens[idx])
     assert image is not None
     fig_id = image.attrGet("id")
     attrs = {"id": fig_id, "class": image.attrGet("class")}
@@ -133,7 +136,7 @@ def _figure(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, 
 
 def _label(env: dict, target_id: Any) -> str:
     """"Figure 2: " before a caption, when the target is numbered."""
-    numbers: crossref.Numbers | None = env.get("numbers")
+    numbers: Numbers | None = env.get("numbers")
     target = numbers.targets.get(str(target_id)) if numbers is not None and target_id else None
     if target is None or not target.number or target.kind == "sec":
         return ""
@@ -220,7 +223,7 @@ def _skipped(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict,
 
 def _crossref(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     """A reference: "Figure 2", linked; in the PDF with its page when the brief asks for it."""
-    numbers: crossref.Numbers = env["numbers"]
+    numbers: Numbers = env["numbers"]
     meta = tokens[idx].meta
     target = numbers.resolve(meta["key"])
     if target is None:  # reported at render time; only a partial render reaches here
@@ -243,7 +246,7 @@ def _heading_open(self: Any, tokens: Sequence[Token], idx: int, options: Options
     return f"<{token.tag}{_attrs(dict(token.attrs))}>{section_number_html(env.get('numbers'), token.attrGet('id'))}"
 
 
-def section_number_html(numbers: crossref.Numbers | None, target_id: Any) -> str:
+def section_number_html(numbers: Numbers | None, target_id: Any) -> str:
     """A numbered section's or heading's number, before its title, when the brief numbers sections."""
     if numbers is None or not numbers.numbering.number_sections or not target_id:
         return ""
@@ -354,7 +357,7 @@ _RULES = {
 def render_tokens(md: MarkdownIt, tokens: list[Token], env: dict) -> str:
     """Render tokens, skipping footnote bodies in the PDF (they were inlined at their calls), and conditional
     content the edition does not show."""
-    tokens = crossref.for_edition(tokens, env["edition"])
+    tokens = for_edition(tokens, env["edition"])
     if env["edition"].notes_where_called:
         kept: list[Token] = []
         depth = 0

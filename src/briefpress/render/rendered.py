@@ -10,11 +10,11 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ..model import Brief, Section
-from . import crossref
 from .citations import CitedWorks
 from .edition import Edition
 from .edition import edition as edition_named
 from .markdown import create_parser, footnote_inline_html, render_tokens
+from .numbering import Numbers
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Rendered:
     #: The citations and bibliography, formatted once (None: the brief names no bibliography).
     cited: CitedWorks | None = None
     #: Every figure, table, box and section, numbered once.
-    numbers: crossref.Numbers = field(default_factory=crossref.Numbers)
+    numbers: Numbers = field(default_factory=Numbers)
 
     def html(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None = None,
              page_breaks: Mapping[int, int] | None = None) -> str:
