@@ -1,4 +1,5 @@
-"""Markdown stage: markdown-it-py configured for briefs, with per-format render rules.
+"""Markdown stage: markdown-it-py configured for briefs, with its render rules (notes' in ``notes``), which read
+how each edition writes from its ``Edition`` record (``env["edition"]``).
 
 Raw HTML is off: markdown-it escapes it, so ``<script>`` in a section is shown as text and
 never reaches an output. Attributes (``{#id .class}``) are limited to ``id`` and ``class``.
@@ -16,7 +17,7 @@ from markdown_it.utils import OptionsDict
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from . import citations, cites, crossref, pagebreaks
+from . import citations, cites, crossref, notes, pagebreaks
 from .conditional import for_edition
 from .numbering import Numbers, figure_image
 
@@ -36,7 +37,7 @@ def create_parser() -> MarkdownIt:
     citations.setup(md)
     md.core.ruler.push("briefpress_blocks", _mark_blocks)
     crossref.setup(md)  # after the figures are made
-    for name, rule in _RULES.items():
+    for name, rule in {**_RULES, **notes.RULES}.items():
         md.add_render_rule(name, rule)
     pagebreaks.setup(md)
     _note_nesting_too_deep(md)
@@ -152,6 +153,7 @@ def _table_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDi
     return html
 
 
+
 def _div_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     """A box: a section named by its heading ("Box 1: Key judgements"); any other fenced div: a div.
 
@@ -216,6 +218,7 @@ def _div_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDic
     return "</details>\n</section>\n" if _collapsible(tokens[idx].meta, env) else "</section>\n"
 
 
+
 def _skipped(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     """Conditional content this edition does not show: nothing but the page-break markers among its blocks."""
     return pagebreaks.skipped(tokens[idx].children or [], env)
@@ -265,54 +268,6 @@ def _link_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDic
     return f"<a{_attrs(attrs)}>"
 
 
-def _note_number(token: Token, env: dict) -> int:
-    return env["note_offset"] + token.meta["id"] + 1
-
-
-def _footnote_ref(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    token = tokens[idx]
-    n = _note_number(token, env)
-    if env["edition"].notes_where_called:
-        # WeasyPrint floats the note to the foot of the page and numbers the call itself.
-        text = env.setdefault("note_inline", {}).get(token.meta["id"])
-        if text is None:  # a call inside a note's own text: a note cannot float inside a note
-            return f"<sup>{n}</sup>"
-        # The empty span marks the call's place, so that the layout can tell the call's page from the note's.
-        return f'<span class="note-call" id="fnref-{n}"></span><span class="footnote" id="fn-{n}">{text}</span>'
-    sub = token.meta.get("subId", 0)
-    ref_id = f"fnref-{n}" + (f"-{sub}" if sub else "")
-    epub_type = ' epub:type="noteref"' if env["edition"].epub_types else ""
-    return (f'<a class="noteref" href="#fn-{n}" id="{ref_id}"{epub_type} role="doc-noteref">'
-            f"<sup>{n}</sup></a>")
-
-
-def _footnote_block_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    epub_type = ' epub:type="footnotes"' if env["edition"].epub_types else ""
-    return f'<section class="footnotes"{epub_type} role="doc-endnotes" aria-label="Notes">\n'
-
-
-def _footnote_block_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    return "</section>\n"
-
-
-def _footnote_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    n = _note_number(tokens[idx], env)
-    env["pending_note_label"] = f'<a class="note-back" href="#fnref-{n}" role="doc-backlink">{n}.</a> '
-    epub_type = ' epub:type="footnote"' if env["edition"].epub_types else ""
-    entry = env.get("footnotes", {}).get("list", {}).get(tokens[idx].meta["id"], {})
-    own = [t.type for t in entry.get("tokens", ())] == ["citation"]  # a note that is a citation (note styles)
-    cls = "footnote citation-note" if own else "footnote"
-    return f'<aside class="{cls}" id="fn-{n}"{epub_type} role="doc-footnote">\n'
-
-
-def _footnote_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    return "</aside>\n"
-
-
-def _footnote_anchor(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    return ""
-
-
 def _citation(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     return f'<span class="citation">{citations.citation_html(tokens[idx], env)}</span>'
 
@@ -345,12 +300,6 @@ _RULES = {
     "image": _image,
     "heading_open": _heading_open,
     "link_open": _link_open,
-    "footnote_ref": _footnote_ref,
-    "footnote_block_open": _footnote_block_open,
-    "footnote_block_close": _footnote_block_close,
-    "footnote_open": _footnote_open,
-    "footnote_close": _footnote_close,
-    "footnote_anchor": _footnote_anchor,
 }
 
 
@@ -372,16 +321,3 @@ def render_tokens(md: MarkdownIt, tokens: list[Token], env: dict) -> str:
     return md.renderer.render(tokens, md.options, env)
 
 
-def footnote_inline_html(md: MarkdownIt, tokens: list[Token], env: dict) -> dict[int, str]:
-    """Return each footnote's text as inline HTML, for notes placed at their call (PDF)."""
-    notes: dict[int, list[str]] = {}
-    current: int | None = None
-    for token in tokens:
-        if token.type == "footnote_open":
-            current = token.meta["id"]
-            notes[current] = []
-        elif token.type == "footnote_close":
-            current = None
-        elif current is not None and token.type == "inline":
-            notes[current].append(md.renderer.renderInline(token.children or [], md.options, env))
-    return {key: " ".join(parts) for key, parts in notes.items()}

@@ -13,7 +13,8 @@ from ..model import Brief, Section
 from .citations import CitedWorks
 from .edition import Edition
 from .edition import edition as edition_named
-from .markdown import create_parser, footnote_inline_html, render_tokens
+from .markdown import create_parser, render_tokens
+from .notes import footnote_inline_html
 from .numbering import Numbers
 
 
