@@ -86,7 +86,7 @@ def test_chart_in_epub_with_alt_text(epub: zipfile.ZipFile) -> None:
     img = figure[0].xpath("x:img", namespaces=NS)[0]
     assert img.get("alt") == normalise(chart["alt"])
     caption = "".join(figure[0].xpath("x:figcaption", namespaces=NS)[0].itertext())
-    assert caption == "Figure 1: " + normalise(chart["caption"])  # the brief's one figure
+    assert caption == "Figure\u00a01: " + normalise(chart["caption"])  # the brief's one figure
     svg = etree.fromstring(epub.read(f"EPUB/{img.get('src')}"))
     bars = svg.xpath("//*[local-name()='rect'][@height < 100]")
     assert len(bars) == len(chart["bars"])

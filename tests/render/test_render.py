@@ -46,8 +46,8 @@ def test_lone_image_becomes_a_captioned_figure(rendered) -> None:
     figure = doc.xpath("//x:figure[@id='fig-square']", namespaces=NS)[0]
     assert figure.xpath("x:img/@alt", namespaces=NS) == ["A red square"]
     # Its id starts with fig-, so it is numbered, as Quarto numbers it.
-    assert figure.xpath("string(x:figcaption)", namespaces=NS) == "Figure 1: A captioned square"
-    assert figure.xpath("string(x:figcaption/x:span[@class='caption-label'])", namespaces=NS) == "Figure 1:"
+    assert figure.xpath("string(x:figcaption)", namespaces=NS) == "Figure\u00a01: A captioned square"
+    assert figure.xpath("string(x:figcaption/x:span[@class='caption-label'])", namespaces=NS) == "Figure\u00a01:"
     assert rendered.images == ("images/square.png",)
 
 

@@ -16,6 +16,9 @@ from .callouts import CALLOUT_REFS
 #: What each prefix numbers, and the word a reference to it reads.
 KINDS = {"fig": "Figure", "tbl": "Table", "box": "Box", "sec": "Section",
          "nte": "Note", "tip": "Tip", "wrn": "Warning", "imp": "Important", "cau": "Caution"}
+#: What stands between the word and the number, in captions and references: a no-break space, as Quarto's
+#: ``nbspString()`` (crossref ``format.lua``'s ``titlePrefix``, ``refs.lua``'s ``add_ref_prefix``).
+NBSP = "\u00a0"
 #: What ``lists:`` names, and the heading each list has.
 LIST_TITLES = {"fig": "Figures", "tbl": "Tables", "box": "Boxes"}
 
@@ -37,8 +40,8 @@ class Target:
 
     @property
     def label(self) -> str:
-        """"Figure 2", or a section's title when sections are not numbered."""
-        return f"{self.name or KINDS[self.kind]} {self.number}" if self.number else self.title
+        """"Figure 2" (a no-break space before the number), or a section's title when sections are not numbered."""
+        return f"{self.name or KINDS[self.kind]}{NBSP}{self.number}" if self.number else self.title
 
     @property
     def entry(self) -> str:
@@ -83,7 +86,7 @@ class Numbers:
         (``@Fig-x``) capitalises the prefix's first letter, and ``prefix`` (``[Fig. @fig-x]``) stands for it,
         as Quarto does."""
         if prefix:  # Quarto: the author's prefix, then the number alone
-            return f"{prefix} {target.number or target.title}"
+            return f"{prefix}{NBSP}{target.number or target.title}"
         if target.kind == "sec" and (self.numbering.section_refs == "title" or not target.number):
             return target.title
         if suppress:
@@ -92,7 +95,7 @@ class Numbers:
         prefix = self.numbering.ref_prefix(target.kind, KINDS[target.kind])
         if not prefix:
             return target.number
-        return f"{prefix[:1].upper() + prefix[1:] if upper else prefix} {target.number}"
+        return f"{prefix[:1].upper() + prefix[1:] if upper else prefix}{NBSP}{target.number}"
 
 
 
