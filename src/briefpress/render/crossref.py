@@ -21,6 +21,7 @@ from .callouts import CALLOUT_REFS, is_div
 from .divs import fenced_div_plugin
 from .numbering import Numbers, SectionTokens, number
 
+#: ``render.sections`` runs the numbering through this module, as the cross-references' whole.
 __all__ = ["setup", "problems", "Numbers", "SectionTokens", "number", "REF_DELIM"]
 
 #: What stands between the references of one bracket: Quarto's ``refDelim`` (``ref-delim``, ",") and a space.
