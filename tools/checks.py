@@ -194,6 +194,39 @@ def link_problems(path: Path) -> list[str]:
                 if "/Dest" in annot and isinstance(annot.Dest, pikepdf.String) and str(annot.Dest) not in dests]
 
 
+#: How many letters of a page's text are compared with the text after its page-break marker.
+LETTERS = 24
+
+
+def letters_after(marker) -> str:
+    """The first letters of the text after a page-break marker (an lxml element), in its document."""
+    from lxml import etree
+
+    text: list[str] = []
+    for event, element in etree.iterwalk(marker.getroottree().getroot(), events=("start", "end")):
+        if element is marker and event == "end":
+            text = [element.tail or ""]
+        elif text and event == "start":
+            text.append(element.text or "")
+        elif text and event == "end":
+            text.append(element.tail or "")
+        if sum(map(len, text)) > 4 * LETTERS:
+            break
+    return "".join(re.findall(r"[^\W\d_]", "".join(text)))[:LETTERS]
+
+
+def page_letters(page: str, title: str, header: list[str] | None = None) -> str:
+    """The first letters a PDF page prints (``pdftotext -layout``'s text of it; not digits, so not a note's
+    call), after its running head (the line that starts with the brief's title) and, if the page begins with
+    a table's repeated header row (``header``: its words), after that."""
+    lines = [line for line in page.splitlines() if line.strip()]
+    if lines and lines[0].strip().startswith(title):
+        lines = lines[1:]
+    if header and lines and lines[0].split() == header:
+        lines = lines[1:]
+    return "".join(re.findall(r"[^\W\d_]", "\n".join(lines)))[:LETTERS]
+
+
 def main(argv: list[str]) -> int:
     """Check each file given; print problems; exit 1 if any."""
     failed = False

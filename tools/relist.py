@@ -1,6 +1,5 @@
 """Rewrite the import listing in docs/architecture.md from the code (``python tools/relist.py``)."""
 
-import re
 import subprocess
 import sys
 from pathlib import Path

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
-from pathlib import Path
 
 import pikepdf
 import pytest

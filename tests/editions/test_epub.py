@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import zipfile
@@ -10,7 +9,7 @@ import zipfile
 import pytest
 from lxml import etree
 
-from tools.checks import normalise
+from tools.checks import letters_after, normalise, page_letters
 from tools.paths import BRIEF
 
 NS = {
@@ -149,39 +148,11 @@ def test_page_list_cites_the_pdf_pages(epub: zipfile.ZipFile, pdf, built) -> Non
         assert pdf.printed_number(page - 1) == page
 
 
-#: How many letters of a page's text are compared with the text after its marker.
-LETTERS = 24
-
-
 def pdf_pages(path) -> list[str]:
     """The text of every page of a PDF, by poppler's ``pdftotext`` (which make test installs), laid out."""
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
                           check=True).stdout
     return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
-
-
-def page_letters(page: str, title: str) -> str:
-    """The first letters a page prints (not digits, so not a note's call), after its running head (the
-    line that starts with the brief's title) and before its foot."""
-    lines = [line for line in page.splitlines() if line.strip()]
-    if lines and lines[0].strip().startswith(title):
-        lines = lines[1:]
-    return "".join(re.findall(r"[^\W\d_]", "\n".join(lines)))[:LETTERS]
-
-
-def letters_after(marker: etree._Element) -> str:
-    """The first letters of the text after a page-break marker, in its document."""
-    text = []
-    for event, element in etree.iterwalk(marker.getroottree().getroot(), events=("start", "end")):
-        if element is marker and event == "end":
-            text = [element.tail or ""]
-        elif text and event == "start":
-            text.append(element.text or "")
-        elif text and event == "end":
-            text.append(element.tail or "")
-        if sum(map(len, text)) > 4 * LETTERS:
-            break
-    return "".join(re.findall(r"[^\W\d_]", "".join(text)))[:LETTERS]
 
 
 def _before(doc: etree._Element, block: etree._Element) -> str:

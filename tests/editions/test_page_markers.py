@@ -6,7 +6,6 @@ at a line's end."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from lxml import etree

@@ -24,6 +24,7 @@ import pytest
 from lxml import etree
 
 from briefpress.cli import main
+from tools.checks import letters_after, page_letters
 
 SEED = 20261207
 BRIEFS = 30
@@ -200,36 +201,8 @@ def test_each_page_marker_is_where_its_page_begins(corpus) -> None:
                 page, title = pages[int(a.text) - 1], f"Generated brief {index}"
                 after, printed = letters_after(marker), page_letters(page, title)
                 # A table running on from the page before repeats its header row: the page's own text follows.
-                if after != printed and after != page_letters(page, title, header=True):
+                if after != printed and after != page_letters(page, title, header=["Term", "Detail"]):
                     faults.append((index, int(a.text), after, printed))
     assert not faults, f"(brief, page, the letters after its marker, the letters the page begins with): {faults[:10]}"
 
 
-#: How many letters of a page's text are compared with the text after its marker.
-LETTERS = 24
-
-
-def page_letters(page: str, title: str, header: bool = False) -> str:
-    """The first letters a page prints (not digits, so not a note's call), after its running head (the
-    line that starts with the brief's title) and, with ``header``, after a table's header row."""
-    lines = [line for line in page.splitlines() if line.strip()]
-    if lines and lines[0].strip().startswith(title):
-        lines = lines[1:]
-    if header and lines and lines[0].split() == ["Term", "Detail"]:
-        lines = lines[1:]
-    return "".join(re.findall(r"[^\W\d_]", "\n".join(lines)))[:LETTERS]
-
-
-def letters_after(marker: etree._Element) -> str:
-    """The first letters of the text after a page-break marker, in its document."""
-    text: list[str] = []
-    for event, element in etree.iterwalk(marker.getroottree().getroot(), events=("start", "end")):
-        if element is marker and event == "end":
-            text = [element.tail or ""]
-        elif text and event == "start":
-            text.append(element.text or "")
-        elif text and event == "end":
-            text.append(element.tail or "")
-        if sum(map(len, text)) > 4 * LETTERS:
-            break
-    return "".join(re.findall(r"[^\W\d_]", "".join(text)))[:LETTERS]
