@@ -36,8 +36,8 @@ def test_each_brief_keeps_its_cache_beside_the_site(tmp_path: Path) -> None:
 
 def test_a_brief_whose_folder_has_not_changed_is_copied_and_an_edited_one_built_again(tmp_path: Path) -> None:
     """The site after one brief is edited is the site a cold build makes of the edited desk; the other brief is
-    copied from its kept build (none of its other kept work is even read), and a damaged kept build is not
-    trusted."""
+    copied from its kept build (none of its other kept work is even read), and a damaged kept build or kept
+    set of pictures is not trusted."""
     root = tmp_path / "desk"
     for name in ("alpha", "beta"):
         make_brief(root / "briefs" / name, **BRIEFS[name])
@@ -49,7 +49,8 @@ def test_a_brief_whose_folder_has_not_changed_is_copied_and_an_edited_one_built_
     whole = {name: next((folder / "brief").iterdir()) for name, folder in caches.items()}
 
     def stamps(name: str) -> dict[Path, int]:
-        return {p: p.stat().st_mtime_ns for p in caches[name].rglob("*") if p.is_file() and p.parent.name != "brief"}
+        return {p: p.stat().st_mtime_ns for p in caches[name].rglob("*")
+                if p.is_file() and p.parent.name not in ("brief", "covers")}
 
     before = {name: stamps(name) for name in caches}
     section = next((root / "briefs" / "beta" / "sections").glob("*.md"))
@@ -62,7 +63,9 @@ def test_a_brief_whose_folder_has_not_changed_is_copied_and_an_edited_one_built_
     cold = tmp_path / "cold" / "shelf"
     assert run("shelf", "--config", str(root / "shelf.yaml"), "--out", str(cold)).status == 0
     assert _site(cold) == edited
-    for path in whole.values():  # damaged: the brief is built again, to the same bytes
+    drawn = [p for folder in caches.values() for p in (folder / "covers").iterdir()]
+    assert len(drawn) >= 2, "each brief's pictures are kept"
+    for path in [*whole.values(), *drawn]:  # damaged: the brief is built and drawn again, to the same bytes
         data = bytearray(path.read_bytes())
         data[-5] ^= 0x01
         path.write_bytes(bytes(data))

@@ -24,9 +24,12 @@ from typing import Sequence
 
 from ..cache import Cache, key, package_code
 from ..errors import Diagnostic
+from ..model import Metadata
 from ..outputs import Output
+from . import covers
 
 KIND = "brief"
+COVERS = "covers"
 MOST_FILES = 10_000
 MOST_BYTES = 512 << 20
 
@@ -130,3 +133,26 @@ def keep(cache: Cache, entry: str, outputs: Sequence[Output], names: Sequence[st
               "diagnostics": [d.to_json() for d in items]}
     cache.put(KIND, entry, json.dumps(header).encode("utf-8") + b"\n" + b"".join(content for _, content in data))
     cache.flush()
+
+
+def drawn_covers(cache: Cache, meta: Metadata, epub: Path, formats: tuple[str, ...]) -> covers.Covers:
+    """A brief's three pictures (``covers.draw``), kept under a key of its EPUB's bytes, its metadata and
+    formats, and this package: drawing them takes about half a second a brief, and a shelf draws every
+    brief's each time it is built."""
+    entry = key(COVERS, hashlib.sha256(epub.read_bytes()).hexdigest(), repr(meta), ",".join(formats),
+                package_code(), dependencies())
+    content = cache.get(COVERS, entry)
+    if content is not None:
+        head, _, body = content.partition(b"\n")
+        try:
+            lengths = [int(n) for n in head.split(b" ")]
+        except ValueError:
+            lengths = []
+        if len(lengths) == 3 and sum(lengths) == len(body):
+            cover, thumbnail = body[:lengths[0]], body[lengths[0]:lengths[0] + lengths[1]]
+            return covers.Covers(cover=cover, thumbnail=thumbnail, card=body[lengths[0] + lengths[1]:])
+    drawn = covers.draw(meta, epub, formats)
+    parts = (drawn.cover, drawn.thumbnail, drawn.card)
+    cache.put(COVERS, entry, " ".join(str(len(p)) for p in parts).encode("ascii") + b"\n" + b"".join(parts))
+    cache.flush()
+    return drawn

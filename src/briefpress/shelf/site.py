@@ -54,6 +54,7 @@ class Built:
     metadata: Metadata
     outputs: tuple[Output, ...]
     staging: Path
+    cache: Path  # its cache, kept beside the site between the shelf's builds
 
 
 def build_shelf(shelf: Shelf, out_dir: Path, diags: Diagnostics, strict: bool = False,
@@ -174,7 +175,7 @@ def _build_all(shelf: Shelf, metadata: Sequence[Metadata | None], staging: Path,
             continue
         diags.add(*own.items)
         assert meta is not None  # it loaded, since it built
-        built.append(Built(folder, meta, tuple(outputs), target))
+        built.append(Built(folder, meta, tuple(outputs), target, kept))
     diags.check(strict)
     return built
 
@@ -192,7 +193,8 @@ def _assemble(shelf: Shelf, built: Sequence[Built], site: Path, diags: Diagnosti
         downloads = tuple(Download(o.fmt, f"{slug}/{o.path.name}", o.size, o.units, sha256(folder / o.path.name))
                           for o in brief.outputs)
         try:
-            drawn = covers.draw(brief.metadata, folder / f"{slug}.epub", tuple(o.fmt for o in brief.outputs))
+            drawn = kept_briefs.drawn_covers(Cache.at(brief.cache), brief.metadata, folder / f"{slug}.epub",
+                                             tuple(o.fmt for o in brief.outputs))
         except covers.CoverError as exc:
             own = own_cover_name(brief.folder)  # the brief's own image, else the one its design drew
             diags.error(brief.folder / own if own else brief.folder, None, str(exc))
