@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -15,6 +16,7 @@ import jinja2
 from lxml import etree
 from lxml import html as lxml_html
 
+from ..cache import Cache
 from ..editions.webfonts import font_faces_css
 from ..errors import BriefError, Diagnostic
 from ..render.jinja import human_date
@@ -34,8 +36,10 @@ OPDS_ACQUISITION = "opds/briefs.xml"
 FORMAT_NAMES = {"pdf": "PDF", "epub": "EPUB", "html": "HTML"}
 
 
+@lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    """The shelf's templates, autoescaped, with strict undefined names."""
+    """The shelf's templates, autoescaped, with strict undefined names: one environment for the process, so
+    that each template is compiled once, not once a page."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(package_dir("templates") / "shelf"),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True)
@@ -62,12 +66,13 @@ def relative(path: str, start: str) -> str:
     return posixpath.relpath(path, posixpath.dirname(start) or ".")
 
 
-def index_page(shelf: Shelf, entries: Sequence[Entry]) -> str:
+def index_page(shelf: Shelf, entries: Sequence[Entry], cache: Cache | None = None) -> str:
     """``index.html``: every brief, newest first, with its cover, description and editions; in the design's
-    faces, subset to its text and embedded as the HTML edition embeds them (``webfonts``)."""
+    faces, subset to its text and embedded as the HTML edition embeds them (``webfonts``; ``cache`` may keep
+    the subsets)."""
     page = render("index.html.j2", shelf=shelf, entries=entries, names=FORMAT_NAMES,
                   atom=ATOM, opds=OPDS_ROOT, opds_type=OPDS_NAVIGATION, thumb=THUMB_SIZE, icon=icon_data_url())
-    fonts = font_faces_css(page)
+    fonts = font_faces_css(page, cache)
     return page.replace("<style>", f"<style>\n{fonts}\n", 1) if fonts else page
 
 

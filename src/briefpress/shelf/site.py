@@ -76,7 +76,7 @@ def build_shelf(shelf: Shelf, out_dir: Path, diags: Diagnostics, strict: bool = 
     fresh_caches = not caches.exists()  # made by this build: removed if it fails
     try:
         built = _build_all(shelf, metadata, new / ".staging", diags, strict, typesetter, caches)
-        entries = _assemble(shelf, built, new, diags)
+        entries = _assemble(shelf, built, new, diags, caches)
         shutil.rmtree(new / ".staging")
         os.chmod(new, 0o755)
         _replace(new, out_dir)
@@ -180,7 +180,7 @@ def _build_all(shelf: Shelf, metadata: Sequence[Metadata | None], staging: Path,
     return built
 
 
-def _assemble(shelf: Shelf, built: Sequence[Built], site: Path, diags: Diagnostics) -> list[Entry]:
+def _assemble(shelf: Shelf, built: Sequence[Built], site: Path, diags: Diagnostics, caches: Path) -> list[Entry]:
     """Lay out the site in ``site``: each brief's files, covers and landing page; the index, feeds, sitemap."""
     entries: list[Entry] = []
     editions: dict[str, str] = {}
@@ -214,7 +214,9 @@ def _assemble(shelf: Shelf, built: Sequence[Built], site: Path, diags: Diagnosti
         page = pages.landing_page(shelf, entry, editions[entry.slug], citation,
                                   templates if templates.is_dir() else folders[entry.slug])
         _write(site / entry.landing, page.encode("utf-8"))
-    _write(site / "index.html", pages.index_page(shelf, entries).encode("utf-8"))
+    kept = Cache.at(caches / "site")  # the index's font subsets
+    _write(site / "index.html", pages.index_page(shelf, entries, kept).encode("utf-8"))
+    kept.flush()
     _write(site / pages.ATOM, feeds.atom_feed(shelf, entries, path=pages.ATOM))
     _write(site / pages.OPDS_ROOT, feeds.opds_root(shelf, entries, path=pages.OPDS_ROOT,
                                                    acquisition=pages.OPDS_ACQUISITION))
