@@ -123,35 +123,34 @@ def test_the_given_name_rule_relaxed_for_many_citations_changes_nothing(style, t
     """With many citations, a style's global given-name rule is run cite by cite where no family name of the
     works cited stands for two people (pandoc's global rule costs the square of the citations). The corpus's
     names are such: the text is still pandoc's with the style as written."""
-    from briefpress.render import citeproc
+    from briefpress.render import citenames
 
     relaxed: list[bool] = []
-    real = citeproc._by_cite_when_unambiguous
+    real = citenames.by_cite_when_unambiguous
 
     def spy(style_xml, *args):
         out = real(style_xml, *args)
         relaxed.append(out != style_xml)
         return out
 
-    monkeypatch.setattr(citeproc, "MANY_CLUSTERS", 0)
-    monkeypatch.setattr(citeproc, "_by_cite_when_unambiguous", spy)
+    monkeypatch.setattr(citenames, "MANY_CLUSTERS", 0)
+    monkeypatch.setattr(citenames, "by_cite_when_unambiguous", spy)
     assert _ours(tmp_path, style) == _pandoc(style)
     assert relaxed == [True]
 
 
 def test_the_given_name_rule_is_kept_where_a_family_name_stands_for_two_people(tmp_path):
     from briefpress.references import _styles_dir
-    from briefpress.render import citeproc
+    from briefpress.render import citenames
 
     refs = [{"id": "a", "type": "book", "title": "A", "author": [{"family": "Jones", "given": "Eric"}]},
             {"id": "b", "type": "book", "title": "B", "author": [{"family": "Jones", "given": "Gareth"}]},
             {"id": "c", "type": "book", "title": "C", "author": [{"family": "Zhao", "given": "Li"}]}]
     (tmp_path / "bibliography-0.json").write_text(__import__("json").dumps(refs), encoding="utf-8")
     style = (_styles_dir() / "chicago-author-date.csl").read_text(encoding="utf-8")
-    cite = lambda *keys: citeproc.Cluster(tuple(citeproc.CiteItem(k) for k in keys))  # noqa: E731
-    both = citeproc._by_cite_when_unambiguous(style, str(tmp_path), ["bibliography-0.json"], [cite("a", "b")])
+    both = citenames.by_cite_when_unambiguous(style, str(tmp_path), ["bibliography-0.json"], {"a", "b"})
     assert both == style
-    one = citeproc._by_cite_when_unambiguous(style, str(tmp_path), ["bibliography-0.json"], [cite("a", "c")])
+    one = citenames.by_cite_when_unambiguous(style, str(tmp_path), ["bibliography-0.json"], {"a", "c"})
     assert one != style and 'givenname-disambiguation-rule="by-cite"' in one
 
 

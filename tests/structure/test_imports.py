@@ -17,7 +17,7 @@ STAGES = [
     {"briefpress.references"},
     {"briefpress.render", "briefpress.render.sections", "briefpress.render.jinja", "briefpress.render.markdown",
      "briefpress.render.charts", "briefpress.render.budget", "briefpress.render.citations",
-     "briefpress.render.citeproc", "briefpress.render.cslhtml", "briefpress.render.pandoc", "briefpress.render.crossref",
+     "briefpress.render.citeproc", "briefpress.render.citenames", "briefpress.render.citetree", "briefpress.render.cslhtml", "briefpress.render.pandoc", "briefpress.render.crossref",
      "briefpress.render.divs", "briefpress.render.pagebreaks", "briefpress.render.rendered",
      "briefpress.render.linemap", "briefpress.render.templating", "briefpress.render.checks",
      "briefpress.render.citing", "briefpress.render.edition", "briefpress.render.cites",

@@ -27,8 +27,9 @@ from typing import Any, Mapping, Sequence
 from ..cache import Cache, code, version
 from ..cache import key as cache_key
 from ..model import BibFile
-from . import pandoc
-from .cslhtml import Writer, math_nodes
+from . import citenames, citetree, pandoc
+from .citetree import Formatted
+from .cslhtml import Writer
 from .pandoc import EngineError as EngineError  # raised here, caught by the caller
 
 #: The Markdown pandoc reads the clusters as: its own syntax, with the sources' raw HTML and TeX off (as in the
@@ -61,15 +62,6 @@ class Cluster:
     after: str = ""
     #: The citation begins a note of one paragraph (pandoc then sets it as the note's own citation).
     lead: bool = False
-
-
-@dataclass(frozen=True)
-class Formatted:
-    """A cluster as the style formats it. For a narrative citation under a note style, ``author`` is the name
-    that stays in the text, and ``text`` the note's text; otherwise ``text`` is the whole citation."""
-
-    text: str
-    author: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,7 +141,8 @@ def format_brief(style_xml: str, lang: str, files: Sequence[BibFile], clusters: 
     if cache is None:
         return _format(style_xml, lang, files, clusters, note_style, own_item)
     entry = cache_key(version("pypandoc-binary"), code(__name__, "briefpress.render.cslhtml",
-                                                      "briefpress.render.pandoc"),
+                                                      "briefpress.render.pandoc", "briefpress.render.citenames",
+                                                      "briefpress.render.citetree"),
                       "citations", style_xml, lang, str(note_style),
                       json.dumps(own_item, sort_keys=True, default=str), document(clusters),
                       json.dumps([c.source for c in clusters]), *(part for f in files for part in (f.name, f.text)))
@@ -190,8 +183,9 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
         names = [_file_name(i, f.name) for i, f in enumerate(files)]
         for name, file in zip(names, files):
             Path(folder, name).write_text(file.text, encoding="utf-8")
-        if len(clusters) >= MANY_CLUSTERS and _GLOBAL_RULE.search(style_xml):
-            style_xml = _by_cite_when_unambiguous(style_xml, folder, names, clusters)
+        if len(clusters) >= citenames.MANY_CLUSTERS and citenames.GLOBAL_RULE.search(style_xml):
+            style_xml = citenames.by_cite_when_unambiguous(
+                style_xml, folder, names, {item.id for cluster in clusters for item in cluster.items})
         Path(folder, "style.csl").write_text(style_xml, encoding="utf-8")
         common = ["--citeproc", "--csl=style.csl", "-M", f"lang={lang}", "-t", "json"]
         runs: list[tuple[subprocess.Popen[bytes], str, list[str]]] = []
@@ -213,19 +207,19 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
                     process.wait()
     main = trees[0] if files else None
     own = trees[-1] if own_item is not None else None
-    writer = Writer(math=_math_writer([t for t in (main, own) if t is not None]))
+    writer = Writer(math=citetree.math_writer([t for t in (main, own) if t is not None]))
     brief_entry = ""
     if own is not None:
-        brief_entry = next((html for key, html in _entries(own, writer) if key == THIS_BRIEF), "")
+        brief_entry = next((html for key, html in citetree.entries(own, writer) if key == THIS_BRIEF), "")
     if main is None:
         return Output((), (), note_style, brief_entry=brief_entry)
-    refs = _refs_div(main)
-    printed_entries = _entries(main, writer)
+    refs = citetree.refs_div(main)
+    printed_entries = citetree.entries(main, writer)
     entries = tuple((key, html) for key, html in printed_entries if html)
     printed = {key for key, _ in entries}
     writer.entry_link = lambda key, inner: (f'<a href="#{anchor(key)}" class="citation-link">{inner}</a>'
                                             if key in printed else inner)
-    cites = _cites(main)
+    cites = citetree.cites(main)
     formatted: list[Formatted] = []
     unread: list[int] = []
     for index, cluster in enumerate(clusters):
@@ -234,152 +228,8 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
             unread.append(index)
             formatted.append(Formatted(text=escape(" ".join(cluster.source.split()))))
             continue
-        formatted.append(_formatted(cite, writer, cluster.after if cluster.own_note else ""))
+        formatted.append(citetree.formatted(cite, writer, cluster.after if cluster.own_note else ""))
     return Output(tuple(formatted), entries, note_style,
                   hanging_indent=refs is not None and "hanging-indent" in refs[1],
                   unprinted=tuple(key for key, html in printed_entries if not html),
                   unread=tuple(unread), brief_entry=brief_entry)
-
-
-#: From this many clusters on, a style's global given-name rule is relaxed where it cannot change a character.
-MANY_CLUSTERS = 150
-_GLOBAL_RULE = re.compile(r'(<citation\b[^>]*\bdisambiguate-add-givenname="true"[^>]*?\s)'
-                          r'givenname-disambiguation-rule="(?:all-names|all-names-with-initials|primary-name|'
-                          r'primary-name-with-initials)"')
-_NAME_FIELDS = ("author", "editor", "translator", "container-author", "collection-editor", "composer",
-                "director", "interviewer", "recipient", "reviewed-author", "illustrator", "editorial-director",
-                "original-author", "chair", "compiler", "contributor", "curator", "executive-producer", "guest",
-                "host", "narrator", "organizer", "performer", "producer", "script-writer", "series-creator")
-
-
-def _by_cite_when_unambiguous(style_xml: str, folder: str, files: Sequence[str],
-                              clusters: Sequence[Cluster]) -> str:
-    """A style whose given-name rule is global (``primary-name``, ``all-names``…) costs pandoc time that grows
-    with the square of the citations: it compares every name with every other. Where no family name of the
-    works cited stands for two people (two given names), no name is ambiguous, so no rule adds a given name
-    and the result is the same under ``by-cite``, which pandoc checks cite by cite: the style is given that
-    rule. The names are read by pandoc itself, as CSL-JSON."""
-    cited = {item.id for cluster in clusters for item in cluster.items}
-    given: dict[str, set[str]] = {}
-    for item in _references(folder, files):
-        if not isinstance(item, dict) or str(item.get("id")) not in cited:
-            continue
-        for field_name in _NAME_FIELDS:
-            people = item.get(field_name)
-            for person in people if isinstance(people, list) else ():
-                if isinstance(person, dict) and person.get("family"):
-                    family = " ".join(str(person.get(k, "")) for k in ("non-dropping-particle", "family"))
-                    given.setdefault(family.strip().casefold(), set()).add(str(person.get("given", "")))
-    if any(len(names) > 1 for names in given.values()):
-        return style_xml
-    return _GLOBAL_RULE.sub(r'\1givenname-disambiguation-rule="by-cite"', style_xml, count=1)
-
-
-def _references(folder: str, files: Sequence[str]) -> list[Any]:
-    """Every reference of the bibliography files, as pandoc reads them (CSL-JSON), one run a file, side by side."""
-    runs = []
-    found: list[Any] = []
-    try:
-        for name in files:
-            if name.endswith(".json"):
-                found += json.loads(Path(folder, name).read_text(encoding="utf-8"))
-                continue
-            reader = "biblatex" if name.endswith(".bib") else "markdown"
-            runs.append(pandoc.run(["-f", reader, "-t", "csljson", name], "", folder))
-        for process in runs:
-            found += pandoc.finish(process, "", files)
-    finally:
-        for process in runs:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    return found
-
-
-def _formatted(cite: dict[str, Any], writer: Writer, moved: str) -> Formatted:
-    """A Cite node as text: under a note style, pandoc puts the citation in a note (after the author's name,
-    for a narrative one, and the punctuation it ``moved`` before the note's call); inside a note, or under
-    another style, the citation is the node's whole text."""
-    content = cite["c"][1]
-    for at, node in enumerate(content):
-        if node.get("t") == "Note":
-            narrative = cite["c"][0][0]["citationMode"]["t"] == "AuthorInText"
-            author = writer.inlines(content[:at]).strip() if narrative else ""
-            if moved and author.endswith(escape(moved)):
-                author = author[:-len(escape(moved))]
-            return Formatted(text=writer.blocks(node["c"]), author=author)
-    return Formatted(text=writer.inlines(content))
-
-
-def _cites(tree: Mapping[str, Any]) -> list[dict[str, Any] | None]:
-    """The first Cite of each paragraph of the document, in reading order (notes where they are called); None
-    for a paragraph pandoc did not read as a citation."""
-    blocks = tree.get("blocks", [])
-    found: list[dict[str, Any] | None] = []
-    for block in blocks:
-        if block.get("t") == "Div":
-            continue  # the bibliography
-        found.extend(_paragraph_cites(block))
-    return found
-
-
-def _paragraph_cites(block: dict[str, Any]) -> list[dict[str, Any] | None]:
-    """One paragraph of the document: its citation, or the citations inside the note it calls."""
-    if block.get("t") != "Para":
-        return []
-    inlines = block["c"]
-    if len(inlines) == 1 and inlines[0].get("t") == "Note":
-        out: list[dict[str, Any] | None] = []
-        for inner in inlines[0]["c"]:
-            if inner.get("t") == "Para":
-                out.extend(n for n in inner["c"] if n.get("t") == "Cite")
-        return out
-    return [next((n for n in inlines if n.get("t") == "Cite"), None)]
-
-
-def _refs_div(tree: Mapping[str, Any]) -> Any:
-    for block in tree.get("blocks", []):
-        if block.get("t") == "Div" and block["c"][0][0] == "refs":
-            return block["c"][0]
-    return None
-
-
-def _entries(tree: Mapping[str, Any], writer: Writer) -> list[tuple[str, str]]:
-    """The bibliography's entries, as (reference id, HTML); an entry the style prints nothing for is empty."""
-    for block in tree.get("blocks", []):
-        if block.get("t") == "Div" and block["c"][0][0] == "refs":
-            return [(entry["c"][0][0][len("ref-"):], writer.blocks(entry["c"][1]).strip())
-                    for entry in block["c"][1] if entry.get("t") == "Div"]
-    return []
-
-
-def _math_writer(trees: Sequence[Any]):
-    """Math in a title (``$\\beta$``) as pandoc writes it in HTML (Unicode, in italics where TeX sets them):
-    one more pandoc run, made only when the references hold math."""
-    nodes = [node for tree in trees for node in math_nodes(tree)]
-    if not nodes:
-        return lambda kind, tex: escape(tex)
-    doc = {"pandoc-api-version": trees[0]["pandoc-api-version"], "meta": {},
-           "blocks": [{"t": "Para", "c": [node]} for node in nodes]}
-    with tempfile.TemporaryDirectory(prefix="briefpress-math-") as folder:
-        process = pandoc.run(["-f", "json", "-t", "html", "--wrap=none"], "", folder)
-        out, _ = process.communicate(json.dumps(doc).encode("utf-8"), timeout=pandoc.TIMEOUT)
-    from lxml import html as lxml_html
-
-    paragraphs = lxml_html.fromstring(f"<div>{out.decode('utf-8')}</div>").findall("p")
-    written: dict[tuple[str, str], str] = {}
-    for node, para in zip(nodes, paragraphs):
-        written[(node["c"][0]["t"], node["c"][1])] = _math_html(para)
-    return lambda kind, tex: written.get((kind, tex), escape(tex))
-
-
-def _math_html(element: Any) -> str:
-    """pandoc's HTML for a formula, kept to text, italics, super- and subscripts."""
-    allowed = {"em": "em", "i": "em", "sup": "sup", "sub": "sub", "strong": "strong"}
-    out = [escape(element.text or "", quote=False)]
-    for child in element:
-        tag = allowed.get(child.tag)
-        inner = _math_html(child)
-        out.append(f"<{tag}>{inner}</{tag}>" if tag else inner)
-        out.append(escape(child.tail or "", quote=False))
-    return "".join(out)
