@@ -32,7 +32,15 @@ SECTION_REFS = ("number", "title")
 #: Quarto's other ``crossref`` options: for what a brief does not number (equations, listings, theorems …), or
 #: numbering schemes and list titles.
 _QUARTO_ONLY = re.compile(r"(?:(?:eq|lst|thm|lem|cor|prp|cnj|def|exm|exr)-(?:prefix|title|labels)|"
-                          r"(?:fig|tbl|sec|subref)-labels|labels|lo[ftl]-title|appendix-(?:title|delim)|custom)")
+                          r"appendix-(?:title|delim)|custom)")
+#: How Quarto's ``crossref`` may write numbers (``labels`` for every kind, or ``fig-labels`` …): ``arabic``,
+#: ``roman``, ``roman i``, ``alpha a``, ``alpha A`` (the first letter), or a list of labels.
+LABEL_KEYS = {"labels": "", "fig-labels": "fig", "tbl-labels": "tbl"}
+_LABEL_STYLE = re.compile(r"arabic|roman(?: [iI])?|alpha \S")
+#: Quarto's options a brief takes and that change nothing in it, as in Quarto: sections are numbered by
+#: their own scheme (Quarto leaves ``sec-labels`` to pandoc), and a brief has no sub-figures or listings.
+_INERT = ("sec-labels", "subref-labels", "lol-title")
+LIST_TITLE_KEYS = {"lof-title": "fig", "lot-title": "tbl"}
 REQUIRED_METADATA = ("title", "lang", "sections")
 FRONT_MATTER_KEYS = {"title", "id", "short_title", "role"}
 #: The brief's own templates and stylesheets, which replace the package's of the same name.
@@ -302,9 +310,25 @@ def _numbering(doc: YamlDocument, path: Path, diags: Diagnostics) -> Numbering:
     if not isinstance(crossref, dict):
         diags.error(path, doc.line("crossref"), "'crossref' must be a mapping (chapters, sections, pages)")
         crossref = {}
+    labels: list[tuple[str, str | tuple[str, ...]]] = []
     for key, value in crossref.items():
         kind = CROSSREF_KEYS.get(str(key))
-        if kind is None and _QUARTO_ONLY.fullmatch(str(key)):
+        if str(key) in LABEL_KEYS:
+            style = _label_style(value)
+            if style is None:
+                diags.error(path, doc.line("crossref", key), f"'crossref.{key}' must be arabic, roman, roman i, "
+                            "alpha a (alpha A …: the first letter) or a list of labels")
+            else:
+                labels.append((LABEL_KEYS[str(key)], style))
+        elif str(key) in _INERT:
+            continue
+        elif str(key) in LIST_TITLE_KEYS:
+            if not isinstance(value, str) or not value.strip() or "\n" in value.strip():
+                diags.error(path, doc.line("crossref", key), f"'crossref.{key}' must be one line of text: the "
+                            "list's heading")
+            else:
+                options[str(key)] = value
+        elif kind is None and _QUARTO_ONLY.fullmatch(str(key)):
             diags.error(path, doc.line("crossref", key), f"'crossref.{key}' is an option of Quarto's that a brief "
                         "does not take: a brief numbers figures, tables, boxes, callouts and sections")
         elif kind is None:
@@ -341,7 +365,19 @@ def _numbering(doc: YamlDocument, path: Path, diags: Diagnostics) -> Numbering:
         ref_prefixes=tuple((k, options[f"{k}-prefix"].strip()) for k in PREFIX_KINDS if f"{k}-prefix" in options),
         caption_titles=tuple((k, options[f"{k}-title"].strip()) for k in TITLE_KINDS if f"{k}-title" in options),
         title_delim=options.get("title-delim", ":").strip(), ref_hyperlink=options.get("ref-hyperlink", True),
+        labels=tuple(labels),
+        list_titles=tuple((kind, options[key].strip()) for key, kind in LIST_TITLE_KEYS.items() if key in options),
     )
+
+
+def _label_style(value: Any) -> str | tuple[str, ...] | None:
+    """A ``labels`` option's style, as ``model.Numbering.number_label`` takes it; ``None`` if it is not one."""
+    if isinstance(value, str) and _LABEL_STYLE.fullmatch(value.strip()):
+        return value.strip()
+    if isinstance(value, list) and value and all(isinstance(v, (str, int)) and str(v).strip() for v in value) \
+            and all("\n" not in str(v) for v in value):
+        return tuple(str(v).strip() for v in value)
+    return None
 
 
 def _sections(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> list[Section] | None:

@@ -39,10 +39,29 @@ class Numbering:
     title_delim: str = ":"
     #: ``crossref: {ref-hyperlink: false}``: references are text, not links.
     ref_hyperlink: bool = True
+    #: ``crossref: {labels: …, fig-labels: …, tbl-labels: …}``: (kind, style) of the numbers, as Quarto's
+    #: ``formatNumberOption`` reads them: ``arabic``, ``roman`` (``roman i`` for lower case), ``alpha a``
+    #: (``alpha A``…: the first letter), or a list of the labels to use in turn. The kind ``""`` is ``labels``.
+    labels: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
+    #: ``crossref: {lof-title: …, lot-title: …}``: (kind, heading) of the lists of figures and tables.
+    list_titles: tuple[tuple[str, str], ...] = ()
 
     def ref_prefix(self, kind: str, default: str) -> str:
         """The word a reference to ``kind`` prints before the number."""
         return dict(self.ref_prefixes).get(kind, default)
+
+    def number_label(self, kind: str, n: int) -> str:
+        """The ``n``-th number of ``kind`` as its labels style writes it (Quarto's ``formatNumberOption``)."""
+        styles = dict(self.labels)
+        style = styles.get(kind, styles.get("", "arabic"))
+        if isinstance(style, tuple):  # the labels in turn
+            return style[(n - 1) % len(style)]
+        if style.startswith("alpha "):
+            code = ord(style.split(" ")[1][:1] or "a") + n - 1
+            return chr(code) if 0x20 < code < 0xD800 else str(n)  # past the letters, what XML can hold
+        if style.startswith("roman"):
+            return _roman(n).lower() if style.endswith("i") else _roman(n)
+        return str(n)
 
     def caption_title(self, kind: str, default: str) -> str:
         """The word a caption of ``kind`` starts with."""
@@ -153,3 +172,15 @@ class PageStart:
     section: str
     block: int
     offset: int = 0
+
+
+def _roman(n: int) -> str:
+    """``n`` in Roman numerals (pandoc's ``to_roman_numeral``: 1 to 3999, else the digits)."""
+    if not 0 < n < 4000:
+        return str(n)
+    out = ""
+    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
+                           (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out, n = out + letters, n - value
+    return out

@@ -374,3 +374,45 @@ def test_a_bracket_of_references_and_citations_is_an_error(tmp_path: Path,
     assert main(["build", str(brief), "--out", str(tmp_path / "out")]) == 1
     assert ("03-linked.md:14: error: '[@fig-square; @smith2020]' holds cross-references and citations in one "
             "bracket: give each kind a bracket of its own") in capsys.readouterr().err
+
+
+NUMBERING = ROOT / "tests" / "briefs" / "quarto-numbering"
+
+
+def test_numbering_styles_and_list_titles(tmp_path: Path) -> None:
+    """``crossref``'s ``fig-labels``, ``tbl-labels`` and ``labels`` write numbers as quarto-cli's
+    ``crossref/format.lua`` (``formatNumberOption``) does; ``lof-title`` and ``lot-title`` head the lists. The
+    brief is ``tests/docs/crossrefs/numbering.qmd`` without its sub-figures (which a brief does not take; its
+    ``subref-labels`` changes nothing), whose smoke test expects "Figure&nbsp;x: Elephant" and
+    "Table&nbsp;A: My Caption"; a second figure is "y", the letter after "x"."""
+    out = tmp_path / "out"
+    assert main(["build", str(NUMBERING), "--out", str(out), "--strict"]) == 0
+    text = edition_text(out, "quarto-numbering")
+    for phrase in ("Figure\u00a0x: Elephant", "See Figure\u00a0x for an illustration.", "Table\u00a0A: My Caption",
+                   "See Table\u00a0A.", "Figure\u00a0y: Abbas", "See Figure\u00a0y."):
+        in_every_edition(text, phrase)
+    assert "Illustrations" in text["pdf"] and "Tabulations" in text["pdf"]
+    assert epub_problems(out / "quarto-numbering.epub") == []
+
+
+@pytest.mark.parametrize("style, numbers", [
+    ("roman", ["I", "II", "III", "IV"]), ("roman i", ["i", "ii", "iii", "iv"]), ("alpha a", ["a", "b", "c", "d"]),
+    ("arabic", ["1", "2", "3", "4"]), (["*", "†"], ["*", "†", "*", "†"]),
+])
+def test_each_labels_style_numbers_as_quarto_does(style, numbers) -> None:
+    """``formatNumberOption``: ``roman`` upper case unless it ends in ``i``; ``alpha`` from the letter given;
+    a list of labels used in turn (``(num - 1) % entryCount + 1``)."""
+    from briefpress.model import Numbering
+
+    numbering = Numbering(labels=(("", style if isinstance(style, str) else tuple(style)),))
+    assert [numbering.number_label("fig", n) for n in range(1, 5)] == numbers
+
+
+def test_a_labels_style_quarto_does_not_know_names_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    brief = tmp_path / "brief"
+    shutil.copytree(NUMBERING, brief)
+    yaml = (brief / "brief.yaml").read_text(encoding="utf-8")
+    (brief / "brief.yaml").write_text(yaml.replace("tbl-labels: alpha A", "tbl-labels: greek"), encoding="utf-8")
+    assert main(["build", str(brief), "--out", str(tmp_path / "out")]) == 1
+    assert "brief.yaml:14: error: 'crossref.tbl-labels' must be arabic, roman, roman i, alpha a" in \
+        capsys.readouterr().err

@@ -64,7 +64,8 @@ class Numbers:
     def lists(self) -> tuple[tuple[str, str, tuple[Target, ...]], ...]:
         """The lists ``brief.yaml`` asks for: (kind, heading, entries), each with an entry at least."""
         found = ((LISTS[name], self.listing(LISTS[name])) for name in self.numbering.lists)
-        return tuple((kind, LIST_TITLES[kind], entries) for kind, entries in found if entries)
+        titles = dict(self.numbering.list_titles)
+        return tuple((kind, titles.get(kind, LIST_TITLES[kind]), entries) for kind, entries in found if entries)
 
     def resolve(self, key: str) -> Target | None:
         """The target of ``@key``: for ``sec-x``, the id ``sec-x`` or else ``x``."""
@@ -137,7 +138,8 @@ def number(sections: Iterable[SectionTokens], numbering: Numbering, as_text: Any
                 targets.setdefault(token_id, Target("sec", token_id, number_text, title[1:], part.id))
                 continue
             counts[kind] = counts.get(kind, 0) + 1
-            n = f"{prefix}.{counts[kind]}" if numbering.per_section else str(counts[kind])
+            label = numbering.number_label(kind, counts[kind])
+            n = f"{prefix}.{label}" if numbering.per_section else label
             # Quarto's ``titlePrefix``: ``crossref``'s ``fig-title`` (``nte-title`` …) over the kind's own word.
             word = numbering.caption_title(kind, name or KINDS[kind])
             targets.setdefault(token_id, Target(kind, token_id, n, title, part.id, word, numbering.title_delim))
