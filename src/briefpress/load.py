@@ -20,7 +20,10 @@ METADATA_KEYS = {
     "title", "subtitle", "authors", "date", "modified", "lang", "identifier", "publisher",
     "rights", "description", "subjects", "slug", "sections", "paper",
     "bibliography", "csl", "reference-section-title", "number-sections", "crossref", "lists",
+    "callout-appearance", "callout-icon",
 }
+#: Quarto's document options for every callout (``customnodes/callout.lua``), and the values each takes.
+CALLOUT_DEFAULTS = {"callout-appearance": ("default", "simple", "minimal"), "callout-icon": (True, False)}
 #: The kinds whose reference prefix (``fig-prefix``) and caption title (``fig-title``) ``crossref:`` may set, as
 #: Quarto's crossref filter reads them (``refPrefix``, ``titlePrefix``): figures, tables, sections and callouts.
 PREFIX_KINDS = ("fig", "tbl", "sec", "nte", "tip", "wrn", "imp", "cau")
@@ -294,8 +297,23 @@ def _metadata(doc: YamlDocument, path: Path, root: Path, diags: Diagnostics) -> 
         date=day or dt.date(1970, 1, 1), subtitle=text("subtitle"), authors=texts("authors"),
         modified=date("modified"), publisher=text("publisher"), rights=text("rights"),
         description=text("description"), subjects=texts("subjects"), paper=paper,
-        numbering=_numbering(doc, path, diags),
+        numbering=_numbering(doc, path, diags), callouts=_callout_defaults(doc, path, diags),
     )
+
+
+def _callout_defaults(doc: YamlDocument, path: Path, diags: Diagnostics) -> tuple[tuple[str, str], ...]:
+    """``callout-appearance`` and ``callout-icon``: what every callout takes unless it says otherwise."""
+    found = []
+    for key, allowed in CALLOUT_DEFAULTS.items():
+        if key not in doc.value:
+            continue
+        value = doc.value[key]
+        if value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool):
+            diags.error(path, doc.line(key), f"'{key}' must be " + " or ".join(
+                str(v).lower() if isinstance(v, bool) else v for v in allowed))
+            continue
+        found.append((key.removeprefix("callout-"), str(value).lower()))
+    return tuple(found)
 
 
 def _numbering(doc: YamlDocument, path: Path, diags: Diagnostics) -> Numbering:

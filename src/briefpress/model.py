@@ -86,6 +86,9 @@ class Metadata:
     subjects: tuple[str, ...] = ()
     paper: str = "a4"
     numbering: Numbering = Numbering()
+    #: Quarto's ``callout-appearance`` and ``callout-icon``: (option, value) every callout takes unless it sets
+    #: its own (``appearance`` "default" | "simple" | "minimal"; ``icon`` "true" | "false").
+    callouts: tuple[tuple[str, str], ...] = ()
 
     @property
     def last_modified(self) -> dt.date:

@@ -416,3 +416,31 @@ def test_a_labels_style_quarto_does_not_know_names_its_line(tmp_path: Path, caps
     assert main(["build", str(brief), "--out", str(tmp_path / "out")]) == 1
     assert "brief.yaml:14: error: 'crossref.tbl-labels' must be arabic, roman, roman i, alpha a" in \
         capsys.readouterr().err
+
+
+def test_the_briefs_callout_options_are_every_callouts_unless_it_sets_its_own(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``callout-appearance`` and ``callout-icon`` in brief.yaml, as Quarto's callout constructor reads its
+    document options (``customnodes/callout.lua``: ``option("callout-appearance", …)`` and
+    ``option("callout-icon", …)`` where the callout gives none)."""
+    brief = tmp_path / "brief"
+    shutil.copytree(CALLOUTS, brief)
+    meta = brief / "brief.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8") + "callout-appearance: simple\ncallout-icon: false\n",
+                     encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["build", str(brief), "--out", str(out), "--strict"]) == 0
+    source = "".join(p.read_text(encoding="utf-8") for p in sorted((brief / "sections").glob("*.md")))
+    own = [re.search(r'appearance="(\w+)"', line) for line in source.splitlines()
+           if line.startswith(":::") and ".callout-" in line]
+    page = lxml_html.parse(str(out / f"{CALLOUTS_SLUG}.html")).getroot()
+    classes = [set(box.get("class").split()) for box in page.xpath("//section[contains(@class, 'callout')]")]
+    assert len(classes) == len(own) > 3
+    for given, found in zip(own, classes):
+        appearance = given.group(1) if given else "simple"
+        assert ("callout-style-simple" in found) == (appearance in ("simple", "minimal")), (given, found)
+    assert all("no-icon" in c for c, g in zip(classes, own) if not g or g.group(1) != "default")
+    meta.write_text(meta.read_text(encoding="utf-8").replace("callout-icon: false", "callout-icon: maybe"),
+                    encoding="utf-8")
+    assert main(["build", str(brief), "--out", str(tmp_path / "bad")]) == 1
+    assert re.search(r"brief\.yaml:\d+: error: 'callout-icon' must be true or false", capsys.readouterr().err)

@@ -43,7 +43,7 @@ def blocks(state: StateCore) -> None:
         if token.type == "heading_open":
             level = int(token.tag[1])
         elif token.type == "container_div_open":
-            read_div(token, level, errors)
+            read_div(token, level, errors, state.env.get("callout_defaults", {}))
             inside.append((token, level))
             if token.meta["box"]:
                 level = token.meta["heading"]  # what the box holds is under its heading

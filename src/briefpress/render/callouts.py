@@ -6,7 +6,7 @@ and Quarto's callout options (``collapse``, ``icon``, ``appearance``)."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Mapping
 
 from markdown_it.token import Token
 
@@ -40,8 +40,10 @@ def is_callout(attrs: DivAttributes) -> bool:
     return any(c.startswith("callout-") and c.removeprefix("callout-") in CALLOUTS for c in attrs.classes)
 
 
-def read_div(token: Token, level: int, errors: list[tuple[int, str]]) -> None:
-    """Read a fenced div's attributes; a box (``#box-…``, ``.box`` or ``.callout-…``) gets its heading level."""
+def read_div(token: Token, level: int, errors: list[tuple[int, str]],
+             defaults: Mapping[str, str] | None = None) -> None:
+    """Read a fenced div's attributes; a box (``#box-…``, ``.box`` or ``.callout-…``) gets its heading level.
+    ``defaults``: the brief's ``callout-appearance`` and ``callout-icon``, for callouts that set none."""
     line = token.map[0] if token.map else 0
     attrs = parse_attributes(token.info) or DivAttributes()
     if not token.meta.get("closed"):
@@ -71,7 +73,7 @@ def read_div(token: Token, level: int, errors: list[tuple[int, str]]) -> None:
     if div_id:
         token.attrSet("id", div_id)
     callout = callouts[0] if callouts and callouts[0] in CALLOUTS else None
-    options = _callout_options(attrs, bool(callouts), line, errors)
+    options = _callout_options(attrs, bool(callouts), line, errors, defaults or {})
     # A callout with no title of its own is titled by its kind, as Quarto titles it ("Note"), unless its
     # appearance is simple or minimal; one numbered by its kind's id is titled "Note 1" alone.
     numbered = ref in CALLOUT_REFS.values()
@@ -85,12 +87,14 @@ def read_div(token: Token, level: int, errors: list[tuple[int, str]]) -> None:
                       **options)
 
 
-def _callout_options(attrs: DivAttributes, callout: bool, line: int,
-                     errors: list[tuple[int, str]]) -> dict[str, Any]:
+def _callout_options(attrs: DivAttributes, callout: bool, line: int, errors: list[tuple[int, str]],
+                     defaults: Mapping[str, str]) -> dict[str, Any]:
     """A callout's ``collapse``, ``icon`` and ``appearance``, as Quarto's callout constructor reads them:
     ``collapse`` None (not collapsible), "true" (closed) or "false" (open); ``appearance="minimal"`` is simple
-    with no icon. A value Quarto does not name, or the options on a div that is not a callout, is an error."""
-    given: dict[str, str] = {}
+    with no icon; what the callout does not set, the brief's ``defaults`` (``callout-appearance``,
+    ``callout-icon``) do. A value Quarto does not name, or the options on a div that is not a callout, is an
+    error."""
+    given: dict[str, str] = dict(defaults) if callout else {}
     for key, value in attrs.attributes:
         allowed = CALLOUT_OPTIONS.get(key)
         if allowed is None:

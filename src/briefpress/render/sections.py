@@ -43,7 +43,7 @@ def render_brief(brief: Brief, diags: Diagnostics, cache: Cache | None = None) -
             line_of = LineMap(section.source, text, section.first_line)
             diags.error(section.path, line_of(text.count("\n", 0, bad.start())), forbidden_char_message(bad.group()))
             continue
-        env: dict[str, Any] = {"cite_syntax": syntax}
+        env: dict[str, Any] = {"cite_syntax": syntax, "callout_defaults": dict(brief.metadata.callouts)}
         tokens = parser.parse(text, env)
         line_of = LineMap(section.source, text, section.first_line)
         if "too_deep" in env:
