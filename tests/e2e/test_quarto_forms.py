@@ -27,11 +27,15 @@ SLUG = "quarto-forms"
 EDITIONS = ("html", "epub", "pdf")
 
 
+def built(brief: Path, folder: Path) -> Path:
+    """``folder``, with the brief built into it, warnings as errors."""
+    assert main(["build", str(brief), "--out", str(folder), "--strict"]) == 0
+    return folder
+
+
 @pytest.fixture(scope="module")
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("quarto-forms")
-    assert main(["build", str(BRIEF), "--out", str(folder), "--strict"]) == 0
-    return folder
+    return built(BRIEF, tmp_path_factory.mktemp("quarto-forms"))
 
 
 @pytest.fixture(scope="module")
@@ -159,9 +163,7 @@ OPTIONS_SLUG = "quarto-crossref-options"
 
 @pytest.fixture(scope="module")
 def options_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("quarto-crossref-options")
-    assert main(["build", str(OPTIONS), "--out", str(folder), "--strict"]) == 0
-    return folder
+    return built(OPTIONS, tmp_path_factory.mktemp("quarto-crossref-options"))
 
 
 def test_crossref_options(options_out: Path) -> None:
@@ -208,9 +210,7 @@ CALLOUTS_SLUG = "quarto-callouts"
 
 @pytest.fixture(scope="module")
 def callouts_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("quarto-callouts")
-    assert main(["build", str(CALLOUTS), "--out", str(folder), "--strict"]) == 0
-    return folder
+    return built(CALLOUTS, tmp_path_factory.mktemp("quarto-callouts"))
 
 
 def _callout_boxes(callouts_out: Path) -> dict[str, list[etree._Element]]:
@@ -385,8 +385,7 @@ def test_numbering_styles_and_list_titles(tmp_path: Path) -> None:
     brief is ``tests/docs/crossrefs/numbering.qmd`` without its sub-figures (which a brief does not take; its
     ``subref-labels`` changes nothing), whose smoke test expects "Figure&nbsp;x: Elephant" and
     "Table&nbsp;A: My Caption"; a second figure is "y", the letter after "x"."""
-    out = tmp_path / "out"
-    assert main(["build", str(NUMBERING), "--out", str(out), "--strict"]) == 0
+    out = built(NUMBERING, tmp_path / "out")
     text = edition_text(out, "quarto-numbering")
     for phrase in ("Figure\u00a0x: Elephant", "See Figure\u00a0x for an illustration.", "Table\u00a0A: My Caption",
                    "See Table\u00a0A.", "Figure\u00a0y: Abbas", "See Figure\u00a0y."):
@@ -428,8 +427,7 @@ def test_the_briefs_callout_options_are_every_callouts_unless_it_sets_its_own(
     meta = brief / "brief.yaml"
     meta.write_text(meta.read_text(encoding="utf-8") + "callout-appearance: simple\ncallout-icon: false\n",
                      encoding="utf-8")
-    out = tmp_path / "out"
-    assert main(["build", str(brief), "--out", str(out), "--strict"]) == 0
+    out = built(brief, tmp_path / "out")
     source = "".join(p.read_text(encoding="utf-8") for p in sorted((brief / "sections").glob("*.md")))
     own = [re.search(r'appearance="(\w+)"', line) for line in source.splitlines()
            if line.startswith(":::") and ".callout-" in line]

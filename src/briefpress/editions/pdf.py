@@ -121,12 +121,13 @@ def begin(inp: EditionInput) -> Callable[[], EditionResult]:
     (``Submitting``: the printer process) is handed the job at once, so that the build writes its other
     editions meanwhile; any other lays it out now, and the function returns what it made."""
     job = print_job(inp.rendered)
-    finish = kept_typeset(job, inp.target, inp.diags, inp.typesetter, inp.cache)
-    return lambda: _result(job, finish())
+    layout = pages.layout_key(job)  # the page map's key, and the kept PDF's
+    finish = kept_typeset(job, layout, inp.target, inp.diags, inp.typesetter, inp.cache)
 
-
-def _result(job: PrintJob, typeset: Typeset) -> EditionResult:
-    return EditionResult("pdf", typeset.pages, PageMap(pages.layout_key(job), typeset.starts))
+    def result() -> EditionResult:
+        typeset = finish()
+        return EditionResult("pdf", typeset.pages, PageMap(layout, typeset.starts))
+    return result
 
 
 @runtime_checkable
@@ -145,18 +146,18 @@ PRINT_PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", 
                   "font-source-serif-pro", "font-source-sans-pro")
 
 
-def kept_typeset(job: PrintJob, target: Path, diags: Diagnostics, typesetter: Typesetter,
+def kept_typeset(job: PrintJob, layout: str, target: Path, diags: Diagnostics, typesetter: Typesetter,
                  cache: Cache | None) -> Callable[[], Typeset]:
     """Lay ``job`` out and draw it into ``target``, or copy the PDF an earlier build made of the same job;
     return the function that gives the result (which waits for it, from a ``Submitting`` typesetter).
 
-    A PDF is kept under a key of its job (the print HTML, its stylesheets, the generated files, the brief's
-    identifier, dates and folder) and of every file of this package and the versions of what lays it out,
+    A PDF is kept under a key of its job (``layout``: ``pages.layout_key``, of the print HTML, its
+    stylesheets and the generated files; the brief's identifier, dates and folder) and of every file of this package and the versions of what lays it out,
     with the SHA-256 of every file the layout read (images, fonts): it is used only while each of those is
     unchanged, and with the diagnostics its layout reported, reported again. The system's Pango, HarfBuzz
     and fontconfig are not in the key, as for the page map (``pages``).
     """
-    entry = _kept_entry(job) if cache is not None else ""
+    entry = _kept_entry(job, layout) if cache is not None else ""
     kept = _unpacked(cache.get(KEPT, entry), job) if cache is not None else None
     if kept is not None:
         typeset, pdf, items = kept
@@ -184,9 +185,11 @@ def _done(typeset: Typeset) -> Callable[[], Typeset]:
     return lambda: typeset
 
 
-def _kept_entry(job: PrintJob) -> str:
-    return key(KEPT, pages.layout_key(job), package_code(), version(*PRINT_PACKAGES), str(job.root), job.identifier,
-               job.modified.isoformat(), job.lang, job.title, os.environ.get("SOURCE_DATE_EPOCH", ""),
+def _kept_entry(job: PrintJob, layout: str) -> str:
+    """The kept PDF's key. How the brief is split into parts depends on its Markdown's length, not only on
+    the print HTML (in ``layout``): the parts are in the key too."""
+    return key(KEPT, layout, package_code(), version(*PRINT_PACKAGES), str(job.root), job.identifier,
+               job.modified.isoformat(), os.environ.get("SOURCE_DATE_EPOCH", ""),
                *(f"{part.notes_before}\0{part.source}" for part in job.parts))
 
 
