@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,6 +227,15 @@ def page_letters(page: str, title: str, header: list[str] | None = None) -> str:
     if header and lines and lines[0].split() == header:
         lines = lines[1:]
     return "".join(re.findall(r"[^\W\d_]", "\n".join(lines)))[:LETTERS]
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A PNG of one colour."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def main(argv: list[str]) -> int:

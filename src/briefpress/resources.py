@@ -183,6 +183,19 @@ class ResourcePolicy:
             return None
         return self.assets.get(relative)
 
+    def unchanged(self, reads: Mapping[str, str]) -> bool:
+        """Whether every file of ``reads`` (URL: SHA-256, as ``recording_reads`` keeps them) still holds what
+        was read: what laid-out work depends on besides its text (a kept PDF, a section's kept layout).
+        Reading them again notes them as read, in the records open."""
+        for url, digest in reads.items():
+            try:
+                data, _ = self.read_url(url)
+            except Refused:
+                return False
+            if hashlib.sha256(data).hexdigest() != digest:
+                return False
+        return True
+
     def read_url(self, url: str) -> tuple[bytes, str]:
         """Read a ``file:`` or ``data:`` URL; refuse every other scheme. Return bytes and media type."""
         try:

@@ -4,8 +4,6 @@ entries truncated, damaged or swapped, and from the command line or a library ca
 from __future__ import annotations
 
 import shutil
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from briefpress.build import build
 from briefpress.cache import CACHE_FOLDER, Cache
 from briefpress.cli import main
 from briefpress.errors import Diagnostics
+from tools.checks import png
 from tools.paths import BRIEF, ROOT
 
 FORMATS = ("pdf", "epub", "html")
@@ -135,15 +134,6 @@ def test_an_entry_made_by_other_code_is_not_used(cold, tmp_path: Path, monkeypat
     assert before < after and len(after - before) == 1
 
 
-def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    """A PNG of one colour."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-
-
 def test_a_kept_pdf_is_used_only_while_every_file_its_layout_read_is_unchanged(tmp_path: Path) -> None:
     """An image replaced under the same name leaves the print HTML as it was, but not the PDF."""
     brief = tmp_path / "brief"
@@ -152,7 +142,7 @@ def test_a_kept_pdf_is_used_only_while_every_file_its_layout_read_is_unchanged(t
     assert main(["build", str(brief), "--format", "pdf", "--out", str(out)]) == 0
     first = _outputs(out)
     assert [p.parent.name for p in _entries(out)].count("pdf") == 1
-    (brief / "images" / "square.png").write_bytes(_png(40, 10, (200, 30, 30)))
+    (brief / "images" / "square.png").write_bytes(png(40, 10, (200, 30, 30)))
     assert main(["build", str(brief), "--format", "pdf", "--out", str(out)]) == 0
     fresh = tmp_path / "fresh"
     assert main(["build", str(brief), "--format", "pdf", "--out", str(fresh)]) == 0

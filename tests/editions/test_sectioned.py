@@ -12,6 +12,7 @@ from briefpress.build import prepare
 from briefpress.editions import pdf, sectioned
 from briefpress.editions.typeset import InProcess, PrintJob, Warm
 from briefpress.errors import Diagnostics
+from tools.checks import png
 from tools.paths import BRIEF, ROOT
 
 
@@ -80,3 +81,14 @@ def test_a_warm_typesetter_starts_again_when_a_stylesheet_changes(tmp_path: Path
     job = _job(brief)
     assert _bytes(warm, job, tmp_path / "w2.pdf") == _bytes(InProcess(), job, tmp_path / "c2.pdf")
     assert warm.session is not session
+
+
+def test_a_warm_typesetter_lays_out_again_a_section_whose_image_was_replaced(tmp_path: Path) -> None:
+    """The section's HTML is the same, but a file its layout read is not: its kept layout is not used."""
+    brief = tmp_path / "brief"
+    shutil.copytree(ROOT / "tests" / "briefs" / "minimal", brief)
+    warm = Warm()
+    first = _bytes(warm, _job(brief), tmp_path / "w1.pdf")
+    (brief / "images" / "square.png").write_bytes(png(40, 10, (200, 30, 30)))
+    job = _job(brief)
+    assert _bytes(warm, job, tmp_path / "w2.pdf") == _bytes(InProcess(), job, tmp_path / "c2.pdf") != first

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -17,7 +16,7 @@ from ..cache import Cache, key, package_code, version
 from ..errors import Diagnostic, Diagnostics
 from ..model import PageStart
 from ..render import Rendered
-from ..resources import DESIGN_FACES, Refused, ResourcePolicy, recording_reads
+from ..resources import DESIGN_FACES, ResourcePolicy, recording_reads
 from . import pages
 from .base import EditionInput, EditionResult
 from .pages import PageMap
@@ -205,15 +204,7 @@ def _unpacked(content: bytes | None, job: PrintJob) -> tuple[Typeset, bytes, lis
         reads = dict(header["reads"])
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
-    policy = ResourcePolicy(job.root, job.assets)
-    for url, digest in reads.items():
-        try:
-            data, _ = policy.read_url(url)
-        except (Refused, OSError, ValueError):
-            return None
-        if hashlib.sha256(data).hexdigest() != digest:
-            return None
-    return typeset, pdf, items
+    return (typeset, pdf, items) if ResourcePolicy(job.root, job.assets).unchanged(reads) else None
 
 
 def page_map(rendered: Rendered, typesetter: Typesetter, out_dir: Path, diags: Diagnostics) -> tuple[PageMap, bool]:

@@ -27,6 +27,7 @@ from typing import Any, Callable, Protocol, Sequence
 from ..cache import key
 from ..errors import Diagnostic, Diagnostics
 from ..model import PageStart
+from ..resources import recording_reads
 
 #: How many times the sections may be laid out again for the pages their references print.
 ROUNDS = 3
@@ -66,16 +67,21 @@ class Session(Protocol):
                first_page: int = 1) -> tuple[PageStart, ...]:
         ...
 
+    def unchanged(self, reads: dict[str, str]) -> bool:
+        """Whether every file of ``reads`` (URL: SHA-256) still holds what was read."""
+        ...
+
 
 @dataclass
 class Laid:
-    """One document laid out: its pages, where each begins, its anchors' pages (0: its first) and what its
-    layout reported."""
+    """One document laid out: its pages, where each begins, its anchors' pages (0: its first), what its
+    layout reported and the files it read (images, charts: URL and SHA-256)."""
 
     document: Any
     starts: tuple[PageStart, ...]
     anchors: dict[str, int]
     items: list[Diagnostic]
+    reads: dict[str, str] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -90,8 +96,13 @@ class Layouts:
     kept: dict[str, Laid] = field(default_factory=dict)
     used: dict[str, Laid] = field(default_factory=dict)
 
-    def get(self, key: str, make: Callable[[], Laid]) -> Laid:
-        laid = self.used.get(key) or self.kept.get(key) or make()
+    def get(self, key: str, make: Callable[[], Laid], unchanged: Callable[[dict[str, str]], bool]) -> Laid:
+        """The layout kept under ``key`` if every file it read is ``unchanged`` (an image replaced under its
+        name leaves the HTML as it was), else ``make``'s."""
+        laid = self.used.get(key)
+        if laid is None:
+            kept = self.kept.get(key)
+            laid = kept if kept is not None and unchanged(kept.reads) else make()
         self.used[key] = laid
         return laid
 
@@ -107,7 +118,8 @@ def lay_out(session: Session, front: str, sections: Sequence[PrintSection], shee
     ``data-page``; ``title_css`` sets the brief's title for the running heads of sections. The front is laid
     out again with the sections' pages only if the document is to be ``drawn`` (a page map needs only its
     length). What the layouts kept report goes to ``session.diags``."""
-    zero = layouts.get(key("front", front), lambda: _laid(session, front, front_sheets, 1, plain=True))
+    zero = layouts.get(key("front", front), lambda: _laid(session, front, front_sheets, 1, plain=True),
+                       session.unchanged)
     front_pages = zero.pages
     anchors = {name: 1 + index for name, index in zero.anchors.items()}
     laid: list[Laid] = []
@@ -119,7 +131,7 @@ def lay_out(session: Session, front: str, sections: Sequence[PrintSection], shee
             counters = (f"@page :first {{ counter-reset: page {page} }} {title_css} "
                         f"body {{ counter-reset: footnote {section.notes_before} }}")
             one = layouts.get(key("section", source, counters), lambda: _laid(
-                session, source, [*sheets, session.css(counters)], page))
+                session, source, [*sheets, session.css(counters)], page), session.unchanged)
             laid.append(one)
             sources.append(source)
             known.update((name, page + index) for name, index in one.anchors.items())
@@ -130,7 +142,8 @@ def lay_out(session: Session, front: str, sections: Sequence[PrintSection], shee
     whole = zero
     if drawn:
         filled = _filled(front, anchors)
-        whole = layouts.get(key("front", filled), lambda: _laid(session, filled, front_sheets, 1, plain=True))
+        whole = layouts.get(key("front", filled), lambda: _laid(session, filled, front_sheets, 1, plain=True),
+                            session.unchanged)
         if whole.pages != front_pages:  # the numbers sit in boxes of a set width, beside the titles
             raise RuntimeError("the contents changed length once their page numbers were filled in")
     session.diags.add(*whole.items, *(item for one in laid for item in one.items))
@@ -140,16 +153,17 @@ def lay_out(session: Session, front: str, sections: Sequence[PrintSection], shee
 
 
 def _laid(session: Session, source: str, sheets: list[Any], first_page: int, plain: bool = False) -> Laid:
-    """Lay one document out, with what its layout reports kept apart; the front (``plain``) as it is, a
-    section with every note on its call's page."""
+    """Lay one document out, with what its layout reports and the files it reads kept apart; the front
+    (``plain``) as it is, a section with every note on its call's page."""
     own, session.diags = session.diags, Diagnostics()
     try:
-        if plain:
-            html, document = session.lay_out(source, sheets)
-            starts: tuple[PageStart, ...] = ()
-        else:
-            html, document, source = session.lay_out_notes(source, sheets)
-            starts = session.starts(html, document, source, sheets, first_page)
+        with recording_reads() as reads:
+            if plain:
+                html, document = session.lay_out(source, sheets)
+                starts: tuple[PageStart, ...] = ()
+            else:
+                html, document, source = session.lay_out_notes(source, sheets)
+                starts = session.starts(html, document, source, sheets, first_page)
         items = session.diags.items
     finally:
         session.diags = own
@@ -157,7 +171,7 @@ def _laid(session: Session, source: str, sheets: list[Any], first_page: int, pla
     for index, page in enumerate(document.pages):
         for name in page.anchors:
             anchors.setdefault(name, index)
-    return Laid(document, starts, anchors, list(items))
+    return Laid(document, starts, anchors, list(items), reads)
 
 
 def _filled(source: str, pages: dict[str, int]) -> str:

@@ -227,6 +227,10 @@ class _Session:
         self.front_sheets: list[Any] | None = None  # made when a brief laid out by section asks for them
         self.font_sheet = self.css(job.fonts) if job.fonts else None
 
+    def unchanged(self, reads: Mapping[str, str]) -> bool:
+        """Whether every file of ``reads`` still holds what was read (``sectioned.Layouts``)."""
+        return self.policy.unchanged(reads)
+
     def renew(self, job: PrintJob, diags: Diagnostics) -> None:
         """Serve another job of the same brief, stylesheets and fonts (``Warm``): its files and diagnostics."""
         self.job, self.diags = job, diags
