@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, TextIO
 
 from . import __version__
 from .errors import BriefError, Diagnostic, Diagnostics, summarised
-from .exits import Stopped, orderly_stop, private_temporary_folder, status
+from .exits import Stopped, orderly_stop, private_temporary_folder, status, stop_behind
 from .model import FORMATS
 
 if TYPE_CHECKING:
@@ -260,14 +260,21 @@ def main(argv: list[str] | None = None) -> int:
             _say(line, sys.stderr)
         return 1
     except (KeyboardInterrupt, Stopped) as exc:
-        _say(f"briefpress: error: {exc if isinstance(exc, Stopped) else Stopped(signal.SIGINT)}", sys.stderr)
-        return status(exc)
+        return _stopped(exc)
     except Exception as exc:  # an unexpected failure is still reported in one line
+        stop = stop_behind(exc)
+        if stop is not None:  # a signal, raised inside a library that wrapped it
+            return _stopped(stop)
         if args.debug:
             raise
         summary = " ".join(str(exc).split())
         _say(f"briefpress: error: {type(exc).__name__}: {summary} (run with --debug for details)", sys.stderr)
         return 1
+
+
+def _stopped(exc: BaseException) -> int:
+    _say(f"briefpress: error: {exc if isinstance(exc, Stopped) else Stopped(signal.SIGINT)}", sys.stderr)
+    return status(exc)
 
 
 def _standard_descriptors() -> None:

@@ -52,12 +52,15 @@ class _Handler:
     def __call__(self, signum: int, frame: Any) -> None:
         if self.signum is not None:
             return
-        self.signum = signum
+        global _received
+        self.signum = _received = signum
         raise _stop(signum)
 
 
 #: The handler of the build under way, if any.
 _handler: _Handler | None = None
+#: The stopping signal the last build received, if any (kept after its handler is put back).
+_received: int | None = None
 
 
 def check() -> None:
@@ -67,6 +70,21 @@ def check() -> None:
         raise _stop(_handler.signum)
 
 
+def stop_behind(exc: BaseException) -> BaseException | None:
+    """The stop behind a failure, if a signal asked for one: found in the failure's chain of causes, or else
+    recorded by the handler. A signal that comes while a library runs is raised inside that library's code,
+    which may wrap it (Python wraps any exception from a descriptor's ``__set_name__`` in a ``RuntimeError``,
+    so a signal during an import can surface as one) or answer it with an error of its own."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, (Stopped, KeyboardInterrupt)):
+            return link
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return _stop(_received) if _received is not None else None
+
+
 @contextmanager
 def orderly_stop() -> Iterator[None]:
     """Turn ``SIGINT`` and ``SIGTERM`` into exceptions meanwhile (in the main thread; elsewhere nothing
@@ -74,8 +92,9 @@ def orderly_stop() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    global _handler
+    global _handler, _received
     handler = _handler = _Handler()
+    _received = None
     saved = {signum: signal.signal(signum, handler) for signum in STOPPING}
     try:
         yield

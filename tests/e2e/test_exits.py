@@ -199,6 +199,28 @@ def test_a_stopped_build_leaves_everything_as_it_was(started, long_brief: Path, 
     assert snapshot(build.temp) == {}
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_a_library_wraps_is_still_a_stop(signum: int) -> None:
+    """A signal that comes while a class is made (an import under way) is raised inside its descriptors'
+    ``__set_name__``, and Python reports that as a ``RuntimeError``: the build still ends as stopped."""
+    from briefpress.exits import Stopped, orderly_stop, status, stop_behind
+
+    class Signalling:
+        def __set_name__(self, owner: type, name: str) -> None:
+            os.kill(os.getpid(), signum)
+            time.sleep(1)  # the handler runs at the next instruction, inside this call
+
+    with pytest.raises(RuntimeError) as failure, orderly_stop():
+        type("Made", (), {"attribute": Signalling()})
+    stop = stop_behind(failure.value)
+    assert isinstance(stop, Stopped if signum == signal.SIGTERM else KeyboardInterrupt)
+    assert status(stop) == 128 + signum
+    # a library may answer the signal with an error of its own, with no link to it: the handler recorded it
+    assert status(stop_behind(RuntimeError("unrelated"))) == 128 + signum
+    with orderly_stop():
+        assert stop_behind(RuntimeError("unrelated")) is None  # a new build starts with no stop recorded
+
+
 @pytest.mark.parametrize("stage, name", [(laying_out, "laying out"), (forked(2), "drawing")],
                          ids=["laying-out", "drawing"])
 def test_ctrl_c_stops_every_process_of_a_build(started, long_brief: Path, tmp_path: Path, stage, name: str) -> None:
