@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Generator
 
 from .cache import Cache
 from .editions import pages
@@ -91,6 +91,48 @@ def write_editions(rendered: Rendered, formats: tuple[str, ...], out_dir: Path, 
                    typesetter: Typesetter | None = None, cache: Cache | None = None) -> list[Output]:
     """Write ``formats`` of a brief rendered once (``prepare``) into ``out_dir``, as ``build`` does: ``watch``
     writes the HTML edition, then the PDF, from one rendering."""
+    return Underway(_writing(rendered, formats, out_dir, diags, strict, report, release, typesetter,
+                             cache)).finish()
+
+
+class Underway:
+    """A brief's editions begun (``begin_editions``): where the typesetter lays the PDF out elsewhere (the
+    printer), the HTML is written and the build waits here for the PDF, so that the caller may do other
+    work meanwhile (a shelf renders its next brief) before ``finish``. ``abandon`` undoes what was begun."""
+
+    def __init__(self, steps: Generator[None, None, list[Output]]):
+        self._steps = steps
+        self._outputs: list[Output] | None = None
+        self._advance()
+
+    def _advance(self) -> None:
+        try:
+            next(self._steps)
+        except StopIteration as done:
+            self._outputs = done.value
+
+    def finish(self) -> list[Output]:
+        """Wait for the PDF, write the EPUB, and put every output in place; what ``write_editions`` gives."""
+        while self._outputs is None:
+            self._advance()
+        return self._outputs
+
+    def abandon(self) -> None:
+        """Stop, leaving the output folder as it was."""
+        self._steps.close()
+
+
+def begin_editions(rendered: Rendered, formats: tuple[str, ...], out_dir: Path, diags: Diagnostics,
+                   strict: bool = False, release: bool = False, typesetter: Typesetter | None = None,
+                   cache: Cache | None = None) -> Underway:
+    """``write_editions`` begun: up to the wait for the PDF, if it is laid out elsewhere."""
+    return Underway(_writing(rendered, formats, out_dir, diags, strict, None, release, typesetter, cache))
+
+
+def _writing(rendered: Rendered, formats: tuple[str, ...], out_dir: Path, diags: Diagnostics, strict: bool,
+             report: Callable[[Output], None] | None, release: bool, typesetter: Typesetter | None,
+             cache: Cache | None) -> Generator[None, None, list[Output]]:
+    """``write_editions`` in steps: it pauses once, where it would wait for a PDF laid out elsewhere."""
     cache = cache if cache is not None else output_cache(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise BriefError([Diagnostic(out_dir, None, "the output folder is a file")])
@@ -125,6 +167,7 @@ def write_editions(rendered: Rendered, formats: tuple[str, ...], out_dir: Path, 
         order = ("pdf", "html", "epub") if "pdf" in chosen else FORMATS
         for fmt, final in sorted(zip(chosen, finals), key=lambda pair: order.index(pair[0])):
             if fmt == "epub" and pending:
+                yield  # the PDF is laid out meanwhile
                 record(*pending.pop())
             start = time.perf_counter()
             temp = staging.add(final)
@@ -135,6 +178,7 @@ def write_editions(rendered: Rendered, formats: tuple[str, ...], out_dir: Path, 
             else:
                 record(fmt, final, temp, start, finish)
         if pending:
+            yield
             record(*pending.pop())
         outputs.sort(key=lambda output: chosen.index(output.fmt))
         if release:

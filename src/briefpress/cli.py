@@ -215,9 +215,9 @@ def _shelf(args: argparse.Namespace) -> int:
     from . import speedups
 
     with orderly_stop(), private_temporary_folder():
-        # As for build: the printer is forked first, and lays out the first brief; the others are laid out in
-        # this process once it is done (``Printer.typeset``).
-        typesetter, printer = speedups.typesetter(True) if speedups.enabled() else (None, None)
+        # As for build: the printer is forked first; it lays out every brief's PDF, each while this process
+        # renders the next brief (``shelf.site._Pipeline``).
+        typesetter, printer = speedups.typesetter(True, many=True) if speedups.enabled() else (None, None)
         try:
             return _run_shelf(args, typesetter)
         finally:

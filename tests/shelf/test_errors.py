@@ -122,6 +122,27 @@ def test_a_brief_that_fails_leaves_the_published_shelf_as_it_was(root: Path, she
     assert sorted(p.name for p in root.iterdir()) == ["briefs", "shelf.yaml", "site"]
 
 
+def test_briefs_that_fail_as_they_render_are_reported_in_the_shelfs_order(root: Path) -> None:
+    """The briefs are built one while another's PDF is laid out: the first and the last fail as they are
+    rendered (a reference to no figure), around one that builds; both errors, in the shelf's order, and no
+    site."""
+    for name in ("a", "b", "c"):
+        make_brief(root / "briefs" / name, name.upper(), f"brief-{name}", "2024-01-01", None, ["A"])
+    for name in ("a", "c"):
+        section = root / "briefs" / name / "sections" / "01-introduction.md"
+        section.write_text(section.read_text(encoding="utf-8").replace("@fig-example", f"@fig-none-{name}"),
+                           encoding="utf-8")
+    write_shelf(root)
+    made = run("shelf", "--out", "site")
+    assert made.status == 1
+    lines = _one_line_each(made.stderr)
+    errors = [line for line in lines if ": error:" in line]
+    assert [line.split("/")[1] for line in errors] == ["a", "c"], lines
+    assert all("fig-none-" in line and line.startswith(f"briefs/{line.split('/')[1]}/sections/01-introduction.md:")
+               for line in errors), lines
+    assert sorted(p.name for p in root.iterdir()) == ["briefs", "shelf.yaml"]
+
+
 def test_briefs_outside_the_shelf_folder_are_errors_at_their_lines(root: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """'../x', a pattern reaching out, an absolute path and a link out were published as the shelf's own."""

@@ -250,8 +250,10 @@ def test_the_landing_page_is_the_html_edition_with_a_bar_and_link_preview_tags(s
         assert f"PDF ({pages} pages, " in text and "EPUB (" in text
 
 
-def test_the_editions_are_those_briefpress_build_writes(shelf, tmp_path: Path) -> None:
-    slug = ORDER[0]
+@pytest.mark.parametrize("slug", ORDER)
+def test_the_editions_are_those_briefpress_build_writes(shelf, tmp_path: Path, slug: str) -> None:
+    """Each brief, the first laid out as the printer starts and the others while the shelf renders the
+    next brief and draws the last one's pictures."""
     out = tmp_path / "dist"
     briefpress = Path(sys.executable).with_name("briefpress")
     made = subprocess.run([str(briefpress), "build", str(shelf.root / "briefs" / SLUG_OF[slug]), "--release",

@@ -37,6 +37,23 @@ def test_the_printer_gives_the_bytes_and_page_starts_of_a_layout_here(
     assert printer.pid is None, "the printer stops after its job, and is reaped (the fixture checks)"
 
 
+def test_a_printer_for_many_jobs_lays_out_each_as_here_and_stays_until_closed(
+        reaped: None, brief_job: PrintJob, brief_in_parts: PrintJob, tmp_path: Path) -> None:
+    """A shelf's printer: one job after another (a brief laid out section by section, then one in parts, then
+    the first again), each the bytes of a layout here; it waits for the next job until it is closed."""
+    printer = Printer.start(many=True)
+    try:
+        for n, job in enumerate((brief_job, brief_in_parts, brief_job)):
+            printed = printer.submit(job, tmp_path / f"printed-{n}.pdf", Diagnostics())()
+            here = InProcess().typeset(job, tmp_path / f"here-{n}.pdf", Diagnostics())
+            assert (tmp_path / f"printed-{n}.pdf").read_bytes() == (tmp_path / f"here-{n}.pdf").read_bytes()
+            assert printed == here
+            assert printer.pid is not None and os.waitpid(printer.pid, os.WNOHANG) == (0, 0), "still serving"
+    finally:
+        printer.close(wait=True)
+    assert printer.pid is None
+
+
 def test_a_failure_in_the_printer_is_one_line_with_its_cause(
         printer: Printer, brief_job: PrintJob, tmp_path: Path) -> None:
     broken = replace(brief_job, source=None, front=None)  # WeasyPrint refuses a document without a source

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..build import build
+from ..build import Underway, begin_editions, prepare
 from ..cache import Cache
 from ..editions.epub import own_cover_name
 from ..editions.typeset import Typesetter
@@ -151,33 +151,103 @@ def _build_all(shelf: Shelf, metadata: Sequence[Metadata | None], staging: Path,
                strict: bool, typesetter: Typesetter | None, caches: Path) -> list[Built]:
     """Build every brief with its release files, each into its own staging folder, each with its own cache
     kept from the last build of the shelf (a brief whose folder has not changed since is copied from it:
-    ``kept``); go on past a brief that fails, so that every brief's problems are reported together."""
-    built: list[Built] = []
-    for index, (folder, meta) in enumerate(zip(shelf.briefs, metadata)):
-        own = Diagnostics()
-        target = staging / str(index)
-        kept = caches / hashlib.sha256(str(Path(os.path.abspath(folder))).encode("utf-8")).hexdigest()[:16]
-        entry = kept_briefs.entry(folder, strict)
-        reused = kept_briefs.load(Cache.at(kept), entry, target) if entry is not None else None
-        try:
+    ``kept``); go on past a brief that fails, so that every brief's problems are reported together, in the
+    shelf's order.
+
+    Where the typesetter lays PDFs out elsewhere (the printer), the briefs overlap: while one brief's PDF is
+    laid out, the next brief is rendered and the one before's pictures are drawn (``_Pipeline``)."""
+    pipeline = _Pipeline(strict, typesetter)
+    try:
+        for index, (folder, meta) in enumerate(zip(shelf.briefs, metadata)):
+            target = staging / str(index)
+            kept = caches / hashlib.sha256(str(Path(os.path.abspath(folder))).encode("utf-8")).hexdigest()[:16]
+            entry = kept_briefs.entry(folder, strict)
+            reused = kept_briefs.load(Cache.at(kept), entry, target) if entry is not None else None
             if reused is not None:  # not changed since the shelf's last build: its files as they were
                 outputs, items = reused
-                own.add(*items)
+                assert meta is not None  # it loaded, since it was built
+                pipeline.results[index] = (list(items), Built(folder, meta, tuple(outputs), target, kept))
             else:
-                outputs = build(folder, FORMATS, target, own, strict=strict, release=True, typesetter=typesetter,
-                                cache_dir=kept)
-                if entry is not None:
-                    kept_briefs.keep(Cache.at(kept), entry, outputs,
-                                     [o.path.name for o in outputs] + list(release_names(meta.slug)), target,
-                                     own.items)
-        except BriefError as exc:
-            diags.add(*exc.diagnostics)
-            continue
-        diags.add(*own.items)
-        assert meta is not None  # it loaded, since it built
-        built.append(Built(folder, meta, tuple(outputs), target, kept))
+                assert meta is not None
+                pipeline.add(index, folder, meta, target, kept, entry)
+        pipeline.finish()
+    finally:
+        pipeline.abandon()
+    built: list[Built] = []
+    for index in sorted(pipeline.results):
+        items, brief = pipeline.results[index]
+        diags.add(*items)
+        if brief is not None:
+            built.append(brief)
     diags.check(strict)
     return built
+
+
+class _Pipeline:
+    """The briefs of a shelf built in turn, each begun before the last is finished: a brief is rendered
+    while the last one's PDF is laid out (by the printer, if it lays out elsewhere), then the last one is
+    finished (its EPUB, which needs the PDF's page map), then this one's PDF is begun and its HTML written,
+    and the last one's pictures are drawn while this PDF is laid out. The same bytes as built one by one."""
+
+    def __init__(self, strict: bool, typesetter: Typesetter | None):
+        self.strict = strict
+        self.typesetter = typesetter
+        #: By the brief's place in the shelf: what its build reported, and the brief, if it was built.
+        self.results: dict[int, tuple[list[Diagnostic], Built | None]] = {}
+        self.pending: tuple[int, Path, Metadata, Path, Path, str | None, Diagnostics, Underway] | None = None
+
+    def add(self, index: int, folder: Path, meta: Metadata, target: Path, kept: Path, entry: str | None) -> None:
+        own = Diagnostics()
+        cache = Cache.at(kept)
+        try:
+            rendered = prepare(folder, own, self.strict, None, cache)
+        except BriefError as exc:
+            self.results[index] = (list(exc.diagnostics), None)
+            return
+        finished = self.finish()
+        try:
+            underway = begin_editions(rendered, FORMATS, target, own, strict=self.strict, release=True,
+                                      typesetter=self.typesetter, cache=cache)
+        except BriefError as exc:
+            self.results[index] = (list(exc.diagnostics), None)
+        else:
+            self.pending = (index, folder, meta, target, kept, entry, own, underway)
+        if finished is not None:
+            _draw_ahead(finished)
+
+    def finish(self) -> Built | None:
+        """Finish the brief begun last, if any; the brief, if it was built."""
+        if self.pending is None:
+            return None
+        index, folder, meta, target, kept, entry, own, underway = self.pending
+        self.pending = None
+        try:
+            outputs = underway.finish()
+        except BriefError as exc:
+            self.results[index] = (list(exc.diagnostics), None)
+            return None
+        if entry is not None:
+            kept_briefs.keep(Cache.at(kept), entry, outputs,
+                             [o.path.name for o in outputs] + list(release_names(meta.slug)), target, own.items)
+        brief = Built(folder, meta, tuple(outputs), target, kept)
+        self.results[index] = (list(own.items), brief)
+        return brief
+
+    def abandon(self) -> None:
+        """Undo the brief begun last, if it was not finished (the shelf was stopped)."""
+        if self.pending is not None:
+            self.pending[-1].abandon()
+            self.pending = None
+
+
+def _draw_ahead(brief: Built) -> None:
+    """Draw a brief's pictures into its cache, where ``_assemble`` finds them; one that cannot be drawn is
+    left for ``_assemble`` to report."""
+    try:
+        kept_briefs.drawn_covers(Cache.at(brief.cache), brief.metadata,
+                                 brief.staging / f"{brief.metadata.slug}.epub", tuple(o.fmt for o in brief.outputs))
+    except covers.CoverError:
+        pass
 
 
 def _assemble(shelf: Shelf, built: Sequence[Built], site: Path, diags: Diagnostics, caches: Path) -> list[Entry]:

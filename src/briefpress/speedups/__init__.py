@@ -44,10 +44,10 @@ class Here(InProcess):
         return typeset_fast(job, target, diags)
 
 
-def typesetter(laying_out: bool) -> tuple[Typesetter, Printer | None]:
+def typesetter(laying_out: bool, many: bool = False) -> tuple[Typesetter, Printer | None]:
     """The typesetter for a build, and the printer to close after it, if one was forked (only when the
-    build will lay the brief out)."""
+    build will lay the brief out). A shelf's printer lays out ``many`` briefs, one after another."""
     if laying_out and can_fork() and on("printer"):
-        printer = Printer.start()
+        printer = Printer.start(many)
         return printer, printer
     return Here(), None

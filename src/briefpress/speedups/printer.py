@@ -6,6 +6,9 @@ happen side by side. The printer then lays out the one print job the build sends
 ``typeset.InProcess`` would (the same bytes: tested), writes the PDF where it is told and sends back the
 page count, the page starts, its diagnostics and the files it read. It dies with the build
 (``PR_SET_PDEATHSIG``), and a build that fails kills it.
+
+A shelf keeps its printer for every brief (``Printer.start(many=True)``): while it lays out one brief's PDF,
+the shelf renders the next brief and draws the last one's pictures.
 """
 
 from __future__ import annotations
@@ -25,20 +28,22 @@ from .switches import on
 
 
 class Printer:
-    """The build's side of the printer process: a ``Typesetter`` for one job."""
+    """The build's side of the printer process: a ``Typesetter`` for one job, or for one job at a time until
+    it is closed (``many``)."""
 
-    def __init__(self, conn: Channel, pid: int):
+    def __init__(self, conn: Channel, pid: int, many: bool = False):
         self.conn = conn
         self.pid: int | None = pid  # None once reaped
+        self.many = many
 
     @classmethod
-    def start(cls) -> Printer:
+    def start(cls, many: bool = False) -> Printer:
         """Fork the printer, which starts importing WeasyPrint at once."""
-        return cls(*fork(_serve))
+        return cls(*fork(_serve), many=many)
 
     def typeset(self, job: PrintJob, target: Path | None, diags: Diagnostics) -> Typeset:
-        """Have the printer lay ``job`` out (and draw it into ``target``); it then stops. A second job, which
-        no build asks for, is laid out in this process."""
+        """Have the printer lay ``job`` out (and draw it into ``target``); unless it serves ``many``, it then
+        stops, and a second job is laid out in this process."""
         return self.submit(job, target, diags)()
 
     def submit(self, job: PrintJob, target: Path | None, diags: Diagnostics) -> Callable[[], Typeset]:
@@ -66,7 +71,8 @@ class Printer:
         if kind == "failed":
             self.close()
             raise failure("typesetting the PDF", *message)
-        self.close(wait=True)
+        if not self.many:
+            self.close(wait=True)
         result, items, reads = message
         diags.add(*items)
         note_reads(reads)  # the files it read, as if they had been read here
@@ -117,7 +123,7 @@ def import_without_compilers() -> None:
 
 
 def _serve(conn: Channel) -> None:
-    """The printer's side: import WeasyPrint, then lay out the one job it is sent, if any."""
+    """The printer's side: import WeasyPrint, then lay out each job it is sent, until it is sent none."""
     error: BaseException | None = None
     try:
         if on("path"):
@@ -126,21 +132,24 @@ def _serve(conn: Channel) -> None:
             import_weasyprint()
     except BaseException as exc:  # reported when a job comes, as the build would have met it
         error = exc
-    try:
-        request = conn.recv()
-    except EOFError:
-        return
-    if request is None:
-        return
-    if error is not None:
-        failed(conn, error)
-        return
-    job, target = request
-    try:
-        diags = Diagnostics()
-        with recording_reads() as reads:
-            result = typeset_fast(job, target, diags)
-        conn.send(("done", result, diags.items, reads))
-    except BaseException as exc:
-        failed(conn, exc)
-    sys.stdout.flush()
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:
+            return
+        if request is None:
+            return
+        if error is not None:
+            failed(conn, error)
+            return
+        job, target = request
+        try:
+            diags = Diagnostics()
+            with recording_reads() as reads:
+                result = typeset_fast(job, target, diags)
+            conn.send(("done", result, diags.items, reads))
+        except BaseException as exc:
+            failed(conn, exc)
+            return
+        finally:
+            sys.stdout.flush()
