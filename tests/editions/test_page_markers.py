@@ -117,15 +117,15 @@ def test_without_page_starts_the_markdown_renders_as_before(rendered) -> None:
 
 
 def test_a_page_that_begins_in_the_bibliography_is_marked_in_its_entry() -> None:
-    """The bibliography's entries are blocks too (``typeset.BIBLIOGRAPHY_ENTRY``), numbered as the PDF's
-    layout numbers them: a page of a long bibliography has its marker in the entry it begins in."""
+    """The bibliography's entries are blocks too, numbered in the section's sequence (the print HTML's
+    ``data-block``): a page of a long bibliography has its marker in the entry it begins in."""
     from briefpress.editions import pdf, typeset
     from tools.paths import BRIEF
 
     rendered = prepare(BRIEF, Diagnostics(), strict=True)
     tree = etree.HTML(pdf.print_job(rendered).source)
     entries = [(place, " ".join("".join(element.itertext()).split())) for element, place in typeset._blocks(tree)
-               if element.get("class") == typeset.BIBLIOGRAPHY_ENTRY]
+               if element.get("class") == "csl-entry"]
     assert len(entries) > 3
     (section, block), text = entries[2]
     part = next(part for part in rendered.sections if part.id == section)

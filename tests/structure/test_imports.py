@@ -22,7 +22,7 @@ STAGES = [
      "briefpress.render.linemap", "briefpress.render.templating", "briefpress.render.checks",
      "briefpress.render.citing", "briefpress.render.edition", "briefpress.render.cites",
      "briefpress.render.callouts", "briefpress.render.conditional", "briefpress.render.numbering",
-     "briefpress.render.blocks", "briefpress.render.notes"},
+     "briefpress.render.blocks", "briefpress.render.notes", "briefpress.render.blocknumbers"},
     {"briefpress.assemble"},
     {"briefpress.editions", "briefpress.editions.base", "briefpress.editions.typeset", "briefpress.editions.sectioned", "briefpress.editions.pages",
      "briefpress.editions.pdf", "briefpress.editions.epub", "briefpress.editions.html", "briefpress.editions.join",

@@ -37,11 +37,9 @@ from .sectioned import Layouts, PrintSection
 
 # Log lines about the machine's libraries rather than the brief: not the author's problem.
 ENVIRONMENT_NOTICES = ("HarfBuzz-Subset",)
-#: Elements that count as blocks, in document order, as ``render.markdown`` numbers them for the EPUB.
-BLOCK_TAGS = frozenset({"p", "li", "tr", "h2", "h3", "h4", "h5", "h6", "figure", "blockquote", "pre",
-                        "caption"})
-#: The class of an entry of the bibliography, which counts as a block too.
-BIBLIOGRAPHY_ENTRY = "csl-entry"
+#: The attribute that carries a block's number in its section (``render.blocknumbers``), which the EPUB's
+#: page-break markers are placed by.
+BLOCK = "data-block"
 
 
 @dataclass(frozen=True)
@@ -377,7 +375,7 @@ def _break_before_call(source: str, notes: list[int]) -> str:
     for n in notes:
         found = tree.xpath(f'//span[@id="fnref-{n}"]')
         block = found[0] if found else None
-        while block is not None and _tag(block) not in BLOCK_TAGS:
+        while block is not None and block.get(BLOCK) is None:
             block = block.getparent()
         if block is not None and _tag(block) == "caption":
             block = block.getparent()  # a table's caption: the table starts the page
@@ -621,18 +619,15 @@ def _owners(root: Any, numbers: Mapping[Any, Any]) -> tuple[dict[Any, Any], set[
 
 
 def _blocks(root: Any) -> Iterator[tuple[Any, tuple[str, int]]]:
-    """Each section's title (block 0) and blocks (from 1), in document order, with their place."""
+    """Each section's title (block 0) and blocks (from 1), in document order, with their place: the section's
+    id and the number the block carries (``BLOCK``)."""
     for section in root.iter():
         if _tag(section) != "section" or "section" not in (section.get("class") or "").split():
             continue
-        count = 0
         for element in section.iter():
-            tag = _tag(element)
-            if tag == "h1":
-                yield element, (section.get("id"), 0)
-            elif tag in BLOCK_TAGS or tag == "div" and BIBLIOGRAPHY_ENTRY in (element.get("class") or "").split():
-                count += 1
-                yield element, (section.get("id"), count)
+            number = element.get(BLOCK)
+            if number is not None and number.isdigit():
+                yield element, (section.get("id"), int(number))
 
 
 def _starts_from_anchors(session: _Session, source: str, sheets: list[Any]) -> tuple[PageStart, ...]:

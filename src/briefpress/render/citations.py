@@ -263,23 +263,26 @@ def _linked(html: str, env: dict) -> str:
     return _HREF.sub(lambda m: f'href="{escape(link(m.group(1)))}"', html) if link else html
 
 
-def cite_this_brief_html(works: CitedWorks | None) -> str:
-    """The brief's own reference, as a reader would cite it."""
+def cite_this_brief_html(works: CitedWorks | None, attributes: str = "") -> str:
+    """The brief's own reference, as a reader would cite it; its paragraph given ``attributes`` (its block's
+    number, in print)."""
     if works is None or not works.brief_entry:
         return ""
     match = _ENTRY.match(works.brief_entry)
     body = (match.group(1) if match else works.brief_entry).strip()
-    return f'<p class="cite-this-brief">{body}</p>\n'
+    return f'<p class="cite-this-brief"{attributes}>{body}</p>\n'
 
 
-def bibliography_html(works: CitedWorks | None) -> str:
-    """The bibliography as a list of entries, each with the id ``ref-<key>`` that citations link to."""
+def bibliography_html(works: CitedWorks | None, blocks: Sequence[int] = ()) -> str:
+    """The bibliography as a list of entries, each with the id ``ref-<key>`` that citations link to, and the
+    entries' block numbers in ``data-block`` if given (in print)."""
     if works is None or not works.entries:
         return ""
     cls = "references hanging-indent" if works.hanging_indent else "references"
     rows = []
-    for key, entry in works.entries:
+    for index, (key, entry) in enumerate(works.entries):
         match = _ENTRY.match(entry)
         body = (match.group(1) if match else entry).strip()
-        rows.append(f'<div class="csl-entry" id="{anchor(key)}" role="listitem">{body}</div>')
+        block = f' data-block="{blocks[index]}"' if index < len(blocks) else ""
+        rows.append(f'<div class="csl-entry" id="{anchor(key)}" role="listitem"{block}>{body}</div>')
     return f'<div class="{cls}" role="list">\n' + "\n".join(rows) + "\n</div>\n"

@@ -23,6 +23,8 @@ class Edition:
     epub_types: bool = False
     #: A collapsible callout is printed open, as a box, not as a ``details`` element (the PDF's).
     prints_open: bool = False
+    #: Each block carries its number (``data-block``), which the layout reads back for the page map (the PDF's).
+    block_numbers: bool = False
     #: The Quarto formats the edition is, for conditional content (quarto-cli ``_format.lua``, ``isFormat``:
     #: "html" is every HTML-based format, EPUB's included; "html:js" the HTML ones that run scripts, so not EPUB).
     quarto_formats: tuple[str, ...] = ()
@@ -31,7 +33,8 @@ class Edition:
 EDITIONS = {edition.name: edition for edition in (
     Edition("html", quarto_formats=("html", "html:js")),
     Edition("epub", section_documents=True, epub_types=True, quarto_formats=("epub", "epub3", "html")),
-    Edition("pdf", notes_where_called=True, reference_pages=True, prints_open=True, quarto_formats=("pdf", "latex")),
+    Edition("pdf", notes_where_called=True, reference_pages=True, prints_open=True, block_numbers=True,
+            quarto_formats=("pdf", "latex")),
 )}
 
 

@@ -17,7 +17,7 @@ from markdown_it.utils import OptionsDict
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from . import citations, cites, crossref, notes, pagebreaks
+from . import blocknumbers, citations, cites, crossref, notes, pagebreaks
 from .conditional import for_edition
 from .numbering import Numbers, figure_image
 
@@ -39,6 +39,7 @@ def create_parser() -> MarkdownIt:
     crossref.setup(md)  # after the figures are made
     for name, rule in {**_RULES, **notes.RULES}.items():
         md.add_render_rule(name, rule)
+    blocknumbers.setup(md)
     pagebreaks.setup(md)
     _note_nesting_too_deep(md)
     return md
@@ -102,7 +103,7 @@ def _paragraph_open(self: Any, tokens: Sequence[Token], idx: int, options: Optio
     label = env.pop("pending_note_label", "")
     if tokens[idx].hidden:  # paragraphs of tight lists have no tags
         return label
-    return f"<p{_attrs(dict(tokens[idx].attrs))}>{label}"
+    return f"<p{_attrs(dict(tokens[idx].attrs))}{blocknumbers.attribute(tokens[idx], env)}>{label}"
 
 
 def _image(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -128,7 +129,7 @@ def _figure(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, 
     children = tokens[idx].children or []
     if children[0].type == "link_open":  # a linked figure: the image is the link's text
         img = f"{_link_open(self, children, 0, options, env)}{img}</a>"
-    html = f"<figure{_attrs(attrs)}>\n{img}\n"
+    html = f"<figure{_attrs(attrs)}{blocknumbers.attribute(tokens[idx], env)}>\n{img}\n"
     label = _label(env, fig_id)
     if caption or label:
         html += f"<figcaption>{label}{caption}</figcaption>\n"
@@ -149,7 +150,8 @@ def _table_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDi
     html = f"<table{_attrs(dict(token.attrs))}>\n"
     caption = token.meta.get("caption")
     if caption is not None:
-        html += f"<caption>{_label(env, token.attrGet('id'))}{self.renderInline(caption, options, env)}</caption>\n"
+        html += (f"<caption{blocknumbers.attribute(token, env)}>{_label(env, token.attrGet('id'))}"
+                 f"{self.renderInline(caption, options, env)}</caption>\n")
     return html
 
 
@@ -184,6 +186,7 @@ def _div_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict
         label = f' aria-label="{escape(name)}"'
         html = f'<section class="{" ".join(classes)}"{_attrs({"id": div_id})}{label}>\n'
         title_id = ""
+    title_id += blocknumbers.attribute(token, env)  # the box's block is its title
     if collapsible:
         opened = ' open="open"' if meta["collapse"] == "false" else ""
         return html + f'<details{opened}>\n<summary class="box-title"{title_id}>{heading}</summary>\n'
@@ -246,7 +249,8 @@ def _crossref_mixed(self: Any, tokens: Sequence[Token], idx: int, options: Optio
 
 def _heading_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     token = tokens[idx]
-    return f"<{token.tag}{_attrs(dict(token.attrs))}>{section_number_html(env.get('numbers'), token.attrGet('id'))}"
+    return (f"<{token.tag}{_attrs(dict(token.attrs))}{blocknumbers.attribute(token, env)}>"
+            f"{section_number_html(env.get('numbers'), token.attrGet('id'))}")
 
 
 def section_number_html(numbers: Numbers | None, target_id: Any) -> str:
@@ -277,11 +281,11 @@ def _citation_author(self: Any, tokens: Sequence[Token], idx: int, options: Opti
 
 
 def _bibliography(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    return citations.bibliography_html(env.get("citations"))
+    return citations.bibliography_html(env.get("citations"), blocknumbers.numbered(tokens[idx], env))
 
 
 def _cite_this_brief(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    return citations.cite_this_brief_html(env.get("citations"))
+    return citations.cite_this_brief_html(env.get("citations"), blocknumbers.attribute(tokens[idx], env))
 
 
 _RULES = {

@@ -1,6 +1,6 @@
 """Page-break markers: where each printed page of the PDF edition begins, marked in the EPUB's text.
 
-Blocks are numbered in document order, as the PDF's layout numbers them (``typeset.BLOCK_TAGS``); the
+Blocks carry the numbers ``blocknumbers`` gave them, which the print HTML carries too (``data-block``); the
 page map says which block each printed page begins in, and after how many of the block's letters and digits
 (``typeset.counted``: the offset). A page that begins at a block's start has its marker at the start of the
 block; one that begins inside a block has it in the block's text, before the first word the page prints:
@@ -93,7 +93,8 @@ class _Block:
 
 
 def _counting(bound: Any, name: str) -> Any:
-    """Wrap a render rule so that it numbers blocks and puts each page-break marker in its block."""
+    """Wrap a render rule so that it puts each page-break marker in its block, found by the block's number
+    (``blocknumbers``)."""
     counts = name in _COUNTED
 
     def render(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -110,9 +111,9 @@ def _counting(bound: Any, name: str) -> Any:
             if whole:
                 env["in_whole_block"] -= 1
         token = tokens[idx]
-        if counts and _is_block(token, html) and "pdf" in token.meta.get("in_editions", ("pdf",)):
-            env["block"] = env.get("block", 0) + 1
-            marks = _marks(breaks.get(env["block"], ()))
+        number = token.meta.get("block") if counts else None
+        if number is not None:
+            marks = _marks(breaks.get(number, ()))
             start = _content_start(token, html)
             if marks and marks[0][0] == 0:
                 page = marks.pop(0)[1]
@@ -139,7 +140,7 @@ def _counting(bound: Any, name: str) -> Any:
             if block is not None and (block.marks or block.waiting) and (not stack or stack[-1] is not block):
                 html = block.rest() + html
         elif name == "bibliography":
-            html = _entries(html, breaks, env)
+            html = _entries(html, breaks, token.meta.get("blocks", ()))
         elif name in _CELLS and "pending_break" in env:
             html = _after_open_tag(html, page_break(env.pop("pending_break")))
         elif name in ("th_close", "td_close"):
@@ -152,17 +153,16 @@ def _counting(bound: Any, name: str) -> Any:
     return render
 
 
-#: Where an entry of the bibliography begins (``typeset.BIBLIOGRAPHY_ENTRY``): each is a block.
+#: Where an entry of the bibliography begins: each is a block.
 _ENTRY = '<div class="csl-entry"'
 
 
-def _entries(html: str, breaks: Any, env: dict) -> str:
-    """The bibliography, each of its entries numbered as a block, with the markers of the pages that begin
+def _entries(html: str, breaks: Any, blocks: Sequence[int]) -> str:
+    """The bibliography, whose entries are the blocks ``blocks``, with the markers of the pages that begin
     in them."""
     pieces = html.split(_ENTRY)
-    for i in range(1, len(pieces)):
-        env["block"] = env.get("block", 0) + 1
-        marks = _marks(breaks.get(env["block"], ()))
+    for i, number in zip(range(1, len(pieces)), blocks):
+        marks = _marks(breaks.get(number, ()))
         if not marks:
             continue
         piece = pieces[i]
@@ -176,20 +176,6 @@ def _entries(html: str, breaks: Any, env: dict) -> str:
             piece = piece[:start] + (inner[:close] + block.rest() + inner[close:] if close >= 0 else inner + block.rest())
         pieces[i] = piece
     return _ENTRY.join(pieces)
-
-
-def _is_block(token: Token, html: str) -> bool:
-    """Whether a counted token made a block the PDF's layout counts too (``typeset.BLOCK_TAGS``): not a tight
-    list's paragraph, and a div only through its box's heading."""
-    if token.type == "paragraph_open":
-        return not token.hidden
-    if token.type == "container_div_open":
-        return 'class="box-title"' in html
-    if token.type == "cite_this_brief":  # the brief's reference, a paragraph (none without a bibliography)
-        return html.startswith("<p")
-    if token.type == "table_open":  # through its caption
-        return "<caption" in html
-    return True
 
 
 def _content_start(token: Token, html: str) -> int:
@@ -218,27 +204,15 @@ def setup(md: MarkdownIt) -> None:
 
 
 def skipped(children: Sequence[Token], env: dict) -> str:
-    """The markers among the blocks of conditional content an edition leaves out: its blocks are counted as
-    the PDF has them, so that the EPUB's page list cites the PDF's pages."""
+    """The markers of the pages that begin in the blocks of conditional content an edition leaves out and the
+    PDF prints, so that the EPUB's page list cites every page of the PDF's."""
     breaks = env.get("page_breaks")
     if not breaks:
         return ""
     html = ""
     for token in children:
-        if token.type in _COUNTED and "pdf" in token.meta.get("in_editions", ()) and _would_be_block(token):
-            env["block"] = env.get("block", 0) + 1
-            for _, page in _marks(breaks.get(env["block"], ())):
-                html += page_break(page)
+        numbers = token.meta.get("blocks", ()) if "block" not in token.meta else (token.meta["block"],)
+        for number in numbers:
+            html += "".join(page_break(page) for _, page in _marks(breaks.get(number, ())))
     return html
-
-
-def _would_be_block(token: Token) -> bool:
-    """Whether a token the edition leaves out would have made a block (``_is_block``, before rendering)."""
-    if token.type == "paragraph_open":
-        return not token.hidden
-    if token.type == "container_div_open":
-        return bool(token.meta.get("box") and (token.meta.get("title") or token.attrGet("id")))
-    if token.type == "table_open":
-        return token.meta.get("caption") is not None
-    return True
 

@@ -13,7 +13,7 @@ from ..cache import Cache
 from ..errors import Diagnostics
 from ..load import FORBIDDEN_CHARS, forbidden_char_message
 from ..model import Brief, Section
-from . import crossref
+from . import blocknumbers, crossref
 from .checks import assign_ids, check_references
 from .citing import cite_syntax, format_citations, number_citations, warn_unread
 from .linemap import LineMap
@@ -82,5 +82,7 @@ def render_brief(brief: Brief, diags: Diagnostics, cache: Cache | None = None) -
     cited = format_citations(brief, clusters, diags, cite_this, cache)
     if cited is not None and cited.unread:
         warn_unread(cited, sections, line_maps, diags)
+    for part in sections:  # once the bibliography's length is known: its entries are blocks
+        blocknumbers.number(part.tokens, numbers, cited)
     return Rendered(brief, tuple(sections), MappingProxyType(assets), tuple(dict.fromkeys(images)),
                     MappingProxyType(id_owner), parser, cited, numbers)
