@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Collection, Sequence
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .errors import BriefError, Diagnostic, Diagnostics
-from .model import Metadata, PageStart
+from .model import CROSS_PART, Metadata, PageStart, page_mark
 from .policy import css_problems
-from .render import Heading, Rendered, RenderedSection
+from .render import Heading, PrintDocument, Rendered, RenderedSection
 from .render import budget
 from .render.jinja import environment
 from .render.markdown import section_number_html
@@ -110,20 +110,24 @@ class Assembler:
         # figures, tables and boxes it asks for, with the numbers worked out at render.
         self.env.globals["section_number"] = lambda target: Markup(section_number_html(rendered.numbers, target))
         self.env.globals["lists"] = rendered.numbers.lists
+        # A link's attributes in the contents and the lists: its target (the print edition's front adds its page).
+        self.env.globals["link_to"] = lambda target: Markup(f'href="#{escape(target)}"')
         self.created, self.modified = build_date(self.meta)
 
     def sections(self, fmt: str, image_src: Callable[[str], str] | None = None,
-                 page_starts: Sequence[PageStart] = ()) -> list[SectionView]:
-        """Return the sections rendered for ``fmt``, marking where the PDF's pages begin."""
-        return [self._view(part, fmt, image_src, {p.block: p.page for p in page_starts if p.section == part.id})
-                for part in self.rendered.sections]
+                 page_starts: Sequence[PageStart] = (), document: PrintDocument | None = None) -> list[SectionView]:
+        """Return the sections rendered for ``fmt``, marking where the PDF's pages begin; with ``document``,
+        only the sections of that print document, their links written for it."""
+        return [self._view(part, fmt, image_src, {p.block: p.page for p in page_starts if p.section == part.id},
+                           document)
+                for part in self.rendered.sections if document is None or part.id in document.sections]
 
     def _view(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None,
-              breaks: dict[int, int]) -> SectionView:
+              breaks: dict[int, int], document: PrintDocument | None = None) -> SectionView:
         s = part.section
         title_page = breaks.pop(0, None)
         return SectionView(s.id, s.title, s.short_title, s.role, part.headings,
-                           self.rendered.html(part, fmt, image_src, breaks), part.file_name, title_page)
+                           self.rendered.html(part, fmt, image_src, breaks, document), part.file_name, title_page)
 
     def render(self, template: str, **context: Any) -> str:
         """Render a package (or brief) template with the brief's metadata in scope."""
@@ -135,13 +139,24 @@ class Assembler:
             raise BriefError([Diagnostic(path, line, f"template error: {exc}")]) from None
 
     def pdf(self, fonts: Sequence[FontFace], only: Collection[str] | None = None, front: bool = True,
-            views: Sequence[SectionView] | None = None) -> str:
+            views: Sequence[SectionView] | None = None, document: PrintDocument | None = None) -> str:
         """The HTML document WeasyPrint lays out: the cover and contents (``front``), then every section, or
         those in ``only`` (one part of a brief laid out in parts). ``views`` are the sections already
-        rendered for the PDF, for a caller that assembles several parts."""
+        rendered for the PDF, for a caller that assembles several parts. In a ``document`` of the print
+        edition laid out in several, the front's links carry their targets' pages."""
         contents = list(views) if views is not None else self.sections("pdf")
         sections = [view for view in contents if only is None or view.id in only]
-        return self.render("pdf.html.j2", sections=sections, contents=contents, front=front, fonts=fonts)
+        links = {} if document is None else {"link_to": lambda target: Markup(self._front_link(target, document))}
+        return self.render("pdf.html.j2", sections=sections, contents=contents, front=front, fonts=fonts, **links)
+
+    def _front_link(self, target: str, document: PrintDocument) -> str:
+        """The attributes of a link of the print edition's front to ``target``: it prints the target's page
+        (``data-page``, filled in once known); in a part of a long brief, it leaves the front as a
+        ``CROSS_PART`` URI, and a link to an id no section holds is left as it is."""
+        outside = document.outside(self.rendered.id_owner.get(target))
+        if document.parts and not outside:
+            return f'href="#{escape(target)}"'
+        return f'href="{escape(CROSS_PART if document.parts else "#")}{escape(target)}"{page_mark(target)}'
 
     def html(self, css: str, image_src: Callable[[str], str]) -> str:
         """The self-contained HTML edition, with the design's icon (``icon``) as a ``data:`` URL."""

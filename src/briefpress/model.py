@@ -177,6 +177,50 @@ class PageStart:
     offset: int = 0
 
 
+#: Links from one part of a brief laid out in parts to another leave WeasyPrint as URIs of this scheme; joining
+#: the parts makes them internal again (``editions.join``).
+CROSS_PART = "briefpress-part:"
+#: Around a paged link's target in its ``data-page``, as the print edition renders it, until the HTML is split
+#: (``PagedHTML.split``): two of Unicode's noncharacters, which no source may hold (``load.FORBIDDEN_CHARS``).
+PAGE_OPEN, PAGE_CLOSE = "\ufffe", "\uffff"
+
+
+def page_mark(target_id: str) -> str:
+    """The ``data-page`` of a link that prints the page of ``target_id``, as rendered, before the page is known."""
+    return f' data-page="{PAGE_OPEN}{target_id}{PAGE_CLOSE}"'
+
+
+@dataclass(frozen=True)
+class PagedHTML:
+    """A print document's HTML, split once where its links print their targets' pages (``data-page``): the
+    text around those places, and each one's target id. ``filled`` joins them with the pages known."""
+
+    texts: tuple[str, ...] = ("",)
+    targets: tuple[str, ...] = ()
+
+    @classmethod
+    def split(cls, html: str) -> PagedHTML:
+        """``html`` as rendered, each paged link's target marked (``page_mark``), split at the marks."""
+        first, *rest = html.split(PAGE_OPEN)
+        pieces = [piece.partition(PAGE_CLOSE) for piece in rest]
+        return cls((first, *(text for _, _, text in pieces)), tuple(target for target, _, _ in pieces))
+
+    def filled(self, pages: Mapping[str, int]) -> str:
+        """The HTML, each paged link given its target's page from ``pages`` (0, which prints none: not known)."""
+        out = [self.texts[0]]
+        for target, text in zip(self.targets, self.texts[1:]):
+            out += [str(pages.get(target, 0)), text]
+        return "".join(out)
+
+    @property
+    def source(self) -> str:
+        """The HTML with no page known yet."""
+        return self.filled({})
+
+    def __bool__(self) -> bool:
+        return any(self.texts)
+
+
 def _roman(n: int) -> str:
     """``n`` in Roman numerals (pandoc's ``to_roman_numeral``: 1 to 3999, else the digits)."""
     if not 0 < n < 4000:

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
-import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Protocol, runtime_checkable
@@ -14,14 +12,14 @@ from typing import Callable, Protocol, runtime_checkable
 from ..assemble import Assembler, FontFace, stylesheet_path
 from ..cache import Cache, key, package_code, version
 from ..errors import Diagnostic, Diagnostics
-from ..model import PageStart
-from ..render import Rendered
+from ..model import PagedHTML, PageStart
+from ..render import PrintDocument, Rendered
 from ..resources import DESIGN_FACES, ResourcePolicy, recording_reads
 from . import pages
 from .base import EditionInput, EditionResult
 from .pages import PageMap
 from .sectioned import PrintSection
-from .typeset import CROSS_PART, PrintJob, PrintPart, Typeset, Typesetter
+from .typeset import PrintJob, PrintPart, Typeset, Typesetter
 
 STYLESHEETS = ("common.css", "print.css")
 
@@ -66,15 +64,15 @@ def print_job(rendered: Rendered) -> PrintJob:
     notes = {part.id: part.note_offset for part in rendered.sections}
     parts: tuple[PrintPart, ...] = ()
     sections: tuple[PrintSection, ...] = ()
-    front = ""
+    front = PagedHTML()
     if runs is not None:
-        parts = (PrintPart(_cross_part_links(rendered, assembler.pdf(fonts, (), True, views), set(), True), 0),
-                 *(PrintPart(_cross_part_links(rendered, assembler.pdf(fonts, run, False, views), set(run), False),
-                             notes[run[0]]) for run in runs))
+        parts = (PrintPart(PagedHTML.split(assembler.pdf(fonts, (), True, views, PrintDocument(parts=True))), 0),
+                 *(PrintPart(_document(assembler, fonts, PrintDocument(frozenset(run), parts=True)), notes[run[0]])
+                   for run in runs))
     else:  # laid out section by section (``sectioned``), the fonts declared once for all
-        front = _paged_links(rendered, assembler.pdf((), (), True, views), None)
-        sections = tuple(PrintSection(view.id, _paged_links(rendered, assembler.pdf((), (view.id,), False, views),
-                                                            view.id), notes[view.id]) for view in views)
+        front = PagedHTML.split(assembler.pdf((), (), True, views, PrintDocument()))
+        sections = tuple(PrintSection(view.id, _document(assembler, (), PrintDocument(frozenset({view.id}))),
+                                      notes[view.id]) for view in views)
     return PrintJob(rendered.brief.root, dict(rendered.assets), assembler.pdf(fonts, views=views),
                     tuple(stylesheet_path(rendered, name) for name in STYLESHEETS), meta.lang,
                     meta.identifier, meta.last_modified, meta.title, parts, front, sections,
@@ -83,31 +81,11 @@ def print_job(rendered: Rendered) -> PrintJob:
                     if sections else "")
 
 
-def _paged_links(rendered: Rendered, source: str, section: str | None) -> str:
-    """Mark the links of one document that print their target's page from ``data-page`` (0 until known):
-    in the front (``section`` None), every link; in a section, each reference that prints the page
-    ("Figure 2 (p. 5)") of a target in another section."""
-    def link(match: re.Match) -> str:
-        if section is not None and ("xref-page" not in match.group(1)
-                                    or rendered.id_owner.get(html.unescape(match.group(2))) in (None, section)):
-            return match.group(0)
-        return f'{match.group(0)} data-page="0"'
-
-    return re.sub(r'((?:<a class="[^"]*" )?)href="#([^"]*)"', link, source)
-
-
-def _cross_part_links(rendered: Rendered, source: str, sections: set[str], front: bool) -> str:
-    """Point links to ids of other parts at ``CROSS_PART`` URIs; the front's, and cross-references that print
-    their target's page ("Figure 2 (p. 5)"), carry a ``data-page`` of 0, for that page, filled in where it is
-    known when the part is laid out (``typeset``)."""
-    def link(match: re.Match) -> str:
-        owner = rendered.id_owner.get(html.unescape(match.group(2)))
-        if owner is None or owner in sections:
-            return match.group(0)
-        paged = front or "xref-page" in match.group(1)
-        return f'{match.group(1)}href="{CROSS_PART}{match.group(2)}"' + (' data-page="0"' if paged else "")
-
-    return re.sub(r'((?:<a class="[^"]*" )?)href="#([^"]*)"', link, source)
+def _document(assembler: Assembler, fonts: list[FontFace], document: PrintDocument) -> PagedHTML:
+    """The HTML of one print document of sections (one section, or a long brief's part), its sections
+    rendered for it: split where its references print the pages of targets laid out in other documents."""
+    views = assembler.sections("pdf", document=document)
+    return PagedHTML.split(assembler.pdf(fonts, document.sections, False, views, document))
 
 
 def write(inp: EditionInput) -> EditionResult:

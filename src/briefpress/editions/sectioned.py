@@ -19,34 +19,37 @@ WeasyPrint session outlives a save, lays out again only what the save changed.
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, Sequence
 
 from ..cache import key
 from ..errors import Diagnostic, Diagnostics
-from ..model import PageStart
+from ..model import PagedHTML, PageStart
 from ..resources import recording_reads
 
 #: How many times the sections may be laid out again for the pages their references print.
 ROUNDS = 3
 #: The stylesheets' page numbers of link targets; in the front, read from ``data-page``.
 LINK_PAGE = re.compile(r"target-counter\(\s*attr\(\s*href\s*\)\s*,\s*page\s*(?:,[^)]*)?\)")
-#: A link to another section's target whose page it prints (filled in as the pages become known).
-_PAGED_LINK = re.compile(r'href="#([^"]*)" data-page="\d+"')
 
 
 @dataclass(frozen=True)
 class PrintSection:
     """One section of a brief's print edition, as a document of its own.
 
-    Its links that print the page of a target in another section carry ``data-page="0"``.
+    Its links that print the page of a target in another section carry it in ``data-page``, filled in from
+    the pages known (``PagedHTML``).
     """
 
     id: str
-    source: str  # the HTML
+    html: PagedHTML  # the HTML
     notes_before: int  # the notes of the sections before it: its first note's number is one more
+
+    @property
+    def source(self) -> str:
+        """The HTML, no other section's page known."""
+        return self.html.source
 
 
 class Session(Protocol):
@@ -110,7 +113,7 @@ class Layouts:
         self.kept, self.used = self.used, {}
 
 
-def lay_out(session: Session, front: str, sections: Sequence[PrintSection], sheets: list[Any],
+def lay_out(session: Session, front: PagedHTML, sections: Sequence[PrintSection], sheets: list[Any],
             front_sheets: list[Any], title_css: str, layouts: Layouts,
             drawn: bool) -> tuple[Any, tuple[PageStart, ...]]:
     """Lay the front and each section out, each as its own document; return one document of all their pages
@@ -118,7 +121,8 @@ def lay_out(session: Session, front: str, sections: Sequence[PrintSection], shee
     ``data-page``; ``title_css`` sets the brief's title for the running heads of sections. The front is laid
     out again with the sections' pages only if the document is to be ``drawn`` (a page map needs only its
     length). What the layouts kept report goes to ``session.diags``."""
-    zero = layouts.get(key("front", front), lambda: _laid(session, front, front_sheets, 1, plain=True),
+    first = front.source
+    zero = layouts.get(key("front", first), lambda: _laid(session, first, front_sheets, 1, plain=True),
                        session.unchanged)
     front_pages = zero.pages
     anchors = {name: 1 + index for name, index in zero.anchors.items()}
@@ -127,7 +131,7 @@ def lay_out(session: Session, front: str, sections: Sequence[PrintSection], shee
         known = dict(anchors)  # the pages of the round before, each replaced once laid out again
         laid, sources, page = [], [], front_pages + 1
         for section in sections:
-            source = _filled(section.source, known)
+            source = section.html.filled(known)
             counters = (f"@page :first {{ counter-reset: page {page} }} {title_css} "
                         f"body {{ counter-reset: footnote {section.notes_before} }}")
             one = layouts.get(key("section", source, counters), lambda: _laid(
@@ -137,11 +141,11 @@ def lay_out(session: Session, front: str, sections: Sequence[PrintSection], shee
             known.update((name, page + index) for name, index in one.anchors.items())
             page += one.pages
         anchors = known
-        if all(_filled(s.source, anchors) == source for s, source in zip(sections, sources)):
+        if all(s.html.filled(anchors) == source for s, source in zip(sections, sources)):
             break
     whole = zero
     if drawn:
-        filled = _filled(front, anchors)
+        filled = front.filled(anchors)
         whole = layouts.get(key("front", filled), lambda: _laid(session, filled, front_sheets, 1, plain=True),
                             session.unchanged)
         if whole.pages != front_pages:  # the numbers sit in boxes of a set width, beside the titles
@@ -173,8 +177,3 @@ def _laid(session: Session, source: str, sheets: list[Any], first_page: int, pla
             anchors.setdefault(name, index)
     return Laid(document, starts, anchors, list(items), reads)
 
-
-def _filled(source: str, pages: dict[str, int]) -> str:
-    """``source`` with each paged link's ``data-page`` set to its target's page (0: not known)."""
-    return _PAGED_LINK.sub(lambda m: f'href="#{m.group(1)}" data-page="{pages.get(html_lib.unescape(m.group(1)), 0)}"',
-                           source)

@@ -16,11 +16,9 @@ import calendar
 import datetime as dt
 import gc
 import hashlib
-import html as html_lib
 import io
 import logging
 import os
-import re
 import sys
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
@@ -29,7 +27,7 @@ from typing import Any, Iterator, Mapping, Protocol
 
 from ..errors import Diagnostics
 from ..exits import private_temporary_folder
-from ..model import PageStart
+from ..model import CROSS_PART, PagedHTML, PageStart
 from ..resources import ResourcePolicy
 from . import sectioned
 from .sectioned import LINK_PAGE as _LINK_PAGE
@@ -47,12 +45,18 @@ class PrintPart:
     """One part of a long brief's print edition: the cover and contents (the first part), or a run of
     sections.
 
-    Its links to other parts are ``CROSS_PART`` URIs, which joining makes internal again; the front's carry
-    their target's printed page in ``data-page``, filled in once the runs are laid out.
+    Its links to other parts are ``CROSS_PART`` URIs, which joining makes internal again; the front's, and the
+    references that print their target's page, carry that page in ``data-page``, filled in from the pages
+    known (``PagedHTML``): the front's once the runs are laid out, a run's from the parts before it.
     """
 
-    source: str  # the HTML
+    html: PagedHTML  # the HTML
     notes_before: int  # notes in the parts before it: its first note's number is one more
+
+    @property
+    def source(self) -> str:
+        """The HTML, no other part's page known."""
+        return self.html.source
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ class PrintJob:
     modified: dt.date  # stamped into the embedded fonts
     title: str = ""  # the brief's title, for the running heads of parts that have no cover
     parts: tuple[PrintPart, ...] = ()  # a long brief's parts, the front first (see ``pdf.plan``)
-    front: str = ""  # the HTML of the cover and contents alone, laid out before and after the sections
+    front: PagedHTML = PagedHTML()  # the cover and contents alone, laid out before and after the sections
     sections: tuple[PrintSection, ...] = ()  # each section's HTML, laid out on its own (``sectioned``)
     fonts: str = ""  # the ``@font-face`` rules of the front's and the sections' documents, read once
 
@@ -301,7 +305,8 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
     front_sheets = [session.css(_LINK_PAGE.sub("attr(data-page)", path.read_text(encoding="utf-8")), path)
                     for path in job.stylesheets]
     # Once more with its page numbers if the PDF is drawn: what this layout finds is reported then.
-    _, document = session.lay_out(front.source, front_sheets, session.diags if target is None else Diagnostics())
+    _, document = session.lay_out(front.html.source, front_sheets,
+                                  session.diags if target is None else Diagnostics())
     front_pages = len(document.pages)
     del document
     page = front_pages + 1
@@ -313,9 +318,7 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
             f"@page :first {{ counter-reset: page {page} }} html {{ string-set: brief-title {title} }} "
             f"body {{ counter-reset: footnote {run.notes_before} }}")]
         # A cross-reference to an earlier part prints its page, known by now; to a later one, no page.
-        source = _FRONT_LINK.sub(lambda m: f'href="{CROSS_PART}{m.group(1)}" '
-                                           f'data-page="{anchors.get(html_lib.unescape(m.group(1)), 0)}"', run.source)
-        html, document, source = session.lay_out_notes(source, sheets)
+        html, document, source = session.lay_out_notes(run.html.filled(anchors), sheets)
         starts += session.starts(html, document, source, sheets, page)
         for index, laid_page in enumerate(document.pages):
             for name in laid_page.anchors:
@@ -327,9 +330,7 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
         gc.collect()  # page boxes hold reference cycles: free this part's before the next is laid out
     if target is None:
         return Typeset(page - 1, tuple(starts))
-    source = _FRONT_LINK.sub(lambda m: f'href="{CROSS_PART}{m.group(1)}" '
-                                       f'data-page="{anchors.get(html_lib.unescape(m.group(1)), 0)}"', front.source)
-    _, document = session.lay_out(source, front_sheets)
+    _, document = session.lay_out(front.html.filled(anchors), front_sheets)
     if len(document.pages) != front_pages:  # the numbers sit in boxes of a set width, beside the titles
         raise RuntimeError("the contents changed length once their page numbers were filled in")
     front_drawing = DrawnHere()
@@ -338,10 +339,6 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
     join([*front_drawing.results(), *drawing.results()], target, pdf_identifier(job), CROSS_PART)
     return Typeset(page - 1, tuple(starts))
 
-
-#: Links from one part to another leave WeasyPrint as URIs of this scheme; joining makes them internal.
-CROSS_PART = "briefpress-part:"
-_FRONT_LINK = re.compile(rf'href="{CROSS_PART}([^"]*)" data-page="0"')
 
 
 def _notes_astray(document: Any) -> list[int]:

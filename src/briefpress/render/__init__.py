@@ -3,7 +3,7 @@ charts drawn as SVG (``charts``); ids, links and images checked (``checks``), fi
 (``crossref``) and citations formatted (``citing``) across the brief; run by ``sections``, into a
 ``rendered.Rendered``."""
 
-from .rendered import Heading, Rendered, RenderedSection
+from .rendered import Heading, PrintDocument, Rendered, RenderedSection
 from .sections import render_brief
 
-__all__ = ["Heading", "Rendered", "RenderedSection", "render_brief"]
+__all__ = ["Heading", "PrintDocument", "Rendered", "RenderedSection", "render_brief"]

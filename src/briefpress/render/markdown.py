@@ -239,7 +239,8 @@ def _crossref(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict
         return f'<span class="xref xref-{target.kind}">{escape(text)}</span>'
     href = env["link_href"](f"#{target.id}")
     pages = " xref-page" if env["edition"].reference_pages and numbers.numbering.pages else ""
-    return f'<a class="xref xref-{target.kind}{pages}" href="{escape(href)}">{escape(text)}</a>'
+    page = env["page_mark"](target.id) if pages else ""  # the target's page, if laid out apart
+    return f'<a class="xref xref-{target.kind}{pages}" href="{escape(href)}"{page}>{escape(text)}</a>'
 
 
 def _crossref_mixed(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -266,8 +267,9 @@ def section_number_html(numbers: Numbers | None, target_id: Any) -> str:
 def _link_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     token = tokens[idx]
     attrs = dict(token.attrs)
-    attrs["href"] = env["link_href"](str(attrs.get("href", "")))
-    if not str(attrs["href"]).startswith("#") and ".xhtml" not in str(attrs["href"]):
+    written = str(attrs.get("href", ""))  # a link to an id is internal, wherever the edition points it
+    attrs["href"] = env["link_href"](written)
+    if not written.startswith("#") and ".xhtml" not in str(attrs["href"]):
         attrs["class"] = " ".join(filter(None, [attrs.get("class"), "external"]))
     return f"<a{_attrs(attrs)}>"
 

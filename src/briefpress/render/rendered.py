@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from ..model import Brief, Section
+from ..model import CROSS_PART, Brief, Section, page_mark
 from .citations import CitedWorks
 from .edition import Edition
 from .edition import edition as edition_named
@@ -25,6 +25,22 @@ class Heading:
     level: int
     id: str
     text: str
+
+
+@dataclass(frozen=True)
+class PrintDocument:
+    """One of the documents the print edition is laid out in, when it is not laid out whole: the front (cover
+    and contents), a section, or a run of sections (a part of a long brief). A reference in it that prints its
+    target's page ("Figure 2 (p. 5)"), to a target laid out in another document, carries that page in
+    ``data-page`` (``model.page_mark``), filled in once it is known. In a part, a link to another part's
+    target is a ``CROSS_PART`` URI, which joining the parts makes internal again."""
+
+    sections: frozenset[str] = frozenset()  # the sections laid out in it (none: the front)
+    parts: bool = False  # a part of a long brief
+
+    def outside(self, owner: str | None) -> bool:
+        """Whether a target in section ``owner`` (None: in none) is laid out in another document."""
+        return owner is not None and owner not in self.sections
 
 
 @dataclass(frozen=True)
@@ -66,10 +82,11 @@ class Rendered:
     numbers: Numbers = field(default_factory=Numbers)
 
     def html(self, part: RenderedSection, fmt: str, image_src: Callable[[str], str] | None = None,
-             page_breaks: Mapping[int, int] | None = None) -> str:
+             page_breaks: Mapping[int, int] | None = None, document: PrintDocument | None = None) -> str:
         """Return the section's body HTML for ``fmt`` (``pdf``, ``epub`` or ``html``).
 
-        ``page_breaks`` maps a block's number in the section to the printed page that begins there.
+        ``page_breaks`` maps a block's number in the section to the printed page that begins there;
+        ``document`` is the print document the section is laid out in, if not the whole brief.
         """
         edition = edition_named(fmt)
         env: dict[str, Any] = {
@@ -78,7 +95,8 @@ class Rendered:
             "footnotes": dict(part.footnotes),
             "note_offset": part.note_offset,
             "image_src": image_src or (lambda src: src),
-            "link_href": lambda href: self._href(href, part, edition),
+            "link_href": lambda href: self._href(href, part, edition, document),
+            "page_mark": lambda target_id: self._page_mark(target_id, document),
             "citations": self.cited,
             "numbers": self.numbers,
         }
@@ -91,9 +109,16 @@ class Rendered:
         owner = self.id_owner.get(target_id, "")
         return f"{owner}.xhtml" if owner == target_id else f"{owner}.xhtml#{target_id}"
 
-    def _href(self, href: str, part: RenderedSection, edition: Edition) -> str:
-        if edition.section_documents and href.startswith("#"):
+    def _href(self, href: str, part: RenderedSection, edition: Edition, document: PrintDocument | None) -> str:
+        if href.startswith("#"):
             owner = self.id_owner.get(href[1:])
-            if owner is not None and owner != part.id:
+            if edition.section_documents and owner is not None and owner != part.id:
                 return self.href_in_epub(href[1:])
+            if document is not None and document.parts and document.outside(owner):
+                return CROSS_PART + href[1:]
         return href
+
+    def _page_mark(self, target_id: str, document: PrintDocument | None) -> str:
+        """The ``data-page`` of a reference that prints its target's page, in a print document that does not
+        hold the target."""
+        return page_mark(target_id) if document is not None and document.outside(self.id_owner.get(target_id)) else ""
