@@ -26,7 +26,7 @@ STAGES = [
     {"briefpress.assemble"},
     {"briefpress.editions", "briefpress.editions.base", "briefpress.editions.typeset", "briefpress.editions.sectioned", "briefpress.editions.pages",
      "briefpress.editions.pdf", "briefpress.editions.epub", "briefpress.editions.html", "briefpress.editions.join",
-     "briefpress.editions.fonts", "briefpress.editions.webfonts"},
+     "briefpress.editions.fonts", "briefpress.editions.webfonts", "briefpress.editions.keptparts"},
     {"briefpress.release"},
     {"briefpress.build"},
     {"briefpress.shelf", "briefpress.shelf.model", "briefpress.shelf.config", "briefpress.shelf.pages",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Callable, Protocol, runtime_checkable
 
@@ -15,7 +15,7 @@ from ..errors import Diagnostic, Diagnostics
 from ..model import PagedHTML, PageStart
 from ..render import PrintDocument, Rendered
 from ..resources import DESIGN_FACES, ResourcePolicy, recording_reads
-from . import pages
+from . import keptparts, pages
 from .base import EditionInput, EditionResult
 from .pages import PageMap
 from .sectioned import PrintSection
@@ -98,6 +98,8 @@ def begin(inp: EditionInput) -> Callable[[], EditionResult]:
     (``Submitting``: the printer process) is handed the job at once, so that the build writes its other
     editions meanwhile; any other lays it out now, and the function returns what it made."""
     job = print_job(inp.rendered)
+    if job.parts and inp.cache is not None and inp.cache.folder is not None:
+        job = replace(job, kept_parts=inp.cache.folder)  # a long brief's parts, kept between builds
     layout = pages.layout_key(job)  # the page map's key, and the kept PDF's
     finish = kept_typeset(job, layout, inp.target, inp.diags, inp.typesetter, inp.cache)
 
@@ -150,6 +152,10 @@ def kept_typeset(job: PrintJob, layout: str, target: Path, diags: Diagnostics, t
         with recording_reads() as more:  # what the printer read, told once it is done
             typeset = submitted()
         diags.add(*own.items)
+        if typeset.kept:  # a long brief's parts laid out now: kept with the rest, once the build succeeds
+            if cache is not None:
+                keptparts.keep_all(cache, typeset.kept)
+            typeset = replace(typeset, kept=())
         if cache is not None:
             header = {"pages": typeset.pages, "starts": [asdict(start) for start in typeset.starts],
                       "reads": {**reads, **more}, "diagnostics": [d.to_json() for d in own.items]}

@@ -21,15 +21,16 @@ import logging
 import os
 import sys
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Protocol
 
 from ..errors import Diagnostics
 from ..exits import private_temporary_folder
 from ..model import CROSS_PART, PagedHTML, PageStart
-from ..resources import ResourcePolicy
+from ..resources import ResourcePolicy, note_reads, recording_reads
 from . import sectioned
+from .keptparts import KeptParts, LaidPart
 from .sectioned import LINK_PAGE as _LINK_PAGE
 from .sectioned import Layouts, PrintSection
 
@@ -75,6 +76,7 @@ class PrintJob:
     front: PagedHTML = PagedHTML()  # the cover and contents alone, laid out before and after the sections
     sections: tuple[PrintSection, ...] = ()  # each section's HTML, laid out on its own (``sectioned``)
     fonts: str = ""  # the ``@font-face`` rules of the front's and the sections' documents, read once
+    kept_parts: Path | None = None  # where a long brief's parts are kept between builds (``keptparts``)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class Typeset:
 
     pages: int
     starts: tuple[PageStart, ...]
+    #: A long brief's parts laid out now, for the build to keep once it succeeds (``keptparts``).
+    kept: tuple[tuple[str, bytes], ...] = ()
 
 
 class Typesetter(Protocol):
@@ -297,48 +301,112 @@ class _Session:
 def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Drawing) -> Typeset:
     """Lay a long brief out part by part, each run of sections numbered on from the pages and notes before
     it, the front (cover and contents) first for its length and, once every run is laid out, again with
-    the contents' page numbers; draw each part and join them. Only one part's layout is held at a time."""
+    the contents' page numbers; draw each part and join them. Only one part's layout is held at a time.
+
+    A part kept from an earlier build (``job.kept_parts``: ``keptparts``) is not laid out again; the parts
+    laid out are handed back in ``Typeset.kept``, to be kept once the build succeeds."""
     from .join import join  # pikepdf and fontTools, only for a brief in parts
 
     job = session.job
+    kept = KeptParts(job.kept_parts if target is not None else None, session.policy,
+                     (str(job.root), job.identifier, str(job.modified), job.title, job.fonts,
+                      *(path.read_text(encoding="utf-8") for path in job.stylesheets)))
     front, *runs = job.parts
     front_sheets = [session.css(_LINK_PAGE.sub("attr(data-page)", path.read_text(encoding="utf-8")), path)
                     for path in job.stylesheets]
-    # Once more with its page numbers if the PDF is drawn: what this layout finds is reported then.
-    _, document = session.lay_out(front.html.source, front_sheets,
-                                  session.diags if target is None else Diagnostics())
-    front_pages = len(document.pages)
-    del document
+    length = kept.entry("length", front.html.source)
+    front_pages = _kept_length(kept, length)
+    if front_pages is None:
+        # Once more with its page numbers if the PDF is drawn: what this layout finds is reported then.
+        _, document = session.lay_out(front.html.source, front_sheets,
+                                      session.diags if target is None else Diagnostics())
+        front_pages = len(document.pages)
+        kept.keep(length, LaidPart(front_pages))
+        del document
     page = front_pages + 1
     anchors: dict[str, int] = {}
     starts: list[PageStart] = []
     title = _css_string(job.title)
+    laid: list[tuple[str, Diagnostics, dict[str, str], LaidPart]] = []  # drawn meanwhile: kept once drawn
+    pdfs: list[bytes | None] = []  # each run's PDF, if kept; None if drawn now
     for run in runs:
-        sheets = [*session.sheets, session.css(
-            f"@page :first {{ counter-reset: page {page} }} html {{ string-set: brief-title {title} }} "
-            f"body {{ counter-reset: footnote {run.notes_before} }}")]
         # A cross-reference to an earlier part prints its page, known by now; to a later one, no page.
-        html, document, source = session.lay_out_notes(run.html.filled(anchors), sheets)
-        starts += session.starts(html, document, source, sheets, page)
-        for index, laid_page in enumerate(document.pages):
-            for name in laid_page.anchors:
-                anchors.setdefault(name, page + index)
-        page += len(document.pages)
-        if target is not None:
-            drawing.draw(document, job, session.diags)
-        del html, document
-        gc.collect()  # page boxes hold reference cycles: free this part's before the next is laid out
+        filled = run.html.filled(anchors)
+        entry = kept.entry("run", filled, page, run.notes_before)
+        part = kept.get(entry)
+        if part is None:
+            own, diags = Diagnostics(), session.diags
+            session.diags = own
+            try:
+                with recording_reads() as reads:
+                    part = _lay_out_run(session, filled, page, run.notes_before, title, drawing, target)
+            finally:
+                session.diags = diags
+            laid.append((entry, own, reads, part))
+            pdfs.append(None)
+        else:
+            note_reads(part.reads)
+            pdfs.append(part.pdf)
+        session.diags.add(*part.diagnostics)  # reported in the parts' order, however each was made
+        starts += part.starts
+        for name, number in part.anchors.items():
+            anchors.setdefault(name, number)
+        page += part.pages
     if target is None:
         return Typeset(page - 1, tuple(starts))
-    _, document = session.lay_out(front.html.filled(anchors), front_sheets)
-    if len(document.pages) != front_pages:  # the numbers sit in boxes of a set width, beside the titles
-        raise RuntimeError("the contents changed length once their page numbers were filled in")
-    front_drawing = DrawnHere()
-    front_drawing.draw(document, job, session.diags)
-    del document
-    join([*front_drawing.results(), *drawing.results()], target, pdf_identifier(job), CROSS_PART)
-    return Typeset(page - 1, tuple(starts))
+    drawn = iter(drawing.results())
+    for index, pdf in enumerate(pdfs):
+        if pdf is None:
+            entry, own, reads, part = laid.pop(0)
+            pdfs[index] = pdf = next(drawn)
+            session.diags.add(*own.items[len(part.diagnostics):])  # what drawing it reported
+            kept.keep(entry, replace(part, diagnostics=tuple(own.items), reads=reads, pdf=pdf))
+    filled = front.html.filled(anchors)
+    entry = kept.entry("front", filled)
+    part = kept.get(entry)
+    if part is None:
+        own, reads = Diagnostics(), {}
+        with recording_reads() as reads:
+            _, document = session.lay_out(filled, front_sheets, own)
+            if len(document.pages) != front_pages:  # the numbers sit in boxes of a set width, beside the titles
+                raise RuntimeError("the contents changed length once their page numbers were filled in")
+            front_drawing = DrawnHere()
+            front_drawing.draw(document, job, own)
+            del document
+        part = LaidPart(front_pages, diagnostics=tuple(own.items), reads=reads, pdf=front_drawing.results()[0])
+        kept.keep(entry, part)
+    else:
+        note_reads(part.reads)
+    session.diags.add(*part.diagnostics)
+    join([part.pdf, *(pdf for pdf in pdfs if pdf is not None)], target, pdf_identifier(job), CROSS_PART)
+    return Typeset(page - 1, tuple(starts), tuple(kept.made))
 
+
+def _lay_out_run(session: _Session, source: str, page: int, notes_before: int, title: str, drawing: Drawing,
+                 target: Path | io.BytesIO | None) -> LaidPart:
+    """Lay one run of sections out, numbered on from ``page`` and ``notes_before``, and have it drawn if the
+    PDF is; what it found, its diagnostics so far (its drawing may report more)."""
+    sheets = [*session.sheets, session.css(
+        f"@page :first {{ counter-reset: page {page} }} html {{ string-set: brief-title {title} }} "
+        f"body {{ counter-reset: footnote {notes_before} }}")]
+    html, document, laid_source = session.lay_out_notes(source, sheets)
+    starts = session.starts(html, document, laid_source, sheets, page)
+    anchors: dict[str, int] = {}
+    for index, laid_page in enumerate(document.pages):
+        for name in laid_page.anchors:
+            anchors.setdefault(name, page + index)
+    pages = len(document.pages)
+    if target is not None:
+        drawing.draw(document, session.job, session.diags)
+    diagnostics = tuple(session.diags.items)
+    del html, document
+    gc.collect()  # page boxes hold reference cycles: free this part's before the next is laid out
+    return LaidPart(pages, starts, anchors, diagnostics)
+
+
+def _kept_length(kept: KeptParts, entry: str) -> int | None:
+    part = kept.get(entry)
+    return part.pages if part is not None else None
 
 
 def _notes_astray(document: Any) -> list[int]:
