@@ -8,7 +8,8 @@ written only when the build that made them succeeds, atomically; the folder is k
 by removing the entries used longest ago. ``make clean`` removes it; so may anyone, at any time.
 
 Kept here: the formatted citations and bibliography (``render.citeproc``), the HTML edition's font
-subsets (``editions.webfonts``) and the PDF edition itself (``editions.pdf``). The PDF's page map is kept beside them (``editions.pages``).
+subsets (``editions.webfonts``), the PDF edition itself (``editions.pdf``) and a long brief's parts
+(``editions.keptparts``). The PDF's page map is kept beside them (``editions.pages``).
 """
 
 from __future__ import annotations
