@@ -163,6 +163,24 @@ def test_deeply_nested_csl_json_is_an_error_at_the_file(tmp_path: Path) -> None:
     assert re.search(r"refs\.json:1: error: invalid CSL-JSON: values are nested too deeply", run.stderr), run.stderr
 
 
+def test_a_character_no_output_can_hold_spelled_as_an_escape_is_an_error_at_the_reference(tmp_path: Path) -> None:
+    """CSL-JSON's ``\\ufffe`` (a noncharacter, which the print edition also uses as a marker) and ``\\u0001``
+    pass the check of the file's own text; the formatted reference holds them: an error at the reference,
+    in every edition's build, and nothing written."""
+    for char in ("\ufffe", "\u0001"):
+        root = _brief(tmp_path / f"u{ord(char):04x}")
+        refs = [dict(REFS_JSON[1], id="plain", title=f"A{char}B")] + [REFS_JSON[0]]
+        (root / "refs.json").write_text(json.dumps(refs, ensure_ascii=True), encoding="utf-8")
+        assert char not in (root / "refs.json").read_text(encoding="utf-8")
+        for fmt in ("pdf", "html"):
+            out = tmp_path / f"d-{ord(char)}-{fmt}"
+            run = _cli(["build", str(root), "--format", fmt, "--out", str(out)])
+            assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+            assert re.search(rf"refs\.json:\d+: error: reference 'plain': control character U\+{ord(char):04X} ",
+                             run.stderr), run.stderr
+            assert not out.exists()
+
+
 def test_a_minimal_style_builds(tmp_path: Path) -> None:
     root = _brief(tmp_path, csl="minimal.csl", section="---\ntitle: Findings\n---\n\nOne [@plain].\n")
     (root / "minimal.csl").write_text(

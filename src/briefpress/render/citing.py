@@ -8,7 +8,8 @@ from typing import Sequence
 
 from ..cache import Cache
 from ..errors import Diagnostics
-from ..model import Brief
+from ..load import FORBIDDEN_CHARS, forbidden_char_message
+from ..model import Bibliography, Brief
 from ..references import brief_item, default_style
 from . import citeproc
 from .checks import walk
@@ -67,6 +68,8 @@ def format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Diag
         return None
     if bib is None:
         return CitedWorks((), (), False, False, out.brief_entry)
+    if _forbidden_text(bib, clusters, out, diags):
+        return None
     cited = {item.id for cluster in clusters for item in cluster.items}
     for key, ref in bib.references.items():
         if key not in cited:
@@ -79,6 +82,30 @@ def format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Diag
     return CitedWorks(out.clusters, out.entries, out.note_style, out.hanging_indent, out.brief_entry,
                       frozenset(out.unread))
 
+
+
+def _forbidden_text(bib: Bibliography, clusters: Sequence[citeproc.Cluster], out: citeproc.Output,
+                    diags: Diagnostics) -> bool:
+    """Report each reference whose formatted text holds a character no output can hold (one a CSL-JSON
+    escape such as ``\\ufffe`` or a LaTeX command spelled, which the file's own text does not show), at
+    the reference; whether there was one."""
+    found: dict[str, str] = {}
+    for key, html in out.entries:
+        bad = FORBIDDEN_CHARS.search(html)
+        if bad:
+            found.setdefault(key, bad.group())
+    for cluster, formatted in zip(clusters, out.clusters):
+        bad = FORBIDDEN_CHARS.search(formatted.text + formatted.author)
+        if bad:
+            for item in cluster.items:
+                found.setdefault(item.id, bad.group())
+    for key, char in found.items():
+        ref = bib.references.get(key)
+        if ref is not None:
+            diags.error(ref.path, ref.line, f"reference '{key}': {forbidden_char_message(char)}")
+        else:
+            diags.error(bib.path, None, forbidden_char_message(char))
+    return bool(found)
 
 
 def warn_unread(cited: CitedWorks, sections: Sequence[RenderedSection], line_maps: Sequence[LineMap],
