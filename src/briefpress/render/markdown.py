@@ -17,8 +17,9 @@ from markdown_it.utils import OptionsDict
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from . import blocknumbers, citations, cites, crossref, notes, pagebreaks
+from . import blocknumbers, boxes, citations, cites, crossref, notes, pagebreaks
 from .conditional import for_edition
+from .htmltags import attributes, caption_label
 from .numbering import Numbers, figure_image
 
 _HEADING_ID_RE = re.compile(r"\s*\{#([A-Za-z][\w.:-]*)\}\s*$")
@@ -95,15 +96,11 @@ def _mark_blocks(state: Any) -> None:
             tokens[i : i + 3] = [figure]
 
 
-def _attrs(attrs: dict[str, Any]) -> str:
-    return "".join(f' {k}="{escape(str(v))}"' for k, v in attrs.items() if v is not None)
-
-
 def _paragraph_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     label = env.pop("pending_note_label", "")
     if tokens[idx].hidden:  # paragraphs of tight lists have no tags
         return label
-    return f"<p{_attrs(dict(tokens[idx].attrs))}{blocknumbers.attribute(tokens[idx], env)}>{label}"
+    return f"<p{attributes(dict(tokens[idx].attrs))}{blocknumbers.attribute(tokens[idx], env)}>{label}"
 
 
 def _image(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -113,7 +110,7 @@ def _image(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, e
         "alt": self.renderInlineAsText(token.children or [], options, env),
         "id": token.attrGet("id"), "class": token.attrGet("class"), "title": token.attrGet("title"),
     }
-    return f"<img{_attrs(attrs)} />"
+    return f"<img{attributes(attrs)} />"
 
 
 def _figure(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -125,101 +122,25 @@ def _figure(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, 
     title = image.attrGet("title")
     caption = escape(str(title)) if title else self.renderInline(image.children or [], options, env)
     alt = image.attrGet("fig-alt") or self.renderInlineAsText(image.children or [], options, env)
-    img = f'<img{_attrs({"src": env["image_src"](image.attrGet("src")), "alt": alt})} />'
+    img = f'<img{attributes({"src": env["image_src"](image.attrGet("src")), "alt": alt})} />'
     children = tokens[idx].children or []
     if children[0].type == "link_open":  # a linked figure: the image is the link's text
         img = f"{_link_open(self, children, 0, options, env)}{img}</a>"
-    html = f"<figure{_attrs(attrs)}{blocknumbers.attribute(tokens[idx], env)}>\n{img}\n"
-    label = _label(env, fig_id)
+    html = f"<figure{attributes(attrs)}{blocknumbers.attribute(tokens[idx], env)}>\n{img}\n"
+    label = caption_label(env, fig_id)
     if caption or label:
         html += f"<figcaption>{label}{caption}</figcaption>\n"
     return html + "</figure>\n"
 
 
-def _label(env: dict, target_id: Any) -> str:
-    """"Figure 2: " before a caption, when the target is numbered."""
-    numbers: Numbers | None = env.get("numbers")
-    target = numbers.targets.get(str(target_id)) if numbers is not None and target_id else None
-    if target is None or not target.number or target.kind == "sec":
-        return ""
-    return f'<span class="caption-label">{escape(target.label)}{escape(target.delim) if target.title else ""}</span> '
-
-
 def _table_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     token = tokens[idx]
-    html = f"<table{_attrs(dict(token.attrs))}>\n"
+    html = f"<table{attributes(dict(token.attrs))}>\n"
     caption = token.meta.get("caption")
     if caption is not None:
-        html += (f"<caption{blocknumbers.attribute(token, env)}>{_label(env, token.attrGet('id'))}"
+        html += (f"<caption{blocknumbers.attribute(token, env)}>{caption_label(env, token.attrGet('id'))}"
                  f"{self.renderInline(caption, options, env)}</caption>\n")
     return html
-
-
-
-def _div_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    """A box: a section named by its heading ("Box 1: Key judgements"); any other fenced div: a div.
-
-    A collapsible callout (``collapse``) holds a ``details`` element, its title the ``summary``, open unless
-    ``collapse="true"``; the PDF prints it open, as a box."""
-    token = tokens[idx]
-    meta = token.meta
-    div_id = token.attrGet("id")
-    if "shown_in" in meta:  # conditional content: Quarto keeps what it holds, without the div
-        return ""
-    if not meta.get("box"):
-        return f"<div{_attrs({'id': div_id, 'class': ' '.join(meta.get('classes', ())) or None})}>\n"
-    title = meta.get("title") or ""
-    # A title taken from the callout's first heading keeps that heading's inline markup.
-    inline = meta.get("title_inline")
-    heading = f"{_label(env, div_id)}{self.renderInline(inline, options, env) if inline else escape(title)}".strip()
-    collapsible = _collapsible(meta, env)
-    classes = ["box", *_callout_classes(meta, bool(heading), collapsible),
-               *(c for c in meta.get("classes", ()) if c != "box" and not c.startswith("callout-"))]
-    level = meta.get("heading", 3)
-    if div_id and heading:
-        html = (f'<section class="{" ".join(classes)}" id="{escape(str(div_id))}" '
-                f'aria-labelledby="{escape(str(div_id))}-title">\n')
-        title_id = f' id="{escape(str(div_id))}-title"'
-    else:
-        # A callout with no title (appearance simple) is named by its kind, as Quarto's screen-reader text is.
-        name = title or str(meta.get("callout") or "box").capitalize()
-        label = f' aria-label="{escape(name)}"'
-        html = f'<section class="{" ".join(classes)}"{_attrs({"id": div_id})}{label}>\n'
-        title_id = ""
-    title_id += blocknumbers.attribute(token, env)  # the box's block is its title
-    if collapsible:
-        opened = ' open="open"' if meta["collapse"] == "false" else ""
-        return html + f'<details{opened}>\n<summary class="box-title"{title_id}>{heading}</summary>\n'
-    if heading:
-        html += f'<h{level} class="box-title"{title_id}>{heading}</h{level}>\n'
-    return html
-
-
-def _collapsible(meta: dict, env: dict) -> bool:
-    """Whether a box is a collapsible callout in this edition: not in print, where it is printed open."""
-    return bool(meta.get("box") and meta.get("collapse") and not env["edition"].prints_open)
-
-
-def _callout_classes(meta: dict, titled: bool, collapsible: bool) -> list[str]:
-    """A callout's classes, Quarto's names: its kind; ``callout-style-simple`` for the simple and minimal
-    appearances, ``no-icon`` without an icon, ``callout-untitled`` with no title (its icon beside its text),
-    ``callout-collapse`` when collapsible."""
-    if not meta.get("callout"):
-        return []
-    return ["callout", f"callout-{meta['callout']}",
-            *(["callout-style-simple"] if meta.get("appearance") == "simple" else []),
-            *(["no-icon"] if meta.get("icon") is False else []),
-            *(["callout-untitled"] if not titled else []),
-            *(["callout-collapse"] if collapsible else [])]
-
-
-def _div_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
-    if tokens[idx].meta.get("conditional"):
-        return ""
-    if not tokens[idx].meta.get("box"):
-        return "</div>\n"
-    return "</details>\n</section>\n" if _collapsible(tokens[idx].meta, env) else "</section>\n"
-
 
 
 def _skipped(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -250,7 +171,7 @@ def _crossref_mixed(self: Any, tokens: Sequence[Token], idx: int, options: Optio
 
 def _heading_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
     token = tokens[idx]
-    return (f"<{token.tag}{_attrs(dict(token.attrs))}{blocknumbers.attribute(token, env)}>"
+    return (f"<{token.tag}{attributes(dict(token.attrs))}{blocknumbers.attribute(token, env)}>"
             f"{section_number_html(env.get('numbers'), token.attrGet('id'))}")
 
 
@@ -271,7 +192,7 @@ def _link_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDic
     attrs["href"] = env["link_href"](written)
     if not written.startswith("#") and ".xhtml" not in str(attrs["href"]):
         attrs["class"] = " ".join(filter(None, [attrs.get("class"), "external"]))
-    return f"<a{_attrs(attrs)}>"
+    return f"<a{attributes(attrs)}>"
 
 
 def _citation(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
@@ -298,8 +219,8 @@ _RULES = {
     "paragraph_open": _paragraph_open,
     "figure": _figure,
     "table_open": _table_open,
-    "container_div_open": _div_open,
-    "container_div_close": _div_close,
+    "container_div_open": boxes.div_open,
+    "container_div_close": boxes.div_close,
     "skipped": _skipped,
     "crossref": _crossref,
     "crossref_mixed": _crossref_mixed,
