@@ -24,7 +24,7 @@ and standalone HTML one after the other (targets: wall ratio ≤ 0.7 and CPU rat
 same builds (PDF; all formats) with the CLI's speed-ups on and off (``BRIEFPRESS_SPEEDUPS=off``), beside an
 A/A comparison (off against off) that shows the noise; 7 [speedups-each] each speed-up on its own: all on
 against all on but it (``BRIEFPRESS_SPEEDUPS=no-NAME``), the brief's PDF (~100 pages for ``drawing``, which
-serves only a brief in parts, and ``freeze``), beside an A/A of all on; 8 [large] one section of 10,000, 20,000 and 40,000
+serves only a brief in parts), beside an A/A of all on; 8 [large] one section of 10,000, 20,000 and 40,000
 paragraphs, HTML and PDF, ours alone: the time per paragraph, which stays flat when every stage costs time
 linear in the size of the brief (``--large-rounds``; no pandoc needed when it runs alone); 9 [cite] the
 brief's HTML with its bibliography against the same brief naming none; 10 [cite-scale] one section of 500,
@@ -72,7 +72,7 @@ CITE_REFERENCES = 2_000
 MAKE_TARGETS = {"ratio": 0.7, "cpu_ratio": 1.0}  # part 5: ours / pandoc, wall and CPU
 SPEEDUPS_VAR = "BRIEFPRESS_SPEEDUPS"  # =off turns every speed-up of the CLI off; =no-NAME,... those named
 # briefpress.speedups.switches.NAMES, spelled out so that the bench runs against any checkout.
-SPEEDUP_NAMES = ("printer", "path", "drawing", "freeze")
+SPEEDUP_NAMES = ("printer", "path", "drawing")
 KIB_PER_MB = 1e6 / 1024  # ru_maxrss is in KiB on Linux; figures are in MB (10^6 bytes), as the target is
 
 _ID = r"[A-Za-z][\w.:-]*"
@@ -950,19 +950,18 @@ def main() -> int:
                   flush=True)
             env_on = {k: v for k, v in os.environ.items() if k != SPEEDUPS_VAR}
             each_fig: dict[str, object] = {}
-            # drawing serves only a brief laid out in parts, and freeze most one laid out in parts (the collector
-            # runs between them): measured on ~100 pages (12 copies of the body).
+            # drawing serves only a brief laid out in parts: measured on ~100 pages (12 copies of the body).
             long_brief = scale_brief(brief_dir, work / "speedups-each-long", 12)
             aa_pdf = alternate("each: all on / all on", ours(brief_dir, "pdf", "each-aa", env=env_on),
                                ours(brief_dir, "pdf", "each-aa2", env=env_on), rounds, labels=("on", "on"))
             for name in SPEEDUP_NAMES:
-                brief = long_brief if name in ("drawing", "freeze") else brief_dir
+                brief = long_brief if name == "drawing" else brief_dir
                 env_without = {**env_on, SPEEDUPS_VAR: f"no-{name}"}
                 pair = alternate(f"each: all on / no-{name}", ours(brief, "pdf", f"each-{name}-on", env=env_on),
                                  ours(brief, "pdf", f"each-{name}-off", env=env_without), rounds,
                                  labels=("on", f"no-{name}"))
                 s = pair.summary()
-                label = f"speed-up {name}: all on / without it, PDF" + (", ~100 pages" if brief is long_brief else "")
+                label = f"speed-up {name}: all on / without it, PDF" + (", ~100 pages" if name == "drawing" else "")
                 rows.append(speedups_row(label, s, aa_pdf))
                 each_fig[name] = {**s, "wall_ratios": pair.ratios(), "cpu_ratios": pair.cpu_ratios()}
             each_fig["aa"] = {"wall_ratios": aa_pdf.ratios(), "cpu_ratios": aa_pdf.cpu_ratios()}

@@ -31,38 +31,9 @@ def test_each_speedup_off_gives_the_same_pdf(tmp_path: Path, run_cli, name: str)
     built = {}
     for label, env in (("all", {}), (name, {"BRIEFPRESS_SPEEDUPS": f"no-{name}"})):
         run = run_cli("build", str(BRIEF), "--format", "pdf", "--out", str(tmp_path / label), on=True,
-                      reporting=True, in_parts=name in ("drawing", "freeze"), **env)
+                      reporting=True, in_parts=name == "drawing", **env)
         assert run.returncode == 0, run.stderr
         built[label] = (next((tmp_path / label).glob("*.pdf")).read_bytes(), run.stdout.strip().splitlines()[-1])
     assert built[name][0] == built["all"][0]
     in_build = "weasyprint imported by the build: True"
     assert (built[name][1] == in_build) == (name == "printer"), built[name][1]
-
-
-@pytest.mark.parametrize("in_parts", [False, True], ids=["by section", "in parts"])
-def test_the_layout_freezes_what_was_there_and_hands_it_back(brief_job, brief_in_parts, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch, in_parts: bool) -> None:
-    """``freeze``: meanwhile the cycle collector leaves out what existed before the layout, and it is handed
-    back after, however the layout ended; the bytes are the plain layout's."""
-    import gc
-
-    from briefpress.editions.typeset import InProcess
-    from briefpress.errors import Diagnostics
-    from briefpress.speedups import drawing
-
-    job = brief_in_parts if in_parts else brief_job
-    seen: list[int] = []
-    real = drawing.typeset
-
-    def watched(*args, **kwargs):
-        seen.append(gc.get_freeze_count())
-        return real(*args, **kwargs)
-
-    before = gc.get_freeze_count()
-    monkeypatch.setattr(drawing, "typeset", watched)
-    drawing.typeset_fast(job, tmp_path / "fast.pdf", Diagnostics())
-    monkeypatch.undo()
-    assert seen and seen[0] > before + 10_000, "the modules and the brief were frozen meanwhile"
-    assert gc.get_freeze_count() == before, "and handed back to the collector after"
-    InProcess().typeset(job, tmp_path / "plain.pdf", Diagnostics())
-    assert (tmp_path / "fast.pdf").read_bytes() == (tmp_path / "plain.pdf").read_bytes()

@@ -4,8 +4,6 @@
   then lays out the print job (Linux, where ``fork`` is safe; the same bytes as a layout in-process).
 - ``drawing``: a long brief's parts drawn in forked processes while the next part is laid out.
 - ``path``: the printer imports WeasyPrint with an empty ``PATH`` (see ``printer.import_without_compilers``).
-- ``freeze``: what the build holds before the layout is left out of the cycle collector's passes meanwhile
-  (``drawing.frozen``: ``gc.freeze``).
 
 Each stays because ``make bench`` shows its gain, measured on its own against all on (see
 ``docs/performance.md``); pyphen's patterns kept parsed and Python's cycle collector switched off were

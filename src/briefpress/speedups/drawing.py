@@ -9,14 +9,12 @@ a time, so at most two parts' layouts are held in memory. The bytes are those th
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import sys
 import tempfile
-from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..editions.typeset import PrintJob, Typeset, draw, typeset
 from ..errors import Diagnostics
@@ -86,26 +84,11 @@ class ForkedDrawing:
 
 def typeset_fast(job: PrintJob, target: Path | None, diags: Diagnostics) -> Typeset:
     """``typeset.typeset`` with a long brief's parts drawn beside the layout, where processes can be
-    forked, and what the build holds already left out of the cycle collector's passes (``frozen``)."""
-    with frozen() if on("freeze") else nullcontext():
-        if not (job.parts and sys.platform.startswith("linux") and on("drawing")):  # fork is safe on Linux
-            return typeset(job, target, diags)
-        drawing = ForkedDrawing()
-        try:
-            return typeset(job, target, diags, drawing)
-        finally:
-            drawing.abandon()
-
-
-@contextmanager
-def frozen() -> Iterator[None]:
-    """Meanwhile, leave every object that exists now (the modules imported, the brief's rendering, the
-    parsed stylesheets) out of the cycle collector's passes: ``gc.freeze``, documented for this. The
-    layout makes millions of short-lived objects, and each full pass, as well as the one a long brief
-    asks for between its parts (``typeset._in_parts``), would otherwise walk all of them again. Nothing
-    is collected that would not be, later: they are handed back to the collector at the end."""
-    gc.freeze()
+    forked."""
+    if not (job.parts and sys.platform.startswith("linux") and on("drawing")):  # fork is safe on Linux
+        return typeset(job, target, diags)
+    drawing = ForkedDrawing()
     try:
-        yield
+        return typeset(job, target, diags, drawing)
     finally:
-        gc.unfreeze()
+        drawing.abandon()

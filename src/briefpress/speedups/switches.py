@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 
 #: printer: WeasyPrint imported in a forked process while the brief renders, which then lays it out;
-#: path: that import made with an empty PATH; drawing: a long brief's parts drawn in forked processes;
-#: freeze: what exists before the layout left out of the cycle collector's passes (``drawing.frozen``).
-NAMES = ("printer", "path", "drawing", "freeze")
+#: path: that import made with an empty PATH; drawing: a long brief's parts drawn in forked processes.
+NAMES = ("printer", "path", "drawing")
 
 
 def on(name: str) -> bool:
