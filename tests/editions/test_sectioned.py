@@ -29,13 +29,13 @@ def _bytes(typesetter, job: PrintJob, path: Path) -> bytes:
 def laid(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The first words of every document laid out, in order."""
     calls: list[str] = []
-    real = sectioned._laid
+    real = sectioned.laid_out
 
     def spy(session, source, *args, **kwargs):
         calls.append(source)
         return real(session, source, *args, **kwargs)
 
-    monkeypatch.setattr(sectioned, "_laid", spy)
+    monkeypatch.setattr(sectioned, "laid_out", spy)
     return calls
 
 

@@ -34,8 +34,8 @@ from ..resources import ResourcePolicy
 #: The cache's kind for a long brief's parts.
 KIND = "part"
 #: What a part's bytes depend on besides its own text: the packages that lay it out, draw it and ship its fonts.
-PRINT_PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "font-source-serif-pro",
-                  "font-source-sans-pro")
+LAYOUT_PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "font-source-serif-pro",
+                   "font-source-sans-pro")
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class KeptParts:
     def __init__(self, folder: Path | None, policy: ResourcePolicy, common: tuple[str, ...]):
         self.cache = Cache.at(folder) if folder is not None else None
         self.policy = policy
-        self.common = (package_code(), version(*PRINT_PACKAGES), os.environ.get("SOURCE_DATE_EPOCH", ""), *common)
+        self.common = (package_code(), version(*LAYOUT_PACKAGES), os.environ.get("SOURCE_DATE_EPOCH", ""), *common)
         self.made: list[tuple[str, bytes]] = []
 
     def entry(self, what: str, source: str, first_page: int = 0, notes_before: int = 0) -> str:

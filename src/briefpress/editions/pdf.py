@@ -122,9 +122,8 @@ class Submitting(Protocol):
 
 #: The cache's kind for whole PDF editions.
 KEPT = "pdf"
-#: What else a PDF's bytes depend on: the packages that lay it out, draw it, join its parts and ship its fonts.
-PRINT_PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "pikepdf", "fonttools",
-                  "font-source-serif-pro", "font-source-sans-pro")
+#: What else a PDF's bytes depend on: the packages that lay it out, draw it and ship its fonts, and join its parts.
+PRINT_PACKAGES = (*keptparts.LAYOUT_PACKAGES, "pikepdf", "fonttools")
 
 
 def kept_typeset(job: PrintJob, layout: str, target: Path, diags: Diagnostics, typesetter: Typesetter,
@@ -133,9 +132,10 @@ def kept_typeset(job: PrintJob, layout: str, target: Path, diags: Diagnostics, t
     return the function that gives the result (which waits for it, from a ``Submitting`` typesetter).
 
     A PDF is kept under a key of its job (``layout``: ``pages.layout_key``, of the print HTML, its
-    stylesheets and the generated files; the brief's identifier, dates and folder) and of every file of this package and the versions of what lays it out,
-    with the SHA-256 of every file the layout read (images, fonts): it is used only while each of those is
-    unchanged, and with the diagnostics its layout reported, reported again. The system's Pango, HarfBuzz
+    stylesheets and the generated files; the brief's identifier, dates and folder) and of every file of this
+    package and the versions of what lays it out, with the SHA-256 of every file the layout read (images,
+    fonts): it is used only while each of those is unchanged, and with the diagnostics its layout reported,
+    reported again. The parts a long brief's layout made (``Typeset.kept``) are kept too. The system's Pango, HarfBuzz
     and fontconfig are not in the key, as for the page map (``pages``).
     """
     entry = _kept_entry(job, layout) if cache is not None else ""

@@ -122,7 +122,7 @@ def lay_out(session: Session, front: PagedHTML, sections: Sequence[PrintSection]
     out again with the sections' pages only if the document is to be ``drawn`` (a page map needs only its
     length). What the layouts kept report goes to ``session.diags``."""
     first = front.source
-    zero = layouts.get(key("front", first), lambda: _laid(session, first, front_sheets, 1, plain=True),
+    zero = layouts.get(key("front", first), lambda: laid_out(session, first, front_sheets, 1, plain=True),
                        session.unchanged)
     front_pages = zero.pages
     anchors = {name: 1 + index for name, index in zero.anchors.items()}
@@ -134,7 +134,7 @@ def lay_out(session: Session, front: PagedHTML, sections: Sequence[PrintSection]
             source = section.html.filled(known)
             counters = (f"@page :first {{ counter-reset: page {page} }} {title_css} "
                         f"body {{ counter-reset: footnote {section.notes_before} }}")
-            one = layouts.get(key("section", source, counters), lambda: _laid(
+            one = layouts.get(key("section", source, counters), lambda: laid_out(
                 session, source, [*sheets, session.css(counters)], page), session.unchanged)
             laid.append(one)
             sources.append(source)
@@ -146,7 +146,7 @@ def lay_out(session: Session, front: PagedHTML, sections: Sequence[PrintSection]
     whole = zero
     if drawn:
         filled = front.filled(anchors)
-        whole = layouts.get(key("front", filled), lambda: _laid(session, filled, front_sheets, 1, plain=True),
+        whole = layouts.get(key("front", filled), lambda: laid_out(session, filled, front_sheets, 1, plain=True),
                             session.unchanged)
         if whole.pages != front_pages:  # the numbers sit in boxes of a set width, beside the titles
             raise RuntimeError("the contents changed length once their page numbers were filled in")
@@ -156,7 +156,7 @@ def lay_out(session: Session, front: PagedHTML, sections: Sequence[PrintSection]
     return whole.document.copy(pages), tuple(start for one in laid for start in one.starts)
 
 
-def _laid(session: Session, source: str, sheets: list[Any], first_page: int, plain: bool = False) -> Laid:
+def laid_out(session: Session, source: str, sheets: list[Any], first_page: int, plain: bool = False) -> Laid:
     """Lay one document out, with what its layout reports and the files it reads kept apart; the front
     (``plain``) as it is, a section with every note on its call's page."""
     own, session.diags = session.diags, Diagnostics()

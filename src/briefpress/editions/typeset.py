@@ -184,12 +184,9 @@ def typeset(job: PrintJob, target: Path | io.BytesIO | None, diags: Diagnostics,
 def _sectioned(session: _Session, target: Path | io.BytesIO | None, layouts: Layouts) -> Typeset:
     """Lay a brief out section by section (``sectioned``) and draw its pages as one document."""
     job = session.job
-    if session.front_sheets is None:
-        session.front_sheets = [session.css(_LINK_PAGE.sub("attr(data-page)", path.read_text(encoding="utf-8")),
-                                            path) for path in job.stylesheets]
     fonts = [session.font_sheet] if session.font_sheet is not None else []
     document, starts = sectioned.lay_out(
-        session, job.front, job.sections, [*fonts, *session.sheets], [*fonts, *session.front_sheets],
+        session, job.front, job.sections, [*fonts, *session.sheets], [*fonts, *session.paged_sheets()],
         f"html {{ string-set: brief-title {_css_string(job.title)} }}", layouts, target is not None)
     if target is not None:
         draw(document, job, target, session.diags)
@@ -230,8 +227,16 @@ class _Session:
         with _captured(job.root, diags, policy.refused):
             self.sheets = [weasyprint.CSS(url=path.as_uri(), url_fetcher=self.fetcher, font_config=self.fonts)
                            for path in job.stylesheets]
-        self.front_sheets: list[Any] | None = None  # made when a brief laid out by section asks for them
+        self.front_sheets: list[Any] | None = None  # made when a brief laid out in documents asks for them
         self.font_sheet = self.css(job.fonts) if job.fonts else None
+
+    def paged_sheets(self) -> list[Any]:
+        """The stylesheets for a document that prints other documents' pages (the contents): each page
+        number of a link's target read from its ``data-page``, made once."""
+        if self.front_sheets is None:
+            self.front_sheets = [self.css(_LINK_PAGE.sub("attr(data-page)", path.read_text(encoding="utf-8")), path)
+                                 for path in self.job.stylesheets]
+        return self.front_sheets
 
     def unchanged(self, reads: Mapping[str, str]) -> bool:
         """Whether every file of ``reads`` still holds what was read (``sectioned.Layouts``)."""
@@ -312,10 +317,10 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
                      (str(job.root), job.identifier, str(job.modified), job.title, job.fonts,
                       *(path.read_text(encoding="utf-8") for path in job.stylesheets)))
     front, *runs = job.parts
-    front_sheets = [session.css(_LINK_PAGE.sub("attr(data-page)", path.read_text(encoding="utf-8")), path)
-                    for path in job.stylesheets]
+    front_sheets = session.paged_sheets()
     length = kept.entry("length", front.html.source)
-    front_pages = _kept_length(kept, length)
+    known = kept.get(length)
+    front_pages = known.pages if known is not None else None
     if front_pages is None:
         # Once more with its page numbers if the PDF is drawn: what this layout finds is reported then.
         _, document = session.lay_out(front.html.source, front_sheets,
@@ -327,7 +332,7 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
     anchors: dict[str, int] = {}
     starts: list[PageStart] = []
     title = _css_string(job.title)
-    laid: list[tuple[str, Diagnostics, dict[str, str], LaidPart]] = []  # drawn meanwhile: kept once drawn
+    laid: list[tuple[str, Diagnostics, LaidPart]] = []  # drawn meanwhile, with what drawing reports: kept once drawn
     pdfs: list[bytes | None] = []  # each run's PDF, if kept; None if drawn now
     for run in runs:
         # A cross-reference to an earlier part prints its page, known by now; to a later one, no page.
@@ -335,15 +340,18 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
         entry = kept.entry("run", filled, page, run.notes_before)
         part = kept.get(entry)
         if part is None:
-            own, diags = Diagnostics(), session.diags
-            session.diags = own
-            try:
-                with recording_reads() as reads:
-                    part = _lay_out_run(session, filled, page, run.notes_before, title, drawing, target)
-            finally:
-                session.diags = diags
-            laid.append((entry, own, reads, part))
+            counters = (f"@page :first {{ counter-reset: page {page} }} html {{ string-set: brief-title {title} }} "
+                        f"body {{ counter-reset: footnote {run.notes_before} }}")
+            one = sectioned.laid_out(session, filled, [*session.sheets, session.css(counters)], page)
+            drawn = Diagnostics()
+            if target is not None:
+                drawing.draw(one.document, job, drawn)
+            part = LaidPart(one.pages, one.starts, {name: page + index for name, index in one.anchors.items()},
+                            tuple(one.items), one.reads)
+            laid.append((entry, drawn, part))
             pdfs.append(None)
+            del one
+            gc.collect()  # page boxes hold reference cycles: free this part's before the next is laid out
         else:
             note_reads(part.reads)
             pdfs.append(part.pdf)
@@ -354,18 +362,18 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
         page += part.pages
     if target is None:
         return Typeset(page - 1, tuple(starts))
-    drawn = iter(drawing.results())
+    drawn_pdfs = iter(drawing.results())
     for index, pdf in enumerate(pdfs):
         if pdf is None:
-            entry, own, reads, part = laid.pop(0)
-            pdfs[index] = pdf = next(drawn)
-            session.diags.add(*own.items[len(part.diagnostics):])  # what drawing it reported
-            kept.keep(entry, replace(part, diagnostics=tuple(own.items), reads=reads, pdf=pdf))
+            entry, drawn, part = laid.pop(0)
+            pdfs[index] = pdf = next(drawn_pdfs)
+            session.diags.add(*drawn.items)
+            kept.keep(entry, replace(part, diagnostics=(*part.diagnostics, *drawn.items), pdf=pdf))
     filled = front.html.filled(anchors)
     entry = kept.entry("front", filled)
     part = kept.get(entry)
     if part is None:
-        own, reads = Diagnostics(), {}
+        own = Diagnostics()
         with recording_reads() as reads:
             _, document = session.lay_out(filled, front_sheets, own)
             if len(document.pages) != front_pages:  # the numbers sit in boxes of a set width, beside the titles
@@ -380,33 +388,6 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
     session.diags.add(*part.diagnostics)
     join([part.pdf, *(pdf for pdf in pdfs if pdf is not None)], target, pdf_identifier(job), CROSS_PART)
     return Typeset(page - 1, tuple(starts), tuple(kept.made))
-
-
-def _lay_out_run(session: _Session, source: str, page: int, notes_before: int, title: str, drawing: Drawing,
-                 target: Path | io.BytesIO | None) -> LaidPart:
-    """Lay one run of sections out, numbered on from ``page`` and ``notes_before``, and have it drawn if the
-    PDF is; what it found, its diagnostics so far (its drawing may report more)."""
-    sheets = [*session.sheets, session.css(
-        f"@page :first {{ counter-reset: page {page} }} html {{ string-set: brief-title {title} }} "
-        f"body {{ counter-reset: footnote {notes_before} }}")]
-    html, document, laid_source = session.lay_out_notes(source, sheets)
-    starts = session.starts(html, document, laid_source, sheets, page)
-    anchors: dict[str, int] = {}
-    for index, laid_page in enumerate(document.pages):
-        for name in laid_page.anchors:
-            anchors.setdefault(name, page + index)
-    pages = len(document.pages)
-    if target is not None:
-        drawing.draw(document, session.job, session.diags)
-    diagnostics = tuple(session.diags.items)
-    del html, document
-    gc.collect()  # page boxes hold reference cycles: free this part's before the next is laid out
-    return LaidPart(pages, starts, anchors, diagnostics)
-
-
-def _kept_length(kept: KeptParts, entry: str) -> int | None:
-    part = kept.get(entry)
-    return part.pages if part is not None else None
 
 
 def _notes_astray(document: Any) -> list[int]:
