@@ -20,6 +20,7 @@ from markdown_it.token import Token
 
 from .citeproc import CiteItem, Cluster, Formatted, anchor
 from .cites import CiteSyntax, syntax
+from .notes import footnote_bodies
 
 _REFS_OPEN = re.compile(r":::+[ \t]*\{[ \t]*#(refs|cite-this-brief)[ \t]*\}[ \t]*$")
 _REFS_CLOSE = re.compile(r":::+[ \t]*$")
@@ -170,19 +171,7 @@ def _notes_in_text(children: Sequence[Token], order: list[tuple[str, Any]]) -> I
 def walk_reading_order(tokens: Sequence[Token], note_offset: int) -> Iterator[tuple[Token, int]]:
     """Yield each citation token of a section with the number of the note it stands in (0: the text), in reading
     order: a note's citations come where the note is called."""
-    bodies: dict[int, list[Token]] = {}
-    current: int | None = None
-    main: list[Token] = []
-    for token in tokens:
-        if token.type == "footnote_open":
-            current = token.meta["id"]
-            bodies[current] = []
-        elif token.type == "footnote_close":
-            current = None
-        elif current is not None:
-            bodies[current].append(token)
-        elif token.type not in ("footnote_block_open", "footnote_block_close"):
-            main.append(token)
+    main, bodies = footnote_bodies(tokens)
     visited: set[int] = set()
 
     def visit(stream: Sequence[Token], note: int) -> Iterator[tuple[Token, int]]:

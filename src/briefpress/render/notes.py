@@ -59,20 +59,29 @@ def _footnote_anchor(self: Any, tokens: Sequence[Token], idx: int, options: Opti
     return ""
 
 
-
-def footnote_inline_html(md: MarkdownIt, tokens: list[Token], env: dict) -> dict[int, str]:
-    """Return each footnote's text as inline HTML, for notes placed at their call (PDF)."""
-    notes: dict[int, list[str]] = {}
+def footnote_bodies(tokens: Sequence[Token]) -> tuple[list[Token], dict[int, list[Token]]]:
+    """A section's tokens apart from its notes, and each note's tokens by its number."""
+    bodies: dict[int, list[Token]] = {}
     current: int | None = None
+    main: list[Token] = []
     for token in tokens:
         if token.type == "footnote_open":
             current = token.meta["id"]
-            notes[current] = []
+            bodies[current] = []
         elif token.type == "footnote_close":
             current = None
-        elif current is not None and token.type == "inline":
-            notes[current].append(md.renderer.renderInline(token.children or [], md.options, env))
-    return {key: " ".join(parts) for key, parts in notes.items()}
+        elif current is not None:
+            bodies[current].append(token)
+        elif token.type not in ("footnote_block_open", "footnote_block_close"):
+            main.append(token)
+    return main, bodies
+
+
+def footnote_inline_html(md: MarkdownIt, tokens: list[Token], env: dict) -> dict[int, str]:
+    """Return each footnote's text as inline HTML, for notes placed at their call (PDF)."""
+    return {key: " ".join(md.renderer.renderInline(token.children or [], md.options, env)
+                          for token in body if token.type == "inline")
+            for key, body in footnote_bodies(tokens)[1].items()}
 
 
 RULES = {
