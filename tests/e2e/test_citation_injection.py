@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import resource
 import signal
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from lxml import etree
 from lxml import html as lxml_html
+from pypdf import PdfReader
 
 from briefpress.cli import main
 from tools.checks import epubcheck
@@ -94,6 +96,113 @@ def test_ids_fields_and_affixes_reach_every_edition_as_text(tmp_path: Path, caps
     errors = [m for m in epubcheck(out / "hostile.epub") if m["severity"] in ("ERROR", "FATAL")]
     assert not errors, errors
     assert (out / "hostile.pdf").stat().st_size > 0
+
+
+#: Keys pandoc cites (braced, or written plainly where its syntax allows), each with markup or a path in it,
+#: from each kind of bibliography file. A ``.bib`` key cannot hold ``<``, ``"`` or ``,``; pandoc reads a
+#: CSL-YAML id as Markdown (``'`` and ``"`` become curly quotes, tags are dropped), so that file's keys hold
+#: neither quotes nor tags.
+HOSTILE_KEYS = {
+    "bib": ["a'onmouseover:alert(1)&x", "q/../frag"],
+    "yaml": ["q/../frag2", "a:b&c<d", "x>y<2", "m#n$o%p+q?r~s/t"],
+    "json": ["j'><script>alert(1)</script>", 'x"><b>y', "a'onmouseover=\"alert(1)\"", "#top"],
+}
+#: A style that prints the key, in the citation and at the head of its entry.
+KEY_STYLE = (
+    '<?xml version="1.0" encoding="utf-8"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" '
+    'version="1.0"><info><title>Keys</title><id>k</id><updated>2020-01-01T00:00:00+00:00</updated></info>'
+    '<citation><layout prefix="(" suffix=")" delimiter="; "><text variable="citation-key"/></layout></citation>'
+    '<bibliography><layout><group delimiter=". "><text variable="citation-key" prefix="[" suffix="]"/>'
+    '<text variable="title"/></group></layout></bibliography></style>\n')
+_NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")  # (the ASCII part of XML's NCName)
+
+
+def _hostile_keys_brief(tmp_path: Path) -> Path:
+    root = tmp_path / "keys"
+    (root / "sections").mkdir(parents=True)
+    (root / "refs.bib").write_text("".join(
+        f"@book{{{key},\n  title = {{Bib {n}}},\n  author = {{Doe, Jane}},\n  year = {{2020}},\n}}\n\n"
+        for n, key in enumerate(HOSTILE_KEYS["bib"])), encoding="utf-8")
+    (root / "refs.yaml").write_text("references:\n" + "".join(
+        f"- id: {json.dumps(key)}\n  type: book\n  title: Yaml {n}\n  issued: {{date-parts: [[2018]]}}\n"
+        for n, key in enumerate(HOSTILE_KEYS["yaml"])), encoding="utf-8")
+    (root / "refs.json").write_text(json.dumps([
+        {"id": key, "type": "book", "title": f"Json {n}", "issued": {"date-parts": [[2019]]}}
+        for n, key in enumerate(HOSTILE_KEYS["json"])]), encoding="utf-8")
+    keys = [key for kind in HOSTILE_KEYS.values() for key in kind]
+    cites = " ".join(f"C{n} [@{{{key}}}]." for n, key in enumerate(keys))
+    # and two written as pandoc's plain keys, one in a bracket and one narrative
+    (root / "sections" / "a.md").write_text(
+        f"---\ntitle: Findings\n---\n\n{cites}\n\nPlain [@m#n$o%p+q?r~s/t] and @a:b&c<d says.\n", encoding="utf-8")
+    (root / "keys.csl").write_text(KEY_STYLE, encoding="utf-8")
+    (root / "brief.yaml").write_text(
+        "title: Keys\nlang: en-US\nidentifier: urn:x:keys\ndate: 2026-01-01\nslug: keys\n"
+        "sections: [sections/a.md]\nbibliography: [refs.bib, refs.yaml, refs.json]\ncsl: keys.csl\n",
+        encoding="utf-8")
+    return root
+
+
+def _no_markup_from_keys(tree: etree._Element) -> None:
+    tags = {e.tag.rsplit("}", 1)[-1] for e in tree.iter() if isinstance(e.tag, str)}
+    assert not tags & {"script", "b", "iframe", "img"}, tags
+    assert not [(e.tag, a) for e in tree.iter() for a in e.attrib if a.lower().startswith("on")]
+
+
+def test_citable_hostile_keys_link_to_their_entries_in_every_edition(tmp_path: Path, capsys) -> None:
+    """Keys with quotes, tags, ``&``, ``/../`` and ``#`` in them, each citable, from a ``.bib``, a CSL-YAML and a
+    CSL-JSON file: every citation links to an entry that exists, by an id that is an XML name, in the HTML, the
+    EPUB and the PDF; nothing of a key becomes markup, and the key is printed as text where the style prints
+    it."""
+    out = tmp_path / "dist"
+    assert main(["build", str(_hostile_keys_brief(tmp_path)), "--format", "all", "--out", str(out)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    keys = [key for kind in HOSTILE_KEYS.values() for key in kind]
+
+    # HTML: each citation's href is "#" and the id of an entry there, an XML name; the key is its text.
+    tree = lxml_html.fromstring((out / "keys.html").read_bytes())
+    _no_markup_from_keys(tree)
+    entries = {e.get("id"): " ".join(e.text_content().split())
+               for e in tree.xpath('//div[contains(concat(" ", @class, " "), " csl-entry ")]')}
+    assert len(entries) == len(keys) and all(_NCNAME.match(i) for i in entries), entries
+    assert all(len(tree.xpath("//*[@id=$i]", i=i)) == 1 for i in entries)
+    links = [(a.get("href"), " ".join(a.text_content().split()))
+             for a in tree.xpath('//span[contains(@class, "citation")]//a')]
+    assert len(links) == len(keys) + 2
+    assert all(href.startswith("#") and href[1:] in entries for href, _ in links), links
+    assert {href[1:] for href, _ in links} == set(entries)
+    assert sorted(text for _, text in links) == sorted([*keys, "m#n$o%p+q?r~s/t", "a:b&c<d"])
+    for href, text in links:
+        assert entries[href[1:]].startswith(f"[{text}]."), (href, text, entries[href[1:]])
+
+    # EPUB: valid, and each citation's href names a document of the book and an element of it.
+    assert not [m for m in epubcheck(out / "keys.epub") if m["severity"] in ("ERROR", "FATAL")]
+    with zipfile.ZipFile(out / "keys.epub") as epub:
+        docs = {name: etree.fromstring(epub.read(name)) for name in epub.namelist() if name.endswith(".xhtml")}
+    xhtml = "{http://www.w3.org/1999/xhtml}"
+    epub_links = [(name, a.get("href")) for name, doc in docs.items() for a in doc.iter(f"{xhtml}a")
+                  if (a.get("class") or "") == "citation-link"]
+    assert len(epub_links) == len(keys) + 2
+    epub_ids = set()
+    for name, href in epub_links:
+        target, _, fragment = href.partition("#")
+        target_doc = docs[posixpath.normpath(posixpath.join(posixpath.dirname(name), target))]
+        assert _NCNAME.match(fragment) and target_doc.xpath("//*[@id=$i]", i=fragment), href
+        epub_ids.add(fragment)
+    assert epub_ids == set(entries)
+    for name, doc in docs.items():
+        if "cover" not in name:  # (the cover is an image)
+            _no_markup_from_keys(doc)
+    epub_text = "".join("".join(doc.itertext()) for doc in docs.values())
+    assert all(f"[{key}]." in epub_text for key in keys)
+
+    # PDF: each citation's link goes to a named destination, the same ids; the keys are printed as text.
+    pdf = PdfReader(str(out / "keys.pdf"))
+    dests = [str(annot.get_object().get("/Dest")) for page in pdf.pages for annot in page.get("/Annots") or []
+             if str(annot.get_object().get("/Dest")).startswith("ref-")]
+    assert len(dests) == len(keys) + 2 and set(dests) == set(entries)
+    assert set(dests) <= set(pdf.named_destinations)
+    pdf_text = "".join("".join(page.extract_text() for page in pdf.pages).split())
+    assert all(f"[{key}]." in pdf_text for key in keys)
 
 
 def _limited(limit: int):
