@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Collection, Sequence
 
+from lxml import html as lxml_html
 from markupsafe import Markup, escape
 
 from .errors import BriefError, Diagnostic, Diagnostics
@@ -159,8 +160,14 @@ class Assembler:
         return f'href="{escape(CROSS_PART if document.parts else "#")}{escape(target)}"{page_mark(target)}'
 
     def html(self, css: str, image_src: Callable[[str], str]) -> str:
-        """The self-contained HTML edition, with the design's icon (``icon``) as a ``data:`` URL."""
-        return self.render("html.html.j2", sections=self.sections("html", image_src), css=css, icon=icon_data_url())
+        """The self-contained HTML edition, with the design's icon (``icon``) as a ``data:`` URL; added to the
+        head of a brief's own template that declares none, so that no browser asks for ``/favicon.ico``."""
+        icon = icon_data_url()
+        page = self.render("html.html.j2", sections=self.sections("html", image_src), css=css, icon=icon)
+        end_of_head = page.find("</head>")
+        if end_of_head < 0 or declares_icon(page[:end_of_head]):
+            return page
+        return f'{page[:end_of_head]}<link rel="icon" type="image/svg+xml" href="{icon}"/>\n{page[end_of_head:]}'
 
     def epub_section(self, view: SectionView, stylesheets: list[str]) -> str:
         """One EPUB content document."""
@@ -174,3 +181,10 @@ class Assembler:
         """A cover image drawn from the metadata, for briefs that bring none."""
         return self.render("cover.svg.j2", title_lines=textwrap.wrap(self.meta.title, 20),
                            subtitle_lines=textwrap.wrap(self.meta.subtitle, 36))
+
+
+def declares_icon(head: str) -> bool:
+    """Whether an HTML page's head (its text up to ``</head>``) declares an icon (``<link rel="icon">``): a page
+    that declares none has the browser ask its site for ``/favicon.ico``."""
+    rels = lxml_html.document_fromstring(head + "</head><body></body></html>").xpath("/html/head/link/@rel")
+    return any("icon" in rel.lower().split() for rel in rels)

@@ -459,3 +459,20 @@ def test_screenshot_is_a_page_not_a_blank(views, width) -> None:
     assert top[2] > top[0] + 30 and sum(top) < 300, f"cover band colour {top}"
     bottom = shot.crop((0, shot.height - 5, shot.width, shot.height)).resize((1, 1)).getpixel((0, 0))
     assert min(bottom) > 230, f"page background {bottom}"
+
+
+def test_a_brief_own_template_without_an_icon_still_asks_no_site_for_a_favicon(chromium, tmp_path) -> None:
+    """A brief's own ``html.html.j2`` that declares no icon gets the design's in its head (once), so its HTML
+    edition, published as it is, has the browser ask its site for nothing but the page."""
+    from briefpress.cli import main
+    from tests.e2e.test_errors import write_brief
+    from tests.e2e.test_hostile_input import OWN_HTML_TEMPLATE
+
+    root = write_brief(tmp_path, {"templates/html.html.j2": OWN_HTML_TEMPLATE.replace("EXTRA", "")})
+    out = tmp_path / "out"
+    assert main(["build", str(root), "--format", "html", "--out", str(out)]) == 0
+    [page] = [p.name for p in out.glob("*.html")]
+    assert (out / page).read_text(encoding="utf-8").count('rel="icon"') == 1
+    seen = served(chromium, out, [page], tmp_path / "profile")[page]
+    assert seen.asked == [f"/{page}"], f"the browser asked the site for {seen.asked}"
+    assert seen.icons == [design_icon()]

@@ -14,8 +14,8 @@ from typing import Any, Sequence
 
 import jinja2
 from lxml import etree
-from lxml import html as lxml_html
 
+from ..assemble import declares_icon
 from ..cache import Cache
 from ..editions.webfonts import font_faces_css
 from ..errors import BriefError, Diagnostic
@@ -97,13 +97,6 @@ def landing_page(shelf: Shelf, entry: Entry, edition: str, citation: Sequence[st
     bar = render("landing-bar.html.j2", **context)
     return (edition[:end_of_head] + head + edition[end_of_head:body.end()] + "\n" + bar
             + edition[body.end():])
-
-
-def declares_icon(head: str) -> bool:
-    """Whether an HTML page's head (its text up to ``</head>``) declares an icon (``<link rel="icon">``): a page
-    that declares none has the browser ask its site for ``/favicon.ico``."""
-    rels = lxml_html.document_fromstring(head + "</head><body></body></html>").xpath("/html/head/link/@rel")
-    return any("icon" in rel.lower().split() for rel in rels)
 
 
 def sitemap(shelf: Shelf, entries: Sequence[Entry]) -> bytes:
