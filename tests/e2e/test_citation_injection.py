@@ -303,9 +303,18 @@ def test_a_minimal_style_builds(tmp_path: Path) -> None:
     assert "One Rich <script>alert(1)</script> and" in text and "References Rich <script>" in text
 
 
+#: Runs a command (the rest of its arguments) and writes to the file its first argument names the largest
+#: resident size, in KiB, that the command or any process it waited for reached.
+_PEAK = ("import resource, subprocess, sys\n"
+         "run = subprocess.run(sys.argv[2:])\n"
+         "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+         "sys.exit(run.returncode)\n")
+
+
 def test_a_style_whose_macros_multiply_stops_within_its_memory(tmp_path: Path) -> None:
     """Each macro calls the one before twice, 26 deep: 2^25 texts for one citation. The engine stops at its heap
-    limit (its process under 1 GB), with one line at the style's line."""
+    limit, every process of the build under 1 GB, with one line at the style's line; and the same line under an
+    address-space limit of 1 GB, where pandoc says only "out of memory"."""
     macros = ['<macro name="m0"><text variable="title"/></macro>'] + [
         f'<macro name="m{i}"><group><text macro="m{i - 1}"/><text macro="m{i - 1}"/></group></macro>'
         for i in range(1, 26)]
@@ -315,10 +324,28 @@ def test_a_style_whose_macros_multiply_stops_within_its_memory(tmp_path: Path) -
         'version="1.0"><info><title>Many</title><id>m</id><updated>2020-01-01T00:00:00+00:00</updated></info>'
         + "".join(macros) + '<citation><layout><text macro="m25"/></layout></citation>'
         '<bibliography><layout><text variable="title"/></layout></bibliography></style>\n', encoding="utf-8")
-    run = _cli(["build", str(root), "--format", "html", "--out", str(tmp_path / "d")])
-    assert run.returncode == 1 and "Traceback" not in run.stderr
-    assert re.search(r"brief\.yaml:\d+: error: citation style 'many' cannot be used: formatting the citations "
-                     r"needed more than 768 MB", run.stderr), run.stderr
+    stopped = re.compile(r"brief\.yaml:\d+: error: citation style 'many' cannot be used: formatting the citations "
+                         r"needed more than 768 MB$")
+    peak = tmp_path / "peak"
+    run = subprocess.run([sys.executable, "-c", _PEAK, str(peak), sys.executable, "-m", "briefpress", "build",
+                          str(root), "--format", "html", "--out", str(tmp_path / "d")],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    errors = [line for line in run.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and stopped.search(errors[0]), run.stderr
+    assert int(peak.read_text()) <= 1 << 20, f"a process of the build peaked at {int(peak.read_text()) >> 10} MB"
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    run = subprocess.run(
+        [sys.executable, "-m", "briefpress", "build", str(root), "--format", "html", "--out", str(tmp_path / "e")],
+        capture_output=True, text=True, preexec_fn=_limited(1 << 30), env={**os.environ, "TMPDIR": str(temp)},
+        timeout=600)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    errors = [line for line in run.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and stopped.search(errors[0]), run.stderr
+    assert not list(temp.iterdir()), "the engine's temporary folder is removed"
+    assert not (tmp_path / "e").exists() or not list((tmp_path / "e").iterdir())
 
 
 def _dependent(parent: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -80,10 +81,17 @@ def finish(process: subprocess.Popen[bytes], stdin: str, files: Sequence[str]) -
     return json.loads(out)
 
 
+#: What pandoc (its Haskell runtime) says when it runs out of memory: its heap limit reached ("Heap exhausted",
+#: "heap overflow"), or memory the system refuses it ("out of memory", under an address-space limit such as
+#: ``ulimit -v``; the heap's reservation refused; libyaml's and GMP's own allocations).
+_OUT_OF_MEMORY = re.compile(r"^(?:pandoc: )?(?:(?:Yaml )?out of memory\b|osReserveHeapMemory: "
+                            r"|GNU MP: Cannot allocate memory)|heap overflow|Heap exhausted", re.IGNORECASE)
+
+
 def _failure(stderr: str, files: Sequence[str]) -> EngineError:
     lines = [line.strip() for line in stderr.splitlines()
              if line.strip() and not line.startswith(("[WARNING]", "HasCallStack", "  "))]
-    if any("heap overflow" in line or "Heap exhausted" in line for line in lines):
+    if any(_OUT_OF_MEMORY.search(line) for line in lines):
         return EngineError(f"formatting the citations needed more than {HEAP_MB} MB")
     message = " ".join(lines)[:300] or "pandoc failed"
     for index, name in enumerate(files):
