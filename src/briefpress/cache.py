@@ -30,13 +30,17 @@ _MAGIC = b"briefpress-cache 1\n"
 
 def version(*packages: str) -> str:
     """The installed versions of this package and of ``packages``, for a key."""
-    found = []
-    for name in ("briefpress", *packages):
-        try:
-            found.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            found.append(f"{name}=?")
-    return ",".join(found)
+    return ",".join(f"{name}={_installed(name)}" for name in ("briefpress", *packages))
+
+
+@lru_cache(maxsize=None)
+def _installed(name: str) -> str:
+    """One package's installed version (``?`` if it is not installed), looked up once a process: each lookup
+    walks every folder of ``sys.path``, and the modules a process has imported stay the ones it runs."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
 
 
 @lru_cache(maxsize=None)

@@ -65,7 +65,8 @@ def css_problems(css: str, relative: bool = False, attribute: bool = False) -> l
     """Each URL in a stylesheet (or, with ``attribute``, a ``style`` attribute's declarations): ``url()``,
     ``@import``, ``image-set()``, that would load something from outside the edition, as (line, problem); or
     the one problem that it nests too deeply to be read further."""
-    deep = _too_deep(tinycss2.parse_component_value_list(css, skip_comments=True))
+    tokens = tinycss2.parse_component_value_list(css, skip_comments=True)
+    deep = _too_deep(tokens)
     if deep:
         return [deep]
     found: list[tuple[int, str]] = []
@@ -98,8 +99,7 @@ def css_problems(css: str, relative: bool = False, attribute: bool = False) -> l
                 walk(token.prelude)
                 walk(token.content)
 
-    walk(tinycss2.parse_component_value_list(css, skip_comments=True) if attribute
-         else tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
+    walk(tokens if attribute else tinycss2.parse_stylesheet(tokens, skip_comments=True, skip_whitespace=True))
     return found
 
 
