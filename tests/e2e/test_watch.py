@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import shutil
 import threading
 import time
@@ -150,3 +151,36 @@ def test_the_pdf_follows_the_html_and_is_served_in_the_viewer(served) -> None:
     build(brief, ("pdf", "html"), brief.parent / "library", Diagnostics())
     for name in ("minimal.pdf", "minimal.html"):
         assert (brief.parent / "library" / name).read_bytes() == (brief.parent / "dist" / name).read_bytes()
+
+
+def _status(base: str, path: str) -> int:
+    """The status the server answers a GET of ``path``, sent as it is."""
+    host, port = base.removeprefix("http://").rstrip("/").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=HANG_GUARD)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_hostile_paths_are_refused_without_a_traceback(served, capfd: pytest.CaptureFixture[str]) -> None:
+    """A NUL byte in the path, a name longer than the system allows, a path of many folders: each a 404, also
+    under the viewer's files (the one path the server looks a name up for); a request line over http.server's
+    limit its 414. Nothing is printed, and the server still serves. (A request whose handler raised would drop
+    the connection, and http.server would print its traceback.)"""
+    _brief, base, lines = served
+    assert _status(base, "/%00") == 404
+    assert _status(base, "/index.html%00.png") == 404
+    assert _status(base, "/__viewer/%00") == 404
+    assert _status(base, "/__viewer/pdf.min.mjs%00") == 404
+    assert _status(base, "/" + "a" * 5_000) == 404
+    assert _status(base, "/__viewer/" + "a" * 5_000) == 404
+    assert _status(base, "/" + "a/" * 30_000) == 404
+    assert _status(base, "/__viewer/" + "a/" * 30_000) == 404
+    assert _status(base, "/" + "a" * 100_000) == 414
+    assert _status(base, "/") == 200 and _status(base, "/__viewer/pdf.min.mjs") == 200, "the server still serves"
+    assert "Introduction" in _get(base)
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Exception occurred" not in err, err
+    assert not [line for line in lines if "Traceback" in line]
