@@ -36,7 +36,9 @@ served (target ≤ 0.3 s) and to the new PDF served (target ≤ 1.0 s); 12 [edit
 the same folder after one paragraph of one section is edited, against the cold build into a new folder
 (target ≤ 0.4); 13 [shelf] a shelf of 20 copies of the brief: cold, against 20 cold ``build --release`` one
 after the other (target ≤ 0.8), and after one brief is edited, against that brief's own warm rebuild
-(target ≤ 1.5). ``--profile`` adds
+(target ≤ 1.5); 14 [corrections] what the print edition's corrections (notes moved or split onto their calls' pages,
+headings kept with their text) cost, the brief and ~300 pages: the layouts beyond one a document and the
+time of the checks every layout goes through (``benchmarks/corrections.py``). ``--profile`` adds
 cProfile summaries of PDF builds (the brief and ~300 pages). pandoc gets the sections' Markdown as briefpress's Jinja stage makes it (see
 pandoc_input).
 """
@@ -65,7 +67,7 @@ BIN = Path(sys.executable).parent  # .venv/bin when run as the Makefile does
 BRIEFPRESS = BIN / "briefpress"
 SCALE_TARGETS = (30, 100, 300)
 PARTS = ("pdf", "epub", "scale", "all", "make", "speedups", "speedups-each", "large", "cite", "cite-scale", "watch",
-         "edit", "shelf")  # --only choices, in order
+         "edit", "shelf", "corrections")  # --only choices, in order
 LARGE_PARAGRAPHS = (10_000, 20_000, 40_000)  # part 8
 CITE_COUNTS = (500, 1_000, 2_000, 5_000)  # part 10: citations of CITE_REFERENCES references in one section
 CITE_REFERENCES = 2_000
@@ -1113,6 +1115,24 @@ def main() -> int:
             rows.append(pair_row("make after one paragraph is edited vs cold make", s, target="≤ 0.4")[:-1]
                         + ("met" if s["ratio"] <= 0.4 else "NOT met",))
             figures["edit"] = s
+
+        if "corrections" in parts:
+            print("\n14. corrections: layouts beyond one a document, and the checks' time, the brief and ~300 pages",
+                  flush=True)
+            cases = [("brief", brief_dir), ("~300 pages", scale_brief(brief_dir, work / "corr-big", big_copies))]
+            found = {}
+            for label, brief in cases:
+                done = run([str(BIN / "python"), str(ROOT / "benchmarks" / "corrections.py"), str(brief),
+                            str(work / f"corr-{len(found)}")])
+                fig = {**json.loads(done.stdout.strip().splitlines()[-1]), "pages": pages_of(done)}
+                label = f"the brief, {fig['pages']} pages" if label == "brief" else f"{fig['pages']} pages"
+                found[label] = fig
+                share = fig["checks_s"] / fig["layout_s"] if fig["layout_s"] else 0.0
+                rows.append((f"corrections, {label}: {fig['documents']} documents laid out",
+                             f"{fig['build_s']:.2f}", "", "", "", "",
+                             f"{fig['corrections']} more layouts; checks {fig['checks_s']:.3f} s "
+                             f"({share:.1%} of {fig['layout_s']:.2f} s of layout)", "within noise", "cost"))
+            figures["corrections"] = found
 
         if "shelf" in parts:
             count = 20
