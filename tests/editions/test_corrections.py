@@ -4,6 +4,12 @@ headings are checked across the generated corpus, ``test_print_corpus``)."""
 
 from __future__ import annotations
 
+import random
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from briefpress.build import prepare
@@ -50,3 +56,93 @@ def test_a_caption_parted_from_its_table_moves_on_with_it(session: typeset._Sess
     assert corrected != source and typeset._parted(html, laid) == []
     caption, row = caption_page(html, laid)
     assert caption == row
+
+
+# Long notes: a note that cannot be printed whole below its call begins there and continues on the next page.
+
+VOCABULARY = "the reform moved power between the president and parliament while the courts".split()
+
+
+def words(rng: random.Random, count: int) -> str:
+    return " ".join(rng.choice(VOCABULARY) for _ in range(count))
+
+
+def long_notes_brief(root: Path, lead: int, length: int, count: int, before: int) -> Path:
+    """A one-section brief: ``lead`` paragraphs, then a paragraph whose text (after ``before`` words) calls
+    ``count`` notes of ``length`` words each, with marked words: call ``cN``, note ``nN`` ... ``eN``."""
+    rng = random.Random(1)
+    (root / "sections").mkdir(parents=True)
+    lead_text = "\n\n".join(words(rng, 80).capitalize() + "." for _ in range(lead))
+    calls = " ".join(f"Text c{i} here[^{i}] and more." for i in range(1, count + 1))
+    notes = "\n\n".join(f"[^{i}]: n{i} {words(rng, length)} e{i}." for i in range(1, count + 1))
+    (root / "sections/s.md").write_text(f"---\ntitle: Part\n---\n\n{lead_text}\n\n{words(rng, before)} {calls} "
+                                        f"{words(rng, 60)}.\n\n{words(rng, 200)}.\n\n{notes}\n", encoding="utf-8")
+    (root / "brief.yaml").write_text("title: Mini\nlang: en\nidentifier: urn:x:mini\ndate: 2026-01-01\nslug: mini\n"
+                                     "sections: [sections/s.md]\n", encoding="utf-8")
+    return root
+
+
+def built(root: Path) -> tuple[list[str], Diagnostics]:
+    """The brief's PDF, built through the pipeline: the text of each page (by poppler), and the diagnostics."""
+    diags = Diagnostics()
+    target = root / "out.pdf"
+    typeset.typeset(pdf.print_job(prepare(root, diags)), target, diags)
+    text = subprocess.run(["pdftotext", "-layout", str(target), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return text.split("\f"), diags
+
+
+def page_of(pages: list[str], word: str) -> int | None:
+    """The 0-based page of the first whole ``word`` (after the cover and contents)."""
+    pattern = re.compile(rf"(?<!\w){word}(?!\w)")
+    return next((index for index, page in enumerate(pages) if index >= 2 and pattern.search(page)), None)
+
+
+needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
+
+
+@needs_pdftotext
+def test_long_notes_that_made_the_layout_fail_begin_on_their_calls_page(tmp_path: Path) -> None:
+    # Given the old correction (footnote-policy: block), WeasyPrint left this brief's page empty and failed.
+    pages, diags = built(long_notes_brief(tmp_path, lead=6, length=450, count=2, before=30))
+    assert not diags.items
+    for n in (1, 2):
+        assert page_of(pages, f"c{n}") == page_of(pages, f"n{n}")
+
+
+@needs_pdftotext
+def test_a_long_note_continues_on_the_next_page(tmp_path: Path) -> None:
+    pages, diags = built(long_notes_brief(tmp_path, lead=5, length=600, count=2, before=30))
+    assert not diags.items
+    call = page_of(pages, "c2")
+    assert page_of(pages, "n2") == call  # its first part, below its call
+    assert page_of(pages, "e2") == call + 1  # its end, at the foot of the next page
+    continued = pages[call + 1]
+    assert "2." not in continued.split(), "the rest of a note has no number"
+    assert page_of(pages, "c1") == page_of(pages, "n1") == page_of(pages, "e1") == call
+
+
+@needs_pdftotext
+def test_several_long_notes_of_one_paragraph_all_begin_on_its_page(tmp_path: Path) -> None:
+    pages, diags = built(long_notes_brief(tmp_path, lead=0, length=450, count=3, before=0))
+    assert not diags.items
+    call = page_of(pages, "c1")
+    for n in (1, 2, 3):
+        assert page_of(pages, f"c{n}") == page_of(pages, f"n{n}") == call
+    assert page_of(pages, "e3") == call + 1
+    numbers = [int(match) for page in pages for match in re.findall(r"^\s*(\d+)\. n\d", page, re.M)]
+    assert numbers == [1, 2, 3], "the notes keep their numbers"
+
+
+def test_a_note_that_cannot_be_printed_with_its_call_is_reported_at_its_source(tmp_path: Path) -> None:
+    root = long_notes_brief(tmp_path, lead=1, length=20, count=2, before=0)
+    (root / "styles").mkdir()
+    package = Path(typeset.__file__).parent.parent / "styles" / "print.css"
+    (root / "styles/print.css").write_text(package.read_text(encoding="utf-8") + "\n#fn-2 { display: none }\n",
+                                           encoding="utf-8")
+    diags = Diagnostics()
+    typeset.typeset(pdf.print_job(prepare(root, diags)), None, diags)
+    lines = (root / "sections/s.md").read_text(encoding="utf-8").splitlines()
+    definition = next(index for index, line in enumerate(lines, 1) if line.startswith("[^2]:"))
+    assert [(d.path, d.line, d.severity) for d in diags.items] == [(root / "sections/s.md", definition, "warning")]
+    assert "note 2" in diags.items[0].message

@@ -19,6 +19,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import sys
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, replace
@@ -266,32 +267,88 @@ class _Session:
 
         The design moves a call's line to the next page when its note does not fit below it
         (``footnote-policy: line``). Where WeasyPrint still prints a note on another page than its call, or
-        drops it, the note is given ``footnote-policy: block`` (the call's whole block moves on), and, if that
-        is not enough, the call's block starts a page; then the source is laid out again. Moving a line on
-        can leave the heading before it at the foot of a page, and a table's caption apart from its rows
-        (``break-after: avoid`` notwithstanding): such a heading (or a box it titles, or the table) then
-        starts a page, and the source is laid out again. A layout with every note in place and no heading
-        parted from its text is not laid out again."""
-        html, document = self.lay_out(source, sheets)
+        drops it, the note is split where its call's page is full: its first part stays below the call, the
+        rest continues at the foot of the next page (``_split_notes``). A note still astray is given
+        ``footnote-policy: block`` (the call's whole block moves on), and, if that is not enough, the call's
+        block starts a page; then the source is laid out again. Moving a line on can leave the heading before
+        it at the foot of a page, and a table's caption apart from its rows (``break-after: avoid``
+        notwithstanding): such a heading (or a box it titles, or the table) then starts a page, and the
+        source is laid out again. A layout with every note in place and no heading parted from its text is
+        not laid out again. A correction that WeasyPrint cannot lay out is dropped (``_relaid``); a note
+        left on another page than its call is reported at its source."""
+        laid = (*self.lay_out(source, sheets), source)
+        astray = _notes_astray(laid[1])
+        if astray:
+            laid = self._split_notes(laid, sheets, astray)
         for correction in (_note_policy_block, _break_before_call):
-            astray = _notes_astray(document)
+            astray = _notes_astray(laid[1])
             if not astray:
                 break
-            source = correction(source, astray)
-            html, document = self.lay_out(source, sheets, Diagnostics())
+            laid = self._relaid(laid, correction(laid[2], astray), sheets)
         moved: set[tuple[str, int]] = set()
         for _ in range(_HEADING_ROUNDS):
-            parted = [place for place in _parted(html, document) if place not in moved]
+            parted = [place for place in _parted(laid[0], laid[1]) if place not in moved]
             if not parted:
                 break
             moved.update(parted)
-            source = _break_before(source, parted)
-            html, document = self.lay_out(source, sheets, Diagnostics())
-            astray = _notes_astray(document)  # what follows the heading moved: a note may have strayed
+            laid = self._relaid(laid, _break_before(laid[2], parted), sheets)
+            astray = _notes_astray(laid[1])  # what follows the heading moved: a note may have strayed
             if astray:
-                source = _note_policy_block(source, astray)
-                html, document = self.lay_out(source, sheets, Diagnostics())
-        return html, document, source
+                laid = self._relaid(laid, _note_policy_block(laid[2], astray), sheets)
+        for n in _notes_astray(laid[1]):
+            self._astray_warning(laid[0], laid[1], n)
+        return laid
+
+    def _relaid(self, laid: tuple[Any, Any, str], source: str, sheets: list[Any]) -> tuple[Any, Any, str]:
+        """``source`` (a correction of the source of ``laid``) laid out, or ``laid`` itself if WeasyPrint
+        cannot lay it out. Its ``footnote-policy: block`` gives up a whole block when a note called in any
+        line but its first does not fit below it; when that block is the first on its page, nothing is left
+        for the page, and WeasyPrint's page maker fails an assertion (``assert not page_is_empty``)."""
+        try:
+            return (*self.lay_out(source, sheets, Diagnostics()), source)
+        except AssertionError:
+            return laid
+
+    def _split_notes(self, laid: tuple[Any, Any, str], sheets: list[Any],
+                     astray: list[int]) -> tuple[Any, Any, str]:
+        """``laid`` with the notes ``astray`` split where their calls' pages are full (``_note_splits``), the
+        first part of each below its call, the rest at the foot of the next page; laid out again at most
+        ``_SPLIT_ROUNDS`` times, a note whose first part still strays kept a line shorter each time. The
+        layout with the fewest notes astray is kept."""
+        original = laid[2]
+        plans: dict[int, _NotePlan] = {}
+        best, fewest = laid, len(astray)
+        for _ in range(_SPLIT_ROUNDS):
+            changed = False
+            for n in astray:
+                plan = plans.get(n)
+                if plan is not None and plan.lines > _SPLIT_MIN_LINES:
+                    plans[n] = replace(plan, lines=plan.lines - 1)
+                    changed = True
+                elif plan is not None:
+                    del plans[n]  # no shorter first part is worth printing: other corrections, or a warning
+                    changed = True
+            measured = _note_splits(laid[1], [n for n in astray if n not in plans], plans)
+            changed = changed or bool(measured)
+            plans.update(measured)
+            if not changed or not plans:
+                break
+            laid = self._relaid(laid, _split_source(original, laid[1], plans), sheets)
+            astray = _notes_astray(laid[1])
+            if len(astray) < fewest:
+                best, fewest = laid, len(astray)
+            if not astray:
+                break
+        return best
+
+    def _astray_warning(self, html: Any, document: Any, n: int) -> None:
+        """Report note ``n``, printed on another page than its call (or not printed), at its source."""
+        pages = {name: index for index, page in reversed(list(enumerate(document.pages))) for name in page.anchors}
+        path, line = _note_source(self.job.root, html, n)
+        where = ("is not printed" if f"fn-{n}" not in pages else
+                 f"is printed {pages[f'fn-{n}'] - pages.get(f'fnref-{n}', 0)} page(s) after its call")
+        self.diags.warning(path, line, f"PDF: note {n} {where}, as no correction of the layout could keep them "
+                                       "together; shorten the note, or move its call")
 
     def starts(self, html: Any, document: Any, source: str, sheets: list[Any] | None = None,
                first_page: int = 1) -> tuple[PageStart, ...]:
@@ -402,6 +459,242 @@ def _notes_astray(document: Any) -> list[int]:
             elif name.startswith("fn-"):
                 notes.setdefault(name[len("fn-"):], index)
     return sorted(int(n) for n, page in calls.items() if n.isdigit() and notes.get(n) != page)
+
+
+#: How many times notes are split and laid out again, each time with the first parts that strayed a line shorter.
+_SPLIT_ROUNDS = 3
+#: The fewest lines of a note printed on either side of a split (a note shorter than twice this is not split).
+_SPLIT_MIN_LINES = 2
+#: What a split leaves unused at the foot of the page (CSS pixels), against rounding.
+_SPLIT_SLACK = 1.0
+
+
+@dataclass(frozen=True)
+class _NotePlan:
+    """Where a note is split: after its first ``lines`` lines, as it was laid out whole; ``counts`` holds the
+    letters and digits (``counted``) of its text up to the end of each line."""
+
+    lines: int
+    counts: tuple[int, ...]
+
+    @property
+    def counted(self) -> int:
+        """The letters and digits of the first part."""
+        return self.counts[self.lines - 1]
+
+
+def _call_pages(document: Any) -> dict[int, int]:
+    """The page (0-based) of each note's call."""
+    calls: dict[int, int] = {}
+    for index, page in enumerate(document.pages):
+        for name in page.anchors:
+            if name.startswith("fnref-") and name[len("fnref-"):].isdigit():
+                calls.setdefault(int(name[len("fnref-"):]), index)
+    return calls
+
+
+def _note_splits(document: Any, notes: list[int],
+                 planned: Mapping[int, _NotePlan]) -> dict[int, _NotePlan]:
+    """Where to split ``notes`` (each laid out whole, on a later page than its call) so that each begins on
+    its call's page: the room left on that page, from the line of the last call there to the notes already at
+    its foot, is shared among them in order, each later note kept ``_SPLIT_MIN_LINES`` lines. A note is split
+    after as many of its lines (as laid out whole, at the same width) as fit; one that cannot keep
+    ``_SPLIT_MIN_LINES`` lines on either side is not split. Read from WeasyPrint's page boxes: nothing if
+    those internals have changed."""
+    try:
+        from weasyprint.formatting_structure import boxes
+
+        calls = _call_pages(document)
+        by_page: dict[int, list[int]] = {}
+        for n in sorted(notes):
+            if n in calls:
+                by_page.setdefault(calls[n], []).append(n)
+        plans: dict[int, _NotePlan] = {}
+        for index, group in by_page.items():
+            page_box = document.pages[index]._page_box
+            area = next(child for child in page_box.children if isinstance(child, boxes.FootnoteAreaBox))
+            called = group + [n for n in planned if calls.get(n) == index]
+            bottoms = [_call_line_bottom(page_box, n, boxes) for n in called]
+            laid = [(n, _laid_note(document, n, boxes)) for n in group]
+            measured = [(n, note) for n, note in laid if note is not None]
+            if not measured or None in bottoms:
+                continue
+            overhead = measured[0][1][2]  # the area's margins, border and padding, which an empty area has not
+            room = area.position_y + area.margin_height() - max(bottoms) - _SPLIT_SLACK
+            room -= area.margin_height() if area.children else overhead
+            for place, (n, (counts, cost, _)) in enumerate(measured):
+                kept = sum(later(min(_SPLIT_MIN_LINES, len(others)))
+                           for _, (others, later, _) in measured[place + 1:])
+                fitting = [lines for lines in range(1, len(counts) + 1) if cost(lines) <= room - kept]
+                lines = min(max(fitting, default=0), len(counts) - _SPLIT_MIN_LINES)
+                if lines < _SPLIT_MIN_LINES:
+                    continue
+                plans[n] = _NotePlan(lines, tuple(counts))
+                room -= cost(lines)
+        return plans
+    except (AttributeError, TypeError, ImportError, StopIteration, IndexError):
+        return {}
+
+
+def _call_line_bottom(page_box: Any, n: int, boxes: Any) -> float | None:
+    """The bottom of the line that holds note ``n``'s call on a page, or ``None``."""
+    stack = [(page_box, None)]
+    while stack:
+        box, line = stack.pop()
+        if isinstance(box, boxes.LineBox):
+            line = box
+        element = getattr(box, "element", None)
+        if line is not None and element is not None and element.get("id") == f"fnref-{n}":
+            return line.position_y + line.height
+        stack.extend((child, line) for child in getattr(box, "children", ()) if isinstance(child, boxes.Box))
+    return None
+
+
+def _laid_note(document: Any, n: int, boxes: Any) -> tuple[list[int], Any, float] | None:
+    """Note ``n`` as laid out whole at the foot of a page: the letters and digits of its text up to the end of
+    each of its lines, the height its first lines take (a function of how many), and what the notes' area
+    adds to its notes (margins, border, padding); ``None`` if it is not printed, or not as lines."""
+    for page in document.pages:
+        for area in page._page_box.children:
+            if not isinstance(area, boxes.FootnoteAreaBox):
+                continue
+            for note in area.children:
+                element = getattr(note, "element", None)
+                if element is None or element.get("id") != f"fn-{n}" or "::" in note.element_tag:
+                    continue
+                lines = [line for line in note.children if isinstance(line, boxes.LineBox)]
+                if not lines or len(lines) != len(note.children):
+                    return None
+                counts, total = [], 0
+                for line in lines:
+                    total += sum(counted(box.text) for box in line.descendants()
+                                 if isinstance(box, boxes.TextBox) and "::" not in box.element_tag)
+                    counts.append(total)
+                below = note.position_y + note.margin_height() - (lines[-1].position_y + lines[-1].height)
+
+                def cost(count: int, lines: list[Any] = lines, note: Any = note, below: float = below) -> float:
+                    last = lines[count - 1]
+                    return last.position_y + last.height - note.position_y + below
+
+                return counts, cost, area.margin_height() - area.height
+    return None
+
+
+def _split_source(source: str, document: Any, plans: Mapping[int, _NotePlan]) -> str:
+    """``source`` with each note of ``plans`` cut after its first part (``_cut``); the rest of the notes
+    called on one page (of ``document``) follow the last of those notes, in order, each in an element of
+    class ``footnote-continued``, which the design prints at the foot of the next page without a number."""
+    import lxml.html
+
+    calls = _call_pages(document)
+    tree = lxml.html.document_fromstring(source)
+    groups: dict[int, list[int]] = {}
+    for n in sorted(plans):
+        groups.setdefault(calls.get(n, -1), []).append(n)
+    for group in groups.values():
+        last, continuations = None, []
+        for n in group:
+            found = tree.xpath(f'//span[@id="fn-{n}"]')
+            if not found:
+                continue
+            rest = _cut(found[0], plans[n].counted)
+            if rest is not None:
+                last = found[0]
+                continuations.append(rest)
+        if last is not None:
+            continuations[-1].tail, last.tail = last.tail, None
+            for rest in reversed(continuations):
+                last.addnext(rest)
+    return lxml.html.tostring(tree, doctype="<!DOCTYPE html>", encoding="unicode")
+
+
+def _slots(element: Any, own: bool = True) -> Iterator[tuple[Any, str]]:
+    """The places of ``element``'s text, in reading order: each element's ``text``, then its children's, each
+    child's ``tail`` after it (not ``element``'s own tail)."""
+    if own or isinstance(element.tag, str):
+        yield element, "text"
+        for child in element:
+            yield from _slots(child, False)
+            yield child, "tail"
+
+
+def _cut(note: Any, letters: int) -> Any:
+    """Cut ``note`` at the last space after which no more than ``letters`` letters and digits of its text
+    were printed; return the rest, as an element of its own (its markup kept, without ids), or ``None`` if
+    there is no such space or nothing would be left."""
+    import copy
+
+    slots = list(_slots(note))
+    cut, count, spaced = None, 0, True
+    for index, (node, kind) in enumerate(slots):
+        for offset, char in enumerate(getattr(node, kind) or ""):
+            if char.isspace() and char != "\xa0":
+                if not spaced and count <= letters:
+                    cut = (index, offset, count)
+                spaced = True
+            else:
+                spaced = False
+                count += char.isalnum()
+    if cut is None or cut[2] == 0 or cut[2] == count:
+        return None
+    index, offset, _ = cut
+    rest = copy.deepcopy(note)
+    places = {(id(node), kind): place for place, (node, kind) in enumerate(slots)}
+    for place, (node, kind) in enumerate(slots):  # the first part: the text after the cut removed
+        text = getattr(node, kind)
+        if place == index:
+            setattr(node, kind, text[:offset])
+        elif place > index and text:
+            setattr(node, kind, None)
+    for element in list(note.iterdescendants()):
+        if places.get((id(element), "text"), -1) > index:
+            element.getparent().remove(element)
+    rest_slots = list(_slots(rest))
+    for place, (node, kind) in enumerate(rest_slots):  # the rest: the text before the cut removed
+        text = getattr(node, kind)
+        if place == index:
+            setattr(node, kind, text[offset:].lstrip())
+        elif place < index and text:
+            setattr(node, kind, None)
+    rest_places = {(id(node), kind): place for place, (node, kind) in enumerate(rest_slots)}
+    for element in list(rest.iterdescendants()):
+        if element.getparent() is not None and rest_places.get((id(element), "tail"), index + 1) <= index:
+            element.drop_tree()  # wholly before the cut: its tail (the text after the cut, if any) kept
+    for element in rest.iter():
+        element.attrib.pop("id", None)
+    classes = [name for name in (rest.get("class") or "").split() if name != "footnote"]
+    rest.attrib.clear()
+    rest.set("class", " ".join(["footnote", "footnote-continued", *classes]))
+    return rest
+
+
+#: How many letters and digits of a note's text must begin its definition in a section file to find it there.
+_NOTE_PREFIX = 24
+#: A note's definition in Markdown (``[^label]: text``), or a note written inline (``^[text]``).
+_NOTE_DEFINITION = re.compile(r"^ {0,3}\[\^[^\]\s]+\]:[ \t]*(.*)$|\^\[(.*)$", re.M)
+
+
+def _note_source(root: Path, html: Any, n: int) -> tuple[Path, int | None]:
+    """Where note ``n`` is written: the section file and line whose note definition begins with the note's
+    text (compared by letters and digits, as Markdown and the typography change the rest); the brief's
+    folder if none does."""
+    found = [element for element in getattr(html, "etree_element", None).iter() if element.get("id") == f"fn-{n}"] \
+        if hasattr(html, "etree_element") else []
+    letters = "".join(filter(str.isalnum, "".join(found[0].itertext()) if found else ""))[:_NOTE_PREFIX].lower()
+    if not letters:
+        return root, None
+    best: tuple[int, Path, int | None] = (0, root, None)
+    for path in sorted(root.rglob("*.md")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for match in _NOTE_DEFINITION.finditer(text):
+            written = "".join(filter(str.isalnum, match.group(1) or match.group(2) or ""))[:_NOTE_PREFIX].lower()
+            common = len(os.path.commonprefix([letters, written]))
+            if common > best[0]:
+                best = (common, path, text.count("\n", 0, match.start()) + 1)
+    return best[1:] if best[0] >= min(len(letters), 8) else (root, None)
 
 
 def _note_policy_block(source: str, notes: list[int]) -> str:
