@@ -17,6 +17,7 @@ from typing import Any, Iterator, Sequence
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
 
 from .citeproc import CiteItem, Cluster, Formatted, anchor
 from .cites import CiteSyntax, syntax
@@ -30,11 +31,15 @@ _PUNCT = re.compile(r"[.,;:!?]")
 
 def setup(md: MarkdownIt) -> None:
     """Add the citation rules to the parser: ``cite`` nodes of citations (``render.cites``, which reads them only
-    when the parse's env carries a ``CiteSyntax``) become ``citation`` tokens; and the marks of the bibliography."""
+    when the parse's env carries a ``CiteSyntax``) become ``citation`` tokens; and the marks of the bibliography.
+    Also the render rules of what a note style's citations leave in the text around their calls."""
     md.core.ruler.after("inline", "citations", _resolve)
     md.core.ruler.before("footnote_tail", "citation_lines", _citation_lines)
     md.core.ruler.before("footnote_tail", "citation_notes", _citation_notes)
     md.block.ruler.before("paragraph", "bibliography", _refs_block)
+    md.add_render_rule("softbreak", _softbreak_rule(md))
+    md.add_render_rule("citation_space", _citation_space)
+    md.add_render_rule("citation_punct", _citation_punct)
 
 
 def _refs_block(state: Any, start: int, end: int, silent: bool) -> bool:
@@ -135,6 +140,9 @@ def _citation_notes(state: StateCore) -> None:
 
 
 def _notes_in_text(children: Sequence[Token], order: list[tuple[str, Any]]) -> Iterator[Token]:
+    """A paragraph's inline tokens, each citation made a note's call (a narrative one's author left before it),
+    with pandoc's spacing: the space before the call goes, unless the style leaves an author's name in the text
+    (``_space_kept``); the punctuation right after the citation comes before the call (``citation_punct``)."""
     out: list[Token] = []
     pending_punct = ""
     for child in children:
@@ -148,24 +156,82 @@ def _notes_in_text(children: Sequence[Token], order: list[tuple[str, Any]]) -> I
                 pending_punct = ""
             out.append(child)
             continue
-        call = Token("footnote_ref", "", 0)
+        _mark_space_before(out, child.meta)
         if child.meta["narrative"]:
             author = Token("citation_author", "", 0)
             author.meta = child.meta
             out.append(author)
-        elif out and out[-1].type == "text":
-            out[-1].content = out[-1].content.rstrip()
-        if not child.meta["narrative"] and child.meta["after"]:
+        if child.meta["after"]:
             pending_punct = child.meta["after"]
-            if out and out[-1].type == "text":
-                out[-1].content += pending_punct
-            else:
-                text = Token("text", "", 0)
-                text.content = pending_punct
-                out.append(text)
+            punct = Token("citation_punct", "", 0)
+            punct.content = pending_punct
+            punct.meta = child.meta
+            out.append(punct)
+        call = Token("footnote_ref", "", 0)
         order.append(("cite", (call, child)))
         out.append(call)
     yield from out
+
+
+def _mark_space_before(out: list[Token], citation: dict[str, Any]) -> None:
+    """Mark the space right before a citation that becomes a note (the end of a text, or a line break in the
+    source), which is printed only if ``_space_kept``."""
+    if not out:
+        return
+    last = out[-1]
+    if last.type == "softbreak":
+        last.meta["before_citation"] = citation
+    elif last.type == "text":
+        text = last.content.rstrip()
+        if text != last.content:
+            space = Token("citation_space", "", 0)
+            space.content = last.content[len(text):]
+            space.meta = {"before_citation": citation}
+            last.content = text
+            out.append(space)
+
+
+def _author_of(citation: dict[str, Any], env: dict) -> str | None:
+    """The author's name a citation leaves in the text under a note style (empty for none); None if it was not
+    formatted (printed as written)."""
+    works: CitedWorks | None = env.get("citations")
+    index = citation.get("cluster")
+    if works is None or index is None or index in works.unread:
+        return None
+    return works.clusters[index].author if citation["narrative"] else ""
+
+
+def _space_kept(citation: dict[str, Any], env: dict) -> bool:
+    """Whether the space before a citation's note call is printed. pandoc removes it (``x [@a] y`` reads
+    ``x¹ y``), unless a narrative citation leaves its author's name there (``x Author¹ y``): not when the style
+    prints no author's name for the reference (a statute, a case, a work with no author)."""
+    return _author_of(citation, env) != ""
+
+
+def _citation_space(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    token = tokens[idx]
+    return escape(token.content) if _space_kept(token.meta["before_citation"], env) else ""
+
+
+def _citation_punct(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+    """The punctuation after a citation, moved before its note's call, as pandoc moves it; a narrative
+    citation's author name already holds it, as pandoc gave it (or dropped it, after ``et al.``)."""
+    token = tokens[idx]
+    return "" if _author_of(token.meta, env) else escape(token.content)
+
+
+def _softbreak_rule(md: MarkdownIt) -> Any:
+    """The rule for a line break in the source, which prints nothing where it is the space before a note's
+    call that pandoc removes."""
+    plain = md.renderer.rules["softbreak"]
+
+    def softbreak(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: dict) -> str:
+        citation = tokens[idx].meta.get("before_citation")
+        if citation is not None and not _space_kept(citation, env):
+            return ""
+        return plain(tokens, idx, options, env)
+
+    return softbreak
 
 
 def walk_reading_order(tokens: Sequence[Token], note_offset: int) -> Iterator[tuple[Token, int]]:

@@ -17,7 +17,8 @@ from .cslhtml import Writer, math_nodes
 @dataclass(frozen=True)
 class Formatted:
     """A cluster as the style formats it. For a narrative citation under a note style, ``author`` is the name
-    that stays in the text, and ``text`` the note's text; otherwise ``text`` is the whole citation."""
+    that stays in the text (with the punctuation pandoc moved before the note's call; empty if the style prints
+    no name for the reference), and ``text`` the note's text; otherwise ``text`` is the whole citation."""
 
     text: str
     author: str = ""
@@ -25,15 +26,18 @@ class Formatted:
 
 def formatted(cite: dict[str, Any], writer: Writer, moved: str) -> Formatted:
     """A Cite node as text: under a note style, pandoc puts the citation in a note (after the author's name,
-    for a narrative one, and the punctuation it ``moved`` before the note's call); inside a note, or under
-    another style, the citation is the node's whole text."""
+    for a narrative one); inside a note, or under another style, the citation is the node's whole text.
+
+    ``moved`` is the punctuation that followed the citation, which pandoc moves before the note's call: into
+    the author's name, unless the name ends with punctuation of its own (``et al.``). A narrative citation
+    that leaves no name gets it alone: the name is then empty, and the punctuation is the text's."""
     content = cite["c"][1]
     for at, node in enumerate(content):
         if node.get("t") == "Note":
             narrative = cite["c"][0][0]["citationMode"]["t"] == "AuthorInText"
             author = writer.inlines(content[:at]).strip() if narrative else ""
-            if moved and author.endswith(escape(moved)):
-                author = author[:-len(escape(moved))]
+            if moved and author == escape(moved):
+                author = ""
             return Formatted(text=writer.blocks(node["c"]), author=author)
     return Formatted(text=writer.inlines(content))
 
