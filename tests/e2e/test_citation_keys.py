@@ -1,9 +1,12 @@
-"""Citation keys read as pandoc reads them: a bracket whose keys hold ``;`` or ``]`` in braces is one citation,
-as in pandoc."""
+"""Citation keys read as pandoc reads them, and never cited silently wrong: a bracket whose keys hold ``;`` or
+``]`` in braces is one citation, as in pandoc; a CSL-YAML id pandoc reads otherwise than it is written stops the
+build at its file; a key pandoc finds no reference for is never printed as pandoc's bold ``key?``; and a run that
+takes too long names its cause."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -11,7 +14,9 @@ import pytest
 from lxml import html as lxml_html
 
 from briefpress.cli import main
-from briefpress.render import citeproc
+from briefpress.model import BibFile
+from briefpress.references import default_style
+from briefpress.render import citenames, citeproc, pandoc
 from briefpress.render.cites import CiteSyntax
 from briefpress.render.markdown import create_parser
 from tools.checks import normalise
@@ -118,3 +123,120 @@ def test_a_key_in_braces_with_a_semicolon_is_cited_as_pandoc_cites_it(tmp_path: 
     assert normalise(ours.text_content()) == normalise(theirs.text_content()) == (
         "One (Roe 2010). Two (Roe 2010, 3; Poe 2012). Three (see Doe 2011). Four (Loe 2013; Moe 2014). Five Noe "
         "(2015, 4; Poe 2012). Six Noe (2015) [p. 4; 5].")
+
+
+@pytest.mark.parametrize("written, yaml_id, read", [
+    ("a*b*c", "a*b*c", "abc"),
+    ("a'b", '"a\'b"', "a’b"),
+    ('x"><b>y', "'x\"><b>y'", "x”>y"),
+    ("x&lt;y", "x&lt;y", "x<y"),
+])
+def test_a_csl_yaml_id_pandoc_reads_otherwise_stops_the_build(tmp_path: Path, capsys, written: str,
+                                                               yaml_id: str, read: str) -> None:
+    """pandoc reads a CSL-YAML field as Markdown, its id too; the citation of the id as written found nothing,
+    and pandoc printed its bold ``key?`` with no warning."""
+    refs = ("references:\n- id: plain\n  type: book\n  title: Plain\n  issued: {date-parts: [[2020]]}\n"
+            f"- id: {yaml_id}\n  type: book\n  title: Marked\n  author: [{{family: Roe, given: Rick}}]\n"
+            "  issued: {date-parts: [[2019]]}\n")
+    root = _write_brief(tmp_path, f"One [@plain]. Two [@{{{written}}}].\n", "refs.yaml", refs)
+    out = tmp_path / "dist"
+    assert main(["build", str(root), "--format", "html", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert re.search(rf"refs\.yaml(:\d+)?: error: .*reference id '{re.escape(written)}' is read by pandoc as "
+                     rf"'{re.escape(read)}'.*: use an id of letters and digits", err), err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and not out.exists()
+
+
+def test_plain_csl_yaml_ids_are_not_given_to_pandoc_to_check(tmp_path: Path, monkeypatch) -> None:
+    """The check costs a brief whose ids are all plain no pandoc run."""
+    (tmp_path / "bibliography-0.yaml").write_text(
+        "references:\n- id: smith2020\n  type: book\n- id: doe-2019:a_b/c.d\n  type: book\n", encoding="utf-8")
+    (tmp_path / "bibliography-1.json").write_text('[{"id": "a*b", "type": "book"}]', encoding="utf-8")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("pandoc run")
+
+    monkeypatch.setattr(pandoc, "run", refuse)
+    assert citenames.misread(str(tmp_path), ["bibliography-0.yaml", "bibliography-1.json"]) == []
+
+
+def test_a_key_pandoc_finds_no_reference_for_is_reported_and_not_printed_in_bold() -> None:
+    """pandoc prints a key it has no reference for in bold with a question mark (``<strong>nope?</strong>``);
+    the engine's answer says which clusters cite one, and prints them as written."""
+    files = [BibFile("refs.json", json.dumps(REFS))]
+    clusters = [citeproc.Cluster((citeproc.CiteItem("nope"),), source="[@nope]"),
+                citeproc.Cluster((citeproc.CiteItem("c"),), source="[@c]")]
+    out = citeproc.format_brief(default_style(), "en-US", files, clusters, False)
+    assert out.missing == ((0, "nope"),) and 0 in out.unread
+    assert out.clusters[0].text == "[@nope]" and "<" not in out.clusters[0].text
+    assert normalise(out.clusters[1].text.replace("</a>", "")).endswith("Poe 2012)")
+
+
+def test_a_csl_yaml_bibliography_is_read_for_its_names(tmp_path: Path) -> None:
+    """The names of a CSL-YAML file were read as none (pandoc read it as a document of no metadata), so the
+    global given-name rule was relaxed even where two cited people share a family name."""
+    (tmp_path / "bibliography-0.yaml").write_text(
+        "references:\n- id: a\n  type: book\n  author: [{family: Jones, given: Eric}]\n"
+        "- id: b\n  type: book\n  author: [{family: Jones, given: Gareth}]\n", encoding="utf-8")
+    style = default_style()
+    assert citenames.by_cite_when_unambiguous(style, str(tmp_path), ["bibliography-0.yaml"], {"a", "b"}) == style
+
+
+def test_under_a_primary_name_rule_only_first_names_are_compared(tmp_path: Path, monkeypatch) -> None:
+    """Under ``primary-name`` rules pandoc compares only the first name of each name variable: co-authors of
+    one family, or a second author of the family of another work's first, leave the text as it is under
+    ``by-cite``, so the rule is relaxed there, and kept where two first names share a family."""
+    refs = [{"id": "a", "type": "book", "title": "A", "issued": {"date-parts": [[2020]]},
+             "author": [{"family": "Jones", "given": "Mary"}, {"family": "Smith", "given": "John"}]},
+            {"id": "b", "type": "book", "title": "B", "issued": {"date-parts": [[2021]]},
+             "author": [{"family": "Smith", "given": "Peter"}]},
+            {"id": "c", "type": "book", "title": "C", "issued": {"date-parts": [[2010]]},
+             "author": [{"family": "Junisbai", "given": "Barbara"}, {"family": "Junisbai", "given": "Azamat"}]},
+            {"id": "d", "type": "book", "title": "D", "issued": {"date-parts": [[2012]]},
+             "author": [{"family": "Lee", "given": "Ann"}]},
+            {"id": "e", "type": "book", "title": "E", "issued": {"date-parts": [[2013]]},
+             "editor": [{"family": "Lee", "given": "Carl"}]}]
+    (tmp_path / "bibliography-0.json").write_text(json.dumps(refs), encoding="utf-8")
+    style = default_style()
+    relaxed = citenames.by_cite_when_unambiguous(style, str(tmp_path), ["bibliography-0.json"], {"a", "b", "c"})
+    assert relaxed != style
+    kept = citenames.by_cite_when_unambiguous(style, str(tmp_path), ["bibliography-0.json"], {"a", "d", "e"})
+    assert kept == style
+    text = "[@a; @b]\n\n[@c]\n\n@a\n\n@c [p. 3]\n"
+    theirs = subprocess.run([pypandoc.get_pandoc_path(), "-f", citeproc.READER, "-t", "plain", "--citeproc",
+                             "--bibliography", str(tmp_path / "bibliography-0.json")], input=text,
+                            capture_output=True, text=True, check=True).stdout.split("\n\n")[:4]
+    monkeypatch.setattr(citenames, "MANY_CLUSTERS", 0)
+    sources = ["[@a; @b]", "[@c]", "@a", "@c [p. 3]"]
+    clusters = [citeproc.Cluster(tuple(citeproc.CiteItem(k) for k in keys), source=source,
+                                 narrative=source.startswith("@"))
+                for keys, source in zip([("a", "b"), ("c",), ("a",), ("c",)], sources)]
+    out = citeproc.format_brief(style, "en-US", [BibFile("refs.json", json.dumps(refs))], clusters, False)
+    ours = [normalise(lxml_html.fromstring(f"<p>{c.text}</p>").text_content()) for c in out.clusters]
+    assert ours == [normalise(t) for t in theirs] == ["(Jones and Smith 2020; Smith 2021)",
+                                                       "(Junisbai and Junisbai 2010)", "Jones and Smith (2020)",
+                                                       "Junisbai and Junisbai (2010, 3)"]
+
+
+@pytest.mark.parametrize("given, cause", [
+    (("John", "Peter"), r": with two cited people of one family name \(John Smith, Peter Smith\), this style's "
+                        r"global given-name rule has pandoc compare every name with every other; to cite this many, use a "
+                        r"copy of the style whose <citation> sets givenname-disambiguation-rule=\"by-cite\", which "
+                        r"pandoc applies cite by cite"),
+    (("John", "John"), r"$"),
+])
+def test_a_run_that_takes_too_long_names_its_cause(tmp_path: Path, capsys, monkeypatch, given, cause) -> None:
+    """Where the style's global given-name rule is kept (two cited people share a family name), pandoc
+    compares every name with every other: the message says so, not only that the style took too long. The
+    limit is lowered so that it is reached at once."""
+    refs = [{"id": f"s{n}", "type": "book", "title": f"T{n}", "author": [{"family": "Smith", "given": name}],
+             "issued": {"date-parts": [[2000 + n]]}} for n, name in enumerate(given)]
+    root = _write_brief(tmp_path, "One [@s0]. Two [@s1].\n", refs=json.dumps(refs))
+    monkeypatch.setattr(citenames, "MANY_CLUSTERS", 0)
+    monkeypatch.setattr(pandoc, "TIMEOUT", 0.001)
+    out = tmp_path / "dist"
+    assert main(["build", str(root), "--format", "html", "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert re.fullmatch(r"\S*brief\.yaml:8: error: citation style 'chicago-author-date' cannot be used: "
+                        rf"formatting 2 citations took longer than 0\.001 s{cause}", err, re.S), err
+    assert "Traceback" not in err and not out.exists()

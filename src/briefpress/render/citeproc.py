@@ -78,6 +78,9 @@ class Output:
     unprinted: tuple[str, ...] = field(default=())
     #: Clusters pandoc did not read as citations (their index), printed as written.
     unread: tuple[int, ...] = field(default=())
+    #: Clusters that cite a key pandoc found no reference for, as (index, key); each is also unread (pandoc
+    #: would print its bold ``key?``).
+    missing: tuple[tuple[int, str], ...] = field(default=())
     #: The brief's own entry, for "Cite this brief" (empty unless asked for).
     brief_entry: str = ""
 
@@ -160,7 +163,8 @@ def format_brief(style_xml: str, lang: str, files: Sequence[BibFile], clusters: 
 def _to_json(out: Output) -> dict[str, Any]:
     return {"clusters": [[c.text, c.author] for c in out.clusters], "entries": [list(e) for e in out.entries],
             "note_style": out.note_style, "hanging_indent": out.hanging_indent,
-            "unprinted": list(out.unprinted), "unread": list(out.unread), "brief_entry": out.brief_entry}
+            "unprinted": list(out.unprinted), "unread": list(out.unread), "brief_entry": out.brief_entry,
+            "missing": [list(m) for m in out.missing]}
 
 
 def _from_json(data: dict[str, Any]) -> Output:
@@ -174,7 +178,7 @@ def _from_json(data: dict[str, Any]) -> Output:
         entries=tuple((text(k), text(h)) for k, h in data["entries"]),
         note_style=bool(data["note_style"]), hanging_indent=bool(data["hanging_indent"]),
         unprinted=tuple(text(k) for k in data["unprinted"]), unread=tuple(int(i) for i in data["unread"]),
-        brief_entry=text(data["brief_entry"]))
+        brief_entry=text(data["brief_entry"]), missing=tuple((int(i), text(k)) for i, k in data["missing"]))
 
 
 def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Sequence[Cluster],
@@ -183,12 +187,18 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
         names = [_file_name(i, f.name) for i, f in enumerate(files)]
         for name, file in zip(names, files):
             Path(folder, name).write_text(file.text, encoding="utf-8")
+        _check_ids(folder, names)
+        shared: tuple[str, ...] = ()
         if len(clusters) >= citenames.MANY_CLUSTERS and citenames.GLOBAL_RULE.search(style_xml):
-            style_xml = citenames.by_cite_when_unambiguous(
-                style_xml, folder, names, {item.id for cluster in clusters for item in cluster.items})
+            cited = {item.id for cluster in clusters for item in cluster.items}
+            relaxed = citenames.by_cite_when_unambiguous(style_xml, folder, names, cited)
+            if relaxed == style_xml:  # kept: the names are read already
+                shared = citenames.shared_family(style_xml, folder, names, cited)
+            style_xml = relaxed
         Path(folder, "style.csl").write_text(style_xml, encoding="utf-8")
         common = ["--citeproc", "--csl=style.csl", "-M", f"lang={lang}", "-t", "json"]
         runs: list[tuple[subprocess.Popen[bytes], str, list[str]]] = []
+        warnings: list[str] = []
         try:
             if files:
                 runs.append((pandoc.run(["-f", READER, "-M", "link-citations=true", *common,
@@ -199,7 +209,11 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
                                                       encoding="utf-8")
                 runs.append((pandoc.run(["-f", "markdown", *common, "--bibliography=brief.json"], "", folder),
                              f"---\nnocite: '@{THIS_BRIEF}'\n---\n", []))
-            trees = [pandoc.finish(process, stdin, used) for process, stdin, used in runs]
+            try:
+                trees = [pandoc.finish(process, stdin, used, warnings if used else None)
+                         for process, stdin, used in runs]
+            except pandoc.EngineTimeout:
+                raise EngineError(_too_long(len(clusters), shared)) from None
         finally:
             for process, _, _ in runs:
                 if process.poll() is None:
@@ -220,11 +234,15 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
     writer.entry_link = lambda key, inner: (f'<a href="#{anchor(key)}" class="citation-link">{inner}</a>'
                                             if key in printed else inner)
     cites = citetree.cites(main)
+    not_found = {match.group(1) for match in map(_NOT_FOUND.match, warnings) if match}
     formatted: list[Formatted] = []
     unread: list[int] = []
+    missing: list[tuple[int, str]] = []
     for index, cluster in enumerate(clusters):
         cite = cites[index] if index < len(cites) else None
-        if cite is None:
+        lost = [c.get("citationId") for c in cite["c"][0] if c.get("citationId") in not_found] if cite else []
+        missing += [(index, str(key)) for key in lost]
+        if cite is None or lost:
             unread.append(index)
             formatted.append(Formatted(text=escape(" ".join(cluster.source.split()))))
             continue
@@ -232,4 +250,36 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
     return Output(tuple(formatted), entries, note_style,
                   hanging_indent=refs is not None and "hanging-indent" in refs[1],
                   unprinted=tuple(key for key, html in printed_entries if not html),
-                  unread=tuple(unread), brief_entry=brief_entry)
+                  unread=tuple(unread), brief_entry=brief_entry, missing=tuple(missing))
+
+
+#: pandoc's warning of a cited key it has no reference for (it prints the key in bold, with a question mark).
+_NOT_FOUND = re.compile(r"\[WARNING\] Citeproc: citation (.*) not found\s*\Z")
+
+
+def _check_ids(folder: str, names: Sequence[str]) -> None:
+    """Stop, naming the references, where pandoc reads a CSL-YAML id otherwise than it is written (as
+    Markdown): a citation of the id as written would find nothing."""
+    found = citenames.misread(folder, names)
+    if not found:
+        return
+    file = found[0][0]
+    problems = tuple((mine, f"reference id '{mine}' is read by pandoc as '{theirs}' (it reads a CSL-YAML field "
+                            "as Markdown), so no citation of it would find it: use an id of letters and digits "
+                            "with - _ . : / between them, or put the reference in a .json (CSL-JSON) file, "
+                            "whose ids are read as written")
+                     for index, mine, theirs in found if index == file)
+    more = len(problems) - 1
+    more_ids = f" (and {more} more {'id' if more == 1 else 'ids'} in this file)" if more else ""
+    raise EngineError(problems[0][1] + more_ids, file, problems)
+
+
+def _too_long(count: int, shared: Sequence[str]) -> str:
+    """Why formatting ``count`` citations took longer than pandoc may take, where the cause is known."""
+    message = f"formatting {f'{count} citations' if count else 'the citations'} took longer than {pandoc.TIMEOUT} s"
+    if not shared:
+        return message
+    return (f"{message}: with two cited people of one family name ({', '.join(shared)}), this style's global "
+            "given-name rule has pandoc compare every name with every other; to cite this many, use a copy of "
+            "the style whose <citation> sets givenname-disambiguation-rule=\"by-cite\", which pandoc applies "
+            "cite by cite")

@@ -26,11 +26,19 @@ TIMEOUT = 120
 
 class EngineError(Exception):
     """pandoc could not read a bibliography file or the style, or ran out of its time or memory.
-    ``file`` is the index of the bibliography file at fault (None: the style, or the run as a whole)."""
+    ``file`` is the index of the bibliography file at fault (None: the style, or the run as a whole);
+    ``references`` the references of that file at fault, each as (its id as written, what is wrong with it),
+    to be reported at its own line."""
 
-    def __init__(self, message: str, file: int | None = None):
+    def __init__(self, message: str, file: int | None = None,
+                 references: tuple[tuple[str, str], ...] = ()):
         super().__init__(message)
         self.file = file
+        self.references = references
+
+
+class EngineTimeout(EngineError):
+    """pandoc took longer than ``TIMEOUT`` and was stopped."""
 
 
 def pandoc_path() -> Path:
@@ -63,21 +71,25 @@ def run(args: list[str], stdin: str, cwd: str) -> subprocess.Popen[bytes]:
         preexec_fn=_die_with_us if sys.platform.startswith("linux") else None)
 
 
-def finish(process: subprocess.Popen[bytes], stdin: str, files: Sequence[str]) -> Any:
-    """Give pandoc ``stdin`` and read its JSON; a failure, a runaway or a heap overflow is an
-    ``EngineError`` (naming the one of ``files`` at fault, if any)."""
+def finish(process: subprocess.Popen[bytes], stdin: str, files: Sequence[str],
+           warnings: list[str] | None = None) -> Any:
+    """Give pandoc ``stdin`` and read its JSON (and into ``warnings``, if given, the lines of its warnings); a
+    failure, a runaway (``EngineTimeout``) or a heap overflow is an ``EngineError`` (naming the one of
+    ``files`` at fault, if any)."""
     try:
         out, err = process.communicate(stdin.encode("utf-8"), timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         process.kill()
         process.communicate()
-        raise EngineError(f"formatting the citations took longer than {TIMEOUT} s") from None
+        raise EngineTimeout(f"formatting the citations took longer than {TIMEOUT} s") from None
     except BaseException:
         process.kill()
         process.wait()
         raise
     if process.returncode != 0:
         raise _failure(err.decode("utf-8", "replace"), files)
+    if warnings is not None:
+        warnings.extend(line for line in err.decode("utf-8", "replace").splitlines() if line.strip())
     return json.loads(out)
 
 
