@@ -1,6 +1,8 @@
 """Corrections of a layout: nothing that belongs with what follows it ends a page. A table's caption that
-WeasyPrint leaves at the foot of a page, its rows on the next, moves on with them (``_Session.lay_out_notes``;
-headings are checked across the generated corpus, ``test_print_corpus``)."""
+WeasyPrint leaves at the foot of a page, its rows on the next, moves on with them; a box's title or a figure
+whose first lines after it were sent on with their long notes keeps them, the notes split; what cannot be
+kept together is reported (``_Session.lay_out_notes``; headings are checked across the generated corpus,
+``test_print_corpus``)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pytest
 from briefpress.build import prepare
 from briefpress.editions import pdf, typeset
 from briefpress.errors import Diagnostics
+from tools.checks import png
 from tools.paths import BRIEF
 
 ROWS = "".join(f"<tr><td>row {i}</td><td>the detail of row {i}</td></tr>" for i in range(30))
@@ -146,3 +149,72 @@ def test_a_note_that_cannot_be_printed_with_its_call_is_reported_at_its_source(t
     definition = next(index for index, line in enumerate(lines, 1) if line.startswith("[^2]:"))
     assert [(d.path, d.line, d.severity) for d in diags.items] == [(root / "sections/s.md", definition, "warning")]
     assert "note 2" in diags.items[0].message
+
+
+# A title and what it titles: a box's title, or a figure's image, and the lines after it that call long notes.
+
+def titled_brief(root: Path, block: str, length: int, count: int, image: int = 0) -> Path:
+    """A one-section brief: three paragraphs, then ``block``, whose text calls notes ``c1`` ... (``count``
+    of them, ``length`` words each, marked ``nN`` ... ``eN``), then a paragraph; with an image of ``image``
+    pixels' height (600 wide) at ``images/fig.png``."""
+    rng = random.Random(1)
+    (root / "sections").mkdir(parents=True)
+    if image:
+        (root / "images").mkdir()
+        (root / "images/fig.png").write_bytes(png(600, image, (40, 80, 160)))
+    lead = "\n\n".join(words(rng, 80).capitalize() + "." for _ in range(3))
+    calls = f" {words(rng, 8)} ".join(f"c{i} here[^{i}]" for i in range(1, count + 1))
+    notes = "\n\n".join(f"[^{i}]: n{i} {words(rng, length)} e{i}." for i in range(1, count + 1))
+    (root / "sections/s.md").write_text(f"---\ntitle: Part\n---\n\n{lead}\n\n{block.format(calls=calls)}\n\n"
+                                        f"{words(rng, 200)}.\n\n{notes}\n", encoding="utf-8")
+    (root / "brief.yaml").write_text("title: Mini\nlang: en\nidentifier: urn:x:mini\ndate: 2026-01-01\nslug: mini\n"
+                                     "sections: [sections/s.md]\n", encoding="utf-8")
+    return root
+
+
+BOX = '::: {{.box title="Boxtitle words"}}\nBoxtext {calls} the reform moved power between the president.\n:::'
+FIGURE = "![Figcap words {calls} more](images/fig.png){{#fig-a}}"
+
+
+def image_pages(root: Path) -> list[int]:
+    """The 0-based pages of the images of the brief's PDF (by poppler's pdfimages)."""
+    listed = subprocess.run(["pdfimages", "-list", str(root / "out.pdf")], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]
+    return [int(line.split()[0]) - 1 for line in listed]
+
+
+@needs_pdftotext
+@pytest.mark.parametrize("length, count", [(600, 2), (450, 3)])
+def test_a_box_title_keeps_the_first_lines_of_its_text_whose_long_notes_are_split(
+        tmp_path: Path, length: int, count: int) -> None:
+    # WeasyPrint sent the box's first line on with its notes, which do not fit below the title on any page.
+    pages, diags = built(titled_brief(tmp_path, BOX, length, count))
+    assert not diags.items
+    title = page_of(pages, "Boxtitle")
+    assert page_of(pages, "Boxtext") == title
+    for n in range(1, count + 1):
+        assert page_of(pages, f"c{n}") == page_of(pages, f"n{n}") == title
+    assert page_of(pages, f"e{count}") == title + 1, "the last note continues on the next page"
+
+
+@needs_pdftotext
+@pytest.mark.skipif(shutil.which("pdfimages") is None, reason="needs poppler's pdfimages")
+def test_a_figure_keeps_its_caption_whose_long_note_is_split(tmp_path: Path) -> None:
+    # The caption's line was sent on with its note, the image left alone on the page before.
+    root = titled_brief(tmp_path, FIGURE, 450, 1, image=600)
+    pages, diags = built(root)
+    assert not diags.items
+    caption = page_of(pages, "Figcap")
+    assert image_pages(root) == [caption]
+    assert page_of(pages, "n1") == caption and page_of(pages, "e1") == caption + 1
+
+
+@needs_pdftotext
+def test_a_title_that_cannot_be_kept_with_what_follows_it_is_reported_at_its_source(tmp_path: Path) -> None:
+    # An image nearly as tall as a page: its caption, and the first part of the caption's note, cannot follow it.
+    root = titled_brief(tmp_path, FIGURE, 450, 1, image=950)
+    _, diags = built(root)
+    lines = (root / "sections/s.md").read_text(encoding="utf-8").splitlines()
+    figure = next(index for index, line in enumerate(lines, 1) if line.startswith("![Figcap"))
+    assert [(d.path, d.line, d.severity) for d in diags.items] == [(root / "sections/s.md", figure, "warning")]
+    assert "\u201cFigcap words c1 here more\u201d ends a page" in diags.items[0].message

@@ -271,11 +271,14 @@ class _Session:
         rest continues at the foot of the next page (``_split_notes``). A note still astray is given
         ``footnote-policy: block`` (the call's whole block moves on), and, if that is not enough, the call's
         block starts a page; then the source is laid out again. Moving a line on can leave the heading before
-        it at the foot of a page, and a table's caption apart from its rows (``break-after: avoid``
-        notwithstanding): such a heading (or a box it titles, or the table) then starts a page, and the
-        source is laid out again. A layout with every note in place and no heading parted from its text is
-        not laid out again. A correction that WeasyPrint cannot lay out is dropped (``_relaid``); a note
-        left on another page than its call is reported at its source."""
+        it at the foot of a page, a table's caption apart from its rows (``break-after: avoid``
+        notwithstanding), and a figure's image apart from its caption: where the first lines after it were
+        sent on with their notes, the notes are split so that those lines stay (``_split_after``); otherwise
+        such a heading (or a box it titles, the table, the figure) starts a page, and the source is laid out
+        again, then its notes are split if it is still parted. A layout with every note in place and no
+        heading parted from its text is not laid out again. A correction that WeasyPrint cannot lay out is
+        dropped (``_relaid``); a note left on another page than its call, and a heading left at the foot of
+        a page, are reported at their source."""
         laid = (*self.lay_out(source, sheets), source)
         astray = _notes_astray(laid[1])
         if astray:
@@ -287,16 +290,25 @@ class _Session:
             laid = self._relaid(laid, correction(laid[2], astray), sheets)
         moved: set[tuple[str, int]] = set()
         for _ in range(_HEADING_ROUNDS):
-            parted = [place for place in _parted(laid[0], laid[1]) if place not in moved]
+            parted = _parted_at(laid[0], laid[1])
             if not parted:
                 break
-            moved.update(parted)
-            laid = self._relaid(laid, _break_before(laid[2], parted), sheets)
+            kept = self._split_after(laid, sheets, parted)
+            if kept is not laid:
+                laid = kept
+                continue
+            fresh = [place for place, _, _ in parted if place not in moved]
+            if not fresh:
+                break
+            moved.update(fresh)
+            laid = self._relaid(laid, _break_before(laid[2], fresh), sheets)
             astray = _notes_astray(laid[1])  # what follows the heading moved: a note may have strayed
             if astray:
                 laid = self._relaid(laid, _note_policy_block(laid[2], astray), sheets)
         for n in _notes_astray(laid[1]):
             self._astray_warning(laid[0], laid[1], n)
+        for _, _, element in _parted_at(laid[0], laid[1]):
+            self._parted_warning(element)
         return laid
 
     def _relaid(self, laid: tuple[Any, Any, str], source: str, sheets: list[Any]) -> tuple[Any, Any, str]:
@@ -309,12 +321,21 @@ class _Session:
         except AssertionError:
             return laid
 
-    def _split_notes(self, laid: tuple[Any, Any, str], sheets: list[Any],
-                     astray: list[int]) -> tuple[Any, Any, str]:
+    def _split_notes(self, laid: tuple[Any, Any, str], sheets: list[Any], astray: list[int],
+                     placed: Mapping[int, tuple[int, float]] | None = None) -> tuple[Any, Any, str]:
         """``laid`` with the notes ``astray`` split where their calls' pages are full (``_note_splits``), the
         first part of each below its call, the rest at the foot of the next page; laid out again at most
         ``_SPLIT_ROUNDS`` times, a note whose first part still strays kept a line shorter each time. The
-        layout with the fewest notes astray is kept."""
+        layout with the fewest notes astray is kept. A note of ``placed`` is printed with its call on a later
+        page than the one its call belongs on (given, with where its call's line would end there): it is
+        split for that page, and strays while its call is not printed there."""
+        placed = placed or {}
+
+        def strays(document: Any) -> list[int]:
+            calls = _call_pages(document)
+            moved_on = [n for n, (page, _) in placed.items() if calls.get(n) != page]
+            return sorted({*_notes_astray(document), *moved_on})
+
         original = laid[2]
         plans: dict[int, _NotePlan] = {}
         best, fewest = laid, len(astray)
@@ -323,23 +344,51 @@ class _Session:
             for n in astray:
                 plan = plans.get(n)
                 if plan is not None and plan.lines > _SPLIT_MIN_LINES:
-                    plans[n] = replace(plan, lines=plan.lines - 1)
+                    # A call's line that moved on again: the lines after it, kept with it (orphans, widows,
+                    # a box kept whole), took more room than measured; a third fewer, at least one.
+                    shorter = max(1, plan.lines // 3) if n in placed else 1
+                    plans[n] = replace(plan, lines=max(_SPLIT_MIN_LINES, plan.lines - shorter))
                     changed = True
                 elif plan is not None:
                     del plans[n]  # no shorter first part is worth printing: other corrections, or a warning
                     changed = True
-            measured = _note_splits(laid[1], [n for n in astray if n not in plans], plans)
+            measured = _note_splits(laid[1], [n for n in astray if n not in plans], plans, placed)
             changed = changed or bool(measured)
             plans.update(measured)
             if not changed or not plans:
                 break
-            laid = self._relaid(laid, _split_source(original, laid[1], plans), sheets)
-            astray = _notes_astray(laid[1])
+            laid = self._relaid(laid, _split_source(original, laid[1], plans, placed), sheets)
+            astray = strays(laid[1])
             if len(astray) < fewest:
                 best, fewest = laid, len(astray)
             if not astray:
                 break
         return best
+
+    def _split_after(self, laid: tuple[Any, Any, str], sheets: list[Any],
+                     parted: list[tuple[tuple[str, int], int, Any]]) -> tuple[Any, Any, str]:
+        """``laid`` with the notes called in the first lines after each heading (or caption, or figure) of
+        ``parted`` split (``_split_notes``) so that those lines, and the first parts of their notes, fit on
+        the heading's page, as ``footnote-policy: line`` sent them on with their notes; or ``laid`` itself if
+        that leaves as many parted, or any note astray."""
+        placed: dict[int, tuple[int, float]] = {}
+        for _, page, _ in parted:
+            placed.update(_calls_after(laid[1], page))
+        if not placed:
+            return laid
+        split = self._split_notes(laid, sheets, sorted(placed), placed)
+        if split is laid or len(_notes_astray(split[1])) > len(_notes_astray(laid[1])) \
+                or len(_parted_at(split[0], split[1])) >= len(parted):
+            return laid
+        return split
+
+    def _parted_warning(self, element: Any) -> None:
+        """Report a heading (or a box, a table or a figure) that ends a page apart from what follows it."""
+        text = _written(_title(element))
+        path, line = _text_source(self.job.root, text)
+        self.diags.warning(path, line, f"PDF: \u201c{text}\u201d ends a page, apart from what follows it, "
+                                       "as no correction of the layout could keep them together; shorten the "
+                                       "notes called at the start of what follows it, or move them")
 
     def _astray_warning(self, html: Any, document: Any, n: int) -> None:
         """Report note ``n``, printed on another page than its call (or not printed), at its source."""
@@ -493,18 +542,21 @@ def _call_pages(document: Any) -> dict[int, int]:
     return calls
 
 
-def _note_splits(document: Any, notes: list[int],
-                 planned: Mapping[int, _NotePlan]) -> dict[int, _NotePlan]:
+def _note_splits(document: Any, notes: list[int], planned: Mapping[int, _NotePlan],
+                 placed: Mapping[int, tuple[int, float]] | None = None) -> dict[int, _NotePlan]:
     """Where to split ``notes`` (each laid out whole, on a later page than its call) so that each begins on
     its call's page: the room left on that page, from the line of the last call there to the notes already at
     its foot, is shared among them in order, each later note kept ``_SPLIT_MIN_LINES`` lines. A note is split
     after as many of its lines (as laid out whole, at the same width) as fit; one that cannot keep
-    ``_SPLIT_MIN_LINES`` lines on either side is not split. Read from WeasyPrint's page boxes: nothing if
-    those internals have changed."""
+    ``_SPLIT_MIN_LINES`` lines on either side is not split. A note of ``placed`` belongs on the page given
+    there, its call's line ending where given; it is split only if it does not fit there whole. Read from
+    WeasyPrint's page boxes: nothing if those internals have changed."""
+    placed = placed or {}
     try:
         from weasyprint.formatting_structure import boxes
 
         calls = _call_pages(document)
+        calls.update((n, page) for n, (page, _) in placed.items())
         by_page: dict[int, list[int]] = {}
         for n in sorted(notes):
             if n in calls:
@@ -512,20 +564,26 @@ def _note_splits(document: Any, notes: list[int],
         plans: dict[int, _NotePlan] = {}
         for index, group in by_page.items():
             page_box = document.pages[index]._page_box
-            area = next(child for child in page_box.children if isinstance(child, boxes.FootnoteAreaBox))
+            area = next((child for child in page_box.children if isinstance(child, boxes.FootnoteAreaBox)), None)
             called = group + [n for n in planned if calls.get(n) == index]
-            bottoms = [_call_line_bottom(page_box, n, boxes) for n in called]
+            bottoms = [placed[n][1] if n in placed else _call_line_bottom(page_box, n, boxes) for n in called]
             laid = [(n, _laid_note(document, n, boxes)) for n in group]
             measured = [(n, note) for n, note in laid if note is not None]
             if not measured or None in bottoms:
                 continue
             overhead = measured[0][1][2]  # the area's margins, border and padding, which an empty area has not
-            room = area.position_y + area.margin_height() - max(bottoms) - _SPLIT_SLACK
-            room -= area.margin_height() if area.children else overhead
+            if area is None:  # no note on the page: the notes' area would end where the page's area ends
+                room = page_box.content_box_y() + page_box.height - max(bottoms) - _SPLIT_SLACK - overhead
+            else:
+                room = area.position_y + area.margin_height() - max(bottoms) - _SPLIT_SLACK
+                room -= area.margin_height() if area.children else overhead
             for place, (n, (counts, cost, _)) in enumerate(measured):
                 kept = sum(later(min(_SPLIT_MIN_LINES, len(others)))
                            for _, (others, later, _) in measured[place + 1:])
                 fitting = [lines for lines in range(1, len(counts) + 1) if cost(lines) <= room - kept]
+                if n in placed and len(counts) in fitting:
+                    room -= cost(len(counts))  # it fits whole
+                    continue
                 lines = min(max(fitting, default=0), len(counts) - _SPLIT_MIN_LINES)
                 if lines < _SPLIT_MIN_LINES:
                     continue
@@ -580,13 +638,16 @@ def _laid_note(document: Any, n: int, boxes: Any) -> tuple[list[int], Any, float
     return None
 
 
-def _split_source(source: str, document: Any, plans: Mapping[int, _NotePlan]) -> str:
+def _split_source(source: str, document: Any, plans: Mapping[int, _NotePlan],
+                  placed: Mapping[int, tuple[int, float]] | None = None) -> str:
     """``source`` with each note of ``plans`` cut after its first part (``_cut``); the rest of the notes
-    called on one page (of ``document``) follow the last of those notes, in order, each in an element of
-    class ``footnote-continued``, which the design prints at the foot of the next page without a number."""
+    called on one page (of ``document``, or as ``placed`` gives it) follow the last of those notes, in order,
+    each in an element of class ``footnote-continued``, which the design prints at the foot of the next page
+    without a number."""
     import lxml.html
 
     calls = _call_pages(document)
+    calls.update((n, page) for n, (page, _) in (placed or {}).items())
     tree = lxml.html.document_fromstring(source)
     groups: dict[int, list[int]] = {}
     for n in sorted(plans):
@@ -741,18 +802,30 @@ _HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 
 
 def _parted(html: Any, document: Any) -> list[tuple[str, int]]:
-    """What ends a page but belongs with what follows it on the next: a heading (or the box it titles), or a
-    table's caption (the table), each as its tag and its place among the elements of that tag in document
-    order. Read from the last text of each page but the last, in WeasyPrint's page boxes; nothing if those
-    internals have changed (then no such correction is made)."""
+    """What ends a page but belongs with what follows it on the next (``_parted_at``), each as its tag and
+    its place among the elements of that tag in document order."""
+    return [place for place, _, _ in _parted_at(html, document)]
+
+
+def _parted_at(html: Any, document: Any) -> list[tuple[tuple[str, int], int, Any]]:
+    """What ends a page but belongs with what follows it on the next: a heading (or the box it titles), a
+    table's caption (the table), or a figure printed on two pages; each as its place (its tag, and its place
+    among the elements of that tag in document order), the page it ends (0-based) and the element. Read from
+    the last text or image of each page but the last, in WeasyPrint's page boxes; nothing if those internals
+    have changed (then no such correction is made)."""
     try:
         from weasyprint.formatting_structure import boxes
 
-        found: dict[Any, None] = {}
-        for page in document.pages[:-1]:
+        found: dict[Any, int] = {}
+        for index, page in enumerate(document.pages[:-1]):
             last = _last_text(page._page_box, boxes, None)
-            if last is not None and last is not _NO_HOLDER:
-                found[last] = None
+            if last is None or last is _NO_HOLDER:
+                continue
+            if _tag(last) == "figure":  # a figure ends a page whole, unless the next page goes on with it
+                first = _first_content(document.pages[index + 1]._page_box, boxes)
+                if first is None or not any(element is first for element in last.iter()):
+                    continue
+            found.setdefault(last, index)
         if not found:
             return []
         places: dict[Any, tuple[str, int]] = {}
@@ -765,7 +838,7 @@ def _parted(html: Any, document: Any) -> list[tuple[str, int]]:
                     found[element] = found.pop(child)  # a box's title: the box moves, whole
             if element in found:
                 places[element] = (tag, counters[tag])
-        return [places[element] for element in found if element in places]
+        return [(places[element], page, element) for element, page in found.items() if element in places]
     except (AttributeError, TypeError, ImportError):
         return []
 
@@ -775,23 +848,134 @@ _NO_HOLDER = object()
 
 
 def _last_text(box: Any, boxes: Any, holder: Any) -> Any:
-    """Where the last text of ``box``'s flow is (not the notes at the foot of the page, nor the margins):
-    in a heading or a table's caption (the heading, or the table), elsewhere (``_NO_HOLDER``), or, with no
-    text, ``None``. ``holder`` is what ``box`` itself is in."""
+    """Where the last text (or image) of ``box``'s flow is (not the notes at the foot of the page, nor the
+    margins): in a heading, a table's caption or a figure (the heading, the table, the figure), elsewhere
+    (``_NO_HOLDER``), or, with no text, ``None``. ``holder`` is what ``box`` itself is in."""
     for child in reversed(box.children):
         if not isinstance(child, boxes.Box) or isinstance(child, (boxes.FootnoteAreaBox, boxes.MarginBox)):
             continue
         inner = holder
         if inner is None and isinstance(child, boxes.TableCaptionBox):
             inner = box.element  # the table's wrapper holds its caption
-        elif inner is None and child.element_tag in _HEADINGS:
+        elif inner is None and (child.element_tag in _HEADINGS or child.element_tag == "figure"):
             inner = child.element
         found = _last_text(child, boxes, inner)
         if found is not None:
             return found
-    if isinstance(box, boxes.TextBox) and "::" not in box.element_tag and box.text.strip():
+    if isinstance(box, boxes.TextBox) and "::" not in box.element_tag and box.text.strip() \
+            or isinstance(box, boxes.ReplacedBox):
         return holder if holder is not None else _NO_HOLDER
     return None
+
+
+def _first_content(box: Any, boxes: Any) -> Any:
+    """The element of the first text (or image) of ``box``'s flow, or ``None``."""
+    for child in box.children:
+        if not isinstance(child, boxes.Box) or isinstance(child, (boxes.FootnoteAreaBox, boxes.MarginBox)):
+            continue
+        if isinstance(child, boxes.TextBox) and "::" not in child.element_tag and child.text.strip() \
+                or isinstance(child, boxes.ReplacedBox):
+            return child.element
+        found = _first_content(child, boxes)
+        if found is not None:
+            return found
+    return None
+
+
+def _flow_lines(box: Any, boxes: Any) -> Iterator[tuple[Any, Any]]:
+    """The lines (and images set as blocks) of ``box``'s flow, in order, each with the box that holds it
+    (not the notes at the foot of the page, nor the margins)."""
+    for child in box.children:
+        if not isinstance(child, boxes.Box) or isinstance(child, (boxes.FootnoteAreaBox, boxes.MarginBox)):
+            continue
+        if isinstance(child, (boxes.LineBox, boxes.ReplacedBox)):
+            yield child, box
+        else:
+            yield from _flow_lines(child, boxes)
+
+
+def _calls_after(document: Any, page: int) -> dict[int, tuple[int, float]]:
+    """The notes called in the first lines of what follows ``page`` (as many lines as their block's
+    ``orphans`` keeps together, wherever they were printed), each with ``page`` and where the last of those
+    lines would end there: below the last line (or image) of ``page`` and its block's margin, after the top
+    margin of the lines' block. Read from WeasyPrint's page boxes: nothing if those internals have changed."""
+    try:
+        from weasyprint.formatting_structure import boxes
+
+        if page + 1 >= len(document.pages):
+            return {}
+        last = list(_flow_lines(document.pages[page]._page_box, boxes))
+        first = list(_flow_lines(document.pages[page + 1]._page_box, boxes))
+        if not last or not first:
+            return {}
+        line, block = last[-1]
+        below = block.position_y + block.margin_height() if isinstance(line, boxes.LineBox) \
+            else line.position_y + line.margin_height()
+        holder = first[0][1]
+        orphans = holder.style["orphans"] if isinstance(holder.style["orphans"], int) else 1
+        lines = []
+        for later in document.pages[page + 1:page + 1 + _CALL_PAGES]:  # a line sent on with its note
+            lines += [line for line, block in _flow_lines(later._page_box, boxes) if block.element is holder.element]
+        lines = lines[:max(orphans, 1)]
+        margin = holder.style["margin_top"]
+        top = margin.value if getattr(margin, "unit", None) == "px" else 0
+        bottom = below + top + holder.padding_top + holder.border_top_width \
+            + sum(line.margin_height() for line in lines)
+        placed: dict[int, tuple[int, float]] = {}
+        for line in lines:
+            for inner in line.descendants():
+                name = (getattr(inner, "element", None) if isinstance(inner, boxes.Box) else None)
+                name = name.get("id") if name is not None else None
+                if name and name.startswith("fnref-") and name[len("fnref-"):].isdigit():
+                    placed.setdefault(int(name[len("fnref-"):]), (page, bottom))
+        return placed
+    except (AttributeError, TypeError, KeyError, ImportError):
+        return {}
+
+
+#: How many pages after a heading's the first lines of what follows it are looked for in.
+_CALL_PAGES = 3
+
+
+def _title(element: Any) -> Any:
+    """What titles ``element`` (a heading, a box, a table or a figure): its title, its caption, or itself."""
+    for child in element:
+        if _tag(child) in ("caption", "figcaption") or "box-title" in (child.get("class") or "").split():
+            return child
+    return element
+
+
+#: What a title holds besides its own words: what the layout writes into it (labels, numbers), and notes.
+_GENERATED = frozenset({"caption-label", "section-number", "footnote"})
+
+
+def _text_source(root: Path, text: str) -> tuple[Path, int | None]:
+    """Where ``text`` (a title) is written: the first line of the section files that holds the most of its
+    first letters and digits (what Markdown writes between them, such as a note's label, ends the match), at
+    least eight of them, or all; the brief's folder if none does."""
+    letters = "".join(filter(str.isalnum, text))[:_NOTE_PREFIX].lower()
+    best: tuple[int, Path, int | None] = (0, root, None)
+    for path in sorted(root.rglob("*.md")) if letters else ():
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for number, line in enumerate(lines, 1):
+            written = "".join(filter(str.isalnum, line)).lower()
+            common = next((size for size in range(len(letters), best[0], -1) if letters[:size] in written), 0)
+            if common > best[0]:
+                best = (common, path, number)
+    return best[1:] if best[0] >= min(len(letters), 8) else (root, None)
+
+
+def _written(element: Any) -> str:
+    """The text of ``element`` without what the layout writes into it (labels, numbers), nor its notes."""
+    parts = [element.text or ""]
+    for child in element:
+        if not _GENERATED & set((child.get("class") or "").split()):
+            parts.append(_written(child))
+        parts.append(child.tail or "")
+    return " ".join("".join(parts).split())
 
 
 def _break_before(source: str, places: list[tuple[str, int]]) -> str:
