@@ -15,7 +15,7 @@ from lxml import html as lxml_html
 
 from briefpress.cli import main
 from briefpress.model import BibFile
-from briefpress.references import default_style
+from briefpress.references import _styles_dir, default_style
 from briefpress.render import citenames, citeproc, pandoc
 from briefpress.render.cites import CiteSyntax
 from briefpress.render.markdown import create_parser
@@ -240,3 +240,42 @@ def test_a_run_that_takes_too_long_names_its_cause(tmp_path: Path, capsys, monke
     assert re.fullmatch(r"\S*brief\.yaml:8: error: citation style 'chicago-author-date' cannot be used: "
                         rf"formatting 2 citations took longer than 0\.001 s{cause}", err, re.S), err
     assert "Traceback" not in err and not out.exists()
+
+
+def _paragraphs_and_notes_ours(path: Path) -> tuple[list[str], list[str]]:
+    tree = lxml_html.fromstring(path.read_bytes())
+    for back in tree.xpath('//a[@class="note-back"]'):
+        back.drop_tree()
+    section = tree.xpath('//section[@id="a"]')[0]
+    return ([normalise(p.text_content()).strip() for p in section.xpath('.//p[not(ancestor::aside)]')],
+            [f"{n}. {normalise(aside.text_content()).strip()}"
+             for n, aside in enumerate(tree.xpath('//aside[contains(@class, "footnote")]'), 1)])
+
+
+def _paragraphs_and_notes_pandoc(text: str, refs: Path, csl: str) -> tuple[list[str], list[str]]:
+    html = subprocess.run([pypandoc.get_pandoc_path(), "-f", "markdown", "-t", "html", "--citeproc",
+                           "-M", "link-citations=true", "--csl", str(_styles_dir() / f"{csl}.csl"),
+                           "--bibliography", str(refs)], input=text, capture_output=True, text=True,
+                          check=True).stdout
+    tree = lxml_html.fromstring(f"<div>{html}</div>")
+    for back in tree.xpath('//a[contains(@class, "footnote-back")]'):
+        back.drop_tree()
+    notes = tree.xpath('//section[@id="footnotes"]//li')
+    return ([normalise(p.text_content()).strip() for p in tree.xpath('//p[not(ancestor::section[@id="footnotes"])]')],
+            [f"{n}. {normalise(li.text_content()).strip()}" for n, li in enumerate(notes, 1)])
+
+
+@pytest.mark.parametrize("csl", ["chicago-notes-bibliography", "oscola"])
+def test_a_narrative_citation_before_a_full_stop_under_a_note_style(tmp_path: Path, capsys, csl: str) -> None:
+    """``As argued by @c.`` was given to pandoc as ``@c.`` alone in a paragraph, which pandoc's Markdown reads
+    as an example list's item: the citation printed "As argued by .", and every later citation of the key
+    printed as written, with a warning."""
+    text = ("As argued by @c.\n\nLater [@c]. See also @d, and [@c, p. 3]! So @d) says, and @c: yes.\n\n"
+            "Again @d? And [see @c].\n")
+    out = tmp_path / "dist"
+    assert main(["build", str(_write_brief(tmp_path, text, csl=csl)), "--format", "html", "--out", str(out)]) == 0
+    assert "warning: citation" not in capsys.readouterr().err
+    (tmp_path / "refs.json").write_text(json.dumps(REFS), encoding="utf-8")
+    ours = _paragraphs_and_notes_ours(out / "keys.html")
+    assert ours == _paragraphs_and_notes_pandoc(text, tmp_path / "refs.json", csl)
+    assert ours[0][0] == "As argued by Pat Poe.1"

@@ -33,8 +33,9 @@ from .cslhtml import Writer
 from .pandoc import EngineError as EngineError  # raised here, caught by the caller
 
 #: The Markdown pandoc reads the clusters as: its own syntax, with the sources' raw HTML and TeX off (as in the
-#: brief's own text) and no metadata blocks.
-READER = "markdown-raw_html-raw_tex-raw_attribute-yaml_metadata_block-tex_math_dollars"
+#: brief's own text), no metadata blocks, and no example lists (a cluster stands alone in its paragraph, and a
+#: narrative ``@key.`` or ``@key)`` there would be read as an example list's item, not as a citation).
+READER = "markdown-raw_html-raw_tex-raw_attribute-yaml_metadata_block-tex_math_dollars-example_lists"
 #: The id of the brief's own reference, in the run that formats it alone.
 THIS_BRIEF = "this-brief"
 _SAFE_KEY = re.compile(r"[A-Za-z0-9_.-]+\Z")
