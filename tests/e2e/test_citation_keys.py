@@ -1,6 +1,6 @@
 """Citation keys read as pandoc reads them, and never cited silently wrong: a bracket whose keys hold ``;`` or
 ``]`` in braces is one citation, as in pandoc; a CSL-YAML id pandoc reads otherwise than it is written stops the
-build at its file; a key pandoc finds no reference for is never printed as pandoc's bold ``key?``; and a run that
+build at its own line; a key pandoc finds no reference for is never printed as pandoc's bold ``key?``; and a run that
 takes too long names its cause."""
 
 from __future__ import annotations
@@ -142,9 +142,31 @@ def test_a_csl_yaml_id_pandoc_reads_otherwise_stops_the_build(tmp_path: Path, ca
     out = tmp_path / "dist"
     assert main(["build", str(root), "--format", "html", "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert re.search(rf"refs\.yaml(:\d+)?: error: .*reference id '{re.escape(written)}' is read by pandoc as "
-                     rf"'{re.escape(read)}'.*: use an id of letters and digits", err), err
+    assert re.match(rf"\S*refs\.yaml:6: error: reference id '{re.escape(written)}' is read by pandoc as "
+                    rf"'{re.escape(read)}'.*: use an id of letters and digits", err), err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and not out.exists()
+
+
+def test_each_csl_yaml_id_pandoc_reads_otherwise_is_reported_at_its_line(tmp_path: Path, capsys) -> None:
+    """Every id pandoc misreads, in every file, is an error at the reference's own line (it was one error at the
+    first file, naming no line)."""
+    root = _write_brief(tmp_path, "One [@plain]. Two [@{a*b*}]. Three [@{c'd}]. Four [@{e&amp;f}].\n", "one.yaml",
+                        "references:\n- id: plain\n  type: book\n- id: a*b*\n  type: book\n"
+                        "- id: \"c'd\"\n  type: book\n")
+    (root / "two.yaml").write_text("- id: ok\n  type: book\n- id: e&amp;f\n  type: book\n", encoding="utf-8")
+    yaml_text = (root / "brief.yaml").read_text(encoding="utf-8")
+    (root / "brief.yaml").write_text(yaml_text.replace("bibliography: one.yaml", "bibliography: [one.yaml, two.yaml]"),
+                                     encoding="utf-8")
+    out = tmp_path / "dist"
+    assert main(["build", str(root), "--format", "html", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    lines = [re.sub(r"^\S*/", "", line) for line in err.strip().splitlines() if ": error: " in line]
+    assert [line.split(" (it reads")[0] for line in lines] == [
+        "one.yaml:4: error: reference id 'a*b*' is read by pandoc as 'ab'",
+        "one.yaml:6: error: reference id 'c'd' is read by pandoc as 'c’d'",
+        "two.yaml:3: error: reference id 'e&amp;f' is read by pandoc as 'e&f'",
+    ], err
+    assert "Traceback" not in err and not out.exists()
 
 
 def test_plain_csl_yaml_ids_are_not_given_to_pandoc_to_check(tmp_path: Path, monkeypatch) -> None:

@@ -259,20 +259,20 @@ _NOT_FOUND = re.compile(r"\[WARNING\] Citeproc: citation (.*) not found\s*\Z")
 
 
 def _check_ids(folder: str, names: Sequence[str]) -> None:
-    """Stop, naming the references, where pandoc reads a CSL-YAML id otherwise than it is written (as
-    Markdown): a citation of the id as written would find nothing."""
+    """Stop, naming each reference, where pandoc reads a CSL-YAML id otherwise than it is written (as Markdown):
+    a citation of the id as written would find nothing. The error names the first file at fault, and holds every
+    such reference of every file, to be reported at its own line."""
     found = citenames.misread(folder, names)
     if not found:
         return
-    file = found[0][0]
     problems = tuple((mine, f"reference id '{mine}' is read by pandoc as '{theirs}' (it reads a CSL-YAML field "
                             "as Markdown), so no citation of it would find it: use an id of letters and digits "
                             "with - _ . : / between them, or put the reference in a .json (CSL-JSON) file, "
                             "whose ids are read as written")
-                     for index, mine, theirs in found if index == file)
+                     for _, mine, theirs in found)
     more = len(problems) - 1
-    more_ids = f" (and {more} more {'id' if more == 1 else 'ids'} in this file)" if more else ""
-    raise EngineError(problems[0][1] + more_ids, file, problems)
+    more_ids = f" (and {more} more {'id' if more == 1 else 'ids'})" if more else ""
+    raise EngineError(problems[0][1] + more_ids, found[0][0], problems)
 
 
 def _too_long(count: int, shared: Sequence[str]) -> str:

@@ -58,7 +58,14 @@ def format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Diag
         out = citeproc.format_brief(style, brief.metadata.lang, bib.files if bib else (), clusters, note_style,
                                     brief_item(brief.metadata) if cite_this else None, cache)
     except citeproc.EngineError as exc:  # a file or style pandoc cannot read, or a runaway
-        if bib is not None and exc.file is not None:
+        if bib is not None and exc.references:  # references at fault, each reported at its own line
+            for key, message in exc.references:
+                ref = bib.references.get(key)
+                if ref is not None:
+                    diags.error(ref.path, ref.line, message)
+                else:
+                    diags.error(brief.root / bib.files[exc.file or 0].name, None, message)
+        elif bib is not None and exc.file is not None:
             name = bib.files[exc.file].name
             diags.error(brief.root / name, None, f"cannot read this bibliography: {exc}")
         else:
