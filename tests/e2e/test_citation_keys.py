@@ -1,7 +1,7 @@
 """Citation keys read as pandoc reads them, and never cited silently wrong: a bracket whose keys hold ``;`` or
 ``]`` in braces is one citation, as in pandoc; a CSL-YAML id pandoc reads otherwise than it is written stops the
-build at its own line; a key pandoc finds no reference for is never printed as pandoc's bold ``key?``; and a run that
-takes too long names its cause."""
+build at its own line; a key pandoc finds no reference for is an error at the citation's line, never printed as
+pandoc's bold ``key?``; and a run that takes too long names its cause."""
 
 from __future__ import annotations
 
@@ -301,3 +301,21 @@ def test_a_narrative_citation_before_a_full_stop_under_a_note_style(tmp_path: Pa
     ours = _paragraphs_and_notes_ours(out / "keys.html")
     assert ours == _paragraphs_and_notes_pandoc(text, tmp_path / "refs.json", csl)
     assert ours[0][0] == "As argued by Pat Poe.1"
+
+
+@pytest.mark.parametrize("csl", ["chicago-author-date", "chicago-notes-bibliography"])
+def test_a_key_pandoc_reads_no_reference_for_is_an_error_at_the_citation(tmp_path: Path, capsys, csl: str) -> None:
+    """A BibTeX ``@xdata`` entry holds fields for other entries; pandoc reads it as no work, so a citation of its
+    key found nothing. It was a warning, and the citation was printed as written in a built edition."""
+    bib = "@xdata{shared, publisher={Press}}\n@book{x, title={X}, author={Roe, Rick}, year={2020}}\n"
+    root = _write_brief(tmp_path, "One [@x].\nTwo [see @shared, p. 3] and @shared.\n", "refs.bib", bib, csl)
+    out = tmp_path / "dist"
+    assert main(["build", str(root), "--format", "html", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    lines = [re.sub(r"^\S*/", "", line) for line in err.strip().splitlines()]
+    cause = ("pandoc reads no reference 'shared' from refs.bib (line 1 holds an entry of that key, which pandoc "
+             "does not take as a work: an @xdata entry, or a key it reads otherwise), so this citation cannot be "
+             "formatted")
+    assert lines == [f"a.md:6: error: citation '[see @shared, p. 3]': {cause}",
+                     f"a.md:6: error: citation '@shared': {cause}"], err
+    assert "Traceback" not in err and not out.exists()

@@ -10,9 +10,9 @@ section's. The texts are stored with the rendered brief; every edition prints th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -283,6 +283,8 @@ class CitedWorks:
     brief_entry: str = ""
     #: The clusters the engine did not read as citations (printed as written).
     unread: frozenset[int] = frozenset()
+    #: Of those, the clusters that cite a key pandoc read no reference for, each with what is wrong (errors).
+    missing: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 _ENTRY = re.compile(r'^\s*<div class="csl-entry">(.*)</div>\s*$', re.S)

@@ -86,8 +86,15 @@ def format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Diag
         if ref is not None:
             diags.warning(ref.path, ref.line, f"reference '{key}' has no bibliography entry in style "
                                               f"'{bib.style_name}'")
+    missing: dict[int, tuple[str, ...]] = {}
+    for index, key in out.missing:
+        ref = bib.references.get(key)
+        where = (f" from {ref.path.name} (line {ref.line} holds an entry of that key, which pandoc does not take "
+                 "as a work: an @xdata entry, or a key it reads otherwise)") if ref is not None else ""
+        missing[index] = (*missing.get(index, ()), f"pandoc reads no reference '{key}'{where}, so this citation "
+                                                   "cannot be formatted")
     return CitedWorks(out.clusters, out.entries, out.note_style, out.hanging_indent, out.brief_entry,
-                      frozenset(out.unread))
+                      frozenset(out.unread), missing)
 
 
 
@@ -117,10 +124,15 @@ def _forbidden_text(bib: Bibliography, clusters: Sequence[citeproc.Cluster], out
 
 def warn_unread(cited: CitedWorks, sections: Sequence[RenderedSection], line_maps: Sequence[LineMap],
                 diags: Diagnostics) -> None:
-    """Warn of each citation the engine did not read, at its line."""
+    """Report each citation the engine did not read, at its line: an error where it cites a key pandoc read no
+    reference for, else a warning."""
     for part, line_of in zip(sections, line_maps):
         for token in walk(part.tokens):
-            if token.type == "citation" and token.meta.get("cluster") in cited.unread:
+            if token.type == "citation" and token.meta.get("cluster") in cited.missing:
+                for message in cited.missing[token.meta["cluster"]]:
+                    diags.error(part.section.path, line_of(token.meta.get("line", 0)),
+                                f"citation '{token.meta['source']}': {message}")
+            elif token.type == "citation" and token.meta.get("cluster") in cited.unread:
                 diags.warning(part.section.path, line_of(token.meta.get("line", 0)),
                               f"citation '{token.meta['source']}' is not one the citation engine reads "
                               "(a key with quotation marks or angle brackets?); it is printed as written")
