@@ -31,6 +31,7 @@ from . import citenames, citetree, pandoc
 from .citetree import Formatted
 from .cslhtml import Writer
 from .pandoc import EngineError as EngineError  # raised here, caught by the caller
+from .pandoc import EngineTimeout as EngineTimeout  # a run that took too long: the run's fault, not the style's
 
 #: The Markdown pandoc reads the clusters as: its own syntax, with the sources' raw HTML and TeX off (as in the
 #: brief's own text), no metadata blocks, and no example lists (a cluster stands alone in its paragraph, and a
@@ -214,7 +215,7 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
                 trees = [pandoc.finish(process, stdin, used, warnings if used else None)
                          for process, stdin, used in runs]
             except pandoc.EngineTimeout:
-                raise EngineError(_too_long(len(clusters), shared)) from None
+                raise EngineTimeout(_too_long(len(clusters), shared)) from None
         finally:
             for process, _, _ in runs:
                 if process.poll() is None:

@@ -68,6 +68,9 @@ def format_citations(brief: Brief, clusters: list[citeproc.Cluster], diags: Diag
         elif bib is not None and exc.file is not None:
             name = bib.files[exc.file].name
             diags.error(brief.root / name, None, f"cannot read this bibliography: {exc}")
+        elif isinstance(exc, citeproc.EngineTimeout):  # too many citations, or too costly: the style is sound
+            diags.error(*((bib.path, bib.style_line) if bib else (brief.root / "brief.yaml", None)),
+                        f"pandoc was stopped: {exc}")
         else:
             where = (bib.path, bib.style_line) if bib else (brief.root / "brief.yaml", None)
             diags.error(*where, f"citation style '{bib.style_name if bib else 'chicago-author-date'}' cannot be "
