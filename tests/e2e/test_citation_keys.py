@@ -321,3 +321,23 @@ def test_a_key_pandoc_reads_no_reference_for_is_an_error_at_the_citation(tmp_pat
     assert lines == [f"a.md:6: error: citation '[see @shared, p. 3]': {cause}",
                      f"a.md:6: error: citation '@shared': {cause}"], err
     assert "Traceback" not in err and not out.exists()
+
+
+#: Straight quotation marks next to citations, each paragraph as pandoc makes them curly.
+QUOTED = ['"Also @c" and more.', '"[@c]" here.', "'See @d' and more.", '"x [@c, p. 3]".', '"@c" and "@d."',
+          'End "[see @c]."', "@c's view.", "[@c]'s view.", "and '@c' or", "('[@c]')", '"@c," and', '-"@c"-.',
+          "He wrote \"quoted [@c]\" and 'single [@c]'.", '"@c" "@d"', '"A" @c "B"', "It's @c's.",
+          'A note.[^n]\n\n[^n]: As "said, [see @d]" here, and "so [@c]".']
+
+
+@pytest.mark.parametrize("csl", ["chicago-author-date", "chicago-notes-bibliography"])
+def test_quotation_marks_next_to_a_citation_are_curled_as_pandoc_curls_them(tmp_path: Path, csl: str) -> None:
+    """markdown-it's smart quotes look past a token with no text, and a citation has none: ``"Also @c"`` kept
+    its straight quotation marks (the closing one seemed to follow a space), where pandoc prints curly ones."""
+    text = "\n\n".join(QUOTED) + "\n"
+    out = tmp_path / "dist"
+    assert main(["build", str(_write_brief(tmp_path, text, csl=csl)), "--format", "html", "--out", str(out)]) == 0
+    (tmp_path / "refs.json").write_text(json.dumps(REFS), encoding="utf-8")
+    ours = _paragraphs_and_notes_ours(out / "keys.html")
+    assert ours == _paragraphs_and_notes_pandoc(text, tmp_path / "refs.json", csl)
+    assert not any('"' in text or "'" in text for text in ours[0] + ours[1])

@@ -34,6 +34,8 @@ def setup(md: MarkdownIt) -> None:
     when the parse's env carries a ``CiteSyntax``) become ``citation`` tokens; and the marks of the bibliography.
     Also the render rules of what a note style's citations leave in the text around their calls."""
     md.core.ruler.after("inline", "citations", _resolve)
+    md.core.ruler.before("smartquotes", "citation_words", _as_words)
+    md.core.ruler.after("smartquotes", "citation_words_end", _as_nothing)
     md.core.ruler.before("footnote_tail", "citation_lines", _citation_lines)
     md.core.ruler.before("footnote_tail", "citation_notes", _citation_notes)
     md.block.ruler.before("paragraph", "bibliography", _refs_block)
@@ -74,6 +76,30 @@ def _resolve(state: StateCore) -> None:
                 child.type = "citation"
                 child.meta = {"items": tuple(CiteItem(id=item.key) for item in child.meta["items"]),
                               "narrative": child.meta["narrative"], "source": child.meta["source"]}
+
+
+#: What a citation counts as for the quotation marks around it: a word, as pandoc counts it (its smart quotes
+#: close after a citation and open before one); markdown-it's look past a token with no text.
+_AS_WORD = "x"
+
+
+def _as_words(state: StateCore) -> None:
+    """Give each citation a word's text while quotation marks are made curly (under a note style, the author's
+    name a narrative citation leaves in the text, and the call of the note a citation becomes)."""
+    given: list[Token] = []
+    for token in state.tokens:
+        for child in token.children or [] if token.type == "inline" else []:
+            if (child.type in ("citation", "citation_author")
+                    or child.type == "footnote_ref" and child.meta.get("citation")) and not child.content:
+                child.content = _AS_WORD
+                given.append(child)
+    state.env["_citation_words"] = given
+
+
+def _as_nothing(state: StateCore) -> None:
+    """Take the word's text back from each citation."""
+    for child in state.env.pop("_citation_words", ()):
+        child.content = ""
 
 
 def _citation_lines(state: StateCore) -> None:
@@ -125,7 +151,7 @@ def _citation_notes(state: StateCore) -> None:
         else:
             call, citation = value
             citation.meta["own_note"] = True
-            call.meta = {"id": len(new_list), "subId": 0}
+            call.meta = {"id": len(new_list), "subId": 0, "citation": True}
             new_list[len(new_list)] = {"content": citation.meta["source"], "tokens": [citation], "count": 1}
     for old_id, entry in old_list.items():
         if old_id not in mapping:
