@@ -341,3 +341,23 @@ def test_quotation_marks_next_to_a_citation_are_curled_as_pandoc_curls_them(tmp_
     ours = _paragraphs_and_notes_ours(out / "keys.html")
     assert ours == _paragraphs_and_notes_pandoc(text, tmp_path / "refs.json", csl)
     assert not any('"' in text or "'" in text for text in ours[0] + ours[1])
+
+
+#: Citations side by side under a note style: pandoc removes the space before a note's call, but not the space
+#: right after a call whose own space it removed (``x [@a] [@b]`` reads ``x¹ ²``).
+ADJACENT = ["Word [@c] [@d] [@c] end.", "Word [@c] [@d] [@c] [@d] y.", "Word[@c] [@d] y.", "Word [^n] [@c] [@d] y.",
+            "Word, [@c] [@d], [@c] word.", "Word [-@c] [@d] word.", "Word [@c]. [@d] word.", "Word [@c]; [@d] y.",
+            "Word [@c] @d word.", "Word [@c] [see @d, p. 3] and @c.", "Word [@c]\n[@d]\n[@c] y.",
+            "Word\n[@c]\n[@d] y.", "[@c] [@d] y.", "[^n]: A note [@c] [@d] of its own."]
+
+
+def test_the_space_between_two_note_citations_is_pandoc_s(tmp_path: Path) -> None:
+    """``x [@a] [@b]`` printed ``x¹²``, where pandoc prints ``x¹ ²``."""
+    text = "\n\n".join(ADJACENT) + "\n"
+    out = tmp_path / "dist"
+    csl = "chicago-notes-bibliography"
+    assert main(["build", str(_write_brief(tmp_path, text, csl=csl)), "--format", "html", "--out", str(out)]) == 0
+    (tmp_path / "refs.json").write_text(json.dumps(REFS), encoding="utf-8")
+    ours = _paragraphs_and_notes_ours(out / "keys.html")
+    assert ours == _paragraphs_and_notes_pandoc(text, tmp_path / "refs.json", csl)
+    assert ours[0][0] == "Word1 23 end."

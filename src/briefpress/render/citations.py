@@ -168,21 +168,27 @@ def _citation_notes(state: StateCore) -> None:
 def _notes_in_text(children: Sequence[Token], order: list[tuple[str, Any]]) -> Iterator[Token]:
     """A paragraph's inline tokens, each citation made a note's call (a narrative one's author left before it),
     with pandoc's spacing: the space before the call goes, unless the style leaves an author's name in the text
-    (``_space_kept``); the punctuation right after the citation comes before the call (``citation_punct``)."""
+    (``_space_kept``), or the space follows, with nothing else between, a call whose own space went (pandoc
+    removes the space of ``x [@a] [@b]`` before the first call only: ``x¹ ²``); the punctuation right after the
+    citation comes before the call (``citation_punct``)."""
     out: list[Token] = []
     pending_punct = ""
+    after_removed: Token | None = None  # the last call whose space went, while only spaces follow it
     for child in children:
         if child.type == "footnote_ref":
             order.append(("user", child.meta["id"]))
             out.append(child)
+            after_removed = None
             continue
         if child.type != "citation":
+            if not (child.type == "softbreak" or child.type == "text" and not child.content.strip()):
+                after_removed = None
             if pending_punct and child.type == "text":
                 child.content = child.content[len(pending_punct):]
                 pending_punct = ""
             out.append(child)
             continue
-        _mark_space_before(out, child.meta)
+        removed = after_removed is None and _mark_space_before(out, child.meta)
         if child.meta["narrative"]:
             author = Token("citation_author", "", 0)
             author.meta = child.meta
@@ -196,18 +202,20 @@ def _notes_in_text(children: Sequence[Token], order: list[tuple[str, Any]]) -> I
         call = Token("footnote_ref", "", 0)
         order.append(("cite", (call, child)))
         out.append(call)
+        after_removed = call if removed and not child.meta["after"] else None
     yield from out
 
 
-def _mark_space_before(out: list[Token], citation: dict[str, Any]) -> None:
+def _mark_space_before(out: list[Token], citation: dict[str, Any]) -> bool:
     """Mark the space right before a citation that becomes a note (the end of a text, or a line break in the
-    source), which is printed only if ``_space_kept``."""
+    source), which is printed only if ``_space_kept``; whether there was one."""
     if not out:
-        return
+        return False
     last = out[-1]
     if last.type == "softbreak":
         last.meta["before_citation"] = citation
-    elif last.type == "text":
+        return True
+    if last.type == "text":
         text = last.content.rstrip()
         if text != last.content:
             space = Token("citation_space", "", 0)
@@ -215,6 +223,8 @@ def _mark_space_before(out: list[Token], citation: dict[str, Any]) -> None:
             space.meta = {"before_citation": citation}
             last.content = text
             out.append(space)
+            return True
+    return False
 
 
 def _author_of(citation: dict[str, Any], env: dict) -> str | None:
