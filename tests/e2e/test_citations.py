@@ -194,6 +194,13 @@ def test_author_date_citations_read_the_same_in_every_edition(tmp_path: Path) ->
      r"refs.bib:3: error: invalid BibTeX"),
     (lambda root: _replace_refs(root, "refs.json", '[\n  {"id": "a", "type": "book"},\n  {"id": "b" "type": 1}\n]\n'),
      r"refs.json:3: error: invalid JSON: Expecting ','"),
+    # A caption is not read for citations or cross-references: printed unresolved, the HTML held '< />' and
+    # the EPUB stopped with an XML error; a table's caption printed '[@imf2023]' as written.
+    (lambda root: _append(root, "\n![A chart, after [@imf2023]](chart.png){#fig-chart}\n"),
+     r"sections/findings.md:14: error: a citation or cross-reference \(@…\) in a figure's caption \(an image's "
+     r"description\) is not supported"),
+    (lambda root: _append(root, "\n| A | B |\n| --- | --- |\n| 1 | 2 |\n\n: Shares, after @olcott2010 {#tbl-shares}\n"),
+     r"sections/findings.md:18: error: a citation or cross-reference \(@…\) in a table's caption is not supported"),
 ])
 def test_errors_are_reported_at_their_lines(tmp_path: Path, capsys, change, expected: str) -> None:
     root = _brief(tmp_path)
@@ -211,6 +218,15 @@ def test_a_reference_never_cited_is_a_warning_and_strict_makes_it_fail(tmp_path:
     err = capsys.readouterr().err
     assert re.search(r"refs.yaml:\d+: warning: reference '\w+' is never cited", err)
     assert _build(root, tmp_path / "strict", "--strict") == 1
+
+
+def _append(root: Path, text: str) -> None:
+    """Add ``text`` after the findings' last line (13), with a small picture beside the brief."""
+    from PIL import Image
+
+    Image.new("RGB", (4, 4), "red").save(root / "chart.png")
+    section = root / "sections" / "findings.md"
+    section.write_text(section.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
 def _edit(path: Path, old: str, new: str) -> None:

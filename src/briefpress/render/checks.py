@@ -78,7 +78,12 @@ def check_references(brief: Brief, part: RenderedSection, id_owner: Mapping[str,
                     files = sorted({r.path.name for r in brief.bibliography.references.values()}) or ["the bibliography"]
                     diags.error(path, line, f"no reference '{item.id}' in {', '.join(files)}"
                                             f"{did_you_mean(item.id, brief.bibliography.references)}")
+        elif token.type == "table_open" and _cites(token.meta.get("caption")):
+            diags.error(path, line_of(token.meta["caption_line"]) if "caption_line" in token.meta else line,
+                        CITED_CAPTION.format(what="a table's caption"))
         elif token.type == "image":
+            if _cites(token.children):
+                diags.error(path, line, CITED_CAPTION.format(what="a figure's caption (an image's description)"))
             src = str(token.attrGet("src") or "")
             resolved, problem = resolve_image(brief.root, src, assets)
             if problem:
@@ -87,6 +92,20 @@ def check_references(brief: Brief, part: RenderedSection, id_owner: Mapping[str,
                 images.append(resolved)
             if not (token.children and "".join(c.content for c in token.children).strip()):
                 diags.warning(path, line, f"image '{src}' has no alt text")
+
+
+#: Citations and cross-references (``@key``, ``[@key]``, ``@fig-x``) are resolved where the text and the notes
+#: are read (``citations.walk_reading_order``, ``crossref``), which a caption is not: one there is refused at
+#: its line rather than printed unresolved.
+CITED_CAPTION = ("a citation or cross-reference (@…) in {what} is not supported: write it in the text beside "
+                 "it, or in a note called from the text")
+
+
+def _cites(children: list[Token] | None) -> bool:
+    """Whether inline tokens (an image's description, with any image in it) hold a citation, a cross-reference,
+    or the call of a note a note style made of a citation."""
+    return any(child.type in ("cite", "citation") or child.type == "footnote_ref" and child.meta.get("citation")
+               or _cites(child.children) for child in children or ())
 
 
 def walk(tokens: list[Token]) -> Iterator[Token]:
