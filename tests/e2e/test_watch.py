@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import shutil
 import threading
 import time
@@ -14,6 +13,7 @@ import pytest
 import watchfiles.main
 
 from briefpress.watch import watch
+from tests.shelf.test_serve import _status
 from tools.paths import ROOT
 
 MINIMAL = ROOT / "tests" / "briefs" / "minimal"
@@ -151,17 +151,6 @@ def test_the_pdf_follows_the_html_and_is_served_in_the_viewer(served) -> None:
     build(brief, ("pdf", "html"), brief.parent / "library", Diagnostics())
     for name in ("minimal.pdf", "minimal.html"):
         assert (brief.parent / "library" / name).read_bytes() == (brief.parent / "dist" / name).read_bytes()
-
-
-def _status(base: str, path: str) -> int:
-    """The status the server answers a GET of ``path``, sent as it is."""
-    host, port = base.removeprefix("http://").rstrip("/").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=HANG_GUARD)
-    try:
-        connection.request("GET", path)
-        return connection.getresponse().status
-    finally:
-        connection.close()
 
 
 def test_hostile_paths_are_refused_without_a_traceback(served, capfd: pytest.CaptureFixture[str]) -> None:

@@ -78,8 +78,13 @@ def long_notes_brief(root: Path, lead: int, length: int, count: int, before: int
     lead_text = "\n\n".join(words(rng, 80).capitalize() + "." for _ in range(lead))
     calls = " ".join(f"Text c{i} here[^{i}] and more." for i in range(1, count + 1))
     notes = "\n\n".join(f"[^{i}]: n{i} {words(rng, length)} e{i}." for i in range(1, count + 1))
-    (root / "sections/s.md").write_text(f"---\ntitle: Part\n---\n\n{lead_text}\n\n{words(rng, before)} {calls} "
-                                        f"{words(rng, 60)}.\n\n{words(rng, 200)}.\n\n{notes}\n", encoding="utf-8")
+    return one_section_brief(root, f"{lead_text}\n\n{words(rng, before)} {calls} {words(rng, 60)}.\n\n"
+                                   f"{words(rng, 200)}.\n\n{notes}")
+
+
+def one_section_brief(root: Path, text: str) -> Path:
+    """Write the brief 'Mini' of one section holding ``text``."""
+    (root / "sections/s.md").write_text(f"---\ntitle: Part\n---\n\n{text}\n", encoding="utf-8")
     (root / "brief.yaml").write_text("title: Mini\nlang: en\nidentifier: urn:x:mini\ndate: 2026-01-01\nslug: mini\n"
                                      "sections: [sections/s.md]\n", encoding="utf-8")
     return root
@@ -165,11 +170,7 @@ def titled_brief(root: Path, block: str, length: int, count: int, image: int = 0
     lead = "\n\n".join(words(rng, 80).capitalize() + "." for _ in range(3))
     calls = f" {words(rng, 8)} ".join(f"c{i} here[^{i}]" for i in range(1, count + 1))
     notes = "\n\n".join(f"[^{i}]: n{i} {words(rng, length)} e{i}." for i in range(1, count + 1))
-    (root / "sections/s.md").write_text(f"---\ntitle: Part\n---\n\n{lead}\n\n{block.format(calls=calls)}\n\n"
-                                        f"{words(rng, 200)}.\n\n{notes}\n", encoding="utf-8")
-    (root / "brief.yaml").write_text("title: Mini\nlang: en\nidentifier: urn:x:mini\ndate: 2026-01-01\nslug: mini\n"
-                                     "sections: [sections/s.md]\n", encoding="utf-8")
-    return root
+    return one_section_brief(root, f"{lead}\n\n{block.format(calls=calls)}\n\n{words(rng, 200)}.\n\n{notes}")
 
 
 BOX = '::: {{.box title="Boxtitle words"}}\nBoxtext {calls} the reform moved power between the president.\n:::'
@@ -211,10 +212,14 @@ def test_a_figure_keeps_its_caption_whose_long_note_is_split(tmp_path: Path) -> 
 
 @needs_pdftotext
 def test_a_title_that_cannot_be_kept_with_what_follows_it_is_reported_at_its_source(tmp_path: Path) -> None:
-    # An image nearly as tall as a page: its caption, and the first part of the caption's note, cannot follow it.
-    root = titled_brief(tmp_path, FIGURE, 450, 1, image=950)
+    # An image as tall as the design lets a figure's image be (it leaves room for a few lines of caption), with
+    # a caption of some 15 lines: the caption, and the first part of the caption's note, cannot follow it.
+    root = titled_brief(tmp_path, FIGURE.replace("more", "more " + " ".join(["the reform moved power"] * 45)), 450,
+                        1, image=950)
     _, diags = built(root)
     lines = (root / "sections/s.md").read_text(encoding="utf-8").splitlines()
     figure = next(index for index, line in enumerate(lines, 1) if line.startswith("![Figcap"))
     assert [(d.path, d.line, d.severity) for d in diags.items] == [(root / "sections/s.md", figure, "warning")]
-    assert "\u201cFigcap words c1 here more\u201d ends a page" in diags.items[0].message
+    message = diags.items[0].message
+    assert message.startswith("PDF: \u201cFigcap words c1 here more the reform moved power"), message
+    assert "\u201d ends a page, apart from what follows it" in message
