@@ -49,14 +49,14 @@ def test_a_caption_parted_from_its_table_moves_on_with_it(session: typeset._Sess
     for lines in range(30, 80):
         source = document(lines)
         html, laid = session.lay_out(source, session.sheets, Diagnostics())
-        if typeset._parted(html, laid):
+        if typeset._parted_at(html, laid):
             break
     else:
         pytest.fail("no length of the paragraph left the caption at a page's foot")
     caption, row = caption_page(html, laid)
     assert caption < row, "WeasyPrint parts them"
     html, laid, corrected = session.lay_out_notes(source, session.sheets)
-    assert corrected != source and typeset._parted(html, laid) == []
+    assert corrected != source and typeset._parted_at(html, laid) == []
     caption, row = caption_page(html, laid)
     assert caption == row
 

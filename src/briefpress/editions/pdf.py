@@ -80,7 +80,7 @@ def print_job(rendered: Rendered) -> PrintJob:
                     meta.identifier, meta.last_modified, meta.title, parts, front, sections,
                     "".join(f'@font-face {{ font-family: "{face.family}"; src: url("{face.url}"); '
                             f'font-weight: {face.weight}; font-style: {face.style}; }}' for face in fonts)
-                    if sections else "")
+                    if sections else "", sources=tuple(part.section.path for part in rendered.sections))
 
 
 def _document(assembler: Assembler, fonts: list[FontFace], document: PrintDocument) -> PagedHTML:

@@ -24,12 +24,12 @@ import sys
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Protocol
+from typing import Any, Iterator, Mapping, Protocol, Sequence
 
 from ..errors import Diagnostics
 from ..exits import private_temporary_folder
 from ..model import CROSS_PART, PagedHTML, PageStart
-from ..resources import ResourcePolicy, note_reads, recording_reads
+from ..resources import Refused, ResourcePolicy, note_reads, read_regular, recording_reads
 from . import sectioned
 from .keptparts import KeptParts, LaidPart
 from .sectioned import LINK_PAGE as _LINK_PAGE
@@ -78,6 +78,7 @@ class PrintJob:
     sections: tuple[PrintSection, ...] = ()  # each section's HTML, laid out on its own (``sectioned``)
     fonts: str = ""  # the ``@font-face`` rules of the front's and the sections' documents, read once
     kept_parts: Path | None = None  # where a long brief's parts are kept between builds (``keptparts``)
+    sources: tuple[Path, ...] = ()  # the section files, where a warning of the layout finds its line
 
 
 @dataclass(frozen=True)
@@ -385,7 +386,7 @@ class _Session:
     def _parted_warning(self, element: Any) -> None:
         """Report a heading (or a box, a table or a figure) that ends a page apart from what follows it."""
         text = _written(_title(element))
-        path, line = _text_source(self.job.root, text)
+        path, line = _text_source(self.job.root, self.job.sources, text)
         self.diags.warning(path, line, f"PDF: \u201c{text}\u201d ends a page, apart from what follows it, "
                                        "as no correction of the layout could keep them together; shorten the "
                                        "notes called at the start of what follows it, or move them")
@@ -393,7 +394,7 @@ class _Session:
     def _astray_warning(self, html: Any, document: Any, n: int) -> None:
         """Report note ``n``, printed on another page than its call (or not printed), at its source."""
         pages = {name: index for index, page in reversed(list(enumerate(document.pages))) for name in page.anchors}
-        path, line = _note_source(self.job.root, html, n)
+        path, line = _note_source(self.job.root, self.job.sources, html, n)
         where = ("is not printed" if f"fn-{n}" not in pages else
                  f"is printed {pages[f'fn-{n}'] - pages.get(f'fnref-{n}', 0)} page(s) after its call")
         self.diags.warning(path, line, f"PDF: note {n} {where}, as no correction of the layout could keep them "
@@ -735,21 +736,27 @@ _NOTE_PREFIX = 24
 _NOTE_DEFINITION = re.compile(r"^ {0,3}\[\^[^\]\s]+\]:[ \t]*(.*)$|\^\[(.*)$", re.M)
 
 
-def _note_source(root: Path, html: Any, n: int) -> tuple[Path, int | None]:
-    """Where note ``n`` is written: the section file and line whose note definition begins with the note's
-    text (compared by letters and digits, as Markdown and the typography change the rest); the brief's
-    folder if none does."""
+def _source_texts(root: Path, sources: Sequence[Path]) -> Iterator[tuple[Path, str]]:
+    """The brief's section files ``sources`` with their texts, each read as the brief's files are (inside
+    ``root``); one that cannot be read is left out."""
+    for path in sources:
+        try:
+            yield path, read_regular(path, (root,)).decode("utf-8")
+        except (Refused, OSError, UnicodeDecodeError):
+            continue
+
+
+def _note_source(root: Path, sources: Sequence[Path], html: Any, n: int) -> tuple[Path, int | None]:
+    """Where note ``n`` is written: the section file (of ``sources``) and line whose note definition begins
+    with the note's text (compared by letters and digits, as Markdown and the typography change the rest);
+    the brief's folder if none does."""
     found = [element for element in getattr(html, "etree_element", None).iter() if element.get("id") == f"fn-{n}"] \
         if hasattr(html, "etree_element") else []
     letters = "".join(filter(str.isalnum, "".join(found[0].itertext()) if found else ""))[:_NOTE_PREFIX].lower()
     if not letters:
         return root, None
     best: tuple[int, Path, int | None] = (0, root, None)
-    for path in sorted(root.rglob("*.md")):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
+    for path, text in _source_texts(root, sources):
         for match in _NOTE_DEFINITION.finditer(text):
             written = "".join(filter(str.isalnum, match.group(1) or match.group(2) or ""))[:_NOTE_PREFIX].lower()
             common = len(os.path.commonprefix([letters, written]))
@@ -799,12 +806,6 @@ def _with_heading(block: Any) -> Any:
 _HEADING_ROUNDS = 3
 #: The headings of the body, which must not end a page.
 _HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
-
-
-def _parted(html: Any, document: Any) -> list[tuple[str, int]]:
-    """What ends a page but belongs with what follows it on the next (``_parted_at``), each as its tag and
-    its place among the elements of that tag in document order."""
-    return [place for place, _, _ in _parted_at(html, document)]
 
 
 def _parted_at(html: Any, document: Any) -> list[tuple[tuple[str, int], int, Any]]:
@@ -949,18 +950,14 @@ def _title(element: Any) -> Any:
 _GENERATED = frozenset({"caption-label", "section-number", "footnote"})
 
 
-def _text_source(root: Path, text: str) -> tuple[Path, int | None]:
-    """Where ``text`` (a title) is written: the first line of the section files that holds the most of its
-    first letters and digits (what Markdown writes between them, such as a note's label, ends the match), at
-    least eight of them, or all; the brief's folder if none does."""
+def _text_source(root: Path, sources: Sequence[Path], text: str) -> tuple[Path, int | None]:
+    """Where ``text`` (a title) is written: the first line of the section files ``sources`` that holds the
+    most of its first letters and digits (what Markdown writes between them, such as a note's label, ends the
+    match), at least eight of them, or all; the brief's folder if none does."""
     letters = "".join(filter(str.isalnum, text))[:_NOTE_PREFIX].lower()
     best: tuple[int, Path, int | None] = (0, root, None)
-    for path in sorted(root.rglob("*.md")) if letters else ():
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
-        for number, line in enumerate(lines, 1):
+    for path, source in _source_texts(root, sources) if letters else ():
+        for number, line in enumerate(source.splitlines(), 1):
             written = "".join(filter(str.isalnum, line)).lower()
             common = next((size for size in range(len(letters), best[0], -1) if letters[:size] in written), 0)
             if common > best[0]:
