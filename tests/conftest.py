@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,10 @@ import yaml
 from briefpress.cli import main
 from tools.checks import PdfReport, epubcheck
 from tools.paths import BRIEF
+
+# No test's build hands its rebuilds to a build server, which would outlive the test; the server's own tests
+# (tests/speedups/test_server.py) turn it on, each with a folder of its own for the socket.
+os.environ["BRIEFPRESS_SERVER"] = "off"
 
 
 @dataclass

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import os
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 
 from .outputs import Staging
@@ -37,6 +36,8 @@ def version(*packages: str) -> str:
 def _installed(name: str) -> str:
     """One package's installed version (``?`` if it is not installed), looked up once a process: each lookup
     walks every folder of ``sys.path``, and the modules a process has imported stay the ones it runs."""
+    from importlib import metadata  # here: a build that the build server runs does not look one up
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

@@ -87,14 +87,36 @@ def _parser() -> argparse.ArgumentParser:
                    help="serve the shelf on 127.0.0.1 and rebuild it on every save (Ctrl-C to stop)")
     s.add_argument("--port", type=int, default=8000, help="port for --serve (default: 8000; 0 picks one)")
     s.set_defaults(run=_shelf)
+
+    v = commands.add_parser("server", parents=[common], help="the build server that rebuilds start (--stop stops it)",
+                            description="Serve rebuilds with everything loaded: a build into an output folder "
+                                        "that an earlier build left starts this server once it is done, and the "
+                                        "next such build asks it, which then lays out again only the sections "
+                                        "that changed. It leaves after 15 minutes without a build. Builds start "
+                                        "it themselves; BRIEFPRESS_SERVER=off turns it off.")
+    v.add_argument("--stop", action="store_true", help="stop the server of this environment, if one runs")
+    v.set_defaults(run=_server)
     return parser
 
 
 def _build(args: argparse.Namespace) -> int:
     chosen = [f for f in (args.formats or []) if f != "all"]
     formats = tuple(dict.fromkeys(chosen)) or FORMATS
+    if args.served is not None:  # in the build server, with what it keeps for this brief
+        with orderly_stop():
+            return _run_build(args, formats, args.served)
     # Imported here, like the build, so that --help, --version, new and watch answer without them.
     from . import speedups
+    from .speedups import server
+
+    # A rebuild is handed to the build server, if one runs; if none does, it starts one once it is done.
+    rebuild = speedups.enabled() and server.enabled() and not args.debug and server.rebuild(args.out)
+    if rebuild:
+        with orderly_stop():
+            answered = server.ask(args.argv, lambda line: _say(line, sys.stdout),
+                                  lambda line: _say(line, sys.stderr))
+        if answered is not None:
+            return answered
     from .editions import pages
 
     # Whatever the build and the processes it forks make outside the output folder goes in one private
@@ -106,10 +128,30 @@ def _build(args: argparse.Namespace) -> int:
         laying_out = "pdf" in formats or ("epub" in formats and not pages.any_kept(args.out))
         typesetter, printer = speedups.typesetter(laying_out)
         try:
-            return _run_build(args, formats, typesetter)
+            status = _run_build(args, formats, typesetter)
         finally:
             if printer is not None:
                 printer.close()
+    if rebuild:
+        server.start()
+    return status
+
+
+def _server(args: argparse.Namespace) -> int:
+    from .speedups import server
+
+    if args.stop:
+        server.stop()
+        return 0
+
+    def warm_up() -> None:  # what every build uses, imported before the first asks
+        from . import build  # noqa: F401
+        from .editions import epub, html, pdf  # noqa: F401
+        from .speedups.printer import import_without_compilers
+        import_without_compilers()
+
+    with private_temporary_folder():  # WeasyPrint's copies of the fonts, for the session kept between builds
+        return server.serve(lambda argv, typesetter: main(argv, served=typesetter), warm_up)
 
 
 def _run_build(args: argparse.Namespace, formats: tuple[str, ...], typesetter: Typesetter | None) -> int:
@@ -243,15 +285,16 @@ def _run_shelf(args: argparse.Namespace, typesetter: Typesetter | None) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, served: Typesetter | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 broken brief, 2 usage, 128 + a signal's number
-    when stopped by it)."""
+    when stopped by it). ``served``: run by the build server, which lays the PDF out with it."""
     _standard_descriptors()
     parser = _parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    args.argv, args.served = list(sys.argv[1:] if argv is None else argv), served
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..editions.typeset import InProcess, PrintJob, Typeset, Typesetter
-from ..errors import Diagnostics
-from .drawing import typeset_fast
-from .printer import Printer
 from .switches import NAMES, on
+
+if TYPE_CHECKING:
+    from ..editions.typeset import Typesetter
+    from .printer import Printer
 
 
 def enabled() -> bool:
@@ -37,16 +37,14 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork") and "weasyprint" not in sys.modules
 
 
-class Here(InProcess):
-    """WeasyPrint in the build's own process, with a long brief's parts drawn beside (``drawing``)."""
-
-    def typeset(self, job: PrintJob, target: Path | None, diags: Diagnostics) -> Typeset:
-        return typeset_fast(job, target, diags)
-
-
 def typesetter(laying_out: bool, many: bool = False) -> tuple[Typesetter, Printer | None]:
     """The typesetter for a build, and the printer to close after it, if one was forked (only when the
-    build will lay the brief out). A shelf's printer lays out ``many`` briefs, one after another."""
+    build will lay the brief out). A shelf's printer lays out ``many`` briefs, one after another.
+
+    (Imported here, not above: a build that the build server runs (``server``) needs none of it.)"""
+    from .drawing import Here
+    from .printer import Printer
+
     if laying_out and can_fork() and on("printer"):
         printer = Printer.start(many)
         return printer, printer

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..editions.typeset import PrintJob, Typeset, draw, typeset
+from ..editions.typeset import InProcess, PrintJob, Typeset, draw, typeset
 from ..errors import Diagnostics
 from .processes import Channel, failed, failure, fork
 from .switches import on
@@ -92,3 +92,10 @@ def typeset_fast(job: PrintJob, target: Path | None, diags: Diagnostics) -> Type
         return typeset(job, target, diags, drawing)
     finally:
         drawing.abandon()
+
+
+class Here(InProcess):
+    """WeasyPrint in the build's own process, with a long brief's parts drawn beside (``drawing``)."""
+
+    def typeset(self, job: PrintJob, target: Path | None, diags: Diagnostics) -> Typeset:
+        return typeset_fast(job, target, diags)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 
 #: printer: WeasyPrint imported in a forked process while the brief renders, which then lays it out;
-#: path: that import made with an empty PATH; drawing: a long brief's parts drawn in forked processes.
-NAMES = ("printer", "path", "drawing")
+#: path: that import made with an empty PATH; drawing: a long brief's parts drawn in forked processes;
+#: server: a rebuild handed to the build server, which keeps the brief's layouts loaded (``server``).
+NAMES = ("printer", "path", "drawing", "server")
 
 
 def on(name: str) -> bool:
