@@ -53,6 +53,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -74,7 +75,7 @@ CITE_REFERENCES = 2_000
 MAKE_TARGETS = {"ratio": 0.7, "cpu_ratio": 1.0}  # part 5: ours / pandoc, wall and CPU
 SPEEDUPS_VAR = "BRIEFPRESS_SPEEDUPS"  # =off turns every speed-up of the CLI off; =no-NAME,... those named
 # briefpress.speedups.switches.NAMES, spelled out so that the bench runs against any checkout.
-SPEEDUP_NAMES = ("printer", "path", "drawing")
+SPEEDUP_NAMES = ("printer", "path", "drawing", "server")
 KIB_PER_MB = 1e6 / 1024  # ru_maxrss is in KiB on Linux; figures are in MB (10^6 bytes), as the target is
 
 _ID = r"[A-Za-z][\w.:-]*"
@@ -126,7 +127,7 @@ class TreeMemory(threading.Thread):
             self.peak_kib = max(self.peak_kib, self.sample())
 
     def sample(self) -> int:
-        total, stack = 0, [self.pid]
+        total, stack = 0, [self.pid, *build_servers()]
         while stack:
             pid = stack.pop()
             try:
@@ -144,8 +145,63 @@ class TreeMemory(threading.Thread):
         return self.peak_kib
 
 
+def build_servers() -> list[int]:
+    """The build servers running (``briefpress server``, which a rebuild asks to build, and which is not a
+    child of the build): their processor time and memory are the build's."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if b"\0-m\0briefpress\0server" in Path(f"/proc/{entry}/cmdline").read_bytes():
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def servers_cpu() -> dict[int, float]:
+    """The processor time (user + system seconds) each build server has used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in build_servers():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[pid] = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / ticks
+        except (OSError, IndexError, ValueError):
+            pass
+    return used
+
+
+def settled_servers(most: float = 10.0) -> dict[int, float]:
+    """``servers_cpu`` once no build server is working (one a build started imports its modules after the
+    build has ended): what it used counts as the build's, not the next one's."""
+    used = servers_cpu()
+    deadline = time.monotonic() + most
+    while used and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = servers_cpu()
+        if now == used:
+            break
+        used = now
+    return used
+
+
+def stop_servers() -> None:
+    """Stop every build server, so that none carries one part's state into another."""
+    for pid in build_servers():
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    deadline = time.monotonic() + 10
+    while build_servers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
-    """Run ``cmd`` to completion in a fresh child; return wall time, its peak memory and its output."""
+    """Run ``cmd`` to completion in a fresh child; return wall time, its peak memory and its output. The
+    processor time and memory of a build server that served it count as the build's."""
+    before = servers_cpu()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
@@ -160,7 +216,8 @@ def run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = No
         stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
     if proc.returncode != 0:
         raise SystemExit(f"bench: command failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{stderr[-3000:]}")
-    return Run(seconds, usage.ru_maxrss, stdout, stderr, usage.ru_utime + usage.ru_stime, tree_kib)
+    served = sum(cpu - before.get(pid, 0.0) for pid, cpu in settled_servers().items())
+    return Run(seconds, usage.ru_maxrss, stdout, stderr, usage.ru_utime + usage.ru_stime + served, tree_kib)
 
 
 @dataclass
@@ -753,6 +810,7 @@ def main() -> int:
     figures["pandoc_input"] = method
 
     try:
+        stop_servers()  # none carries one part's state into the next
         if "pdf" in parts:
             print("1. PDF of the brief", flush=True)
             pair = alternate("pdf", ours(brief_dir, "pdf", "ours-pdf"), peer(src, "peer.pdf", True), rounds)
@@ -761,6 +819,7 @@ def main() -> int:
             rows.append(pair_row("PDF, brief", s, f"{ours_pages} / {peer_pages} pages"))
             figures["pdf"] = {**s, "ours_pages": ours_pages, "peer_pages": peer_pages}
 
+        stop_servers()  # none carries one part's state into the next
         if "epub" in parts:
             print("\n2. EPUB of the brief", flush=True)
             pair = alternate("epub", ours(brief_dir, "epub", "ours-epub"), peer(src, "peer.epub", False), rounds)
@@ -804,6 +863,7 @@ def main() -> int:
                                   "epub_writer_s": inproc, "import_ms": total_import, "top_imports": top,
                                   "selected": heavy}
 
+        stop_servers()  # none carries one part's state into the next
         if "scale" in parts:
             print("\n3. Scale: PDF of the brief's body repeated", flush=True)
             # Calibrate: the brief itself (1 copy) and 3 copies give pages per copy of the body.
@@ -872,6 +932,7 @@ def main() -> int:
                          "", f"CPU {cpu:.2f} s", f"{max(r.mb for r in edits):.0f}", "", "≤ 5 s",
                          "met" if secs <= 5 else "NOT met"))
 
+        stop_servers()  # none carries one part's state into the next
         if "all" in parts:
             print("\n4. --format all in one process against three single-format builds", flush=True)
             one = ours(brief_dir, "all", "all-one")
@@ -885,6 +946,7 @@ def main() -> int:
             rows.append(pair_row("all formats: one process vs 3 builds", s, target="< 1.0", strict=True))
             figures["all"] = s
 
+        stop_servers()  # none carries one part's state into the next
         if "make" in parts:
             print("\n5. make: build --format all into a new folder against pandoc's PDF, EPUB and HTML", flush=True)
             embed, how = embed_resources_offline(pandoc, src, work / "make-probe.html")
@@ -929,6 +991,7 @@ def main() -> int:
                                "peer_steps_cpu_s": {f: statistics.median(r.cpu for r in rs[1:] or rs)
                                                     for f, rs in step_runs.items()}}
 
+        stop_servers()  # none carries one part's state into the next
         if "speedups" in parts:
             print(f"\n6. speed-ups on / off ({SPEEDUPS_VAR}=off), with an A/A comparison (off / off) for the noise",
                   flush=True)
@@ -957,6 +1020,7 @@ def main() -> int:
                          "", f"min–max of {rounds} per-round A/A ratios", "", ""))
             figures["speedups"] = {**speed_fig, "variable": f"{SPEEDUPS_VAR}=off"}
 
+        stop_servers()  # none carries one part's state into the next
         if "speedups-each" in parts:
             print(f"\n7. each speed-up: all on / all on but it ({SPEEDUPS_VAR}=no-NAME), with an A/A (all on / all on)",
                   flush=True)
@@ -979,6 +1043,7 @@ def main() -> int:
             each_fig["aa"] = {"wall_ratios": aa_pdf.ratios(), "cpu_ratios": aa_pdf.cpu_ratios()}
             figures["speedups_each"] = each_fig
 
+        stop_servers()  # none carries one part's state into the next
         if "large" in parts:
             print("\n8. A large section: 10k, 20k and 40k paragraphs, HTML and PDF", flush=True)
             large_fig = []
@@ -1014,6 +1079,7 @@ def main() -> int:
                 figures[f"large_flatness_{fmt}"] = flatness
                 rows.append((f"{fmt.upper()}: CPU time a paragraph, 40k / 10k", f"{flatness:.2f}", "", "", "", "", "",
                              "flat (≤ 1.2)", "met" if flatness <= 1.2 else "NOT met"))
+        stop_servers()  # none carries one part's state into the next
         if "cite" in parts:
             print("\n9. Citations: the brief's HTML with its bibliography against the same brief naming none", flush=True)
             plain = without_bibliography(brief_dir, work / "cite-plain")
@@ -1043,6 +1109,7 @@ def main() -> int:
                              "once a build", "", "cost"))
                 figures["cite_start"] = {"seconds": start_s, "cpu_s": start_cpu}
 
+        stop_servers()  # none carries one part's state into the next
         if "cite-scale" in parts:
             print(f"\n10. Citations at scale: one section of {', '.join(map(str, CITE_COUNTS))} citations of "
                   f"{CITE_REFERENCES:,} references, HTML, against pandoc --citeproc on the same Markdown", flush=True)
@@ -1083,6 +1150,7 @@ def main() -> int:
             figures["cite_scale"] = {"points": scale_fig, "flatness": flat, "marginal_cpu_ms": marginal,
                                      "marginal_growth": growth}
 
+        stop_servers()  # none carries one part's state into the next
         if "watch" in parts:
             print("\n11. watch: from a save of one paragraph to the new HTML, then to the new PDF (7 saves)", flush=True)
             html_s, pdf_s = watch_saves(brief_dir, work)
@@ -1095,6 +1163,7 @@ def main() -> int:
                          "met" if p <= 1.0 else "NOT met"))
             figures["watch"] = {"html_s": html_s, "pdf_s": pdf_s, "html_median": h, "pdf_median": p}
 
+        stop_servers()  # none carries one part's state into the next
         if "edit" in parts:
             print("\n12. make after an edit: build --format all into the same folder, one paragraph changed, "
                   "against a cold build into a new folder", flush=True)
@@ -1116,6 +1185,7 @@ def main() -> int:
                         + ("met" if s["ratio"] <= 0.4 else "NOT met",))
             figures["edit"] = s
 
+        stop_servers()  # none carries one part's state into the next
         if "corrections" in parts:
             print("\n14. corrections: layouts beyond one a document, and the checks' time, the brief and ~300 pages",
                   flush=True)
@@ -1134,6 +1204,7 @@ def main() -> int:
                              f"({share:.1%} of {fig['layout_s']:.2f} s of layout)", "within noise", "cost"))
             figures["corrections"] = found
 
+        stop_servers()  # none carries one part's state into the next
         if "shelf" in parts:
             count = 20
             print(f"\n13. a shelf of {count} briefs: cold, against {count} cold builds; after one brief is edited, "
@@ -1184,6 +1255,7 @@ def main() -> int:
             profile(brief_dir, work, "brief")
             profile(scale_brief(brief_dir, work / "profile-300", big_copies), work, f"{big_copies}-copies")
     finally:
+        stop_servers()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
