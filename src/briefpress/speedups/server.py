@@ -31,7 +31,9 @@ turns it off with the speed-ups' switch. It is never started where ``CI`` is set
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
+import gc
 import hashlib
 import json
 import os
@@ -58,7 +60,7 @@ IDLE = 900
 #: Environment variables, by prefix, that can change what a build reads or makes.
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "TZ", "LANG", "LC_", "PATH", "HOME", "XDG_", "FONTCONFIG", "PYTHON",
                "BRIEFPRESS_", "TMPDIR")
-#: How long a build waits to connect, and for the server's first answer, before it builds on its own.
+#: How long a build waits to connect, and for the server to accept its request, before it builds on its own.
 CONNECT_SECONDS = 2.0
 
 
@@ -139,10 +141,10 @@ def ask(argv: list[str], out: Callable[[str], None], err: Callable[[str], None])
             first = _receive(sock)
         except (OSError, ValueError):
             return None
-        if first is None or first.get("declined"):
+        if first is None or not first.get("accepted"):
             return None
         sock.settimeout(None)
-        message: dict[str, Any] | None = first
+        message: dict[str, Any] | None = _receive(sock)
         try:
             while message is not None:
                 if "exit" in message:
@@ -352,6 +354,7 @@ def serve(run: Callable[[list[str], Any], int], warm_up: Callable[[], None]) -> 
                     return 0
                 stopped = _build(conn, request, run, served)
                 files.note()
+                _give_back()
                 if stopped:
                     return 0
     finally:
@@ -360,6 +363,14 @@ def serve(run: Callable[[list[str], Any], int], warm_up: Callable[[], None]) -> 
                 sock_path.unlink()
         listener.close()
         os.close(lock_fd)
+
+
+def _give_back() -> None:
+    """Once a build is answered, return to the system the memory it freed: a long brief's layout takes
+    hundreds of megabytes, which the C library's allocator would otherwise keep for the process."""
+    gc.collect()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _own_user(conn: socket.socket) -> bool:
@@ -414,6 +425,10 @@ def _build(conn: socket.socket, request: dict[str, Any], run: Callable[[list[str
             _send(conn, {"declined": "unreadable"})
         return False
     os.umask(umask)
+    try:
+        _send(conn, {"accepted": True})  # at once: the build may take minutes before it says anything
+    except OSError:
+        return False
     brief, out = _folders(argv)
     typesetter = served.get((brief, out))
     if typesetter is None:  # one brief kept at a time: its layouts are the memory a server holds
