@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -22,7 +23,7 @@ from typing import Iterator
 
 import pytest
 
-from briefpress.speedups.server import _Files
+from briefpress.speedups.server import CONNECT_SECONDS, _Files
 from tools.paths import BRIEF
 
 BRIEFPRESS = Path(sys.executable).parent / "briefpress"
@@ -184,6 +185,25 @@ def test_a_stopped_build_stops_the_served_build(desk: Desk, tmp_path: Path) -> N
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(pid), "the server left"
+
+
+def test_a_long_served_build_is_not_given_up(desk: Desk, tmp_path: Path) -> None:
+    """A build that takes the server longer than a build waits for it to accept (``CONNECT_SECONDS``) before
+    it prints anything is still the server's: the build that asked waits, and does none of the work."""
+    served = tmp_path / "served"
+    pid = desk.serving(served)
+    section, old = _edit(desk)
+    long = "\n\n".join(f"Paragraph {n} of a long addition, which takes a while to lay out and draw." for n in range(400))
+    section.write_text(old.replace("\n\n", f"\n\n{long}\n\n", 1), encoding="utf-8")
+    before, server_before = resource.getrusage(resource.RUSAGE_CHILDREN), _cpu(pid)
+    started = time.monotonic()
+    run = desk.build(served)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert run.returncode == 0, run.stderr
+    assert time.monotonic() - started > CONNECT_SECONDS
+    assert _cpu(pid) - server_before > CONNECT_SECONDS / 2, "the server built it"
+    assert (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) < 1.0, "the build did not"
+    assert desk.server(wait=0) == pid
 
 
 def test_the_server_leaves_when_idle(desk: Desk, tmp_path: Path) -> None:
