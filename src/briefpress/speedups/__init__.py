@@ -4,6 +4,8 @@
   then lays out the print job (Linux, where ``fork`` is safe; the same bytes as a layout in-process).
 - ``drawing``: a long brief's parts drawn in forked processes while the next part is laid out.
 - ``path``: the printer imports WeasyPrint with an empty ``PATH`` (see ``printer.import_without_compilers``).
+- ``server``: a rebuild handed to the build server, which keeps the brief's layouts loaded between builds
+  (``server``; the same bytes as a build of its own).
 
 Each stays because ``make bench`` shows its gain, measured on its own against all on (see
 ``docs/performance.md``); pyphen's patterns kept parsed and Python's cycle collector switched off were
