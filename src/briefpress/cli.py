@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
                                         "that changed. It leaves after 15 minutes without a build. Builds start "
                                         "it themselves; BRIEFPRESS_SERVER=off turns it off.")
     v.add_argument("--stop", action="store_true", help="stop the server of this environment, if one runs")
+    v.add_argument("--prime", nargs=argparse.REMAINDER, metavar="FOLDER ARGS",
+                   help="first lay out the brief of the build ARGS, run from FOLDER (what a build that starts "
+                        "the server gives it)")
     v.set_defaults(run=_server)
     return parser
 
@@ -133,7 +136,7 @@ def _build(args: argparse.Namespace) -> int:
             if printer is not None:
                 printer.close()
     if rebuild:
-        server.start()
+        server.start(args.argv)
     return status
 
 
@@ -150,8 +153,24 @@ def _server(args: argparse.Namespace) -> int:
         from .speedups.printer import import_without_compilers
         import_without_compilers()
 
+    def prime(argv: list[str], typesetter: Typesetter) -> None:  # the brief laid out, nothing written
+        from .build import output_cache, prepare
+        from .editions.pdf import print_job
+
+        built = _parser().parse_args(argv)
+        if built.run is not _build:
+            return
+        diags = Diagnostics()
+        job = print_job(prepare(built.brief, diags, paper=built.paper, cache=output_cache(built.out)))
+        if job.sections and not job.parts:  # a long brief's parts are kept in the output folder's cache
+            typesetter.typeset(job, None, diags)
+
+    primed = None
+    if args.prime:
+        os.chdir(args.prime[0])
+        primed = args.prime[1:]
     with private_temporary_folder():  # WeasyPrint's copies of the fonts, for the session kept between builds
-        return server.serve(lambda argv, typesetter: main(argv, served=typesetter), warm_up)
+        return server.serve(lambda argv, typesetter: main(argv, served=typesetter), warm_up, prime, primed)
 
 
 def _run_build(args: argparse.Namespace, formats: tuple[str, ...], typesetter: Typesetter | None) -> int:

@@ -67,12 +67,17 @@ class Desk:
             time.sleep(0.05)
 
     def serving(self, out: Path) -> int:
-        """Build into ``out`` twice (the second, a rebuild, starts the server); the server's process id."""
+        """Build into ``out`` twice (the second, a rebuild, starts the server), then once more, which the
+        server builds; the server's process id."""
         for _ in range(2):
             run = self.build(out)
             assert run.returncode == 0, run.stderr
         pid = self.server()
         assert pid is not None, "a rebuild starts a server"
+        before = _cpu(pid)
+        run = self.build(out)
+        assert run.returncode == 0, run.stderr
+        assert _cpu(pid) > before, "the server built it"
         return pid
 
     def stop(self) -> None:
@@ -193,7 +198,7 @@ def test_a_long_served_build_is_not_given_up(desk: Desk, tmp_path: Path) -> None
     served = tmp_path / "served"
     pid = desk.serving(served)
     section, old = _edit(desk)
-    long = "\n\n".join(f"Paragraph {n} of a long addition, which takes a while to lay out and draw." for n in range(400))
+    long = "\n\n".join(f"Paragraph {n} of a long addition, which takes a while to lay out and draw." for n in range(1500))
     section.write_text(old.replace("\n\n", f"\n\n{long}\n\n", 1), encoding="utf-8")
     before, server_before = resource.getrusage(resource.RUSAGE_CHILDREN), _cpu(pid)
     started = time.monotonic()

@@ -161,13 +161,15 @@ def ask(argv: list[str], out: Callable[[str], None], err: Callable[[str], None])
         raise OSError("the build server stopped unexpectedly")
 
 
-def start() -> None:
+def start(argv: list[str]) -> None:
     """Start a server for this environment, detached (its own session, no terminal, no descriptors of
-    this process's), unless one is running; never raises."""
-    with suppress(OSError, subprocess.SubprocessError):
+    this process's), unless one is running; never raises. It lays out the brief of the build ``argv`` at
+    once (``serve``'s ``prime``), so that the next rebuild finds its layouts."""
+    with suppress(OSError, subprocess.SubprocessError, ValueError):
         if _holder(address()) is not None:
             return
-        subprocess.Popen([sys.executable, "-m", "briefpress", "server"], stdin=subprocess.DEVNULL,
+        subprocess.Popen([sys.executable, "-m", "briefpress", "server", "--prime", os.path.abspath(os.getcwd()),
+                          *argv], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
                          start_new_session=True, cwd="/")
 
@@ -307,9 +309,12 @@ class _Files:
                    if "__pycache__" not in path.parts and path.is_file())
 
 
-def serve(run: Callable[[list[str], Any], int], warm_up: Callable[[], None]) -> int:
+def serve(run: Callable[[list[str], Any], int], warm_up: Callable[[], None],
+          prime: Callable[[list[str], Served], None] | None = None, primed: list[str] | None = None) -> int:
     """Serve builds until idle, stopped, or out of date: ``run(argv, typesetter)`` runs one build as the
-    command line would, printing to ``sys.stdout`` and ``sys.stderr``; ``warm_up`` imports what builds use."""
+    command line would, printing to ``sys.stdout`` and ``sys.stderr``; ``warm_up`` imports what builds use;
+    ``prime(argv, typesetter)`` lays out the brief of the build ``primed`` (the one that started the server,
+    run from the current folder) without writing anything, before the first build is served."""
     sock_path = address()
     lock_fd = os.open(sock_path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
@@ -330,6 +335,10 @@ def serve(run: Callable[[list[str], Any], int], warm_up: Callable[[], None]) -> 
         warm_up()
         files = _Files()
         served: dict[tuple[str, str], Served] = {}
+        if prime is not None and primed:
+            typesetter = served[_folders(primed)] = Served()
+            with suppress(Exception):  # only a head start: the build it is for lays out what this did not
+                prime(primed, typesetter)
         listener.settimeout(idle_seconds())
         while True:
             try:
