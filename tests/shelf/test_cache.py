@@ -53,6 +53,7 @@ def test_a_brief_whose_folder_has_not_changed_is_copied_and_an_edited_one_built_
                 if p.is_file() and p.parent.name not in ("brief", "covers")}
 
     before = {name: stamps(name) for name in caches}
+    pictures = sorted((caches["beta"] / "covers").iterdir())
     section = next((root / "briefs" / "beta" / "sections").glob("*.md"))
     section.write_text(section.read_text(encoding="utf-8") + "\nA sentence added to beta.\n", encoding="utf-8")
     assert run("shelf", "--config", str(root / "shelf.yaml"), "--out", str(out)).status == 0
@@ -60,6 +61,7 @@ def test_a_brief_whose_folder_has_not_changed_is_copied_and_an_edited_one_built_
     assert "A sentence added to beta." in edited["beta-water/beta-water.html"].decode("utf-8")
     assert stamps("alpha") == before["alpha"], "alpha, unchanged, is copied whole: no other kept work is read"
     assert stamps("beta") != before["beta"], "beta is built again, from its kept work where it can"
+    assert sorted((caches["beta"] / "covers").iterdir()) == pictures, "its cover did not change: not drawn again"
     cold = tmp_path / "cold" / "shelf"
     assert run("shelf", "--config", str(root / "shelf.yaml"), "--out", str(cold)).status == 0
     assert _site(cold) == edited

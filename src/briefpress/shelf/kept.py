@@ -1,7 +1,7 @@
 """A shelf's briefs kept whole between its builds: a brief whose folder has not changed is not built again.
 
 A shelf rebuilds every brief it lists, and a desk edits one at a time. Each brief's editions and release files
-are kept in the brief's own cache (beside the site, ``site.cache_folder``) under a key of everything a build
+are kept in the brief's own cache (beside the site, ``model.cache_folder``) under a key of everything a build
 of it depends on: every file of its folder (names, link targets and contents), where the folder is, every
 file of this package, the versions of every package it runs on, ``--strict`` and ``SOURCE_DATE_EPOCH``. A
 build reads only the brief's files, the package's and its fonts, so the same key gives the same bytes; a
@@ -136,10 +136,12 @@ def keep(cache: Cache, entry: str, outputs: Sequence[Output], names: Sequence[st
 
 
 def drawn_covers(cache: Cache, meta: Metadata, epub: Path, formats: tuple[str, ...]) -> covers.Covers:
-    """A brief's three pictures (``covers.draw``), kept under a key of its EPUB's bytes, its metadata and
-    formats, and this package: drawing them takes about half a second a brief, and a shelf draws every
-    brief's each time it is built."""
-    entry = key(COVERS, hashlib.sha256(epub.read_bytes()).hexdigest(), repr(meta), ",".join(formats),
+    """A brief's three pictures (``covers.draw``), kept under a key of what they are drawn from: the cover
+    its EPUB declares, its metadata and formats, and this package. Drawing them takes about half a second a
+    brief, and a shelf draws every brief's each time it is built; an edit to a section changes the EPUB, not
+    its cover, and draws nothing again."""
+    media_type, data = covers.epub_cover(epub)
+    entry = key(COVERS, media_type, hashlib.sha256(data).hexdigest(), repr(meta), ",".join(formats),
                 package_code(), dependencies())
     content = cache.get(COVERS, entry)
     if content is not None:
