@@ -115,9 +115,7 @@ def _build(args: argparse.Namespace) -> int:
     # A rebuild is handed to the build server, if one runs; if none does, it starts one once it is done.
     rebuild = speedups.enabled() and server.enabled() and not args.debug and server.rebuild(args.out)
     if rebuild:
-        with orderly_stop():
-            answered = server.ask(args.argv, lambda line: _say(line, sys.stdout),
-                                  lambda line: _say(line, sys.stderr))
+        answered = _ask_server(args)
         if answered is not None:
             return answered
     from .editions import pages
@@ -273,17 +271,39 @@ def _shelf(args: argparse.Namespace) -> int:
 
         watch_shelf(args.config, args.out, args.port, args.base_url, strict=args.strict)
         return 0
+    if args.served is not None:  # in the build server, which keeps the last brief laid out
+        with orderly_stop():
+            return _run_shelf(args, args.served)
     from . import speedups
+    from .shelf.model import cache_folder
+    from .speedups import server
 
+    # As for build: a shelf built before is handed to the build server, which is started if none runs.
+    rebuild = speedups.enabled() and server.enabled() and not args.debug and cache_folder(args.out).is_dir()
+    if rebuild:
+        answered = _ask_server(args)
+        if answered is not None:
+            return answered
     with orderly_stop(), private_temporary_folder():
         # As for build: the printer is forked first; it lays out every brief's PDF, each while this process
         # renders the next brief (``shelf.site._Pipeline``).
         typesetter, printer = speedups.typesetter(True, many=True) if speedups.enabled() else (None, None)
         try:
-            return _run_shelf(args, typesetter)
+            status = _run_shelf(args, typesetter)
         finally:
             if printer is not None:
                 printer.close()
+    if rebuild:
+        server.start(args.argv)
+    return status
+
+
+def _ask_server(args: argparse.Namespace) -> int | None:
+    """Have the build server run this command; its exit status, or ``None`` if none answered."""
+    from .speedups import server
+
+    with orderly_stop():
+        return server.ask(args.argv, lambda line: _say(line, sys.stdout), lambda line: _say(line, sys.stderr))
 
 
 def _run_shelf(args: argparse.Namespace, typesetter: Typesetter | None) -> int:

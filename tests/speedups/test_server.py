@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import yaml
 
 from briefpress.speedups.server import CONNECT_SECONDS, _Files
 from tools.paths import BRIEF
@@ -209,6 +210,46 @@ def test_a_long_served_build_is_not_given_up(desk: Desk, tmp_path: Path) -> None
     assert _cpu(pid) - server_before > CONNECT_SECONDS / 2, "the server built it"
     assert (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) < 1.0, "the build did not"
     assert desk.server(wait=0) == pid
+
+
+def test_a_served_shelf_gives_the_site_a_shelf_of_its_own_gives(desk: Desk, tmp_path: Path) -> None:
+    """``briefpress shelf`` where the shelf was built before is the server's too; after one brief is edited,
+    the site is the bytes a shelf built in its own process (the server off) makes of the edited desk."""
+    root = tmp_path / "desk"
+    for n in range(2):
+        copy = root / "briefs" / f"b{n}"
+        shutil.copytree(desk.brief, copy)
+        meta = yaml.safe_load((copy / "brief.yaml").read_text(encoding="utf-8"))
+        meta.update(slug=f"brief-{n}", identifier=f"{meta['identifier']}-{n}", title=f"{meta['title']} ({n + 1})")
+        (copy / "brief.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    config = root / "shelf.yaml"
+    config.write_text("briefs: [briefs/*]\nbase_url: https://example.org/briefs/\n", encoding="utf-8")
+
+    def shelf(out: Path, **extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(BRIEFPRESS), "shelf", "--config", str(config), "--out", str(out)],
+                              capture_output=True, text=True, env=desk.env(**extra), timeout=600)
+
+    def site(out: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+    served = root / "dist" / "shelf"
+    for _ in range(2):
+        run = shelf(served)
+        assert run.returncode == 0, run.stderr
+    pid = desk.server()
+    assert pid is not None, "a shelf built again starts a server"
+    section = sorted((root / "briefs" / "b1" / "sections").glob("*.md"))[1]
+    section.write_text(section.read_text(encoding="utf-8").replace("\n\n", "\n\nA paragraph added.\n\n", 1),
+                       encoding="utf-8")
+    before = _cpu(pid)
+    run = shelf(served)
+    assert run.returncode == 0, run.stderr
+    assert _cpu(pid) > before + 0.05, "the server built it"
+    alone = tmp_path / "alone" / "shelf"
+    run = shelf(alone, BRIEFPRESS_SERVER="off")
+    assert run.returncode == 0, run.stderr
+    assert site(served) == site(alone)
+    assert b"A paragraph added." in site(served)["brief-1/brief-1.html"]
 
 
 def test_the_server_leaves_when_idle(desk: Desk, tmp_path: Path) -> None:

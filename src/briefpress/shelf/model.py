@@ -82,3 +82,9 @@ def newest_first(entries: Sequence[Entry]) -> list[Entry]:
     """The briefs in the shelf's order, on its index and in its feeds: last modified first, then by date, then
     by slug."""
     return sorted(entries, key=lambda e: (-e.updated.toordinal(), -e.metadata.date.toordinal(), e.slug))
+
+
+def cache_folder(out_dir: Path) -> Path:
+    """Where a shelf keeps its briefs' caches between builds: beside the site (which is replaced whole, and
+    published), in ``.<site>.cache``, one folder a brief."""
+    return out_dir.parent / f".{out_dir.name}.cache"

@@ -35,7 +35,7 @@ from ..outputs import Output
 from ..release import CITATION_SUFFIXES, release_names, sha256
 from . import covers, feeds, pages
 from . import kept as kept_briefs
-from .model import Download, Entry, Shelf, newest_first
+from .model import Download, Entry, Shelf, cache_folder, newest_first
 
 try:
     import fcntl
@@ -139,12 +139,6 @@ def _line_of(path: Path, key: str) -> int | None:
     if doc is None or not isinstance(doc.value, dict) or key not in doc.value:
         return None
     return doc.line(key)
-
-
-def cache_folder(out_dir: Path) -> Path:
-    """Where a shelf keeps its briefs' caches between builds: beside the site (which is replaced whole, and
-    published), in ``.<site>.cache``, one folder a brief."""
-    return out_dir.parent / f".{out_dir.name}.cache"
 
 
 def _build_all(shelf: Shelf, metadata: Sequence[Metadata | None], staging: Path, diags: Diagnostics,

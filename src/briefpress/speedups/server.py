@@ -13,6 +13,8 @@ and parsed stylesheets, and the layout and drawing of every page. ``watch`` keep
   sends back each line of output and the exit status. The build's process only prints them.
 - A build into a new folder never asks, nor starts one: a first build, a CI run, a clean clone are built
   as before, in their own process.
+- ``briefpress shelf`` does the same where the shelf was built before (its briefs' caches are beside it):
+  after one brief is edited, the server lays out again only the sections of that brief that changed.
 
 The outputs are the bytes the build's own process makes (tested), and the same rules hold: nothing in the
 output folder changes unless the build succeeds, every error at ``path:line``, exit 1. The server exits after
@@ -426,7 +428,7 @@ def _build(conn: socket.socket, request: dict[str, Any], run: Callable[[list[str
     try:
         argv = [str(arg) for arg in request["argv"]]
         cwd, umask = str(request["cwd"]), int(request["umask"])
-        if argv[:1] != ["build"]:
+        if argv[:1] not in (["build"], ["shelf"]) or "--serve" in argv:
             raise ValueError("only builds are served")
         os.chdir(cwd)
     except (KeyError, TypeError, ValueError, OSError):
@@ -480,14 +482,19 @@ def _build(conn: socket.socket, request: dict[str, Any], run: Callable[[list[str
 
 
 def _folders(argv: list[str]) -> tuple[str, str]:
-    """The brief folder and output folder a build's arguments name, as absolute paths (for the kept layouts)."""
-    brief, out, args = "brief", "dist", iter(argv[1:])
+    """The brief folder (a shelf's settings) and output folder a build's (a shelf's) arguments name, as
+    absolute paths: what the kept layouts are kept for."""
+    shelf = argv[:1] == ["shelf"]
+    brief, out, args = "shelf.yaml" if shelf else "brief", "dist/shelf" if shelf else "dist", iter(argv[1:])
     for arg in args:
-        if arg == "--out":
-            out = next(args, out)
-        elif arg.startswith("--out="):
-            out = arg.split("=", 1)[1]
-        elif arg in ("--format", "--paper"):
+        name, _, value = arg.partition("=")
+        if name in ("--out", "--config"):
+            found = value or next(args, "")
+            if name == "--out":
+                out = found
+            else:
+                brief = found
+        elif arg in ("--format", "--paper", "--base-url", "--port"):
             next(args, None)
         elif not arg.startswith("-"):
             brief = arg
