@@ -324,6 +324,8 @@ def test_the_server_runs_builds_only_and_for_its_own_user(desk: Desk, tmp_path: 
     assert not made.exists()
     assert ask(struct.pack("<I", 1 << 30) + b"x") == b""
     assert ask(b"\x05\x00\x00\x00[1,2]") == b""
+    nested = b"[" * 200_000 + b"]" * 200_000
+    assert ask(struct.pack("<I", len(nested)) + nested) == b""
     assert desk.server(wait=0) == pid
     run = desk.build(out)
     assert run.returncode == 0, run.stderr

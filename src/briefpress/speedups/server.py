@@ -231,7 +231,10 @@ def _receive(sock: socket.socket) -> dict[str, Any] | None:
     body = _exactly(sock, size)
     if body is None:
         raise ValueError("a message cut short")
-    message = json.loads(body)
+    try:
+        message = json.loads(body)
+    except RecursionError:  # nested too deeply to read
+        raise ValueError("not a message") from None
     if not isinstance(message, dict):
         raise ValueError("not a message")
     return message
