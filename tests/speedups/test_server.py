@@ -252,6 +252,25 @@ def test_a_served_shelf_gives_the_site_a_shelf_of_its_own_gives(desk: Desk, tmp_
     assert b"A paragraph added." in site(served)["brief-1/brief-1.html"]
 
 
+def test_a_build_whose_server_dies_is_made_by_itself(desk: Desk, tmp_path: Path) -> None:
+    """The server killed outright during the build it serves: the build that asked makes it itself."""
+    served = tmp_path / "served"
+    pid = desk.serving(served)
+    section, old = _edit(desk)
+    long = "\n\n".join(f"Paragraph {n} of a long addition, which takes a while to lay out and draw." for n in range(600))
+    section.write_text(old.replace("\n\n", f"\n\n{long}\n\n", 1), encoding="utf-8")
+    proc = desk.popen(served)
+    time.sleep(1.0)
+    assert proc.poll() is None, "the build was still running"
+    os.kill(pid, signal.SIGKILL)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert len(out.splitlines()) == 3, out
+    alone = desk.build(tmp_path / "alone", BRIEFPRESS_SERVER="off")
+    assert alone.returncode == 0, alone.stderr
+    assert _outputs(served) == _outputs(tmp_path / "alone")
+
+
 def test_the_server_leaves_when_idle(desk: Desk, tmp_path: Path) -> None:
     out = tmp_path / "out"
     for _ in range(2):

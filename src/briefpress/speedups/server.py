@@ -128,8 +128,8 @@ def address() -> Path:
 
 def ask(argv: list[str], out: Callable[[str], None], err: Callable[[str], None]) -> int | None:
     """Have the server run ``briefpress`` with ``argv``; print what it says with ``out`` and ``err`` and
-    return its exit status. ``None`` if there is no server, or it cannot serve this build: the caller then
-    builds in its own process. A signal that stops this process stops the server's build too, which this
+    return its exit status. ``None`` if there is no server, it cannot serve this build, or it stopped before
+    it answered: the caller then builds in its own process (which removes what a stopped build left). A signal that stops this process stops the server's build too, which this
     waits for, so that the output folder is as the build left it when this returns (or raises)."""
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -153,6 +153,8 @@ def ask(argv: list[str], out: Callable[[str], None], err: Callable[[str], None])
                     return int(message["exit"])
                 (out if message.get("stream") == "out" else err)(str(message.get("line", "")))
                 message = _receive(sock)
+        except (OSError, ValueError):  # the server died
+            return None
         except BaseException:  # stopped: the server stops the build once this side is closed, and answers
             with suppress(OSError):
                 sock.shutdown(socket.SHUT_WR)
@@ -160,7 +162,7 @@ def ask(argv: list[str], out: Callable[[str], None], err: Callable[[str], None])
                 while _receive(sock) is not None:
                     pass
             raise
-        raise OSError("the build server stopped unexpectedly")
+        return None  # it stopped before it answered (killed): the build is made here, from the start
 
 
 def start(argv: list[str]) -> None:
