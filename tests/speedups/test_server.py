@@ -44,9 +44,9 @@ class Desk:
         env = {k: v for k, v in os.environ.items() if k not in ("CI", "BRIEFPRESS_SPEEDUPS", "BRIEFPRESS_SERVER")}
         return {**env, "XDG_RUNTIME_DIR": str(self.runtime), "BRIEFPRESS_SERVER": "120", **extra}
 
-    def build(self, out: Path, **extra: str) -> subprocess.CompletedProcess:
+    def build(self, out: Path, cwd: Path | None = None, **extra: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(BRIEFPRESS), "build", str(self.brief), "--out", str(out)], capture_output=True,
-                              text=True, env=self.env(**extra), timeout=600)
+                              text=True, env=self.env(**extra), timeout=600, cwd=cwd)
 
     def popen(self, out: Path) -> subprocess.Popen:
         return subprocess.Popen([str(BRIEFPRESS), "build", str(self.brief), "--out", str(out)],
@@ -157,9 +157,9 @@ def test_a_served_build_that_fails_reports_at_the_line_and_changes_nothing(desk:
     section, old = _edit(desk)
     section.write_text(old.replace("\n\n", "\n\nSee @fig-nowhere here.\n\n", 1), encoding="utf-8")
     line = section.read_text(encoding="utf-8").splitlines().index("See @fig-nowhere here.") + 1
-    run = desk.build(served)
+    run = desk.build(served, cwd=desk.root)  # its paths are given relative to the folder it is run from
     assert run.returncode == 1
-    assert f"{section}:{line}: error:" in run.stderr, run.stderr
+    assert run.stderr.startswith(f"{section.relative_to(desk.root)}:{line}: error:"), run.stderr
     assert "Traceback" not in run.stderr
     assert _outputs(served) == kept
     assert desk.server(wait=0) == pid, "the server goes on serving"
