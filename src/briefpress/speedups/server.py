@@ -59,6 +59,8 @@ if TYPE_CHECKING:  # imported where used: a build that asks the server needs non
 
 #: Seconds without a build after which the server exits, unless ``BRIEFPRESS_SERVER`` gives another.
 IDLE = 900
+#: How many briefs (or shelves) the server keeps laid out, the last built: a brief and the shelf it is on.
+KEPT = 2
 #: Environment variables, by prefix, that can change what a build reads or makes.
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "TZ", "LANG", "LC_", "PATH", "HOME", "XDG_", "FONTCONFIG", "PYTHON",
                "BRIEFPRESS_", "TMPDIR")
@@ -446,10 +448,10 @@ def _build(conn: socket.socket, request: dict[str, Any], run: Callable[[list[str
     except OSError:
         return False
     brief, out = _folders(argv)
-    typesetter = served.get((brief, out))
-    if typesetter is None:  # one brief kept at a time: its layouts are the memory a server holds
-        served.clear()
-        typesetter = served[(brief, out)] = Served()
+    typesetter = served.pop((brief, out), None) or Served()
+    served[(brief, out)] = typesetter  # the last used, last
+    while len(served) > KEPT:  # the layouts kept are the memory a server holds
+        served.pop(next(iter(served)))
     done = threading.Event()
     stopped: list[bool] = []
 
