@@ -114,6 +114,23 @@ def _edit(desk: Desk, text: str | None = None) -> tuple[Path, str]:
     return section, old
 
 
+def _lengthen(desk: Desk, paragraphs: int) -> None:
+    """Add ``paragraphs`` paragraphs to a section: a build that takes a while to lay out and draw."""
+    section, old = _edit(desk)
+    long = "\n\n".join(f"Paragraph {n} of a long addition, which takes a while to lay out and draw."
+                       for n in range(paragraphs))
+    section.write_text(old.replace("\n\n", f"\n\n{long}\n\n", 1), encoding="utf-8")
+
+
+def _underway(desk: Desk, out: Path) -> subprocess.Popen:
+    """A long build into ``out`` begun, and still running a second later."""
+    _lengthen(desk, 600)
+    proc = desk.popen(out)
+    time.sleep(1.0)
+    assert proc.poll() is None, "the build was still running"
+    return proc
+
+
 @pytest.fixture
 def desk(tmp_path: Path) -> Iterator[Desk]:
     made = Desk(tmp_path)
@@ -175,12 +192,7 @@ def test_a_stopped_build_stops_the_served_build(desk: Desk, tmp_path: Path) -> N
     pid = desk.serving(served)
     kept = sorted(p.name for p in served.iterdir())
     outputs = _outputs(served)
-    section, old = _edit(desk)
-    long = "\n\n".join(f"Paragraph {n} of a long addition, which takes a while to lay out and draw." for n in range(600))
-    section.write_text(old.replace("\n\n", f"\n\n{long}\n\n", 1), encoding="utf-8")
-    proc = desk.popen(served)
-    time.sleep(1.0)
-    assert proc.poll() is None, "the build was still running"
+    proc = _underway(desk, served)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM, err
@@ -198,9 +210,7 @@ def test_a_long_served_build_is_not_given_up(desk: Desk, tmp_path: Path) -> None
     it prints anything is still the server's: the build that asked waits, and does none of the work."""
     served = tmp_path / "served"
     pid = desk.serving(served)
-    section, old = _edit(desk)
-    long = "\n\n".join(f"Paragraph {n} of a long addition, which takes a while to lay out and draw." for n in range(1500))
-    section.write_text(old.replace("\n\n", f"\n\n{long}\n\n", 1), encoding="utf-8")
+    _lengthen(desk, 1500)
     before, server_before = resource.getrusage(resource.RUSAGE_CHILDREN), _cpu(pid)
     started = time.monotonic()
     run = desk.build(served)
@@ -256,12 +266,7 @@ def test_a_build_whose_server_dies_is_made_by_itself(desk: Desk, tmp_path: Path)
     """The server killed outright during the build it serves: the build that asked makes it itself."""
     served = tmp_path / "served"
     pid = desk.serving(served)
-    section, old = _edit(desk)
-    long = "\n\n".join(f"Paragraph {n} of a long addition, which takes a while to lay out and draw." for n in range(600))
-    section.write_text(old.replace("\n\n", f"\n\n{long}\n\n", 1), encoding="utf-8")
-    proc = desk.popen(served)
-    time.sleep(1.0)
-    assert proc.poll() is None, "the build was still running"
+    proc = _underway(desk, served)
     os.kill(pid, signal.SIGKILL)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
