@@ -36,7 +36,7 @@ def version(*packages: str) -> str:
 def _installed(name: str) -> str:
     """One package's installed version (``?`` if it is not installed), looked up once a process: each lookup
     walks every folder of ``sys.path``, and the modules a process has imported stay the ones it runs."""
-    from importlib import metadata  # here: a build that the build server runs does not look one up
+    from importlib import metadata  # here: a build that asks the build server looks none up
 
     try:
         return metadata.version(name)

@@ -43,7 +43,7 @@ def typesetter(laying_out: bool, many: bool = False) -> tuple[Typesetter, Printe
     """The typesetter for a build, and the printer to close after it, if one was forked (only when the
     build will lay the brief out). A shelf's printer lays out ``many`` briefs, one after another.
 
-    (Imported here, not above: a build that the build server runs (``server``) needs none of it.)"""
+    (Imported here, not above: a build that asks the build server (``server``) needs none of it.)"""
     from .drawing import Here
     from .printer import Printer
 
