@@ -110,12 +110,13 @@ def _build(args: argparse.Namespace) -> int:
             return _run_build(args, formats, args.served)
     # Imported here, like the build, so that --help, --version, new and watch answer without them.
     from . import speedups
-    from .speedups import server
+    from .cache import CACHE_FOLDER
 
-    # A rebuild is handed to the build server, if one runs; if none does, it starts one once it is done.
-    rebuild = speedups.enabled() and server.enabled() and not args.debug and server.rebuild(args.out)
+    # A rebuild (the output folder keeps an earlier build's cache) is handed to the build server, if one runs;
+    # if none does, it starts one once it is done.
+    rebuild = _served_rebuild(args, args.out / CACHE_FOLDER)
     if rebuild:
-        answered = _ask_server(args)
+        answered = _ask_server(args, (args.brief, args.out))
         if answered is not None:
             return answered
     from .editions import pages
@@ -134,8 +135,19 @@ def _build(args: argparse.Namespace) -> int:
             if printer is not None:
                 printer.close()
     if rebuild:
+        from .speedups import server
         server.start(args.argv)
     return status
+
+
+def _served_rebuild(args: argparse.Namespace, cache: Path) -> bool:
+    """Whether this command is a rebuild for the build server: it may ask it (``switches.serving``, not with
+    ``--debug``), and ``cache`` (what an earlier build left) is there. Decided before the server's module is
+    imported, which a build into a new folder does not need."""
+    from .speedups import enabled
+    from .speedups.switches import serving
+
+    return enabled() and serving() and not args.debug and cache.is_dir()
 
 
 def _server(args: argparse.Namespace) -> int:
@@ -151,24 +163,23 @@ def _server(args: argparse.Namespace) -> int:
         from .speedups.printer import import_without_compilers
         import_without_compilers()
 
-    def prime(argv: list[str], typesetter: Typesetter) -> None:  # the brief laid out, nothing written
-        from .build import output_cache, prepare
-        from .editions.pdf import print_job
-
-        built = _parser().parse_args(argv)
-        if built.run is not _build:
-            return
-        diags = Diagnostics()
-        job = print_job(prepare(built.brief, diags, paper=built.paper, cache=output_cache(built.out)))
-        if job.sections and not job.parts:  # a long brief's parts are kept in the output folder's cache
-            typesetter.typeset(job, None, diags)
-
-    primed = None
-    if args.prime:
+    prime = None
+    if args.prime:  # the build that started the server: its brief laid out at once, nothing written
         os.chdir(args.prime[0])
-        primed = args.prime[1:]
+        built = _parser().parse_args(args.prime[1:])
+        if built.run is _build:
+
+            def lay_out(typesetter: Typesetter) -> None:
+                from .build import output_cache, prepare
+                from .editions.pdf import print_job
+
+                diags = Diagnostics()
+                job = print_job(prepare(built.brief, diags, paper=built.paper, cache=output_cache(built.out)))
+                if job.sections and not job.parts:  # a long brief's parts are kept in the output folder's cache
+                    typesetter.typeset(job, None, diags)
+            prime = (_kept_for(built.brief, built.out), lay_out)
     with private_temporary_folder():  # WeasyPrint's copies of the fonts, for the session kept between builds
-        return server.serve(lambda argv, typesetter: main(argv, served=typesetter), warm_up, prime, primed)
+        return server.serve(lambda argv, typesetter: main(argv, served=typesetter), warm_up, prime)
 
 
 def _run_build(args: argparse.Namespace, formats: tuple[str, ...], typesetter: Typesetter | None) -> int:
@@ -276,12 +287,11 @@ def _shelf(args: argparse.Namespace) -> int:
             return _run_shelf(args, args.served)
     from . import speedups
     from .shelf.model import cache_folder
-    from .speedups import server
 
     # As for build: a shelf built before is handed to the build server, which is started if none runs.
-    rebuild = speedups.enabled() and server.enabled() and not args.debug and cache_folder(args.out).is_dir()
+    rebuild = _served_rebuild(args, cache_folder(args.out))
     if rebuild:
-        answered = _ask_server(args)
+        answered = _ask_server(args, (args.config or Path("shelf.yaml"), args.out))
         if answered is not None:
             return answered
     with orderly_stop(), private_temporary_folder():
@@ -294,16 +304,25 @@ def _shelf(args: argparse.Namespace) -> int:
             if printer is not None:
                 printer.close()
     if rebuild:
+        from .speedups import server
         server.start(args.argv)
     return status
 
 
-def _ask_server(args: argparse.Namespace) -> int | None:
-    """Have the build server run this command; its exit status, or ``None`` if none answered."""
+def _kept_for(brief: Path, out: Path) -> tuple[str, str]:
+    """The brief folder (a shelf's settings) and output folder of a build, as the build server keeps its
+    layouts under them."""
+    return os.path.abspath(brief), os.path.abspath(out)
+
+
+def _ask_server(args: argparse.Namespace, folders: tuple[Path, Path]) -> int | None:
+    """Have the build server run this command, a build of ``folders`` (brief or shelf settings, output);
+    its exit status, or ``None`` if none answered."""
     from .speedups import server
 
     with orderly_stop():
-        return server.ask(args.argv, lambda line: _say(line, sys.stdout), lambda line: _say(line, sys.stderr))
+        return server.ask(args.argv, _kept_for(*folders), lambda line: _say(line, sys.stdout),
+                          lambda line: _say(line, sys.stderr))
 
 
 def _run_shelf(args: argparse.Namespace, typesetter: Typesetter | None) -> int:

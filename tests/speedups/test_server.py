@@ -342,7 +342,8 @@ def test_the_server_runs_builds_only_and_for_its_own_user(desk: Desk, tmp_path: 
                 pass
             return b"".join(chunks)
 
-    request = json.dumps({"argv": ["new", str(made)], "cwd": str(tmp_path), "umask": 0o22}).encode()
+    request = json.dumps({"argv": ["new", str(made)], "for": [str(made), str(out)], "cwd": str(tmp_path),
+                          "umask": 0o22}).encode()
     answer = ask(struct.pack("<I", len(request)) + request)
     assert b"declined" in answer
     assert not made.exists()

@@ -50,8 +50,6 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..cache import CACHE_FOLDER
-from .switches import on
 
 if TYPE_CHECKING:  # imported where used: a build that asks the server needs none of it
     from ..editions.typeset import PrintJob, Typeset
@@ -68,14 +66,6 @@ ENVIRONMENT = ("SOURCE_DATE_EPOCH", "TZ", "LANG", "LC_", "PATH", "HOME", "XDG_",
 CONNECT_SECONDS = 2.0
 
 
-def enabled() -> bool:
-    """Whether builds may ask a server, and start one: the ``server`` speed-up is on, ``BRIEFPRESS_SERVER``
-    is not ``off``, and this is not a CI run (``CI`` set), on Linux."""
-    setting = os.environ.get("BRIEFPRESS_SERVER", "").strip().lower()
-    return (on("server") and setting != "off" and not os.environ.get("CI")
-            and sys.platform.startswith("linux") and hasattr(socket, "AF_UNIX"))
-
-
 def idle_seconds() -> float:
     """How long the server waits for a build before it exits (``BRIEFPRESS_SERVER=N``, else ``IDLE``)."""
     setting = os.environ.get("BRIEFPRESS_SERVER", "").strip()
@@ -83,11 +73,6 @@ def idle_seconds() -> float:
         return max(0.1, float(setting)) if setting else IDLE
     except ValueError:
         return IDLE
-
-
-def rebuild(out_dir: Path) -> bool:
-    """Whether a build into ``out_dir`` is a rebuild: an earlier build left its cache there."""
-    return (out_dir / CACHE_FOLDER).is_dir()
 
 
 def environment() -> dict[str, str]:
@@ -128,9 +113,11 @@ def address() -> Path:
 # The build's side
 
 
-def ask(argv: list[str], out: Callable[[str], None], err: Callable[[str], None]) -> int | None:
-    """Have the server run ``briefpress`` with ``argv``; print what it says with ``out`` and ``err`` and
-    return its exit status. ``None`` if there is no server, it cannot serve this build, or it stopped before
+def ask(argv: list[str], kept_for: tuple[str, str], out: Callable[[str], None],
+        err: Callable[[str], None]) -> int | None:
+    """Have the server run ``briefpress`` with ``argv``, a build of the brief (or shelf) and output folder
+    ``kept_for`` (absolute paths: what the server keeps laid out for it); print what it says with ``out``
+    and ``err`` and return its exit status. ``None`` if there is no server, it cannot serve this build, or it stopped before
     it answered: the caller then builds in its own process (which removes what a stopped build left). A signal that stops this process stops the server's build too, which this
     waits for, so that the output folder is as the build left it when this returns (or raises)."""
     try:
@@ -141,7 +128,7 @@ def ask(argv: list[str], out: Callable[[str], None], err: Callable[[str], None])
         try:
             sock.settimeout(CONNECT_SECONDS)
             sock.connect(str(address()))
-            _send(sock, {"argv": argv, "cwd": os.getcwd(), "umask": _umask()})
+            _send(sock, {"argv": argv, "for": list(kept_for), "cwd": os.getcwd(), "umask": _umask()})
             first = _receive(sock)
         except (OSError, ValueError):
             return None
@@ -271,10 +258,10 @@ class Served:
         self.warm = Warm()
 
     def typeset(self, job: PrintJob, target: Path | None, diags: Diagnostics) -> Typeset:
-        if job.parts or not job.sections:
-            from .drawing import typeset_fast
+        if job.parts or not job.sections:  # as a build's own process lays it out
+            from .drawing import Here
 
-            return typeset_fast(job, target, diags)
+            return Here().typeset(job, target, diags)
         return self.warm.typeset(job, target, diags)
 
 
@@ -319,11 +306,11 @@ class _Files:
 
 
 def serve(run: Callable[[list[str], Any], int], warm_up: Callable[[], None],
-          prime: Callable[[list[str], Served], None] | None = None, primed: list[str] | None = None) -> int:
+          prime: tuple[tuple[str, str], Callable[[Served], None]] | None = None) -> int:
     """Serve builds until idle, stopped, or out of date: ``run(argv, typesetter)`` runs one build as the
     command line would, printing to ``sys.stdout`` and ``sys.stderr``; ``warm_up`` imports what builds use;
-    ``prime(argv, typesetter)`` lays out the brief of the build ``primed`` (the one that started the server,
-    run from the current folder) without writing anything, before the first build is served."""
+    ``prime``, what the build that started the server was for (``ask``'s ``kept_for``) and a function that
+    lays its brief out with a typesetter without writing anything, before the first build is served."""
     sock_path = address()
     lock_fd = os.open(sock_path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
@@ -344,10 +331,11 @@ def serve(run: Callable[[list[str], Any], int], warm_up: Callable[[], None],
         warm_up()
         files = _Files()
         served: dict[tuple[str, str], Served] = {}
-        if prime is not None and primed:
-            typesetter = served[_folders(primed)] = Served()
+        if prime is not None:
+            kept_for, lay_out = prime
+            typesetter = served[kept_for] = Served()
             with suppress(Exception):  # only a head start: the build it is for lays out what this did not
-                prime(primed, typesetter)
+                lay_out(typesetter)
         listener.settimeout(idle_seconds())
         while True:
             try:
@@ -434,6 +422,7 @@ def _build(conn: socket.socket, request: dict[str, Any], run: Callable[[list[str
     """Run one build for ``conn``; return whether it was stopped (the server then exits)."""
     try:
         argv = [str(arg) for arg in request["argv"]]
+        brief, out = (str(path) for path in request["for"])
         cwd, umask = str(request["cwd"]), int(request["umask"])
         if argv[:1] not in (["build"], ["shelf"]) or "--serve" in argv:
             raise ValueError("only builds are served")
@@ -447,7 +436,6 @@ def _build(conn: socket.socket, request: dict[str, Any], run: Callable[[list[str
         _send(conn, {"accepted": True})  # at once: the build may take minutes before it says anything
     except OSError:
         return False
-    brief, out = _folders(argv)
     typesetter = served.pop((brief, out), None) or Served()
     served[(brief, out)] = typesetter  # the last used, last
     while len(served) > KEPT:  # the layouts kept are the memory a server holds
@@ -486,23 +474,3 @@ def _build(conn: socket.socket, request: dict[str, Any], run: Callable[[list[str
         conn.shutdown(socket.SHUT_RDWR)  # wakes the watcher, which then sees the build done
     watcher.join(5)
     return bool(stopped) or status >= 128
-
-
-def _folders(argv: list[str]) -> tuple[str, str]:
-    """The brief folder (a shelf's settings) and output folder a build's (a shelf's) arguments name, as
-    absolute paths: what the kept layouts are kept for."""
-    shelf = argv[:1] == ["shelf"]
-    brief, out, args = "shelf.yaml" if shelf else "brief", "dist/shelf" if shelf else "dist", iter(argv[1:])
-    for arg in args:
-        name, _, value = arg.partition("=")
-        if name in ("--out", "--config"):
-            found = value or next(args, "")
-            if name == "--out":
-                out = found
-            else:
-                brief = found
-        elif arg in ("--format", "--paper", "--base-url", "--port"):
-            next(args, None)
-        elif not arg.startswith("-"):
-            brief = arg
-    return os.path.abspath(brief), os.path.abspath(out)
