@@ -29,17 +29,21 @@ from .fonts import merge_fonts
 
 
 def join(parts: list[bytes], target: Path | BinaryIO, identifier: bytes, cross_part: str) -> int:
-    """Join the parts' PDFs into ``target``; return the page count."""
-    sources = [pikepdf.open(io.BytesIO(data)) for data in parts]
+    """Join the parts' PDFs into ``target``; return the page count.
+
+    Each part after the first is opened when it is joined and closed once copied (pikepdf copies what it
+    takes from another ``Pdf`` at once, and documents that the source may then be closed): open together,
+    the parts held 40 MB more at 300 pages, the peak of the build's memory."""
     joined = pikepdf.new()
-    first = sources[0]
+    first = pikepdf.open(io.BytesIO(parts[0]))
     joined.Root.Type = Name.Catalog
     document = joined.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=Array()))
     parent_tree: list[Any] = []  # the joined parent tree's numbers: key, value, key, value…
     dests: dict[str, Any] = {}
     next_key = 0
     outline: list[tuple[int, pikepdf.OutlineItem]] = []  # (page offset, item of its part)
-    for source in sources:
+    for index, data in enumerate(parts):
+        source = first if index == 0 else pikepdf.open(io.BytesIO(data))
         offset = len(joined.pages)
         with warnings.catch_warnings():  # about named destinations, which are joined below
             warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
@@ -65,6 +69,8 @@ def join(parts: list[bytes], target: Path | BinaryIO, identifier: bytes, cross_p
                 dests[str(name)] = _copy(joined, dest)
         with source.open_outline() as part_outline:
             outline += [(offset, _plain(source, item)) for item in part_outline.root]
+        if source is not first:  # the catalogue's entries are copied from the first below
+            source.close()
 
     joined.Root.StructTreeRoot = joined.make_indirect(Dictionary(
         Type=Name.StructTreeRoot, K=Array([document]),
