@@ -70,9 +70,25 @@ class PdfReport:
         return normalise("\n".join(self.pages))
 
     def printed_number(self, index: int) -> int | None:
-        """The page number printed at the foot of page ``index`` (0-based), if any."""
+        """The page number printed at the foot of page ``index`` (0-based), if any (a Roman one: None)."""
+        printed = self.printed_label(index)
+        return int(printed) if printed is not None and printed.isdigit() else None
+
+    def printed_label(self, index: int) -> str | None:
+        """What page ``index`` (0-based) prints as its number at its foot, in digits or lower-case Roman
+        numerals, if it prints one."""
         lines = [line.strip() for line in self.pages[index].splitlines() if line.strip()]
-        return int(lines[-1]) if lines and lines[-1].isdigit() else None
+        last = lines[-1] if lines else ""
+        return last if re.fullmatch(r"\d+|[ivxlcdm]+", last) else None
+
+    @property
+    def labels(self) -> list[str]:
+        """Each page's label (the PDF's ``/PageLabels``, as a reader's viewer shows it)."""
+        return list(self.reader.page_labels)
+
+    def index_of(self, number: int) -> int:
+        """The 0-based index of the page whose label is ``number`` (a section's page, numbered from 1)."""
+        return self.labels.index(str(number))
 
     def toc_entries(self) -> list[tuple[str, int]]:
         """The printed table of contents in reading order, over all its pages: (title, page number)."""
@@ -135,6 +151,11 @@ def pdf_problems(path: Path, section_titles: list[str] | None = None) -> list[st
             number, printed = toc[entry.title].popleft(), report.printed_number(entry.page_index)
             if number != printed:
                 problems.append(f"contents say '{entry.title}' is on page {number}, it starts on page {printed}")
+    labels = report.labels
+    for index in range(len(report.pages)):
+        printed = report.printed_label(index)
+        if printed is not None and printed != labels[index]:
+            problems.append(f"page {index + 1} prints {printed}, and is labelled {labels[index]}")
     for title in section_titles or []:
         if title not in {e.title for e in report.outline if e.level == 1}:
             problems.append(f"no outline entry for section '{title}'")

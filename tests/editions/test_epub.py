@@ -125,14 +125,15 @@ def _opening(element: etree._Element) -> str:
 
 
 def test_page_list_cites_the_pdf_pages(epub: zipfile.ZipFile, pdf, built) -> None:
-    """The page list names every printed page from the first section's on, in order, each linked to a
+    """The page list names every printed page from the first section's on (numbered from 1, the front
+    apart), in order, each linked to a
     page-break marker in a block, at the place where that page of the PDF begins: the text that follows the
     marker is the text the page begins with, wherever that is (inside a paragraph, a list item, a link)."""
     opf, base = _opf(epub)
     nav = etree.fromstring(epub.read(f"{base}/nav.xhtml"))
     entries = nav.xpath("//x:nav[@epub:type='page-list']//x:a", namespaces=NS)
-    first = min(e.page_index for e in pdf.outline if e.level == 1) + 1
-    assert [int(a.text) for a in entries] == list(range(first, len(pdf.pages) + 1))
+    front = min(e.page_index for e in pdf.outline if e.level == 1)  # numbered apart: i, ii…
+    assert [int(a.text) for a in entries] == list(range(1, len(pdf.pages) - front + 1))
     printed = pdf_pages(pdf.path)
     for a in entries:
         page = int(a.text)
@@ -143,9 +144,9 @@ def test_page_list_cites_the_pdf_pages(epub: zipfile.ZipFile, pdf, built) -> Non
         marker = markers[0]
         assert marker.get("{http://www.idpf.org/2007/ops}type") == "pagebreak" and marker.get("aria-label") == str(page)
         assert any(etree.QName(e).localname in BLOCKS for e in marker.iterancestors()), f"page {page}: in a block"
-        assert letters_after(marker) == page_letters(printed[page - 1], built.meta["title"]), \
+        assert letters_after(marker) == page_letters(printed[pdf.index_of(page)], built.meta["title"]), \
             f"page {page} begins where its marker is"
-        assert pdf.printed_number(page - 1) == page
+        assert pdf.printed_number(pdf.index_of(page)) == page
 
 
 def pdf_pages(path) -> list[str]:
@@ -175,9 +176,9 @@ def test_page_list_marks_the_first_block_whose_text_is_on_the_page(epub: zipfile
         block = next(e for e in marker.iterancestors() if etree.QName(e).localname in BLOCKS)
         if etree.QName(block).localname == "h1":
             continue
-        before = _before(doc, block)
-        if before not in normalise("\n".join(pdf.pages[first - 1:page - 1])) \
-                or normalise(pdf.pages[page - 1]).startswith(before):
+        before, index = _before(doc, block), pdf.index_of(page)  # the front is numbered apart
+        if before not in normalise("\n".join(pdf.pages[first - 1:index])) \
+                or normalise(pdf.pages[index]).startswith(before):
             late.append(page)
     assert late == []
 

@@ -58,6 +58,17 @@ def test_every_page_reads_the_same(parts_pdf: Path, pdf) -> None:
         assert normalise(part_page) == normalise(whole_page), f"page {number} differs"
 
 
+def test_the_pages_are_labelled_as_they_are_numbered(parts_pdf: Path, pdf) -> None:
+    """The front numbered apart (i, ii…) and the sections from 1, in the whole PDF and the joined one alike."""
+    joined = PdfReport(parts_pdf)
+    front = min(e.page_index for e in pdf.outline if e.level == 1)
+    assert front >= 2, "a cover and contents"
+    expected = [*("i", "ii", "iii", "iv", "v")[:front], *(str(n) for n in range(1, len(pdf.pages) - front + 1))]
+    assert pdf.labels == expected
+    assert joined.labels == expected
+    assert [joined.printed_label(index) for index in range(len(joined.pages))][front:] == expected[front:]
+
+
 def test_the_outline_and_contents_are_the_same(parts_pdf: Path, pdf) -> None:
     joined = PdfReport(parts_pdf)
     assert [(e.title, e.level, e.page_index) for e in joined.outline] == \

@@ -11,6 +11,7 @@ WeasyPrint writes each part as a complete PDF/UA document. Joining keeps the fir
 - links to another part, which leave WeasyPrint as URIs of a private scheme, made internal links again;
 - the fonts: each part embeds its own subset of each face, so the subsets of a face are merged into one
   (``fonts.py``), and the joined PDF embeds each face once, as a whole layout does;
+- the page labels, given by the caller (the front numbered apart);
 - the ``/ID``: its first half from the brief's identifier, as WeasyPrint writes it; the second from the
   content.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Sequence
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
@@ -28,8 +29,10 @@ from pikepdf import Array, Dictionary, Name, String
 from .fonts import merge_fonts
 
 
-def join(parts: list[bytes], target: Path | BinaryIO, identifier: bytes, cross_part: str) -> int:
-    """Join the parts' PDFs into ``target``; return the page count.
+def join(parts: list[bytes], target: Path | BinaryIO, identifier: bytes, cross_part: str,
+         labels: Sequence[tuple[int, str]] = ()) -> int:
+    """Join the parts' PDFs into ``target``, its pages labelled by ``labels`` ((first page's index, numbering
+    style), as ``/PageLabels`` gives them) if any; return the page count.
 
     Each part after the first is opened when it is joined and closed once copied (pikepdf copies what it
     takes from another ``Pdf`` at once, and documents that the source may then be closed): open together,
@@ -88,6 +91,9 @@ def join(parts: list[bytes], target: Path | BinaryIO, identifier: bytes, cross_p
             for offset, item in outline:
                 joined_outline.root.append(_placed(item, offset))
         joined.Root.PageMode = Name.UseOutlines
+    if labels:
+        joined.Root.PageLabels = Dictionary(Nums=Array(
+            [item for start, style in labels for item in (start, Dictionary(S=Name("/" + style)))]))
     joined.docinfo = joined.make_indirect(_copy(joined, first.docinfo))
     merge_fonts(joined)
     joined.trailer.ID = Array([String(identifier), String(identifier)])  # qpdf keeps the first half

@@ -8,9 +8,9 @@ cache with what its layout found: its page count, where its pages begin, the pag
 diagnostics it reported and the SHA-256 of every file it read. A kept part is used only while each of those
 files is unchanged, so the joined PDF is the one a cold build makes, byte for byte (tested).
 
-The front (cover and contents) is kept too: the length of its first layout, and its PDF once its page
-numbers are filled in. An edit that leaves every page where it was lays out the part it changed and
-joins; one that moves pages lays out the parts after it as well (their pages are numbered on), and the
+The front (cover and contents, numbered apart) is kept too, its PDF under a key of its HTML with the
+sections' page numbers filled in. An edit that leaves every page where it was lays out the part it changed
+and joins; one that moves pages lays out the parts after it as well (their pages are numbered on), and the
 front if a page it prints has changed.
 
 The layout happens where the typesetter runs (the printer process): it reads the cache, and hands the
@@ -40,7 +40,7 @@ LAYOUT_PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5",
 
 @dataclass(frozen=True)
 class LaidPart:
-    """What is kept of one part: its PDF (none for the front's first layout, kept only for its length)."""
+    """What is kept of one part: its PDF, and what its layout found."""
 
     pages: int
     starts: tuple[PageStart, ...] = ()  # numbered in the whole document
@@ -80,7 +80,7 @@ class KeptParts:
         self.made: list[tuple[str, bytes]] = []
 
     def entry(self, what: str, source: str, first_page: int = 0, notes_before: int = 0) -> str:
-        """The key of a part (``what``: front, length, run) of HTML ``source`` numbered on from the pages and
+        """The key of a part (``what``: front, run) of HTML ``source`` numbered on from the pages and
         notes given."""
         return key(KIND, what, *self.common, str(first_page), str(notes_before), source)
 

@@ -3,9 +3,9 @@
 Every section starts a page (the design's ``.section { break-before: page }``), so a section's pages depend
 only on its own HTML, the numbers of its first page and of its first note, and the printed pages of what it
 refers to in other sections ("Figure 2 (p. 5)"). Each section is laid out as a document of its own,
-numbered on from the sections before it (``@page :first { counter-reset: page N }``, ``counter-reset:
-footnote N``). The front (cover and contents) is laid out first, for its length, and again once every
-section's pages are known, with those pages in ``data-page``. The pages are then put in one document with
+numbered on from the sections before it, the first from 1 (``@page :first { counter-reset: page N }``,
+``counter-reset: footnote N``). The front (cover and contents) is numbered apart (i, ii…), so that it is laid
+out once, last, with the sections' pages in ``data-page``. The pages are then put in one document with
 WeasyPrint's ``Document.copy``, its documented way to combine documents, and drawn once: the same bytes as
 the brief laid out whole (tested).
 
@@ -115,21 +115,18 @@ class Layouts:
 
 def lay_out(session: Session, front: PagedHTML, sections: Sequence[PrintSection], sheets: list[Any],
             front_sheets: list[Any], title_css: str, layouts: Layouts,
-            drawn: bool) -> tuple[Any, tuple[PageStart, ...]]:
-    """Lay the front and each section out, each as its own document; return one document of all their pages
-    and where each page begins. ``front_sheets`` are the stylesheets with links' pages read from
-    ``data-page``; ``title_css`` sets the brief's title for the running heads of sections. The front is laid
-    out again with the sections' pages only if the document is to be ``drawn`` (a page map needs only its
-    length). What the layouts kept report goes to ``session.diags``."""
-    first = front.source
-    zero = layouts.get(key("front", first), lambda: laid_out(session, first, front_sheets, 1, plain=True),
-                       session.unchanged)
-    front_pages = zero.pages
-    anchors = {name: 1 + index for name, index in zero.anchors.items()}
+            drawn: bool) -> tuple[Any, tuple[PageStart, ...], int]:
+    """Lay each section out as its own document, the first numbered from 1, and, if the document is to be
+    ``drawn``, the front after them, numbered apart (i, ii…), with the sections' pages; return one document
+    of all their pages, where each page begins and the front's length (0 if it was not laid out: a page map
+    needs the sections' pages only). ``front_sheets`` are the stylesheets with links' pages read from
+    ``data-page``; ``title_css`` sets the brief's title for the running heads of sections. What the layouts
+    kept report goes to ``session.diags``."""
+    anchors: dict[str, int] = {}
     laid: list[Laid] = []
     for _ in range(ROUNDS):
         known = dict(anchors)  # the pages of the round before, each replaced once laid out again
-        laid, sources, page = [], [], front_pages + 1
+        laid, sources, page = [], [], 1
         for section in sections:
             source = section.html.filled(known)
             counters = (f"@page :first {{ counter-reset: page {page} }} {title_css} "
@@ -143,17 +140,16 @@ def lay_out(session: Session, front: PagedHTML, sections: Sequence[PrintSection]
         anchors = known
         if all(s.html.filled(anchors) == source for s, source in zip(sections, sources)):
             break
-    whole = zero
+    front_laid: list[Laid] = []
     if drawn:
         filled = front.filled(anchors)
-        whole = layouts.get(key("front", filled), lambda: laid_out(session, filled, front_sheets, 1, plain=True),
-                            session.unchanged)
-        if whole.pages != front_pages:  # the numbers sit in boxes of a set width, beside the titles
-            raise RuntimeError("the contents changed length once their page numbers were filled in")
-    session.diags.add(*whole.items, *(item for one in laid for item in one.items))
+        front_laid.append(layouts.get(key("front", filled), lambda: laid_out(
+            session, filled, front_sheets, 1, plain=True), session.unchanged))
+    every = (*front_laid, *laid)
+    session.diags.add(*(item for one in every for item in one.items))
     layouts.done()
-    pages = [page for one in (whole, *laid) for page in one.document.pages]
-    return whole.document.copy(pages), tuple(start for one in laid for start in one.starts)
+    document = every[0].document.copy([page for one in every for page in one.document.pages])
+    return document, tuple(start for one in laid for start in one.starts), sum(one.pages for one in front_laid)
 
 
 def laid_out(session: Session, source: str, sheets: list[Any], first_page: int, plain: bool = False) -> Laid:

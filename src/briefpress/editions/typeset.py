@@ -24,7 +24,7 @@ import sys
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 from ..errors import Diagnostics
 from ..exits import private_temporary_folder
@@ -85,7 +85,7 @@ class PrintJob:
 class Typeset:
     """What a build keeps of a layout: its page count and where each page begins."""
 
-    pages: int
+    pages: int  # laid out without being drawn (a page map), a brief's front is not: the sections' pages
     starts: tuple[PageStart, ...]
     #: A long brief's parts laid out now, for the build to keep once it succeeds (``keptparts``).
     kept: tuple[tuple[str, bytes], ...] = ()
@@ -176,10 +176,22 @@ def typeset(job: PrintJob, target: Path | io.BytesIO | None, diags: Diagnostics,
             return _in_parts(session, target, drawing or DrawnHere())
         if job.sections:
             return _sectioned(session, target, Layouts())
+        # Laid out whole (a brief of no sections; or a reference for tests): the pages before the first
+        # section's are its front, numbered apart, so it is laid out again with the sections numbered from 1,
+        # as ``sectioned`` numbers them. What the first layout reports is reported only if it is kept.
+        session.diags = Diagnostics()
         html, document, source = session.lay_out_notes(job.source, session.sheets)
+        first, session.diags = session.diags, diags
         starts = session.starts(html, document, source)
+        front = starts[0].page - 1 if starts else 0
+        if front:
+            sheets = [*session.sheets, session.css(f"@page :nth({front + 1}) {{ counter-reset: page 1 }}")]
+            html, document, source = session.lay_out_notes(job.source, sheets)
+            starts = session.starts(html, document, source, sheets, 1 - front)
+        else:
+            diags.add(*first.items)
         if target is not None:
-            draw(document, job, target, diags)
+            draw(document, job, target, diags, front)
         return Typeset(len(document.pages), starts)
 
 
@@ -187,18 +199,41 @@ def _sectioned(session: _Session, target: Path | io.BytesIO | None, layouts: Lay
     """Lay a brief out section by section (``sectioned``) and draw its pages as one document."""
     job = session.job
     fonts = [session.font_sheet] if session.font_sheet is not None else []
-    document, starts = sectioned.lay_out(
+    document, starts, front = sectioned.lay_out(
         session, job.front, job.sections, [*fonts, *session.sheets], [*fonts, *session.paged_sheets()],
         f"html {{ string-set: brief-title {_css_string(job.title)} }}", layouts, target is not None)
     if target is not None:
-        draw(document, job, target, session.diags)
+        draw(document, job, target, session.diags, front)
     return Typeset(len(document.pages), starts)
 
 
-def draw(document: Any, job: PrintJob, target: Path | io.BytesIO, diags: Diagnostics) -> None:
-    """Write a laid-out document as a tagged PDF (PDF/UA-1), the same bytes for the same job."""
+def draw(document: Any, job: PrintJob, target: Path | io.BytesIO, diags: Diagnostics,
+         front: int | None = None) -> None:
+    """Write a laid-out document as a tagged PDF (PDF/UA-1), the same bytes for the same job; with ``front``,
+    the length of its front, its pages labelled as they are numbered (``page_labels``)."""
+    finisher = _labelled(front) if front is not None else None
     with _captured(job.root, diags), _fixed_font_timestamps(job.modified):
-        document.write_pdf(target, pdf_identifier=pdf_identifier(job), pdf_variant="pdf/ua-1")
+        document.write_pdf(target, pdf_identifier=pdf_identifier(job), pdf_variant="pdf/ua-1", finisher=finisher)
+
+
+def _labelled(front: int) -> Callable[[Any, Any], None]:
+    """A ``finisher`` for ``write_pdf`` (WeasyPrint's documented hook, which it gives its ``pydyf.PDF``) that
+    writes the ``page_labels`` of a document with a front of ``front`` pages into its catalogue."""
+    def finish(_: Any, pdf: Any) -> None:
+        import pydyf
+
+        numbers: list[Any] = []
+        for start, style in page_labels(front):
+            numbers += [start, pydyf.Dictionary({"S": f"/{style}"})]
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array(numbers)})
+    return finish
+
+
+def page_labels(front: int) -> list[tuple[int, str]]:
+    """The PDF's page labels (``/PageLabels``) for a front of ``front`` pages, as (first page's index, numbering
+    style): the front in lower-case Roman numerals (i, ii…), then the sections from 1, as they are printed, so
+    that a reader's "page 5" is the page that prints 5."""
+    return [(0, "r"), (front, "D")] if front else [(0, "D")]
 
 
 def pdf_identifier(job: PrintJob) -> bytes:
@@ -412,8 +447,9 @@ class _Session:
 
 def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Drawing) -> Typeset:
     """Lay a long brief out part by part, each run of sections numbered on from the pages and notes before
-    it, the front (cover and contents) first for its length and, once every run is laid out, again with
-    the contents' page numbers; draw each part and join them. Only one part's layout is held at a time.
+    it, the first from 1, and once every run is laid out, the front (cover and contents, numbered apart: i,
+    ii…) with the contents' page numbers; draw each part and join them. Only one part's layout is held at a
+    time.
 
     A part kept from an earlier build (``job.kept_parts``: ``keptparts``) is not laid out again; the parts
     laid out are handed back in ``Typeset.kept``, to be kept once the build succeeds."""
@@ -424,18 +460,7 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
                      (str(job.root), job.identifier, str(job.modified), job.title, job.fonts,
                       *(path.read_text(encoding="utf-8") for path in job.stylesheets)))
     front, *runs = job.parts
-    front_sheets = session.paged_sheets()
-    length = kept.entry("length", front.html.source)
-    known = kept.get(length)
-    front_pages = known.pages if known is not None else None
-    if front_pages is None:
-        # Once more with its page numbers if the PDF is drawn: what this layout finds is reported then.
-        _, document = session.lay_out(front.html.source, front_sheets,
-                                      session.diags if target is None else Diagnostics())
-        front_pages = len(document.pages)
-        kept.keep(length, LaidPart(front_pages))
-        del document
-    page = front_pages + 1
+    page = 1  # the front is numbered apart
     anchors: dict[str, int] = {}
     starts: list[PageStart] = []
     title = _css_string(job.title)
@@ -482,18 +507,18 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
     if part is None:
         own = Diagnostics()
         with recording_reads() as reads:
-            _, document = session.lay_out(filled, front_sheets, own)
-            if len(document.pages) != front_pages:  # the numbers sit in boxes of a set width, beside the titles
-                raise RuntimeError("the contents changed length once their page numbers were filled in")
+            _, document = session.lay_out(filled, session.paged_sheets(), own)
             front_drawing = DrawnHere()
             front_drawing.draw(document, job, own)
-            del document
-        part = LaidPart(front_pages, diagnostics=tuple(own.items), reads=reads, pdf=front_drawing.results()[0])
+        part = LaidPart(len(document.pages), diagnostics=tuple(own.items), reads=reads,
+                        pdf=front_drawing.results()[0])
+        del document
         kept.keep(entry, part)
     else:
         note_reads(part.reads)
     session.diags.add(*part.diagnostics)
-    join([part.pdf, *(pdf for pdf in pdfs if pdf is not None)], target, pdf_identifier(job), CROSS_PART)
+    join([part.pdf, *(pdf for pdf in pdfs if pdf is not None)], target, pdf_identifier(job), CROSS_PART,
+         page_labels(part.pages))
     return Typeset(page - 1, tuple(starts), tuple(kept.made))
 
 
