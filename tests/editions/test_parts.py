@@ -24,6 +24,7 @@ def _in_parts(out: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     diags = Diagnostics()
     [output] = build(BRIEF, ("pdf",), out, diags)
     assert diags.items == []
+    assert output.units == len(PdfReport(output.path).pages), "the build says how many pages the PDF has"
     return output.path
 
 

@@ -519,7 +519,7 @@ def _in_parts(session: _Session, target: Path | io.BytesIO | None, drawing: Draw
     session.diags.add(*part.diagnostics)
     join([part.pdf, *(pdf for pdf in pdfs if pdf is not None)], target, pdf_identifier(job), CROSS_PART,
          page_labels(part.pages))
-    return Typeset(page - 1, tuple(starts), tuple(kept.made))
+    return Typeset(part.pages + page - 1, tuple(starts), tuple(kept.made))
 
 
 def _notes_astray(document: Any) -> list[int]:
