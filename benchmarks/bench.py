@@ -146,17 +146,28 @@ class TreeMemory(threading.Thread):
 
 
 def build_servers() -> list[int]:
-    """The build servers running (``briefpress server``, which a rebuild asks to build, and which is not a
-    child of the build): their processor time and memory are the build's."""
+    """The build servers the bench's builds started (``briefpress server``, which a rebuild asks to build, and
+    which is not a child of the build): their processor time and memory are the build's. The bench runs
+    with a runtime folder of its own (``own_runtime``), where its builds' servers keep their sockets: a
+    server of the user's, in another, is neither counted nor stopped."""
+    own = f"XDG_RUNTIME_DIR={os.environ.get('XDG_RUNTIME_DIR', '')}".encode()
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if b"\0-m\0briefpress\0server" in Path(f"/proc/{entry}/cmdline").read_bytes():
+                if (b"\0-m\0briefpress\0server" in Path(f"/proc/{entry}/cmdline").read_bytes()
+                        and own in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")):
                     found.append(int(entry))
             except OSError:
                 pass
     return found
+
+
+def own_runtime(work: Path) -> None:
+    """Give the bench's builds, and so their build servers, a runtime folder of their own (``build_servers``)."""
+    runtime = work / "runtime"
+    runtime.mkdir(mode=0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
 
 
 def servers_cpu() -> dict[int, float]:
@@ -800,6 +811,7 @@ def main() -> int:
     env = peer_env()
     pandoc_version = "none" if peerless else run([pandoc, "--version"]).stdout.splitlines()[0]
     work = Path(tempfile.mkdtemp(prefix="briefpress-bench-"))
+    own_runtime(work)
     started = time.perf_counter()
     print(f"briefpress bench: {machine()}; load average {os.getloadavg()[0]:.2f} at start\npeer: {pandoc_version} (+ WeasyPrint for PDF); work folder {work}\n"
           f"rounds {rounds}, scale rounds {scale_rounds}, ~{targets[-1]} page rounds {big_rounds}\n", flush=True)
