@@ -79,7 +79,8 @@ class PdfReport:
         numerals, if it prints one."""
         lines = [line.strip() for line in self.pages[index].splitlines() if line.strip()]
         last = lines[-1] if lines else ""
-        return last if re.fullmatch(r"\d+|[ivxlcdm]+", last) else None
+        return last if re.fullmatch(r"\d+|(?=[ivxlcdm])m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})", last) \
+            else None
 
     @property
     def labels(self) -> list[str]:
