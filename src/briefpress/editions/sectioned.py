@@ -119,9 +119,9 @@ def lay_out(session: Session, front: PagedHTML, sections: Sequence[PrintSection]
     """Lay each section out as its own document, the first numbered from 1, and, if the document is to be
     ``drawn``, the front after them, numbered apart (i, ii…), with the sections' pages; return one document
     of all their pages, where each page begins and the front's length (0 if it was not laid out: a page map
-    needs the sections' pages only). ``front_sheets`` are the stylesheets with links' pages read from
-    ``data-page``; ``title_css`` sets the brief's title for the running heads of sections. What the layouts
-    kept report goes to ``session.diags``."""
+    needs the sections' pages only). ``front_sheets`` (used only if ``drawn``) are the stylesheets with links'
+    pages read from ``data-page``; ``title_css`` sets the brief's title for the running heads of sections.
+    What the layouts kept report goes to ``session.diags``."""
     anchors: dict[str, int] = {}
     laid: list[Laid] = []
     for _ in range(ROUNDS):

@@ -74,7 +74,7 @@ class PrintJob:
     modified: dt.date  # stamped into the embedded fonts
     title: str = ""  # the brief's title, for the running heads of parts that have no cover
     parts: tuple[PrintPart, ...] = ()  # a long brief's parts, the front first (see ``pdf.plan``)
-    front: PagedHTML = PagedHTML()  # the cover and contents alone, laid out before and after the sections
+    front: PagedHTML = PagedHTML()  # the cover and contents alone, numbered apart, laid out after the sections
     sections: tuple[PrintSection, ...] = ()  # each section's HTML, laid out on its own (``sectioned``)
     fonts: str = ""  # the ``@font-face`` rules of the front's and the sections' documents, read once
     kept_parts: Path | None = None  # where a long brief's parts are kept between builds (``keptparts``)
@@ -85,7 +85,7 @@ class PrintJob:
 class Typeset:
     """What a build keeps of a layout: its page count and where each page begins."""
 
-    pages: int  # laid out without being drawn (a page map), a brief's front is not: the sections' pages
+    pages: int  # with no PDF drawn (a page map), the sections' pages alone: the front is not laid out then
     starts: tuple[PageStart, ...]
     #: A long brief's parts laid out now, for the build to keep once it succeeds (``keptparts``).
     kept: tuple[tuple[str, bytes], ...] = ()
@@ -199,9 +199,11 @@ def _sectioned(session: _Session, target: Path | io.BytesIO | None, layouts: Lay
     """Lay a brief out section by section (``sectioned``) and draw its pages as one document."""
     job = session.job
     fonts = [session.font_sheet] if session.font_sheet is not None else []
+    drawn = target is not None  # else a page map: the front, and its stylesheets, are not wanted
     document, starts, front = sectioned.lay_out(
-        session, job.front, job.sections, [*fonts, *session.sheets], [*fonts, *session.paged_sheets()],
-        f"html {{ string-set: brief-title {_css_string(job.title)} }}", layouts, target is not None)
+        session, job.front, job.sections, [*fonts, *session.sheets],
+        [*fonts, *session.paged_sheets()] if drawn else [],
+        f"html {{ string-set: brief-title {_css_string(job.title)} }}", layouts, drawn)
     if target is not None:
         draw(document, job, target, session.diags, front)
     return Typeset(len(document.pages), starts)
