@@ -18,6 +18,7 @@ from fontTools.ttLib import TTFont
 from lxml import html as lxml_html
 
 from briefpress.cli import main
+from briefpress.editions import webfonts
 from briefpress.editions.webfonts import faces_used, font_faces_css
 from briefpress.policy import css_problems
 from tools.paths import BRIEF
@@ -206,3 +207,40 @@ def test_a_hostile_page_is_styled_all_the_same() -> None:
     assert "z" in faces[(SERIF, 400, "normal")], "a value that cannot be substituted: the family inherited"
     assert "y" in faces[(SANS, 400, "normal")]
     assert "a" in faces[(SERIF, 400, "normal")] and "a" in faces[(SERIF, 700, "normal")]
+
+
+def test_the_faces_are_compressed_at_the_quality_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fontTools' WOFF2 writer reaches brotli with ``WOFF2_QUALITY``, not its own 11; the module it reads is
+    put back afterwards. If fontTools stops compressing through its module's ``brotli.compress``, this fails."""
+    import brotli
+    from fontTools.ttLib import woff2
+
+    from briefpress.resources import DESIGN_FACES
+
+    qualities: list[object] = []
+    compress = brotli.compress
+
+    def recorded(data: bytes, *args: object, **options: object) -> bytes:
+        qualities.append(options.get("quality"))
+        return compress(data, *args, **options)
+
+    monkeypatch.setattr(brotli, "compress", recorded)
+    data = webfonts.subset_woff2.__wrapped__(DESIGN_FACES[0], "A brief, 2022")
+    assert qualities == [webfonts.WOFF2_QUALITY] and webfonts.WOFF2_QUALITY < 11
+    assert woff2.brotli is brotli
+    font = TTFont(io.BytesIO(data))
+    assert font.flavor == "woff2" and {"A", "b", "2"} <= {chr(c) for c in font.getBestCmap()}
+
+
+@pytest.mark.parametrize("found", ["missing", None, "not brotli"])
+def test_a_changed_fonttools_is_left_to_its_own_quality(monkeypatch: pytest.MonkeyPatch, found: object) -> None:
+    """The guard of that name: where fontTools' module has no ``brotli`` module, nothing is replaced."""
+    from fontTools.ttLib import woff2
+
+    if found == "missing":
+        monkeypatch.delattr(woff2, "brotli")
+    else:
+        monkeypatch.setattr(woff2, "brotli", found)
+    with webfonts._compressed_at(5):
+        seen = getattr(woff2, "brotli", "missing")
+    assert seen == found and getattr(woff2, "brotli", "missing") == found
