@@ -33,7 +33,8 @@ STAGES = [
     {"briefpress.shelf", "briefpress.shelf.model", "briefpress.shelf.config", "briefpress.shelf.pages",
      "briefpress.shelf.covers", "briefpress.shelf.site", "briefpress.shelf.feeds", "briefpress.shelf.kept"},
     {"briefpress.speedups", "briefpress.speedups.printer", "briefpress.speedups.drawing",
-     "briefpress.speedups.processes", "briefpress.speedups.switches", "briefpress.speedups.server"},
+     "briefpress.speedups.processes", "briefpress.speedups.switches", "briefpress.speedups.server",
+     "briefpress.speedups.quickexit"},
     {"briefpress.cli", "briefpress.watch", "briefpress.scaffold", "briefpress.ci", "briefpress.__main__"},
 ]
 

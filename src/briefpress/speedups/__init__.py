@@ -6,6 +6,7 @@
 - ``path``: the printer imports WeasyPrint with an empty ``PATH`` (see ``printer.import_without_compilers``).
 - ``server``: a rebuild handed to the build server, which keeps the brief's layouts loaded between builds
   (``server``; the same bytes as a build of its own).
+- ``exit``: once the command has returned, the process ends without Python's teardown (``quickexit``).
 
 Each stays because ``make bench`` shows its gain, measured on its own against all on (see
 ``docs/performance.md``); pyphen's patterns kept parsed and Python's cycle collector switched off were
