@@ -38,6 +38,8 @@ def _exit() -> None:
     if _status is None:
         return
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # a process started without them
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe, a closed stream: nothing more can be said there
