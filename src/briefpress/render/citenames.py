@@ -132,16 +132,16 @@ def _read_files(folder: str, files: Sequence[str], which: set[int]) -> dict[int,
             if name.endswith(".json"):
                 found[index] = json.loads(text)
                 continue
-            reader, stdin = ("biblatex", text) if name.endswith(".bib") else ("markdown", _metadata_block(text))
+            reader, given = ("biblatex", text) if name.endswith(".bib") else ("markdown", _metadata_block(text))
             with _READ_LOCK:
-                kept = _READ.get((reader, stdin))
+                kept = _READ.get((reader, given))
             if kept is not None:
                 found[index] = kept
                 continue
-            runs.append((index, reader, stdin, pandoc.run(["-f", reader, "-t", "csljson"], stdin, folder)))
-        for index, reader, stdin, process in runs:
+            runs.append((index, reader, given, pandoc.run(["-f", reader, "-t", "csljson"], given, folder)))
+        for index, reader, given, process in runs:
             try:
-                items = pandoc.finish(process, stdin, files)
+                items = pandoc.finish(process, files)
             except pandoc.EngineError as exc:
                 if exc.file is None and not isinstance(exc, pandoc.EngineTimeout):
                     exc.file = index  # the file read on its own is the one at fault
@@ -150,7 +150,7 @@ def _read_files(folder: str, files: Sequence[str], which: set[int]) -> dict[int,
             with _READ_LOCK:
                 while len(_READ) >= _KEPT:
                     del _READ[next(iter(_READ))]
-                _READ[(reader, stdin)] = found[index]
+                _READ[(reader, given)] = found[index]
     finally:
         for _, _, _, process in runs:
             if process.poll() is None:

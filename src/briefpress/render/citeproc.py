@@ -199,25 +199,24 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
             style_xml = relaxed
         Path(folder, "style.csl").write_text(style_xml, encoding="utf-8")
         common = ["--citeproc", "--csl=style.csl", "-M", f"lang={lang}", "-t", "json"]
-        runs: list[tuple[subprocess.Popen[bytes], str, list[str]]] = []
+        runs: list[tuple[subprocess.Popen[bytes], list[str]]] = []
         warnings: list[str] = []
         try:
             if files:
                 runs.append((pandoc.run(["-f", READER, "-M", "link-citations=true", *common,
-                                   *(f"--bibliography={n}" for n in names)], "", folder),
-                             document(clusters), names))
+                                         *(f"--bibliography={n}" for n in names)], document(clusters), folder),
+                             names))
             if own_item is not None:
                 Path(folder, "brief.json").write_text(json.dumps([{**own_item, "id": THIS_BRIEF}]),
                                                       encoding="utf-8")
-                runs.append((pandoc.run(["-f", "markdown", *common, "--bibliography=brief.json"], "", folder),
-                             f"---\nnocite: '@{THIS_BRIEF}'\n---\n", []))
+                runs.append((pandoc.run(["-f", "markdown", *common, "--bibliography=brief.json"],
+                                        f"---\nnocite: '@{THIS_BRIEF}'\n---\n", folder), []))
             try:
-                trees = [pandoc.finish(process, stdin, used, warnings if used else None)
-                         for process, stdin, used in runs]
+                trees = [pandoc.finish(process, used, warnings if used else None) for process, used in runs]
             except pandoc.EngineTimeout:
                 raise EngineTimeout(_too_long(len(clusters), shared)) from None
         finally:
-            for process, _, _ in runs:
+            for process, _ in runs:
                 if process.poll() is None:
                     process.kill()
                     process.wait()

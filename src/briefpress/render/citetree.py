@@ -93,8 +93,8 @@ def math_writer(trees: Sequence[Any]):
     doc = {"pandoc-api-version": trees[0]["pandoc-api-version"], "meta": {},
            "blocks": [{"t": "Para", "c": [node]} for node in nodes]}
     with tempfile.TemporaryDirectory(prefix="briefpress-math-") as folder:
-        process = pandoc.run(["-f", "json", "-t", "html", "--wrap=none"], "", folder)
-        out, _ = process.communicate(json.dumps(doc).encode("utf-8"), timeout=pandoc.TIMEOUT)
+        process = pandoc.run(["-f", "json", "-t", "html", "--wrap=none"], json.dumps(doc), folder)
+        out, _ = process.communicate(timeout=pandoc.TIMEOUT)
     from lxml import html as lxml_html
 
     paragraphs = lxml_html.fromstring(f"<div>{out.decode('utf-8')}</div>").findall("p")

@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -62,22 +63,28 @@ def _die_with_us() -> None:
         pass
 
 
-def run(args: list[str], stdin: str, cwd: str) -> subprocess.Popen[bytes]:
-    """Start pandoc with ``args`` in ``cwd``, its heap bounded, with no environment but ``PATH``."""
+def run(args: list[str], text: str, cwd: str) -> subprocess.Popen[bytes]:
+    """Start pandoc with ``args`` in ``cwd`` on ``text``, its heap bounded, with no environment but ``PATH``.
+
+    The text is written to a file of ``cwd`` that pandoc is given to read, not sent down a pipe: runs started
+    one after another then all work side by side, where through pipes each would get its input only once
+    ``finish`` had read the runs before it."""
+    fd, name = tempfile.mkstemp(prefix="input-", suffix=".txt", dir=cwd)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
     return subprocess.Popen(
-        [str(pandoc_path()), "+RTS", f"-M{HEAP_MB}m", "-RTS", *args],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+        [str(pandoc_path()), "+RTS", f"-M{HEAP_MB}m", "-RTS", *args, os.path.basename(name)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
         env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "HOME": cwd},
         preexec_fn=_die_with_us if sys.platform.startswith("linux") else None)
 
 
-def finish(process: subprocess.Popen[bytes], stdin: str, files: Sequence[str],
-           warnings: list[str] | None = None) -> Any:
-    """Give pandoc ``stdin`` and read its JSON (and into ``warnings``, if given, the lines of its warnings); a
-    failure, a runaway (``EngineTimeout``) or a heap overflow is an ``EngineError`` (naming the one of
-    ``files`` at fault, if any)."""
+def finish(process: subprocess.Popen[bytes], files: Sequence[str], warnings: list[str] | None = None) -> Any:
+    """Read pandoc's JSON (and into ``warnings``, if given, the lines of its warnings); a failure, a runaway
+    (``EngineTimeout``) or a heap overflow is an ``EngineError`` (naming the one of ``files`` at fault, if
+    any)."""
     try:
-        out, err = process.communicate(stdin.encode("utf-8"), timeout=TIMEOUT)
+        out, err = process.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         process.kill()
         process.communicate()
@@ -87,7 +94,9 @@ def finish(process: subprocess.Popen[bytes], stdin: str, files: Sequence[str],
         process.wait()
         raise
     if process.returncode != 0:
-        raise _failure(err.decode("utf-8", "replace"), files)
+        given = str(process.args[-1])  # the input's file, which a message names as pandoc names no pipe
+        raise _failure(err.decode("utf-8", "replace").replace(f'"{given}" ', "").replace(given, "the input"),
+                       files)
     if warnings is not None:
         warnings.extend(line for line in err.decode("utf-8", "replace").splitlines() if line.strip())
     return json.loads(out)
