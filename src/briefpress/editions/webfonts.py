@@ -39,7 +39,7 @@ NAME_IDS = (0, 1, 2, 3, 4, 5, 6, 13, 14, 16, 17)
 ALWAYS = frozenset("0123456789 ")
 #: Brotli's quality for the WOFF2 (0 to 11). fontTools compresses at 11, the slowest: for the example
 #: brief's seven faces 0.12 s of CPU, against 0.003 s at 6, for 8% more bytes (38.1 against 41.2 KB; 10 and 9
-#: take almost as long as 11). A page is built far more often than its fonts change, and read offline.
+#: take almost as long as 11): 4 KB more on a page of 111 KiB, for 0.12 s less in every build that subsets.
 WOFF2_QUALITY = 6
 
 #: The browser's own styles that choose a face (as in Chromium's ``html.css``): they come before the
