@@ -135,8 +135,8 @@ def ask(argv: list[str], kept_for: tuple[str, str], out: Callable[[str], None],
         if first is None or not first.get("accepted"):
             return None
         sock.settimeout(None)
-        message: dict[str, Any] | None = _receive(sock)
         try:
+            message: dict[str, Any] | None = _receive(sock)  # a stop may come before the build says anything
             while message is not None:
                 if "exit" in message:
                     return int(message["exit"])
