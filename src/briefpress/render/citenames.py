@@ -125,7 +125,7 @@ def _read_files(folder: str, files: Sequence[str], which: set[int]) -> dict[int,
     read before, side by side. A file pandoc cannot read is an ``EngineError`` naming it."""
     found: dict[int, list[Any]] = {}
     runs = []
-    try:
+    with pandoc.Runs(folder) as started:
         for index in sorted(which):
             name = files[index]
             text = Path(folder, name).read_text(encoding="utf-8")
@@ -138,7 +138,7 @@ def _read_files(folder: str, files: Sequence[str], which: set[int]) -> dict[int,
             if kept is not None:
                 found[index] = kept
                 continue
-            runs.append((index, reader, given, pandoc.run(["-f", reader, "-t", "csljson"], given, folder)))
+            runs.append((index, reader, given, started.start(["-f", reader, "-t", "csljson"], given)))
         for index, reader, given, process in runs:
             try:
                 items = pandoc.finish(process, files)
@@ -151,11 +151,6 @@ def _read_files(folder: str, files: Sequence[str], which: set[int]) -> dict[int,
                 while len(_READ) >= _KEPT:
                     del _READ[next(iter(_READ))]
                 _READ[(reader, given)] = found[index]
-    finally:
-        for _, _, _, process in runs:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
     return found
 
 

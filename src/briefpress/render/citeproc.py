@@ -201,25 +201,20 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
         common = ["--citeproc", "--csl=style.csl", "-M", f"lang={lang}", "-t", "json"]
         runs: list[tuple[subprocess.Popen[bytes], list[str]]] = []
         warnings: list[str] = []
-        try:
+        with pandoc.Runs(folder) as started:
             if files:
-                runs.append((pandoc.run(["-f", READER, "-M", "link-citations=true", *common,
-                                         *(f"--bibliography={n}" for n in names)], document(clusters), folder),
+                runs.append((started.start(["-f", READER, "-M", "link-citations=true", *common,
+                                             *(f"--bibliography={n}" for n in names)], document(clusters)),
                              names))
             if own_item is not None:
                 Path(folder, "brief.json").write_text(json.dumps([{**own_item, "id": THIS_BRIEF}]),
                                                       encoding="utf-8")
-                runs.append((pandoc.run(["-f", "markdown", *common, "--bibliography=brief.json"],
-                                        f"---\nnocite: '@{THIS_BRIEF}'\n---\n", folder), []))
+                runs.append((started.start(["-f", "markdown", *common, "--bibliography=brief.json"],
+                                           f"---\nnocite: '@{THIS_BRIEF}'\n---\n"), []))
             try:
                 trees = [pandoc.finish(process, used, warnings if used else None) for process, used in runs]
             except pandoc.EngineTimeout:
                 raise EngineTimeout(_too_long(len(clusters), shared)) from None
-        finally:
-            for process, _ in runs:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
     main = trees[0] if files else None
     own = trees[-1] if own_item is not None else None
     writer = Writer(math=citetree.math_writer([t for t in (main, own) if t is not None]))

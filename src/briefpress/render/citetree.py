@@ -92,8 +92,8 @@ def math_writer(trees: Sequence[Any]):
         return lambda kind, tex: escape(tex)
     doc = {"pandoc-api-version": trees[0]["pandoc-api-version"], "meta": {},
            "blocks": [{"t": "Para", "c": [node]} for node in nodes]}
-    with tempfile.TemporaryDirectory(prefix="briefpress-math-") as folder:
-        process = pandoc.run(["-f", "json", "-t", "html", "--wrap=none"], json.dumps(doc), folder)
+    with tempfile.TemporaryDirectory(prefix="briefpress-math-") as folder, pandoc.Runs(folder) as started:
+        process = started.start(["-f", "json", "-t", "html", "--wrap=none"], json.dumps(doc))
         out, _ = process.communicate(timeout=pandoc.TIMEOUT)
     from lxml import html as lxml_html
 

@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..exits import STOPPING, deferred
+
 #: Bounds for pandoc: its heap, and the time a run may take (a brief's citations take well under a second;
 #: these only stop a runaway).
 HEAP_MB = 768
@@ -55,28 +57,58 @@ def pandoc_path() -> Path:
                       "pypandoc-binary)")
 
 
-def _die_with_us() -> None:
-    """In the child, before pandoc starts: be killed if the build dies (Linux), so that no pandoc is left on."""
+def _in_the_child() -> None:
+    """In the child, before pandoc starts: take the stopping signals again (the build holds them back while
+    it starts pandoc, and a child inherits that), and, on Linux, be killed if the build dies, so that no pandoc
+    is left on."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
+    if not sys.platform.startswith("linux"):
+        return
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
 
 
-def run(args: list[str], text: str, cwd: str) -> subprocess.Popen[bytes]:
-    """Start pandoc with ``args`` in ``cwd`` on ``text``, its heap bounded, with no environment but ``PATH``.
+class Runs:
+    """The pandoc runs of a build's folder ``cwd``, started by ``start``; on leaving (``with``), whatever
+    happens, each still running is killed, and every one is reaped.
 
-    The text is written to a file of ``cwd`` that pandoc is given to read, not sent down a pipe: runs started
-    one after another then all work side by side, where through pipes each would get its input only once
-    ``finish`` had read the runs before it."""
-    fd, name = tempfile.mkstemp(prefix="input-", suffix=".txt", dir=cwd)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(text)
-    return subprocess.Popen(
-        [str(pandoc_path()), "+RTS", f"-M{HEAP_MB}m", "-RTS", *args, os.path.basename(name)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
-        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "HOME": cwd},
-        preexec_fn=_die_with_us if sys.platform.startswith("linux") else None)
+    A run is started and recorded with the stopping signals held back (``exits.deferred``), so that a stop
+    that comes while pandoc starts is raised once the run is recorded, to be killed: a run started but not
+    yet recorded would be left on until the build's process ended."""
+
+    def __init__(self, cwd: str):
+        self.cwd = cwd
+        self._started: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> Runs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for process in self._started:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+
+    def start(self, args: list[str], text: str) -> subprocess.Popen[bytes]:
+        """Start pandoc with ``args`` on ``text``, its heap bounded, with no environment but ``PATH``.
+
+        The text is written to a file of the folder that pandoc is given to read, not sent down a pipe: runs
+        started one after another then all work side by side, where through pipes each would get its input
+        only once ``finish`` had read the runs before it."""
+        fd, name = tempfile.mkstemp(prefix="input-", suffix=".txt", dir=self.cwd)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        with deferred():
+            process = subprocess.Popen(
+                [str(pandoc_path()), "+RTS", f"-M{HEAP_MB}m", "-RTS", *args, os.path.basename(name)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.cwd,
+                env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "HOME": self.cwd},
+                preexec_fn=_in_the_child if os.name == "posix" else None)
+            self._started.append(process)
+        return process
 
 
 def finish(process: subprocess.Popen[bytes], files: Sequence[str], warnings: list[str] | None = None) -> Any:
