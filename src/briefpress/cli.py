@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, TextIO
 
 from . import __version__
 from .errors import BriefError, Diagnostic, Diagnostics, summarised
-from .exits import Stopped, orderly_stop, private_temporary_folder, status, stop_behind
+from .exits import Stopped, deferred, orderly_stop, private_temporary_folder, status, stop_behind
 from .model import FORMATS
 
 if TYPE_CHECKING:
@@ -128,8 +128,10 @@ def _build(args: argparse.Namespace) -> int:
             return _run_build(args, formats, None)
         # The printer is forked before the build's own imports, so that it imports WeasyPrint meanwhile.
         laying_out = "pdf" in formats or ("epub" in formats and not pages.any_kept(args.out))
-        typesetter, printer = speedups.typesetter(laying_out)
+        printer = None
         try:
+            with deferred():  # forked and recorded together, to be closed whatever happens
+                typesetter, printer = speedups.typesetter(laying_out)
             status = _run_build(args, formats, typesetter)
         finally:
             if printer is not None:
@@ -297,8 +299,11 @@ def _shelf(args: argparse.Namespace) -> int:
     with orderly_stop(), private_temporary_folder():
         # As for build: the printer is forked first; it lays out every brief's PDF, each while this process
         # renders the next brief (``shelf.site._Pipeline``).
-        typesetter, printer = speedups.typesetter(True, many=True) if speedups.enabled() else (None, None)
+        typesetter, printer = None, None
         try:
+            if speedups.enabled():
+                with deferred():  # as for build
+                    typesetter, printer = speedups.typesetter(True, many=True)
             status = _run_shelf(args, typesetter)
         finally:
             if printer is not None:

@@ -221,6 +221,45 @@ def test_a_signal_a_library_wraps_is_still_a_stop(signum: int) -> None:
         assert stop_behind(RuntimeError("unrelated")) is None  # a new build starts with no stop recorded
 
 
+# The command line, run with SIGTERM sent to the build the moment its printer is forked (as ``os.fork``
+# returns in the build), before the build has recorded it; then the build's child processes, as it returns.
+AS_THE_PRINTER_IS_FORKED = """
+import os, signal, sys, threading
+from pathlib import Path
+from briefpress import cli
+
+build = os.getpid()
+
+def hook(frame, event, arg):
+    if (event == "return" and frame.f_code.co_name == "fork" and os.getpid() == build
+            and frame.f_code.co_filename.endswith(os.path.join("speedups", "processes.py"))):
+        sys.setprofile(None)
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+sys.setprofile(hook)
+status = cli.main(sys.argv[1:])
+sys.setprofile(None)
+print("children:", [c for task in Path(f"/proc/{build}/task").iterdir()
+                    for c in (task / "children").read_text().split()])
+print("status:", status)
+"""
+
+
+def test_a_stop_as_the_printer_is_forked_stops_the_printer(long_brief: Path, tmp_path: Path) -> None:
+    """The printer is forked and recorded with the stopping signals held back: a stop that comes between the
+    fork and the record is raised after it, and the build closes the printer before it ends."""
+    out = tmp_path / "out"
+    before = populated(out)
+    run = subprocess.run([sys.executable, "-c", AS_THE_PRINTER_IS_FORKED, "build", str(long_brief), "--format",
+                          "pdf", "--out", str(out)], capture_output=True, text=True, timeout=HANG_GUARD,
+                         env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert run.stdout.splitlines()[-2:] == ["children: []", f"status: {128 + signal.SIGTERM}"], \
+        (run.stdout, run.stderr)
+    assert "Traceback" not in run.stderr, run.stderr
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
 @pytest.mark.parametrize("stage, name", [(laying_out, "laying out"), (forked(2), "drawing")],
                          ids=["laying-out", "drawing"])
 def test_ctrl_c_stops_every_process_of_a_build(started, long_brief: Path, tmp_path: Path, stage, name: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..editions.typeset import InProcess, PrintJob, Typeset, draw, typeset
 from ..errors import Diagnostics
+from ..exits import deferred
 from .processes import Channel, failed, failure, fork
 from .switches import on
 
@@ -44,8 +45,9 @@ class ForkedDrawing:
             except BaseException as exc:
                 failed(conn, exc)
 
-        conn, pid = fork(serve)
-        self.running = (pid, conn, diags)
+        with deferred():  # forked and recorded together, to be stopped whatever happens
+            conn, pid = fork(serve)
+            self.running = (pid, conn, diags)
 
     def _wait(self) -> None:
         """Wait for the part being drawn, if any; add its diagnostics, or raise its failure."""

@@ -11,6 +11,7 @@ import struct
 import traceback
 from typing import Any, Callable
 
+from ..exits import STOPPING
 from ..outputs import NO_ROOM
 
 PR_SET_PDEATHSIG = 1
@@ -68,7 +69,11 @@ class Channel:
 
 def fork(serve: Callable[[Channel], None]) -> tuple[Channel, int]:
     """Fork a process that runs ``serve`` on its end of a channel, then exits (it never returns into the
-    build). Return the build's end of the channel and the process's id."""
+    build). Return the build's end of the channel and the process's id.
+
+    The caller forks and records the process with the stopping signals held back (``exits.deferred``), so
+    that a stop cannot come between the two and leave the process unknown to the build; the process takes
+    those signals again at once."""
     ours, theirs = Channel.pair()
     parent = os.getpid()
     pid = os.fork()
@@ -76,6 +81,7 @@ def fork(serve: Callable[[Channel], None]) -> tuple[Channel, int]:
         status = 1
         try:
             die_with_parent(parent)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
             ours.close()
             serve(theirs)
             status = 0
