@@ -46,6 +46,7 @@ $(TESTED): $(STAMP) pyproject.toml
 $(COMPILED): $(PACKAGE) $(STAMP)
 	$(BIN)/python -m compileall -q src/briefpress
 	$(BIN)/python -c 'from briefpress.render.jinja import precompile; precompile()'
+	$(BIN)/python -c 'from briefpress.speedups.declarations import ensure; ensure()'
 	touch $@
 
 # The three editions in one process, which renders the brief and formats its citations once for all of them.

@@ -75,7 +75,7 @@ CITE_REFERENCES = 2_000
 MAKE_TARGETS = {"ratio": 0.7, "cpu_ratio": 1.0}  # part 5: ours / pandoc, wall and CPU
 SPEEDUPS_VAR = "BRIEFPRESS_SPEEDUPS"  # =off turns every speed-up of the CLI off; =no-NAME,... those named
 # briefpress.speedups.switches.NAMES, spelled out so that the bench runs against any checkout.
-SPEEDUP_NAMES = ("printer", "path", "drawing", "server", "exit")
+SPEEDUP_NAMES = ("printer", "path", "drawing", "server", "exit", "ffi")
 KIB_PER_MB = 1e6 / 1024  # ru_maxrss is in KiB on Linux; figures are in MB (10^6 bytes), as the target is
 
 _ID = r"[A-Za-z][\w.:-]*"

@@ -162,8 +162,8 @@ def _server(args: argparse.Namespace) -> int:
     def warm_up() -> None:  # what every build uses, imported before the first asks
         from . import build  # noqa: F401
         from .editions import epub, html, pdf  # noqa: F401
-        from .speedups.printer import import_without_compilers
-        import_without_compilers()
+        from .speedups.printer import import_fast
+        import_fast()
 
     prime = None
     if args.prime:  # the build that started the server: its brief laid out at once, nothing written

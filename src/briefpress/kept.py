@@ -1,9 +1,10 @@
 """What the package keeps beside its compiled modules, in its ``__pycache__``: work a build would otherwise
 repeat every time, because Python keeps only compiled modules across processes.
 
-One thing is kept: the package's templates compiled by Jinja (``render.jinja``), through Jinja's own
-``BytecodeCache``, which keys each by its source and checks it, so a change is a miss, and a miss only
-costs the work it would have saved. They are written under the rule Python follows for ``.pyc``
+Two things are kept: the package's templates compiled by Jinja (``render.jinja``), through Jinja's own
+``BytecodeCache``, which keys each by its source and checks it; and WeasyPrint's C declarations compiled by
+cffi (``speedups.declarations``), keyed by their source and checked against it. A change is a miss, and a
+miss only costs the work it would have saved. They are written under the rule Python follows for ``.pyc``
 files: not under ``PYTHONDONTWRITEBYTECODE`` unless asked (``make venv`` asks), and silently not where the
 package is read-only.
 """

@@ -34,7 +34,7 @@ STAGES = [
      "briefpress.shelf.covers", "briefpress.shelf.site", "briefpress.shelf.feeds", "briefpress.shelf.kept"},
     {"briefpress.speedups", "briefpress.speedups.printer", "briefpress.speedups.drawing",
      "briefpress.speedups.processes", "briefpress.speedups.switches", "briefpress.speedups.server",
-     "briefpress.speedups.quickexit"},
+     "briefpress.speedups.quickexit", "briefpress.speedups.declarations"},
     {"briefpress.cli", "briefpress.watch", "briefpress.scaffold", "briefpress.ci", "briefpress.__main__"},
 ]
 

@@ -7,6 +7,7 @@
 - ``server``: a rebuild handed to the build server, which keeps the brief's layouts loaded between builds
   (``server``; the same bytes as a build of its own).
 - ``exit``: once the command has returned, the process ends without Python's teardown (``quickexit``).
+- ``ffi``: the printer imports WeasyPrint with its C declarations precompiled (``declarations``).
 
 Each stays because ``make bench`` shows its gain, measured on its own against all on (see
 ``docs/performance.md``); pyphen's patterns kept parsed and Python's cycle collector switched off were

@@ -12,8 +12,9 @@ import sys
 #: printer: WeasyPrint imported in a forked process while the brief renders, which then lays it out;
 #: path: that import made with an empty PATH; drawing: a long brief's parts drawn in forked processes;
 #: server: a rebuild handed to the build server, which keeps the brief's layouts loaded (``server``);
-#: exit: the process ends without Python's teardown once the command has returned (``quickexit``).
-NAMES = ("printer", "path", "drawing", "server", "exit")
+#: exit: the process ends without Python's teardown once the command has returned (``quickexit``);
+#: ffi: WeasyPrint imported with its C declarations precompiled (``declarations``).
+NAMES = ("printer", "path", "drawing", "server", "exit", "ffi")
 
 
 def on(name: str) -> bool:
