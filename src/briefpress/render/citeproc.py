@@ -204,13 +204,15 @@ def _format(style_xml: str, lang: str, files: Sequence[BibFile], clusters: Seque
         with pandoc.Runs(folder) as started:
             if files:
                 runs.append((started.start(["-f", READER, "-M", "link-citations=true", *common,
-                                             *(f"--bibliography={n}" for n in names)], document(clusters)),
+                                             *(f"--bibliography={n}" for n in names)], document(clusters),
+                                            heap_mb=pandoc.CITATIONS_HEAP_MB),
                              names))
             if own_item is not None:
                 Path(folder, "brief.json").write_text(json.dumps([{**own_item, "id": THIS_BRIEF}]),
                                                       encoding="utf-8")
                 runs.append((started.start(["-f", "markdown", *common, "--bibliography=brief.json"],
-                                           f"---\nnocite: '@{THIS_BRIEF}'\n---\n"), []))
+                                           f"---\nnocite: '@{THIS_BRIEF}'\n---\n",
+                                           heap_mb=pandoc.ONE_REFERENCE_HEAP_MB), []))
             try:
                 trees = [pandoc.finish(process, used, warnings if used else None) for process, used in runs]
             except pandoc.EngineTimeout:
