@@ -22,6 +22,7 @@ from pypdf import PdfReader
 
 from briefpress.cli import main
 from tools.checks import epubcheck
+from tools.processes import children_named
 
 EVIL_ID = 'x"><a href="https://evil.example/">owned</a><b x="'
 REFS_JSON = [
@@ -225,16 +226,7 @@ def test_a_brief_that_cites_builds_under_an_address_space_limit(tmp_path: Path) 
 
 
 def _pandoc_children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            stat = (entry / "stat").read_text()
-        except (OSError, ValueError):
-            continue
-        name, rest = stat[stat.index("(") + 1: stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
-        if name == "pandoc" and int(rest[1]) == pid:
-            found.append(int(entry.name))
-    return found
+    return children_named("pandoc", pid)
 
 
 def test_sigterm_while_citations_are_formatted_stops_cleanly(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from briefpress import exits
 from briefpress.render import pandoc
+from tools.processes import children_named
 
 
 def test_a_run_has_its_input_before_it_is_read(tmp_path: Path) -> None:
@@ -43,16 +44,7 @@ def test_a_failure_names_no_file_of_the_build(tmp_path: Path) -> None:
 
 def _our_pandocs() -> list[int]:
     """The pandoc processes whose parent is this one, running or ended but not yet reaped."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            stat = (entry / "stat").read_text()
-        except (OSError, ValueError):
-            continue
-        name, rest = stat[stat.index("(") + 1: stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
-        if name == "pandoc" and int(rest[1]) == os.getpid():
-            found.append(int(entry.name))
-    return found
+    return children_named("pandoc", os.getpid())
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the processes from /proc")
