@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 #: The signals a build turns into an orderly stop, and the exit status for each (128 + the signal's number).
 STOPPING = (signal.SIGINT, signal.SIGTERM)
@@ -96,12 +97,30 @@ def orderly_stop() -> Iterator[None]:
     handler = _handler = _Handler()
     _received = None
     saved = {signum: signal.signal(signum, handler) for signum in STOPPING}
+    saved_hook = sys.unraisablehook
+    sys.unraisablehook = _unraisable(handler, saved_hook)
     try:
         yield
     finally:
         for signum, previous in saved.items():
             signal.signal(signum, previous)
+        if sys.unraisablehook is not saved_hook:
+            sys.unraisablehook = saved_hook
         _handler = None
+
+
+def _unraisable(handler: _Handler, previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """``sys.unraisablehook`` meanwhile: the stop a signal raised inside code whose exceptions Python cannot
+    pass on (a weak reference's callback, such as the import system's module locks; a finaliser) is not
+    printed as an error of that code: the handler has recorded it, and ``check`` raises it again before any
+    output is replaced. Anything else goes to ``previous``."""
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, (Stopped, KeyboardInterrupt)) and handler.signum is not None:
+            return
+        previous(unraisable)
+
+    return hook
 
 
 @contextmanager

@@ -178,7 +178,7 @@ def test_plain_csl_yaml_ids_are_not_given_to_pandoc_to_check(tmp_path: Path, mon
     def refuse(*args, **kwargs):
         raise AssertionError("pandoc run")
 
-    monkeypatch.setattr(pandoc, "run", refuse)
+    monkeypatch.setattr(pandoc.Runs, "start", refuse)
     assert citenames.misread(str(tmp_path), ["bibliography-0.yaml", "bibliography-1.json"]) == []
 
 

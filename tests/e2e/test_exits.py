@@ -260,6 +260,43 @@ def test_a_stop_as_the_printer_is_forked_stops_the_printer(long_brief: Path, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_raised_where_python_cannot_pass_it_on_is_not_printed_and_still_stops(signum: int) -> None:
+    """A signal whose handler runs inside a weak reference's callback (as the import system's module locks
+    have): Python cannot raise it there and hands it to ``sys.unraisablehook``, which prints it as an
+    exception ignored; a build passes it on to nothing, and ``check`` raises the stop before any output is
+    replaced. Any other exception there still goes to the hook."""
+    import threading
+    import weakref
+
+    from briefpress.exits import Stopped, check, orderly_stop
+
+    class Locked:
+        pass
+
+    def stopping(reference: object) -> None:
+        signal.pthread_kill(threading.get_ident(), signum)
+        time.sleep(1)  # the handler runs at the next instruction, inside this callback
+
+    def failing(reference: object) -> None:
+        raise ValueError("a callback's own error")
+
+    seen: list[object] = []
+    saved = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: seen.append(unraisable.exc_type)
+    try:
+        with orderly_stop():
+            held, other = Locked(), Locked()
+            references = weakref.ref(held, stopping), weakref.ref(other, failing)
+            del held, other  # each callback runs, and Python hands what it raised to the hook
+            assert references[0]() is None and references[1]() is None
+            with pytest.raises(Stopped if signum == signal.SIGTERM else KeyboardInterrupt):
+                check()
+    finally:
+        sys.unraisablehook = saved
+    assert seen == [ValueError]
+
+
 @pytest.mark.parametrize("stage, name", [(laying_out, "laying out"), (forked(2), "drawing")],
                          ids=["laying-out", "drawing"])
 def test_ctrl_c_stops_every_process_of_a_build(started, long_brief: Path, tmp_path: Path, stage, name: str) -> None:
