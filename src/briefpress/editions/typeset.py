@@ -165,6 +165,13 @@ def import_weasyprint() -> Any:
     return sys.modules["weasyprint"]
 
 
+def forget_weasyprint() -> None:
+    """Drop WeasyPrint's modules, so that the next ``import_weasyprint`` imports it again (after an import
+    that failed part way)."""
+    for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+        del sys.modules[name]
+
+
 def typeset(job: PrintJob, target: Path | io.BytesIO | None, diags: Diagnostics,
             drawing: Drawing | None = None) -> Typeset:
     """Lay ``job`` out, reading only allowed files, and draw it into ``target`` if given; report refused

@@ -121,17 +121,13 @@ class Runs:
 def finish(process: subprocess.Popen[bytes], files: Sequence[str], warnings: list[str] | None = None) -> Any:
     """Read pandoc's JSON (and into ``warnings``, if given, the lines of its warnings); a failure, a runaway
     (``EngineTimeout``) or a heap overflow is an ``EngineError`` (naming the one of ``files`` at fault, if
-    any)."""
+    any). A run stopped meanwhile is killed by its ``Runs``."""
     try:
         out, err = process.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         process.kill()
         process.communicate()
         raise EngineTimeout(f"formatting the citations took longer than {TIMEOUT} s") from None
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
     if process.returncode != 0:
         given = str(process.args[-1])  # the input's file, which a message names as pandoc names no pipe
         raise _failure(err.decode("utf-8", "replace").replace(f'"{given}" ', "").replace(given, "the input"),

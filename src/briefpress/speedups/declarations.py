@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .. import kept
+from ..editions.typeset import forget_weasyprint, import_weasyprint
 from .switches import on
 
 #: The module cffi writes the declarations as, and the line of it that makes the ``FFI``.
@@ -59,7 +60,7 @@ def import_with(importer: Callable[[], object], write: bool | None = None) -> No
                 importer()
             return
         except Exception:  # not the declarations it was made from, or unreadable: made again the plain way
-            _forget_weasyprint()
+            forget_weasyprint()
     recorded: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
     with _recording(recorded):
         importer()
@@ -176,16 +177,9 @@ def _recording(recorded: list[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> I
         cffi.FFI = plain  # type: ignore[misc]
 
 
-def _forget_weasyprint() -> None:
-    for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
-        del sys.modules[name]
-
-
 def ensure() -> bool:
     """Import WeasyPrint so that its declarations are kept precompiled, as ``make venv`` asks; whether
     they are."""
-    from ..editions.typeset import import_weasyprint
-
     key = _key()
     if key is None:
         return False

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from ..editions.typeset import PrintJob, Typeset, import_weasyprint
+from ..editions.typeset import PrintJob, Typeset, forget_weasyprint, import_weasyprint
 from ..errors import Diagnostics
 from ..resources import note_reads, recording_reads
 from . import declarations
@@ -113,8 +113,7 @@ def import_without_compilers() -> None:
         import_weasyprint()
         return
     except OSError:
-        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
-            del sys.modules[name]
+        forget_weasyprint()
     finally:
         if saved is None:
             del os.environ["PATH"]
